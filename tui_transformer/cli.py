@@ -1,0 +1,49 @@
+"""The ``tui-transformer`` command line.
+
+With no subcommand it opens the dashboard. Subcommands live in :mod:`tui_transformer.commands`,
+one module each, so that the training, data and benchmark code each own their command.
+
+Errors meant for the user (:class:`~tui_transformer.errors.UserError`) print one line and exit 2;
+Ctrl-C exits 130, the shell convention for SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui_transformer import __version__
+from tui_transformer.commands import command_modules
+from tui_transformer.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-transformer",
+        description="Build, train and probe a decoder-only transformer from the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"tui-transformer {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in command_modules():
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

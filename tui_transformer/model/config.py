@@ -1,0 +1,76 @@
+"""The shape of a model, in one dataclass.
+
+Every size in the model follows from these numbers::
+
+    vocab_size   V   how many token ids exist
+    d_model      D   width of the residual stream (one vector of D floats per token)
+    n_heads      H   attention heads per layer; each head works in d_head = D / H dimensions
+    n_layers     L   transformer blocks stacked on top of each other
+    d_ff         F   hidden width of the feed-forward network (usually 4 * D)
+    max_seq_len  T   the longest context the model attends over
+
+``pos_encoding`` picks how the model knows token order ("sinusoidal", "learned" or "rope"), and
+``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from tui_transformer.errors import ConfigError
+
+POS_ENCODINGS = ("sinusoidal", "learned", "rope")
+ATTENTION_IMPLS = ("explicit", "sdpa")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 8192
+    d_model: int = 128
+    n_heads: int = 4
+    n_layers: int = 4
+    d_ff: int = 512
+    max_seq_len: int = 128
+    dropout: float = 0.0
+    pos_encoding: str = "sinusoidal"
+    attention: str = "explicit"
+    tie_weights: bool = True
+    rope_base: float = 10000.0
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.d_model % self.n_heads:
+            raise ConfigError(
+                f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}): "
+                "each head gets d_model / n_heads dimensions"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.pos_encoding not in POS_ENCODINGS:
+            raise ConfigError(f"pos_encoding must be one of {', '.join(POS_ENCODINGS)}; got {self.pos_encoding!r}")
+        if self.attention not in ATTENTION_IMPLS:
+            raise ConfigError(f"attention must be one of {', '.join(ATTENTION_IMPLS)}; got {self.attention!r}")
+        if self.pos_encoding == "rope" and self.d_head % 2:
+            raise ConfigError(f"rope rotates pairs of dimensions, so d_head ({self.d_head}) must be even")
+        if self.pos_encoding == "sinusoidal" and self.d_model % 2:
+            raise ConfigError(f"sinusoidal encoding pairs sin/cos, so d_model ({self.d_model}) must be even")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        """Build from a dict (a checkpoint, a TOML file); unknown keys are an error, not ignored."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown model setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)

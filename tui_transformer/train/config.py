@@ -1,0 +1,118 @@
+"""Everything a training run needs to know, in one dataclass.
+
+A preset (see :mod:`tui_transformer.presets`) fills every field; a TOML file and CLI flags then
+override single fields. The effective config is written to ``config.toml`` in the run directory,
+so a run can always be reproduced or resumed.
+
+Batching vocabulary (the seed's names):
+
+* a *micro-batch* is ``batch_size`` sequences of ``model.max_seq_len`` tokens, one forward/backward;
+* ``accumulation_steps`` micro-batches make one optimizer *step*;
+* so one step sees ``batch_size * accumulation_steps * max_seq_len`` tokens (times the DDP world size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from tui_transformer.errors import ConfigError
+from tui_transformer.model.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = "tiny"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    # data: "auto", "builtin", "fineweb", or a path; tokenizer: "cl100k_base", "gpt2", "o200k_base", "bpe-<vocab>"
+    data: str = "auto"
+    tokenizer: str = "bpe-8192"
+    val_fraction: float = 0.1
+    device: str = "auto"  # auto | cpu | cuda | mps
+    amp: bool = True  # bf16 autocast on CUDA (fp16 + GradScaler where bf16 is missing); ignored on CPU
+    compile: bool = False
+    seed: int = 1337
+    # batching
+    batch_size: int = 8
+    accumulation_steps: int = 1
+    # optimizer and schedule
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup_frac: float = 0.05
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    # budgets (whichever ends first; None means no limit from that budget)
+    max_steps: int | None = 1000
+    max_tokens: int | None = None
+    max_time: float | None = None  # seconds
+    epochs: int | None = None
+    tokens_per_epoch: int | None = None
+    # evaluation, samples, checkpoints (in optimizer steps)
+    eval_interval: int = 100
+    eval_batches: int = 20
+    sample_interval: int = 200
+    sample_prompt: str = "The"
+    sample_tokens: int = 48
+    checkpoint_interval: int = 200
+    log_interval: int = 1
+    # where
+    run_dir: str | None = None
+    run_name: str | None = None
+
+    def __post_init__(self) -> None:
+        positive = ("batch_size", "accumulation_steps", "eval_interval", "eval_batches", "sample_interval",
+                    "checkpoint_interval", "log_interval", "sample_tokens")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("max_steps", "max_tokens", "epochs", "tokens_per_epoch"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a positive integer or unset, got {value!r}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ConfigError(f"max_time must be a positive number of seconds, got {self.max_time!r}")
+        if not self.lr > 0:
+            raise ConfigError(f"lr must be positive, got {self.lr!r}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}")
+        if not 0.0 <= self.warmup_frac < 1.0:
+            raise ConfigError(f"warmup_frac must be in [0, 1), got {self.warmup_frac!r}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
+        if self.grad_clip < 0:
+            raise ConfigError(f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise ConfigError(f"device must be auto, cpu, cuda or mps; got {self.device!r}")
+
+    @property
+    def tokens_per_step(self) -> int:
+        """Tokens one optimizer step consumes on one process."""
+        return self.batch_size * self.accumulation_steps * self.model.max_seq_len
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build from a dict such as a parsed ``config.toml``; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+        values = dict(data)
+        if isinstance(values.get("model"), dict):
+            values["model"] = ModelConfig.from_dict(values["model"])
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> "TrainConfig":
+        """A copy with some fields replaced; ``model_<field>`` keys replace model fields."""
+        model_changes = {k.removeprefix("model_"): v for k, v in overrides.items() if k.startswith("model_")}
+        top = {k: v for k, v in overrides.items() if not k.startswith("model_")}
+        unknown = sorted(set(top) - {f.name for f in fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+        model = replace(self.model, **model_changes) if model_changes else self.model
+        return replace(self, model=model, **top)

@@ -1,0 +1,144 @@
+"""The events a training run emits: one stream, many views.
+
+The trainer calls ``on_event(event)`` for each of these. The headless CLI renders them with rich,
+the TUI forwards them to the UI thread as messages, and every run appends them, one JSON object a
+line, to ``metrics.jsonl`` in its run directory. That file is how the dashboard attaches to a run
+that another process started: it replays the same events.
+
+Every event is a frozen dataclass. ``to_json`` adds ``"event": <class name>`` and
+``event_from_json`` turns such a dict back into the dataclass.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A run began (or resumed). ``config`` is the effective TrainConfig as a dict."""
+
+    run_dir: str
+    run_name: str
+    config: dict[str, Any]
+    device: str
+    preset: str
+    preset_reason: str
+    n_params: int
+    data_notice: str = ""
+    resumed_from_step: int = 0
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """One optimizer step. ``loss`` is the mean over the accumulated micro-batches."""
+
+    step: int
+    max_steps: int
+    epoch: int
+    loss: float
+    ppl: float
+    lr: float
+    grad_norm: float
+    tokens_per_sec: float
+    tokens_seen: int
+    elapsed_s: float
+    eta_s: float | None
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Validation on the fixed validation slice. ``verdict`` reads val against train (see train.evaluate)."""
+
+    step: int
+    val_loss: float
+    val_ppl: float
+    train_loss: float
+    verdict: str
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A short generation from the model in training, to see it learn."""
+
+    step: int
+    prompt: str
+    text: str
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class ShardStatus:
+    """The data source and its shard cache, as data (see data.shard_cache for the fields of ``status``)."""
+
+    source: str
+    description: str
+    status: dict[str, Any]
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+    kind: str  # "latest" or "best"
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class LogMessage:
+    level: str  # "info", "warning" or "error"
+    message: str
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run ended normally. ``reason`` says which budget ended it, or "stopped" by the user."""
+
+    step: int
+    reason: str
+    tokens_seen: int
+    final_val_loss: float | None
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """The run ended on an error; ``reason`` is one line for the user. The last good checkpoint stays."""
+
+    step: int
+    reason: str
+    time: float = field(default_factory=_now)
+
+
+Event = RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | LogMessage | RunFinished | RunFailed
+EventCallback = Callable[[Event], None]
+
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, LogMessage, RunFinished, RunFailed)
+}
+
+
+def to_json(event: Event) -> str:
+    """One line of ``metrics.jsonl``."""
+    return json.dumps({"event": type(event).__name__, **asdict(event)})
+
+
+def event_from_json(line: str) -> Event:
+    """Inverse of :func:`to_json`. Unknown keys are dropped so newer files load in older readers."""
+    data = json.loads(line)
+    cls = EVENT_TYPES[data.pop("event")]
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
