@@ -1,0 +1,262 @@
+"""``tui-transformer train --no-ui``: train from the command line, showing the run's events with rich.
+
+Settings come in three layers, each overriding single fields of the one before: the preset
+(``--preset``, default ``auto``), a TOML file (``--config FILE``), then the flags. ``--resume RUN``
+starts from that run's saved ``config.toml`` instead of a preset; flags still override it (for
+instance a larger ``--max-steps`` to train further).
+
+Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 130. A
+second Ctrl-C aborts at once. Without ``--no-ui`` the command behaves the same for now (the
+dashboard's Train screen is the interactive face of the same trainer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+SIZE_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000, "g": 1_000_000_000}
+TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def count(text: str) -> int:
+    """A positive count with an optional K/M/B suffix: ``100M`` -> 100_000_000."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmbgKMBG]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a number like 5000, 100k or 100M, got {text!r}")
+    return int(float(match.group(1)) * SIZE_SUFFIXES[match.group(2).lower()])
+
+
+def duration(text: str) -> float:
+    """Seconds, with an optional s/m/h suffix: ``10m`` -> 600."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhSMH]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a duration like 600, 90s, 10m or 1.5h, got {text!r}")
+    return float(match.group(1)) * TIME_SUFFIXES[match.group(2).lower()]
+
+
+# (flag, TrainConfig field or model_<field>, type, help)
+SETTINGS = [
+    ("--data", "data", str, "auto, builtin, fineweb, or a path (.txt/.md file or folder, .jsonl, .parquet)"),
+    ("--tokenizer", "tokenizer", str, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
+    ("--val-fraction", "val_fraction", float, "share of documents held out for validation"),
+    ("--device", "device", str, "auto, cpu, cuda, cuda:N or mps"),
+    ("--seed", "seed", int, "random seed (CPU runs with the same seed are identical)"),
+    ("--batch-size", "batch_size", int, "sequences per micro-batch"),
+    ("--accumulation-steps", "accumulation_steps", int, "micro-batches per optimizer step"),
+    ("--lr", "lr", float, "peak learning rate"),
+    ("--min-lr-ratio", "min_lr_ratio", float, "cosine floor as a fraction of the peak"),
+    ("--warmup-frac", "warmup_frac", float, "share of the steps spent warming up"),
+    ("--weight-decay", "weight_decay", float, "AdamW weight decay (2-D weights only)"),
+    ("--grad-clip", "grad_clip", float, "clip the gradient norm to this (0: off)"),
+    ("--max-steps", "max_steps", count, "stop after this many optimizer steps"),
+    ("--max-tokens", "max_tokens", count, "stop after this many training tokens (e.g. 10M)"),
+    ("--max-time", "max_time", duration, "stop after this much training time (e.g. 600, 10m, 1h)"),
+    ("--epochs", "epochs", int, "stop after this many epochs"),
+    ("--tokens-per-epoch", "tokens_per_epoch", count, "define an epoch as this many tokens (e.g. 100M)"),
+    ("--eval-interval", "eval_interval", int, "validate every N steps"),
+    ("--eval-batches", "eval_batches", int, "validation batches per evaluation"),
+    ("--sample-interval", "sample_interval", int, "generate a sample every N steps"),
+    ("--sample-prompt", "sample_prompt", str, "prompt of the samples"),
+    ("--checkpoint-interval", "checkpoint_interval", int, "save latest.pt every N steps"),
+    ("--log-interval", "log_interval", int, "report step metrics every N steps"),
+    ("--run-dir", "run_dir", str, "parent folder of the run directory (default: the user data dir)"),
+    ("--name", "run_name", str, "name of the run directory"),
+    ("--vocab-size", "model_vocab_size", int, argparse.SUPPRESS),  # always taken from the tokenizer
+    ("--d-model", "model_d_model", int, "model width"),
+    ("--n-layers", "model_n_layers", int, "transformer blocks"),
+    ("--n-heads", "model_n_heads", int, "attention heads"),
+    ("--d-ff", "model_d_ff", int, "feed-forward width"),
+    ("--seq-len", "model_max_seq_len", int, "context length T"),
+    ("--dropout", "model_dropout", float, "dropout rate"),
+    ("--pos-encoding", "model_pos_encoding", str, "sinusoidal, learned or rope"),
+    ("--attention", "model_attention", str, "explicit (the readable reference) or sdpa (fused)"),
+]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model (headless with --no-ui)",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-ui", action="store_true", help="print progress instead of opening the dashboard")
+    parser.add_argument("--preset", help="tiny, seed, gpt2-small or auto (default: auto)")
+    parser.add_argument("--config", metavar="FILE", help="TOML file overriding the preset")
+    parser.add_argument("--resume", metavar="RUN", help="continue a run (name or directory) from its latest checkpoint")
+    parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (GPUs)")
+    parser.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                        help="train in float32 on CUDA too (default: bf16 autocast)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true", help="print only the final summary")
+    output.add_argument("--json-events", action="store_true", help="print each event as one JSON line")
+    for flag, dest, kind, text in SETTINGS:
+        parser.add_argument(flag, dest=dest, type=kind, default=None, help=text)
+    parser.set_defaults(func=run)
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    keys = [dest for _, dest, _, _ in SETTINGS] + ["compile", "amp"]
+    return {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+
+
+def build(args: argparse.Namespace):
+    """(TrainConfig, one line on where it came from) for these arguments."""
+    from tui_transformer.presets import build_config
+    from tui_transformer.train.config_file import read_overrides
+    from tui_transformer.train.runs import load_run_config
+
+    overrides = overrides_from(args)
+    if args.resume:
+        if args.preset:
+            from tui_transformer.errors import UserError
+
+            raise UserError("--resume continues a run with its own config; drop --preset (flags still override)")
+        base = load_run_config(args.resume)
+        file_values = read_overrides(args.config) if args.config else {}
+        return base.with_overrides(**{**file_values, **overrides}), f"{base.preset}: resumed run {args.resume}"
+    return build_config(args.preset, overrides.get("device", "auto"), args.config, overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from tui_transformer.train import run_training
+
+    config, reason = build(args)
+    stop = threading.Event()
+    interrupted = []
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting for the checkpoint
+        interrupted.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
+    try:
+        with view:
+            summary = run_training(config, on_event=view.handle, stop=stop, resume=args.resume, preset_reason=reason)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if summary.reason == "diverged":
+        print(f"error: {view.failure}", file=sys.stderr)
+        return 1
+    if interrupted:
+        print(f"stopped at step {summary.step}; continue with: tui-transformer train --no-ui --resume "
+              f"{summary.run_name}", file=sys.stderr)
+        return 130
+    return 0
+
+
+class JsonView:
+    """One JSON object per event on stdout, for pipes (``| jq``)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    failure = None
+
+    def handle(self, event) -> None:
+        from tui_transformer.train.events import RunFailed, to_json
+
+        if isinstance(event, RunFailed):
+            self.failure = event.reason
+
+        print(to_json(event), flush=True)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class ProgressView:
+    """A live progress bar on a terminal (plain lines elsewhere), and a line for each eval, sample and checkpoint."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        from rich.console import Console
+
+        self.quiet = quiet
+        self.console = Console(stderr=False, highlight=False)
+        self.progress = None
+        self.task = None
+        self.last_plain_step = 0
+        self.failure: str | None = None
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        if self.console.is_terminal and not self.quiet:
+            self.progress = Progress(TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(),
+                                     TextColumn("{task.fields[info]}"), console=self.console, transient=False)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(text)
+
+    def handle(self, event) -> None:
+        handler = getattr(self, f"on_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def on_RunStarted(self, e) -> None:
+        resumed = f", resumed from step {e.resumed_from_step}" if e.resumed_from_step else ""
+        self.line(f"[bold]run[/] {e.run_name}  ({e.run_dir}){resumed}")
+        self.line(f"preset {e.preset_reason or e.preset}; device {e.device}; {e.n_params / 1e6:.2f}M parameters")
+        if e.data_notice:
+            self.line(f"[yellow]data:[/] {e.data_notice}")
+
+    def on_ShardStatus(self, e) -> None:
+        status = e.status or {}
+        details = ", ".join(f"{k} {v}" for k, v in status.items() if isinstance(v, (int, float, str)) and k != "source")
+        self.line(f"[dim]data {e.source}: {e.description}{'; ' + details if details else ''}[/]")
+
+    def on_StepMetrics(self, e) -> None:
+        info = (f"epoch {e.epoch}  loss {e.loss:.4f}  ppl {e.ppl:,.1f}  lr {e.lr:.2e}  |g| {e.grad_norm:.2f}  "
+                f"{e.tokens_per_sec:,.0f} tok/s  {e.tokens_seen:,} tok  ETA {_clock(e.eta_s)}")
+        if self.progress is not None:
+            if self.task is None:
+                self.task = self.progress.add_task("train", total=e.max_steps or None, info="")
+            self.progress.update(self.task, completed=e.step, total=e.max_steps or None, info=info)
+        elif not self.quiet:
+            every = max(1, (e.max_steps or 100) // 20)
+            if e.step - self.last_plain_step >= every or e.step == 1:
+                self.last_plain_step = e.step
+                total = f"/{e.max_steps}" if e.max_steps else ""
+                self.console.print(f"step {e.step}{total}  {info}")
+
+    def on_EvalResult(self, e) -> None:
+        self.line(f"[cyan]eval[/] step {e.step}: val loss {e.val_loss:.4f} (ppl {e.val_ppl:,.1f}), "
+                  f"train {e.train_loss:.4f} -> {e.verdict}")
+
+    def on_Sample(self, e) -> None:
+        self.line(f"[magenta]sample[/] step {e.step}: {(e.prompt + e.text)!r}")
+
+    def on_CheckpointSaved(self, e) -> None:
+        self.line(f"[dim]checkpoint ({e.kind}) step {e.step} -> {e.path}[/]")
+
+    def on_LogMessage(self, e) -> None:
+        style = {"error": "red", "warning": "yellow"}.get(e.level, "dim")
+        self.line(f"[{style}]{e.message}[/]")
+
+    def on_RunFinished(self, e) -> None:
+        val = f", val loss {e.final_val_loss:.4f}" if e.final_val_loss is not None else ""
+        self.console.print(f"[green]finished[/] ({e.reason}) at step {e.step}, {e.tokens_seen:,} tokens{val}")
+
+    def on_RunFailed(self, e) -> None:
+        self.failure = e.reason  # printed by run() as the one-line error
+

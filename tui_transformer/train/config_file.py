@@ -1,0 +1,88 @@
+"""TrainConfig to and from TOML: the ``config.toml`` of every run, and ``--config FILE``.
+
+The file is flat, with the model's shape in its own table::
+
+    preset = "tiny"
+    lr = 0.001
+    max_steps = 1500
+
+    [model]
+    d_model = 128
+    n_layers = 4
+
+Python reads TOML with :mod:`tomllib` but cannot write it, and a config only holds strings,
+numbers and booleans, so :func:`dumps` writes those few kinds itself. ``None`` means "unset" and
+TOML has no null, so unset fields are left out; reading fills them back from the defaults.
+
+A file given with ``--config`` may hold only some fields: it *overrides* a preset, it does not
+need to be complete (see :func:`read_overrides`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from tui_transformer.errors import ConfigError
+from tui_transformer.model.config import ModelConfig
+from tui_transformer.train.config import TrainConfig
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return repr(value)  # repr gives the shortest text that reads back to the same float
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    raise ConfigError(f"cannot write {type(value).__name__} value {value!r} to TOML")
+
+
+def dumps(config: TrainConfig) -> str:
+    """The effective config as TOML text; unset (None) fields are omitted."""
+    data = config.to_dict()
+    model = data.pop("model")
+    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items() if value is not None]
+    lines += ["", "[model]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in model.items() if value is not None]
+    return "\n".join(lines) + "\n"
+
+
+def write(config: TrainConfig, path: Path) -> None:
+    path.write_text(dumps(config), encoding="utf-8")
+
+
+def read_overrides(path: str | Path) -> dict[str, Any]:
+    """Parse a (possibly partial) config file into ``with_overrides`` keys (``model_<field>`` for the model)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    model = data.pop("model", {})
+    if not isinstance(model, dict):
+        raise ConfigError(f"config file {path}: 'model' must be a table ([model])")
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = sorted(set(model) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown model setting(s): {', '.join(unknown)}")
+    overrides = dict(data)
+    overrides.update({f"model_{key}": value for key, value in model.items()})
+    return overrides
+
+
+def read(path: str | Path) -> TrainConfig:
+    """A complete config: the file's values over the dataclass defaults."""
+    return TrainConfig().with_overrides(**read_overrides(path))

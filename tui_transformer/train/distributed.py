@@ -1,0 +1,98 @@
+"""Data-parallel training over several processes (``torchrun``), and the single-process case.
+
+``torchrun --nproc_per_node=N -m tui_transformer train --no-ui ...`` starts N copies of the trainer
+and tells each who it is through environment variables (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``,
+``MASTER_ADDR``/``MASTER_PORT``). Every process (a *rank*) holds a full copy of the model and reads
+its own slice of the data. DistributedDataParallel averages the gradients across ranks during
+backward (an all-reduce), so after each optimizer step every copy holds the same weights: N ranks
+train like one process with an N-times larger batch.
+
+The backend moves the tensors: NCCL between CUDA GPUs, gloo between CPU processes. Only rank 0
+writes files (metrics, checkpoints, samples) and talks to the user; the others only compute.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def detect() -> DistEnv:
+    """Read torchrun's environment; a plain ``python`` start is a world of one."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistEnv()
+    return DistEnv(rank=int(os.environ["RANK"]), local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+                   world_size=world_size)
+
+
+def init(env: DistEnv, device: str) -> str:
+    """Join the process group; returns this rank's device (``cuda:<local_rank>`` on GPUs)."""
+    if not env.enabled:
+        return device
+    if device.startswith("cuda"):
+        device = f"cuda:{env.local_rank}"
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
+    return device
+
+
+def shutdown(env: DistEnv) -> None:
+    if env.enabled and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def mean(value: float, env: DistEnv, device: str) -> float:
+    """The average of a number over all ranks (every rank gets the same answer)."""
+    if not env.enabled:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor.item() / env.world_size
+
+
+def any_rank(flag: bool, env: DistEnv, device: str) -> bool:
+    """True on every rank if it is true on at least one: lets all ranks agree to stop at the same step."""
+    if not env.enabled:
+        return flag
+    tensor = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
+def broadcast(obj: Any, env: DistEnv) -> Any:
+    """Rank 0's value of a small picklable object, on every rank."""
+    if not env.enabled:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def gather(obj: Any, env: DistEnv) -> list[Any]:
+    """Every rank's value of a small picklable object, as a list indexed by rank (on every rank)."""
+    if not env.enabled:
+        return [obj]
+    out: list[Any] = [None] * env.world_size
+    dist.all_gather_object(out, obj)
+    return out
