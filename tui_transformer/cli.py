@@ -32,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 0
+    if not hasattr(args, "func"):  # no subcommand: open the dashboard
+        from tui_transformer.commands import dashboard
+
+        args.func = dashboard.run
     try:
         return args.func(args)
     except UserError as error:

@@ -1,0 +1,225 @@
+"""The dashboard's shell: modes, header, command palette, the training worker, errors and quitting.
+
+Modes. Train, Playground and Benchmark are Textual *modes*: each keeps its own screen stack, so
+switching away from a training run and back loses nothing (``1``/``2``/``3`` or ``t``/``p``/``b``).
+
+Threads. The UI thread only draws. Training runs in a thread worker owned by the app (not by a
+screen), so it survives mode switches; it reaches the UI only through ``post_message``. Every
+worker is started with ``exit_on_error=False`` and all failures arrive here, centrally, as
+``Worker.StateChanged`` messages, which become notifications: the app never crashes on a bad
+checkpoint, a missing file or a bug in a worker.
+
+Quitting. A thread cannot be killed, and killing the process mid-step would lose the run. So
+quitting while training asks first, then sets the trainer's ``stop`` event; the trainer saves a
+checkpoint and returns, and the app exits when the worker reports it has ended.
+
+The header's subtitle says where the work runs (device and torch version, found by importing
+torch in a worker, since that import alone takes seconds) and which run is active, in which state.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui_transformer.errors import UserError
+from tui_transformer.train.config import TrainConfig
+from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
+from tui_transformer.tui.messages import DeviceProbed, TrainingEvent
+from tui_transformer.tui.screens.train import TrainScreen
+from tui_transformer.tui.training_session import TrainingSession
+
+LIGHT_THEME, DARK_THEME = "textual-light", "textual-dark"
+
+
+def _playground_screen() -> Screen:
+    from tui_transformer.tui.screens.playground import PlaygroundScreen
+
+    return PlaygroundScreen()
+
+
+def _benchmark_screen() -> Screen:
+    from tui_transformer.tui.screens.benchmark import BenchmarkScreen
+
+    return BenchmarkScreen()
+
+
+class TuiTransformerApp(App):
+    """``tui-transformer`` with no arguments. ``attach`` opens a run directory in the Train screen."""
+
+    TITLE = "tui-transformer"
+    CSS_PATH = "app.tcss"
+    SCREENS = {"train": TrainScreen, "playground": _playground_screen, "benchmark": _benchmark_screen}
+    MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark"}
+    DEFAULT_MODE = "train"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 gets a more compact layout
+    BINDINGS = [
+        Binding("1", "switch_mode('train')", "Train", show=False),
+        Binding("2", "switch_mode('playground')", "Playground", show=False),
+        Binding("3", "switch_mode('benchmark')", "Benchmark", show=False),
+        Binding("t", "switch_mode('train')", "Train", show=False),
+        Binding("p", "switch_mode('playground')", "Playground", show=False),
+        Binding("b", "switch_mode('benchmark')", "Benchmark", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, *, attach: str | None = None, device_info: tuple[str, str] | None = None) -> None:
+        """``device_info`` = (torch version, device) skips the probe (snapshot tests need fixed text)."""
+        super().__init__()
+        self.training: TrainingSession | None = None
+        self.probed_device: str | None = device_info[1] if device_info else None
+        self.torch_version: str | None = device_info[0] if device_info else None
+        self._attach_on_start = attach
+        self._exit_when_training_ends = False
+        self._train_worker: Worker | None = None
+
+    def on_mount(self) -> None:
+        if self.torch_version is None:
+            self._probe_device()
+        self.refresh_header()
+        if self._attach_on_start:
+            self.train_screen.attach(self._attach_on_start)
+
+    @property
+    def train_screen(self) -> TrainScreen:
+        return self.get_screen("train")  # type: ignore[return-value]
+
+    # -- header ---------------------------------------------------------------------------------
+
+    @work(thread=True, group="probe", exit_on_error=False)
+    def _probe_device(self) -> None:
+        import torch
+
+        from tui_transformer.train.device import resolve_device
+
+        self.post_message(DeviceProbed(torch.__version__, resolve_device("auto")))
+
+    def on_device_probed(self, message: DeviceProbed) -> None:
+        self.torch_version, self.probed_device = message.torch_version, message.device
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"
+        session = self.training
+        if session is not None and session.run_name:
+            run = f"{session.run_name}: {session.state}"
+        elif session is not None:
+            run = session.state
+        elif self.train_screen.attached is not None:
+            run = f"following {self.train_screen.attached.path.parent.name}"
+        else:
+            run = "no run"
+        self.sub_title = f"{where} · {run}"
+
+    # -- training -------------------------------------------------------------------------------
+
+    @property
+    def training_active(self) -> bool:
+        return self._train_worker is not None and self._train_worker.state in (WorkerState.PENDING,
+                                                                              WorkerState.RUNNING)
+
+    def start_training(self, config: TrainConfig, resume: str | None = None) -> TrainingSession:
+        """Start a run in the training worker (the Train screen calls this)."""
+        self.training = TrainingSession(config, resume=resume)
+        self._train_worker = self._train(self.training)
+        self.refresh_header()
+        return self.training
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False, name="training")
+    def _train(self, session: TrainingSession) -> object:
+        return session.run(lambda event: self.post_message(TrainingEvent(event)))
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        if self.training is not None:
+            self.training.note(message.event)
+        self.train_screen.absorb(message.event)
+        if isinstance(message.event, (RunStarted, RunFinished, RunFailed)):
+            self.refresh_header()
+
+    def stop_training(self) -> None:
+        if self.training_active and self.training is not None:
+            self.training.stop.set()
+            self.refresh_header()
+
+    # -- errors, centrally ----------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            if isinstance(error, UserError):
+                self.notify(str(error), title=f"{worker.name or worker.group} stopped", severity="error", timeout=10)
+            else:
+                self.notify(f"{type(error).__name__}: {error}", title=f"unexpected error in {worker.name or worker.group}",
+                            severity="error", timeout=15)
+        if worker.group == "train" and worker.is_finished:
+            self._training_ended(worker)
+
+    def _training_ended(self, worker: Worker) -> None:
+        if self.training is not None:
+            self.training.ended = True
+        if worker.state == WorkerState.ERROR:
+            self.train_screen.history.note("error", f"training stopped on an error: {worker.error}", time.time())
+        self.train_screen.sync_controls()
+        self.refresh_header()
+        if self._exit_when_training_ends:
+            self.exit()
+
+    # -- quitting -------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        if not self.training_active:
+            self.exit()
+            return
+        from tui_transformer.tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._exit_when_training_ends = True
+                self.stop_training()
+                self.notify("stopping the run: saving a checkpoint, then quitting…", timeout=30)
+
+        await self.push_screen(ConfirmScreen("A run is training. Stop it (its checkpoint is saved) and quit?",
+                                             yes="Stop and quit", no="Keep training"), answered)
+
+    # -- help, themes, command palette ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui_transformer.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def _on_train_screen(self, action: str) -> None:
+        """Run one of the Train screen's actions from anywhere (the command palette)."""
+        self.switch_mode("train")
+        self.call_after_refresh(getattr(self.train_screen, f"action_{action}"))
+
+    def action_run_benchmark(self) -> None:
+        self.switch_mode("benchmark")
+        self.call_after_refresh(lambda: self.screen.run_action("run_bench"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Start training", "train with the Train screen's form", lambda: self._on_train_screen("start"))
+        yield SystemCommand("Stop training", "stop the run; its checkpoint is saved", self.stop_training)
+        yield SystemCommand("Pause / resume training", "hold the trainer between steps",
+                            lambda: self._on_train_screen("pause"))
+        yield SystemCommand("Open a run", "follow any run directory's metrics live",
+                            lambda: self._on_train_screen("open_run"))
+        yield SystemCommand("Resume a run", "continue training from a run's last checkpoint",
+                            lambda: self._on_train_screen("resume_run"))
+        yield SystemCommand("Run the benchmark", "KV cache: tokens/s against length", self.action_run_benchmark)
+        yield SystemCommand("Switch theme (dark / light)", "toggle between the dark and light themes",
+                            self.action_toggle_theme)
+        yield SystemCommand("Help", "keys and what the panels mean", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,64 @@
+"""``?``: what every key does, and what the panels mean."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP_TEXT = """\
+# tui-transformer
+
+Train a small transformer, watch it learn, then probe it.
+
+## Everywhere
+
+| key | |
+|---|---|
+| `1` / `t` | Train mode |
+| `2` / `p` | Playground mode |
+| `3` / `b` | Benchmark mode |
+| `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
+| `?` | this help (escape closes it) |
+| `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
+
+## Train
+
+| key | |
+|---|---|
+| `s` | start training with the form's settings |
+| `space` | pause / resume |
+| `x` | stop: the trainer saves a checkpoint, then ends the run |
+| `r` | resume a previous run from its last checkpoint |
+| `o` | open (attach to) any run directory and follow its `metrics.jsonl` live |
+| `l` | log scale on the loss and perplexity charts |
+| `w` | window: all steps, the last 100, the last 1000 |
+| `f` | hide / show the form, giving the charts the whole width |
+
+**Loss** is the cross-entropy of the next token, in nats: a model that guesses uniformly over
+a vocabulary of V tokens scores ln V (9.0 for 8192 tokens). **Perplexity** is e^loss: "as unsure
+as a fair choice among that many tokens". The **val** curve is measured on text the model never
+trains on; when it rises while train keeps falling, the model is memorising (overfitting).
+
+The **learning rate** warms up, then decays along a cosine. **tokens/s** is the training
+throughput. **grad** is the gradient norm before clipping.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%; border: thick $accent; background: $surface;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP_TEXT)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

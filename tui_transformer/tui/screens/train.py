@@ -1,0 +1,313 @@
+"""The Train screen: configure a run, start it, and watch the model learn.
+
+Two sources feed the same panels:
+
+* a **live** run, started here: the app's thread worker forwards each trainer event as a
+  :class:`~tui_transformer.tui.messages.TrainingEvent` and the app hands it to :meth:`absorb`;
+* an **attached** run, started anywhere (``train --no-ui`` in another terminal): a timer reads
+  the lines appended to its ``metrics.jsonl`` (see :mod:`tui_transformer.tui.metrics_tail`).
+
+Either way, events are folded into a :class:`~tui_transformer.tui.run_history.RunHistory`, which is
+cheap, and a 10 Hz timer redraws whatever changed. A fast CPU run emits far more than ten events a
+second; drawing each one would steal the CPU from the training it is showing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Select, TabbedContent, TabPane
+
+from tui_transformer.errors import UserError
+from tui_transformer.train.events import Event
+from tui_transformer.tui.metrics_tail import MetricsTail, metrics_path
+from tui_transformer.tui.run_history import RunHistory
+from tui_transformer.tui.widgets.line_chart import WINDOWS, Line, LineChart
+from tui_transformer.tui.widgets.log_pane import LogPane
+from tui_transformer.tui.widgets.samples_view import SamplesView
+from tui_transformer.tui.widgets.shard_panel import ShardPanel
+from tui_transformer.tui.widgets.stats_panel import StatsPanel
+from tui_transformer.tui.widgets.train_form import TrainForm
+
+if TYPE_CHECKING:
+    from tui_transformer.train.config import TrainConfig
+
+REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
+ATTACH_POLL_S = 0.5
+
+TRAIN_STYLE, VAL_STYLE = "#4ea1ff", "#ff9f43"
+
+
+def chart_lines(history: RunHistory) -> dict[str, list[Line]]:
+    """Which series each chart draws (by chart id)."""
+    return {
+        "loss-chart": [Line(history.train_loss, TRAIN_STYLE), Line(history.val_loss, VAL_STYLE)],
+        "ppl-chart": [Line(history.ppl, TRAIN_STYLE), Line(history.val_ppl, VAL_STYLE)],
+        "lr-chart": [Line(history.lr, "#a29bfe")],
+        "tps-chart": [Line(history.tokens_per_sec, "#2ecc71")],
+    }
+
+
+class TrainScreen(Screen):
+    """Config form and controls on the left; stats, four charts and detail tabs on the right."""
+
+    TITLE = "tui-transformer"
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("space", "pause", "Pause/resume"),
+        Binding("x", "stop", "Stop"),
+        Binding("r", "resume_run", "Resume run"),
+        Binding("o", "open_run", "Open run"),
+        Binding("l", "toggle_log", "Log scale"),
+        Binding("w", "cycle_window", "Window"),
+        Binding("f", "toggle_form", "Form"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history = RunHistory()
+        self.attached: MetricsTail | None = None
+        self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
+        self._drawn_version = -1
+        self._attach_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        from tui_transformer.presets import PRESET_NAMES
+
+        yield Header()
+        with Horizontal(id="train-body"):
+            with VerticalScroll(id="sidebar"):
+                yield TrainForm(("auto", *(name for name in PRESET_NAMES if name != "auto")), id="form")
+                with Horizontal(classes="controls"):
+                    yield Button("Start", id="start", variant="success", compact=True)
+                    yield Button("Pause", id="pause", compact=True, disabled=True)
+                    yield Button("Stop", id="stop", variant="error", compact=True, disabled=True)
+                with Horizontal(classes="controls"):
+                    yield Button("Resume…", id="resume-run", compact=True)
+                    yield Button("Open…", id="open-run", compact=True)
+            with Vertical(id="main"):
+                yield StatsPanel(id="stats")
+                with Grid(id="charts"):
+                    lines = chart_lines(self.history)
+                    yield LineChart("loss", lines["loss-chart"], id="loss-chart")
+                    yield LineChart("perplexity", lines["ppl-chart"], id="ppl-chart")
+                    yield LineChart("learning rate", lines["lr-chart"], id="lr-chart")
+                    yield LineChart("tokens/s", lines["tps-chart"], id="tps-chart")
+                with TabbedContent(id="details"):
+                    with TabPane("Samples", id="samples-tab"):
+                        with VerticalScroll():
+                            yield SamplesView(id="samples")
+                    with TabPane("Log", id="log-tab"):
+                        yield LogPane(id="log")
+                    with TabPane("Data", id="data-tab"):
+                        with VerticalScroll():
+                            yield ShardPanel(id="shards")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill_form_from_preset()
+        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+        self.redraw()
+
+    # -- events in ----------------------------------------------------------------------------
+
+    def absorb(self, event: Event) -> None:
+        """Take one event of the live run (UI thread, called per event: keep it tiny)."""
+        self.history.absorb(event)
+
+    def redraw(self) -> None:
+        """Redraw the panels if anything changed since the last call (the 10 Hz timer)."""
+        if self.history.version == self._drawn_version:
+            return
+        self._drawn_version = self.history.version
+        self.query_one(StatsPanel).show(self.history)
+        for chart in self.query(LineChart):
+            chart.data_changed()
+        self.query_one(SamplesView).show(self.history)
+        self.query_one(LogPane).show(self.history)
+        self.query_one(ShardPanel).show(self.history.shards)
+
+    def reset_history(self) -> None:
+        """Start from empty panels (a new run, or attaching to another one)."""
+        self.history = RunHistory()
+        self._drawn_version = -1
+        for chart_id, lines in chart_lines(self.history).items():
+            self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
+        self.query_one(LogPane).reset()
+
+    # -- the form -----------------------------------------------------------------------------
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("preset", "device"):
+            self._fill_form_from_preset()
+
+    def _fill_form_from_preset(self) -> None:
+        from tui_transformer.presets import resolve_preset
+
+        form = self.query_one(TrainForm)
+        config, _reason = resolve_preset(form.preset, self._device_hint(form.device))
+        form.fill_from(config)
+
+    def _device_hint(self, device: str) -> str:
+        """The device to resolve presets against, without importing torch on the UI thread."""
+        if device != "auto":
+            return device
+        return getattr(self.app, "probed_device", None) or "cpu"
+
+    def build_config(self) -> "TrainConfig":
+        """The form's config (preset, then the form's values, then ``config_overrides``)."""
+        from tui_transformer.presets import resolve_preset
+
+        form = self.query_one(TrainForm)
+        overrides = form.overrides()
+        base, _reason = resolve_preset(form.preset, self._device_hint(form.device))
+        return base.with_overrides(**overrides).with_overrides(**self.config_overrides)
+
+    # -- controls -----------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {"start": self.action_start, "pause": self.action_pause, "stop": self.action_stop,
+                   "resume-run": self.action_resume_run, "open-run": self.action_open_run}
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    def action_start(self) -> None:
+        try:
+            config = self.build_config()
+        except UserError as error:
+            self.notify(str(error), title="Cannot start", severity="error")
+            return
+        self._start(config, resume=None)
+
+    def _start(self, config: "TrainConfig", resume: str | None) -> None:
+        if self.app.training_active:
+            self.notify("a run is already training: stop it first (x)", severity="warning")
+            return
+        self.detach()
+        self.reset_history()
+        what = f"resuming {resume}" if resume else f"starting {config.preset}"
+        self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
+        self.app.start_training(config, resume=resume)
+        self.sync_controls()
+
+    def action_pause(self) -> None:
+        session = self.app.training
+        if not self.app.training_active or session is None:
+            return
+        paused = session.toggle_pause()
+        self.history.note("info", "paused" if paused else "resumed", time.time())
+        self.sync_controls()
+        self.app.refresh_header()
+
+    def action_stop(self) -> None:
+        if self.app.training_active and self.app.training is not None:
+            self.app.training.stop.set()
+            self.history.note("info", "stopping: the trainer saves a checkpoint first…", time.time())
+            self.sync_controls()
+            self.app.refresh_header()
+
+    def sync_controls(self) -> None:
+        """Enable the buttons that make sense in the current state."""
+        active = self.app.training_active
+        session = self.app.training
+        self.query_one("#start", Button).disabled = active
+        self.query_one("#resume-run", Button).disabled = active
+        self.query_one("#open-run", Button).disabled = active
+        pause = self.query_one("#pause", Button)
+        pause.disabled = not active
+        pause.label = "Resume" if session is not None and session.pause.is_set() else "Pause"
+        self.query_one("#stop", Button).disabled = not active
+
+    def action_resume_run(self) -> None:
+        from tui_transformer.tui.screens.run_picker import RunPickerScreen
+
+        def chosen(run: str | None) -> None:
+            if run:
+                self.resume_run(run)
+
+        self.app.push_screen(RunPickerScreen("Resume a run", "continue training from its last checkpoint"), chosen)
+
+    def resume_run(self, run: str) -> None:
+        """Continue a run from its last checkpoint, with the config saved in it."""
+        from tui_transformer.train.runs import load_run_config
+
+        try:
+            config = load_run_config(run).with_overrides(**self.config_overrides)
+        except UserError as error:
+            self.notify(str(error), title="Cannot resume", severity="error")
+            return
+        self._start(config, resume=run)
+
+    # -- attaching ----------------------------------------------------------------------------
+
+    def action_open_run(self) -> None:
+        from tui_transformer.tui.screens.run_picker import RunPickerScreen
+
+        def chosen(run: str | None) -> None:
+            if run:
+                self.attach(run)
+
+        self.app.push_screen(RunPickerScreen("Open a run", "follow its metrics.jsonl live"), chosen)
+
+    def attach(self, run_dir: str | Path) -> bool:
+        """Follow another run's ``metrics.jsonl``; False (and a notification) when that is impossible."""
+        if self.app.training_active:
+            self.notify("a run is training here: stop it before opening another", severity="warning")
+            return False
+        try:
+            path = metrics_path(self._resolve_run(run_dir))
+        except UserError as error:
+            self.notify(str(error), title="Cannot open run", severity="error")
+            return False
+        self.detach()
+        self.reset_history()
+        self.attached = MetricsTail(path)
+        self.history.note("info", f"following {path}", time.time())
+        self.poll_attached()
+        self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
+        self.app.refresh_header()
+        return True
+
+    @staticmethod
+    def _resolve_run(run: str | Path) -> Path:
+        path = Path(run).expanduser()
+        if path.exists():
+            return path
+        from tui_transformer.train.runs import resolve_run  # a bare run name, under the runs folder
+
+        return resolve_run(str(run))
+
+    def poll_attached(self) -> None:
+        if self.attached is None:
+            return
+        for event in self.attached.poll():
+            self.history.absorb(event)
+        self.redraw()
+
+    def detach(self) -> None:
+        if self._attach_timer is not None:
+            self._attach_timer.stop()
+            self._attach_timer = None
+        self.attached = None
+
+    # -- view toggles -------------------------------------------------------------------------
+
+    def action_toggle_log(self) -> None:
+        for chart_id in ("loss-chart", "ppl-chart"):
+            chart = self.query_one(f"#{chart_id}", LineChart)
+            chart.log = not chart.log
+
+    def action_cycle_window(self) -> None:
+        for chart in self.query(LineChart):
+            chart.window = WINDOWS[(WINDOWS.index(chart.window) + 1) % len(WINDOWS)]
+
+    def action_toggle_form(self) -> None:
+        self.query_one("#sidebar").toggle_class("-hidden")

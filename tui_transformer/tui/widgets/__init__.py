@@ -1,0 +1,1 @@
+"""Widgets of the dashboard: charts, panels, the training form and the slider."""

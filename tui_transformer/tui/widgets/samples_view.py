@@ -1,0 +1,32 @@
+"""Text the model wrote during training, newest first: the most direct way to see it learn.
+
+Early samples are noise, then word shapes appear, then grammar. Reading them next to the loss
+curve shows what a loss of 5 versus 3 *means*.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_transformer.tui.run_history import RunHistory
+
+
+def samples_text(history: RunHistory, limit: int = 10) -> Text:
+    if not history.samples:
+        return Text("no samples yet: the trainer writes one every sample_interval steps", style="dim")
+    parts = []
+    for sample in list(history.samples)[:limit]:
+        line = Text()
+        line.append(f"step {sample.step:>6,} ", style="dim")
+        line.append(sample.prompt, style="bold")
+        line.append(sample.text.replace("\n", "⏎ "))
+        parts.append(line)
+    return Text("\n").join(parts)
+
+
+class SamplesView(Static):
+    DEFAULT_CSS = "SamplesView { height: auto; }"
+
+    def show(self, history: RunHistory) -> None:
+        self.update(samples_text(history))

@@ -1,0 +1,74 @@
+"""The numbers beside the curves: where the run is, how fast it goes and whether it generalises.
+
+The overfitting *verdict* comes from the trainer's evaluation (val loss read against train loss,
+see ``tui_transformer.train.evaluate``); the panel only shows it, coloured by how worrying it is.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_transformer.tui.run_history import RunHistory
+from tui_transformer.tui.widgets.line_chart import format_number
+
+_VERDICT_STYLES = {"overfit": "bold red", "gap": "yellow", "learning": "green", "normal": "green", "no verdict": "dim"}
+
+
+def format_duration(seconds: float | None) -> str:
+    """``h:mm:ss`` (or ``m:ss`` under an hour); ``?`` when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def verdict_style(verdict: str) -> str:
+    lowered = verdict.lower()
+    return next((style for key, style in _VERDICT_STYLES.items() if key in lowered), "")
+
+
+def stats_text(history: RunHistory) -> Text:
+    """Three short lines: progress, generalisation, and the run itself."""
+    text = Text()
+    step = history.last_step
+    if step is None:
+        text.append("step –  (press s to start training, o to open a run)", style="dim")
+    else:
+        total = f"/{step.max_steps:,}" if step.max_steps else ""
+        text.append("step ", style="dim").append(f"{step.step:,}{total}", style="bold")
+        text.append("  epoch ", style="dim").append(str(step.epoch))
+        text.append("  tokens ", style="dim").append(format_number(step.tokens_seen))
+        text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
+        text.append("  ETA ", style="dim").append(format_duration(step.eta_s))
+        text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")
+    text.append("\n")
+    evaluation = history.last_eval
+    if evaluation is None:
+        text.append("val   –", style="dim")
+    else:
+        text.append("val ", style="dim").append(f"{evaluation.val_loss:.4f}", style="bold")
+        text.append(f" (train {evaluation.train_loss:.4f})  ", style="dim")
+        text.append(evaluation.verdict, style=verdict_style(evaluation.verdict))
+    checkpoint = history.last_checkpoint
+    if checkpoint is not None:
+        text.append("  ckpt ", style="dim").append(f"{checkpoint.kind} @ {checkpoint.step:,}")
+    text.append("\n")
+    started = history.started
+    if started is not None:
+        text.append("run ", style="dim").append(started.run_name, style="bold")
+        text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
+        text.append("  ")
+        text.append(history.state, style={"failed": "bold red", "finished": "green"}.get(history.state, "bold"))
+    return text
+
+
+class StatsPanel(Static):
+    """Shows :func:`stats_text` of a history; the screen calls :meth:`show` on each redraw tick."""
+
+    DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; }"
+
+    def show(self, history: RunHistory) -> None:
+        self.update(stats_text(history))

@@ -1,0 +1,232 @@
+"""The training form: a preset, then the few settings a learner wants to change.
+
+Choosing a preset fills every field with that preset's values; editing a field overrides just
+that value, exactly as ``--preset tiny --lr 3e-3`` does on the command line. Each text field is
+parsed as it is typed, and a wrong value is explained right under the field, so the start button
+never meets a surprise. The final word is :class:`~tui_transformer.train.config.TrainConfig`'s own
+validation, whose message is shown the same way.
+
+Budgets: a run ends at whichever budget is reached first; the form sets one of them, in
+optimizer steps, tokens (``500k``, ``2M``) or wall-clock time (``90s``, ``10m``, ``1h``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from tui_transformer.errors import ConfigError
+from tui_transformer.train.config import TrainConfig
+
+DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
+TOKENIZER_CHOICES = ("bpe-8192", "bpe-4096", "bpe-2048", "cl100k_base", "gpt2", "o200k_base")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+BUDGET_KINDS = ("steps", "tokens", "time")
+
+_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+_TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_count(text: str, what: str) -> int:
+    """A positive whole number, with optional ``_`` separators and a k/M/G suffix (``500k``)."""
+    match = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kKmMgG]?)\s*", text)
+    if not match:
+        raise ConfigError(f"{what} must be a whole number like 1000 or 500k, got {text!r}")
+    value = float(match.group(1).replace("_", "")) * _SUFFIXES[match.group(2).lower()]
+    if value != int(value) or value < 1:
+        raise ConfigError(f"{what} must be a whole number of at least 1, got {text!r}")
+    return int(value)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``10m`` or ``1.5h``."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?\s*", text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"time budget must be a duration like 90s, 10m or 1h, got {text!r}")
+    return float(match.group(1)) * _TIME_UNITS[match.group(2) or ""]
+
+
+def parse_lr(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"learning rate must be a number like 1e-3, got {text!r}") from None
+    if not 0 < value < 1:
+        raise ConfigError(f"learning rate must be between 0 and 1 (typical: 1e-4 to 3e-3), got {value:g}")
+    return value
+
+
+def parse_data_path(text: str) -> str:
+    path = Path(text.strip()).expanduser()
+    if not text.strip():
+        raise ConfigError("data path is empty: give a .txt/.md file, a folder, a .jsonl or a parquet file")
+    if not path.exists():
+        raise ConfigError(f"data path does not exist: {path}")
+    return str(path)
+
+
+def budget_overrides(kind: str, text: str) -> dict[str, Any]:
+    """The TrainConfig budget fields for one budget; the other budgets are cleared."""
+    cleared: dict[str, Any] = {"max_steps": None, "max_tokens": None, "max_time": None, "epochs": None}
+    if kind == "steps":
+        return {**cleared, "max_steps": parse_count(text, "steps")}
+    if kind == "tokens":
+        return {**cleared, "max_tokens": parse_count(text, "tokens")}
+    return {**cleared, "max_time": parse_duration(text)}
+
+
+def budget_of(config: TrainConfig) -> tuple[str, str]:
+    """The budget a config mainly uses, as (kind, text) for the form."""
+    if config.max_steps:
+        return "steps", str(config.max_steps)
+    if config.max_tokens:
+        return "tokens", str(config.max_tokens)
+    if config.max_time:
+        return "time", f"{config.max_time:g}s"
+    if config.epochs and config.tokens_per_epoch:
+        return "tokens", str(config.epochs * config.tokens_per_epoch)
+    return "steps", "1000"
+
+
+def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(value, value) for value in values]
+
+
+class TrainForm(Vertical):
+    """Preset, data, tokenizer, device, budget, accumulation, LR and eval interval, validated as typed."""
+
+    DEFAULT_CSS = """
+    TrainForm { height: auto; }
+    TrainForm .row { height: 1; margin-bottom: 1; }
+    TrainForm .row Label { width: 11; color: $text-muted; }
+    TrainForm .row Select, TrainForm .row Input { width: 1fr; }
+    TrainForm #budget-kind { width: 10; }
+    TrainForm .error { color: $error; height: auto; margin-bottom: 1; display: none; }
+    TrainForm .error.-shown { display: block; }
+    TrainForm #data-path-row { display: none; }
+    TrainForm #data-path-row.-shown { display: block; }
+    """
+
+    # text fields: id -> (parser, TrainConfig overrides from the parsed value)
+    _TEXT_FIELDS: dict[str, Callable[[str], dict[str, Any]]] = {
+        "accum": lambda text: {"accumulation_steps": parse_count(text, "accumulation steps")},
+        "lr": lambda text: {"lr": parse_lr(text)},
+        "eval-interval": lambda text: {"eval_interval": parse_count(text, "eval interval")},
+        "data-path": lambda text: {"data": parse_data_path(text)},
+    }
+
+    def __init__(self, preset_names: tuple[str, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.preset_names = preset_names
+
+    def compose(self) -> ComposeResult:
+        def row(label: str, widget, row_id: str | None = None) -> Horizontal:
+            return Horizontal(Label(label), widget, classes="row", id=row_id)
+
+        yield row("preset", Select(_options(self.preset_names), value=self.preset_names[0], allow_blank=False,
+                                   compact=True, id="preset"))
+        yield row("data", Select(_options(DATA_CHOICES), value="auto", allow_blank=False, compact=True, id="data"))
+        yield row("path", Input(placeholder="file or folder", compact=True, id="data-path"), row_id="data-path-row")
+        yield Static(classes="error", id="data-path-error")
+        yield row("tokenizer", Select(_options(TOKENIZER_CHOICES), value=TOKENIZER_CHOICES[0], allow_blank=False,
+                                      compact=True, id="tokenizer"))
+        yield row("device", Select(_options(DEVICE_CHOICES), value="auto", allow_blank=False, compact=True, id="device"))
+        yield Horizontal(Label("budget"), Select(_options(BUDGET_KINDS), value="steps", allow_blank=False,
+                                                 compact=True, id="budget-kind"),
+                         Input(compact=True, id="budget"), classes="row")
+        yield Static(classes="error", id="budget-error")
+        yield row("accum", Input(compact=True, id="accum", tooltip="micro-batches per optimizer step"))
+        yield Static(classes="error", id="accum-error")
+        yield row("LR", Input(compact=True, id="lr", tooltip="peak learning rate (after warmup)"))
+        yield Static(classes="error", id="lr-error")
+        yield row("eval every", Input(compact=True, id="eval-interval", tooltip="optimizer steps between evaluations"))
+        yield Static(classes="error", id="eval-interval-error")
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def fill_from(self, config: TrainConfig) -> None:
+        """Show a config's values (after choosing a preset)."""
+        tokenizer = self.query_one("#tokenizer", Select)
+        if config.tokenizer not in TOKENIZER_CHOICES:
+            tokenizer.set_options(_options((config.tokenizer, *TOKENIZER_CHOICES)))
+        tokenizer.value = config.tokenizer
+        data = config.data if config.data in DATA_CHOICES else "path"
+        self.query_one("#data", Select).value = data
+        if data == "path":
+            self.query_one("#data-path", Input).value = config.data
+        kind, text = budget_of(config)
+        self.query_one("#budget-kind", Select).value = kind
+        self.query_one("#budget", Input).value = text
+        self.query_one("#accum", Input).value = str(config.accumulation_steps)
+        self.query_one("#lr", Input).value = f"{config.lr:g}"
+        self.query_one("#eval-interval", Input).value = str(config.eval_interval)
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.check_field(event.input.id or "")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "data":
+            self.query_one("#data-path-row").set_class(event.value == "path", "-shown")
+            self.check_field("data-path")
+        elif event.select.id == "budget-kind":
+            self.check_field("budget")
+
+    def _field_overrides(self, field_id: str) -> dict[str, Any]:
+        """The config overrides of one field; raises ConfigError with the reason when invalid."""
+        if field_id == "budget":
+            kind = self.query_one("#budget-kind", Select).value
+            return budget_overrides(str(kind), self.query_one("#budget", Input).value)
+        if field_id == "data-path" and self.query_one("#data", Select).value != "path":
+            return {}
+        return self._TEXT_FIELDS[field_id](self.query_one(f"#{field_id}", Input).value)
+
+    def check_field(self, field_id: str) -> str | None:
+        """Validate one text field, show or clear its error line; returns the error, if any."""
+        if field_id not in (*self._TEXT_FIELDS, "budget"):
+            return None
+        try:
+            self._field_overrides(field_id)
+            error = None
+        except ConfigError as exc:
+            error = str(exc)
+        line = self.query_one(f"#{field_id}-error", Static)
+        line.update(error or "")
+        line.set_class(error is not None, "-shown")
+        self.query_one(f"#{field_id}", Input).set_class(error is not None, "-invalid")
+        return error
+
+    def errors(self) -> list[str]:
+        """Every field's current error (shown inline as a side effect)."""
+        return [error for field_id in (*self._TEXT_FIELDS, "budget") if (error := self.check_field(field_id))]
+
+    # -- the result ---------------------------------------------------------------------------
+
+    @property
+    def preset(self) -> str:
+        return str(self.query_one("#preset", Select).value)
+
+    @property
+    def device(self) -> str:
+        return str(self.query_one("#device", Select).value)
+
+    def overrides(self) -> dict[str, Any]:
+        """TrainConfig overrides for everything the form shows; raises ConfigError on the first bad field."""
+        errors = self.errors()
+        if errors:
+            raise ConfigError(errors[0])
+        values: dict[str, Any] = {
+            "tokenizer": str(self.query_one("#tokenizer", Select).value),
+            "device": self.device,
+        }
+        data = str(self.query_one("#data", Select).value)
+        values["data"] = data
+        for field_id in (*self._TEXT_FIELDS, "budget"):
+            values.update(self._field_overrides(field_id))
+        return values
