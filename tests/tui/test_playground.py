@@ -1,0 +1,170 @@
+"""The Playground screen, driven by Pilot: real generation from a tiny model, stop, presets, errors.
+
+The model is a random d32/L2 DecoderTransformer and the tokenizer the offline cl100k_base: real
+components, small enough that a generation takes a fraction of a second.
+"""
+
+from pathlib import Path
+
+import pytest
+import torch
+from textual.app import App
+from textual.worker import WorkerFailed
+from textual.widgets import Select, Static, Switch, TextArea
+
+from tui_transformer.data import get_tokenizer
+from tui_transformer.model import SAMPLER_PRESETS, DecoderTransformer, ModelConfig, SamplingConfig, generate
+from tui_transformer.tui.screens.playground import PlaygroundScreen
+from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
+from tui_transformer.tui.widgets.slider import Slider
+from tui_transformer.tui.widgets.token_view import TokenView
+
+PROMPT = "The cat sat on the mat."
+
+
+class PlaygroundApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[tuple[str, str]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(PlaygroundScreen())
+
+    def notify(self, message, *, severity="information", **kwargs) -> None:
+        self.notes.append((severity, str(message)))
+        super().notify(message, severity=severity, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    tokenizer = get_tokenizer("cl100k_base")
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=64)
+    return DecoderTransformer(config), tokenizer
+
+
+async def _ready(app: PlaygroundApp, pilot, tiny, prompt: str = PROMPT) -> PlaygroundScreen:
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    await screen.workers.wait_for_complete()  # the run list
+    screen.set_model(*tiny, "tiny-test")
+    screen.query_one("#pg-prompt", TextArea).text = prompt
+    await pilot.pause()
+    return screen
+
+
+def _output(screen: PlaygroundScreen) -> str:
+    return str(screen.query_one("#pg-output", Static).content)
+
+
+async def test_greedy_generation_streams_what_the_core_generates(tiny):
+    model, tokenizer = tiny
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.apply_preset("greedy")
+        screen.query_one("#pg-max_new_tokens", Slider).value = 12
+        await pilot.press("ctrl+g")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+
+        prompt_ids = tokenizer.encode(PROMPT)
+        expected = list(generate(model, prompt_ids, max_new_tokens=12, sampling=SamplingConfig(temperature=0.0)))
+        assert _output(screen) == tokenizer.decode(prompt_ids + expected)
+        stats = str(screen.query_one("#pg-stats", Static).content)
+        assert "12 new tokens" in stats
+        assert f"context {len(prompt_ids) + 12}/64" in stats
+        assert screen.finish_reason == "max new tokens"
+        # greedy: the filtered distribution is one token at 100 %, and it is the one drawn
+        bars = screen.query_one(NextTokenBars)
+        candidates, chosen = bars._last
+        assert chosen == 0 and candidates[0][1] == pytest.approx(1.0) and len(candidates) == 1
+        assert candidates[0][0] == tokenizer.decode([expected[-1]])
+
+
+async def test_stop_ends_a_long_generation_early(tiny):
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.apply_preset("balanced")
+        screen.query_one("#pg-max_new_tokens", Slider).value = 512  # slides the 64-token window many times
+        await pilot.press("ctrl+g")
+        while screen._stats is None or screen._stats.generated < 3:  # tokens are streaming
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.finish_reason == "stopped"
+        assert 3 <= screen._stats.generated < 512
+        assert len(screen.query_one(NextTokenBars)._last[0]) == 10  # balanced keeps top-50: ten bars shown
+
+
+async def test_cache_off_gives_the_same_greedy_text(tiny):
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.apply_preset("greedy")
+        screen.query_one("#pg-max_new_tokens", Slider).value = 8
+        await pilot.press("ctrl+g")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        with_cache = _output(screen)
+        await pilot.press("ctrl+t")
+        assert screen.query_one("#pg-cache", Switch).value is False
+        await pilot.press("ctrl+g")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert _output(screen) == with_cache
+
+
+async def test_presets_set_the_sliders(tiny):
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        for name in SAMPLER_PRESETS:  # ctrl+n walks through the presets in order
+            await pilot.press("ctrl+n")
+            preset = SAMPLER_PRESETS[name]
+            assert screen.query_one("#pg-preset", Select).value == name
+            assert screen.sampler_values() == pytest.approx({
+                "temperature": preset.temperature, "top_k": preset.top_k, "top_p": preset.top_p,
+                "min_p": preset.min_p, "repetition_penalty": preset.repetition_penalty})
+        # picking from the Select does the same
+        screen.query_one("#pg-preset", Select).value = "precise"
+        await pilot.pause()
+        assert screen.query_one("#pg-temperature", Slider).value == SAMPLER_PRESETS["precise"].temperature
+
+
+async def test_prompt_tokens_are_shown_one_by_one(tiny):
+    _, tokenizer = tiny
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny, prompt="unbelievably")
+        view = str(screen.query_one(TokenView).content)
+        pieces = [tokenizer.decode([i]) for i in tokenizer.encode("unbelievably")]
+        assert len(pieces) > 1
+        assert view == f"{len(pieces)} tokens " + "".join(pieces)
+        await pilot.click("#pg-prompt")
+        await pilot.press("end", "enter", "x")
+        assert str(screen.query_one(TokenView).content).endswith("↵x")  # a newline is drawn, not lost
+
+
+async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path):
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+g")  # no model yet
+        assert app.notes[-1] == ("warning", "load a run first (pick one under Model)")
+        worker = screen._load(str(tmp_path / "no-such-run"))  # a bad run: the load worker fails
+        with pytest.raises(WorkerFailed):
+            await worker.wait()
+        await pilot.pause()
+        severity, message = app.notes[-1]
+        assert severity == "error" and "no-such-run" in message
+        assert app.is_running
+        screen.set_model(*tiny, "tiny-test")
+        screen.query_one("#pg-prompt", TextArea).text = ""
+        await pilot.press("ctrl+g")
+        assert app.notes[-1] == ("warning", "the prompt is empty: write at least one character")
+        assert not screen.workers

@@ -1,0 +1,446 @@
+"""The Playground: pick a trained run, write a prompt, and watch the model continue it.
+
+What a learner can see and change here:
+
+* the prompt as **tokens** (alternating backgrounds), i.e. what the model actually receives;
+* the **sampler**: temperature, top-k, top-p, min-p, repetition penalty, the number of new
+  tokens and the seed, by hand with sliders or through a named preset (greedy ... very-creative);
+* the **next-token bars**: the ten most likely tokens of the filtered distribution each token
+  was drawn from, updated as the text streams in;
+* the **KV cache** switch and the **stats** it moves: time to first token (the prefill) and
+  tokens per second (the decode loop), plus how much of the context window is used.
+
+Threading. Loading a checkpoint and generating are model work, so both run in thread workers
+(``@work(thread=True)``). The generation worker iterates the core's ``generate_steps`` and posts
+:class:`GenerationProgress` messages; to keep the UI responsive at hundreds of tokens per second
+it batches them to about 20 a second. Stopping is cooperative: ``Escape`` sets a
+``threading.Event`` that the worker checks before every token. Errors (a bad checkpoint, an invalid
+sampler value) arrive as notifications; the screen stays usable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch, TextArea
+from textual.worker import Worker, WorkerState
+
+from tui_transformer.errors import UserError
+from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
+from tui_transformer.tui.widgets.slider import Slider
+from tui_transformer.tui.widgets.token_view import TokenView
+
+TOP_CANDIDATES = 10
+UPDATES_PER_SECOND = 20
+DEFAULT_PROMPT = "The"
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """One sampler knob: its SamplingConfig field, range, step and how its value reads."""
+
+    field: str
+    label: str
+    minimum: float
+    maximum: float
+    step: float
+    default: float
+    format: str | Any = "{:.2f}"
+
+
+SAMPLER_SLIDERS = (
+    SliderSpec("temperature", "temperature", 0.0, 2.0, 0.05, 0.8),
+    SliderSpec("top_k", "top-k", 0, 200, 1, 50, lambda v: "off" if v == 0 else f"{int(v)}"),
+    SliderSpec("top_p", "top-p", 0.05, 1.0, 0.05, 0.95, lambda v: "off" if v >= 1.0 else f"{v:.2f}"),
+    SliderSpec("min_p", "min-p", 0.0, 0.5, 0.01, 0.0, lambda v: "off" if v == 0 else f"{v:.2f}"),
+    SliderSpec("repetition_penalty", "rep. pen.", 1.0, 2.0, 0.05, 1.0,
+               lambda v: "off" if v == 1.0 else f"{v:.2f}"),
+)
+MAX_NEW_TOKENS = SliderSpec("max_new_tokens", "new tokens", 1, 512, 1, 64, lambda v: f"{int(v)}")
+
+
+# ---- messages from the worker threads ----------------------------------------------------------
+
+class ModelLoaded(Message):
+    """A checkpoint finished loading in the load worker."""
+
+    def __init__(self, model: Any, tokenizer: Any, label: str) -> None:
+        super().__init__()
+        self.model, self.tokenizer, self.label = model, tokenizer, label
+
+
+class RunsListed(Message):
+    def __init__(self, runs: list) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+@dataclass
+class GenerationStats:
+    """What the stats line shows; times in seconds from the start of the request."""
+
+    prompt_tokens: int
+    context_max: int
+    generated: int = 0
+    first_token_s: float | None = None
+    last_token_s: float | None = None
+
+    @property
+    def decode_tokens_per_s(self) -> float | None:
+        """Tokens after the first over the time since the first: the decode loop's speed alone."""
+        if self.first_token_s is None or self.last_token_s is None or self.generated < 2:
+            return None
+        elapsed = self.last_token_s - self.first_token_s
+        return (self.generated - 1) / elapsed if elapsed > 0 else None
+
+
+class GenerationProgress(Message):
+    """New text since the last message, the latest next-token candidates, and the stats so far.
+
+    ``generation`` numbers the request, so that the last messages of a generation that was just
+    replaced by a new one are recognised and dropped.
+    """
+
+    def __init__(self, generation: int, text: str, candidates: list[tuple[str, float]], chosen: int | None,
+                 stats: GenerationStats) -> None:
+        super().__init__()
+        self.generation, self.text, self.candidates, self.chosen, self.stats = \
+            generation, text, candidates, chosen, stats
+
+
+class GenerationDone(Message):
+    def __init__(self, generation: int, reason: str) -> None:
+        super().__init__()
+        self.generation, self.reason = generation, reason
+
+
+@dataclass
+class TextStream:
+    """Turns a growing list of token ids into text deltas that never split a character.
+
+    A byte-level tokenizer may emit half of a multi-byte character as one token; decoding it alone
+    gives ``�``. So the stream re-decodes all generated ids and holds back while the text ends in
+    an incomplete character, then releases what is new.
+    """
+
+    tokenizer: Any
+    ids: list[int] = field(default_factory=list)
+    emitted: int = 0
+
+    def push(self, token_id: int) -> str:
+        self.ids.append(token_id)
+        text = self.tokenizer.decode(self.ids)
+        if text.endswith("\ufffd"):
+            return ""
+        delta, self.emitted = text[self.emitted:], len(text)
+        return delta
+
+
+class PlaygroundScreen(Screen):
+    """Generate from a trained run with a live view of the sampler."""
+
+    TITLE = "Playground"
+
+    DEFAULT_CSS = """
+    PlaygroundScreen #pg-body { height: 1fr; }
+    PlaygroundScreen #pg-controls { width: 33; border-right: tall $panel; padding: 0 1; }
+    PlaygroundScreen #pg-main { width: 1fr; padding: 0 1; }
+    PlaygroundScreen .pg-heading { color: $text-muted; text-style: bold; margin-top: 1; }
+    PlaygroundScreen .pg-row { height: 1; }
+    PlaygroundScreen .pg-row > Label { width: 12; }
+    PlaygroundScreen .pg-row > Slider { width: 1fr; }
+    PlaygroundScreen .pg-field { height: 3; }
+    PlaygroundScreen .pg-field > Label { width: 12; padding-top: 1; }
+    PlaygroundScreen .pg-field > Input { width: 1fr; }
+    PlaygroundScreen .pg-field > Switch { width: auto; }
+    PlaygroundScreen Select { width: 1fr; }
+    PlaygroundScreen #pg-model-label { color: $text-muted; height: auto; }
+    PlaygroundScreen #pg-prompt { height: 4; }
+    PlaygroundScreen #pg-output-scroll { height: 1fr; min-height: 4; border: round $panel; }
+    PlaygroundScreen #pg-stats { height: auto; max-height: 2; color: $text-muted; }
+    PlaygroundScreen #pg-next { height: 1fr; max-height: 10; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+g", "generate", "Generate"),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+n", "next_preset", "Preset"),
+        Binding("ctrl+t", "toggle_cache", "KV cache"),
+        Binding("ctrl+r", "refresh_runs", "Runs"),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.model_label = ""
+        self.show_timings = True  # snapshot tests turn timings off: they differ on every run
+        self._stop = threading.Event()
+        self._generation = 0
+        self._stats: GenerationStats | None = None
+        self.finish_reason = ""  # why the last generation ended: "max new tokens", "end of text", "stopped"
+        self._output = Text()
+        self._presets = _sampler_presets()
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="pg-body"):
+            with VerticalScroll(id="pg-controls"):
+                yield Label("Model", classes="pg-heading")
+                yield Select([], prompt="pick a run", id="pg-run")
+                yield Static("no model loaded", id="pg-model-label")
+                yield Label("Sampler", classes="pg-heading")
+                yield Select([(name, name) for name in self._presets], prompt="preset", id="pg-preset")
+                for spec in (*SAMPLER_SLIDERS, MAX_NEW_TOKENS):
+                    with Horizontal(classes="pg-row"):
+                        yield Label(spec.label)
+                        yield Slider(spec.default, minimum=spec.minimum, maximum=spec.maximum, step=spec.step,
+                                     format=spec.format, id=f"pg-{spec.field}")
+                with Horizontal(classes="pg-field"):
+                    yield Label("seed")
+                    yield Input("0", type="integer", id="pg-seed")
+                with Horizontal(classes="pg-field"):
+                    yield Label("KV cache")
+                    yield Switch(True, id="pg-cache")
+            with Vertical(id="pg-main"):
+                yield TextArea(DEFAULT_PROMPT, id="pg-prompt", soft_wrap=True, show_line_numbers=False)
+                yield TokenView(id="pg-tokens")
+                with VerticalScroll(id="pg-output-scroll"):
+                    yield Static(id="pg-output")
+                yield Static(id="pg-stats")
+                yield NextTokenBars(id="pg-next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pg-prompt", TextArea).focus()
+        self._show_stats(None)
+        self.action_refresh_runs()
+
+    def on_unmount(self) -> None:
+        self._stop.set()  # a generation still running stops at its next token
+
+    # ---- the model -----------------------------------------------------------------------------
+
+    def set_model(self, model: Any, tokenizer: Any, label: str) -> None:
+        """Use this model and tokenizer from now on (the picker calls this after loading)."""
+        self.model, self.tokenizer, self.model_label = model, tokenizer, label
+        config = model.config
+        self.query_one("#pg-model-label", Static).update(
+            f"{label}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
+            f"vocab {tokenizer.vocab_size}")
+        self._update_tokens()
+
+    def action_refresh_runs(self) -> None:
+        self._list_runs()
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _list_runs(self) -> None:
+        from tui_transformer.train.runs import list_runs
+
+        self.post_message(RunsListed(list_runs()))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        options = [(f"{run.name} · step {run.last_step} · {run.state}", str(run.path)) for run in message.runs]
+        picker = self.query_one("#pg-run", Select)
+        picker.set_options(options)
+        picker.prompt = "pick a run" if options else "no runs yet"
+
+    @on(Select.Changed, "#pg-run")
+    def _run_picked(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
+            self._load(str(event.value))
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, run: str) -> None:
+        from tui_transformer.train.checkpoint import load_for_inference
+        from tui_transformer.train.device import resolve_device
+
+        model, tokenizer, _config = load_for_inference(run, resolve_device("auto"))
+        self.post_message(ModelLoaded(model, tokenizer, run.rstrip("/").rsplit("/", 1)[-1]))
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self.set_model(message.model, message.tokenizer, message.label)
+        self.notify(f"loaded {message.label}")
+
+    # ---- the prompt ----------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#pg-prompt")
+    def _prompt_changed(self) -> None:
+        self._update_tokens()
+
+    def _update_tokens(self) -> None:
+        view = self.query_one("#pg-tokens", TokenView)
+        if self.tokenizer is None:
+            view.update("load a run to see the prompt's tokens")
+            return
+        ids = self.tokenizer.encode(self.query_one("#pg-prompt", TextArea).text)
+        view.show_tokens([self.tokenizer.decode([i]) for i in ids])
+
+    # ---- the sampler ---------------------------------------------------------------------------
+
+    def sampler_values(self) -> dict[str, float]:
+        """The sampler sliders as SamplingConfig keyword arguments (top-k 0 means off)."""
+        values: dict[str, Any] = {spec.field: self.query_one(f"#pg-{spec.field}", Slider).value
+                                  for spec in SAMPLER_SLIDERS}
+        values["top_k"] = int(values["top_k"])
+        return values
+
+    def apply_preset(self, name: str) -> None:
+        """Move the sliders to a named preset from ``tui_transformer.model.SAMPLER_PRESETS``."""
+        preset = self._presets[name]
+        for spec in SAMPLER_SLIDERS:
+            self.query_one(f"#pg-{spec.field}", Slider).value = preset[spec.field]
+        self.query_one("#pg-preset", Select).value = name
+
+    @on(Select.Changed, "#pg-preset")
+    def _preset_picked(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.apply_preset(str(event.value))
+
+    def action_next_preset(self) -> None:
+        names = list(self._presets)
+        current = self.query_one("#pg-preset", Select).value
+        index = names.index(current) + 1 if current in names else 0
+        self.apply_preset(names[index % len(names)])
+
+    def action_toggle_cache(self) -> None:
+        switch = self.query_one("#pg-cache", Switch)
+        switch.value = not switch.value
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    def action_generate(self) -> None:
+        if self.model is None:
+            self.notify("load a run first (pick one under Model)", severity="warning")
+            return
+        seed_text = self.query_one("#pg-seed", Input).value.strip()
+        try:
+            from tui_transformer.model import SamplingConfig
+
+            sampling = SamplingConfig(**self.sampler_values(), seed=int(seed_text) if seed_text else None)
+        except (UserError, ValueError) as error:
+            self.notify(str(error), title="sampler", severity="error")
+            return
+        prompt_ids = self.tokenizer.encode(self.query_one("#pg-prompt", TextArea).text)
+        if not prompt_ids:
+            self.notify("the prompt is empty: write at least one character", severity="warning")
+            return
+        self._output = Text(self.tokenizer.decode(prompt_ids), style="dim")
+        self.query_one("#pg-output", Static).update(self._output)
+        self.query_one(NextTokenBars).show([])
+        self._stop.set()  # a generation still running ends at its next token
+        self._stop = threading.Event()
+        self.finish_reason = ""
+        self._generation += 1
+        self._generate(self._generation, prompt_ids, sampling, int(self.query_one("#pg-max_new_tokens", Slider).value),
+                       self.query_one("#pg-cache", Switch).value, self._stop)
+
+    def action_stop(self) -> None:
+        self._stop.set()
+
+    @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
+    def _generate(self, generation: int, prompt_ids: list[int], sampling: Any, max_new_tokens: int, use_cache: bool,
+                  stop: threading.Event) -> None:
+        from tui_transformer.model import generate_steps
+
+        stats = GenerationStats(prompt_tokens=len(prompt_ids), context_max=self.model.config.max_seq_len)
+        stream = TextStream(self.tokenizer)
+        pending, candidates, chosen = "", [], None
+        start = last_post = time.perf_counter()
+        reason = "max new tokens"
+        steps = generate_steps(self.model, prompt_ids, max_new_tokens=max_new_tokens, sampling=sampling,
+                               use_cache=use_cache, eos_id=self.tokenizer.eot_id)
+        try:
+            for step in steps:
+                now = time.perf_counter() - start
+                token_id = int(step.token_ids[0])
+                stats.generated += 1
+                stats.first_token_s = stats.first_token_s if stats.first_token_s is not None else now
+                stats.last_token_s = now
+                pending += stream.push(token_id)
+                candidates, chosen = self._top_candidates(step.probs[0], token_id)
+                if bool(step.finished[0]):
+                    reason = "end of text"
+                if stop.is_set():
+                    reason = "stopped"
+                    break
+                if now + start - last_post >= 1 / UPDATES_PER_SECOND:
+                    self.post_message(GenerationProgress(generation, pending, candidates, chosen, _copy(stats)))
+                    pending, last_post = "", now + start
+        finally:
+            steps.close()  # lets the generator restore the model's train/eval mode
+        self.post_message(GenerationProgress(generation, pending, candidates, chosen, _copy(stats)))
+        self.post_message(GenerationDone(generation, reason))
+
+    def _top_candidates(self, probs: Any, token_id: int) -> tuple[list[tuple[str, float]], int | None]:
+        """The ``TOP_CANDIDATES`` likeliest tokens of ``probs [V]`` (those with p > 0) and where the drawn one is."""
+        import torch
+
+        values, ids = torch.topk(probs, min(TOP_CANDIDATES, probs.shape[-1]))
+        ids_list = ids.tolist()
+        candidates = [(self.tokenizer.decode([i]), p) for i, p in zip(ids_list, values.tolist()) if p > 0]
+        return candidates, ids_list.index(token_id) if token_id in ids_list else None
+
+    def on_generation_progress(self, message: GenerationProgress) -> None:
+        if message.generation != self._generation:
+            return
+        if message.text:
+            self._output.append(message.text, style="bold")
+            self.query_one("#pg-output", Static).update(self._output)
+            self.query_one("#pg-output-scroll", VerticalScroll).scroll_end(animate=False)
+        self.query_one(NextTokenBars).show(message.candidates, message.chosen)
+        self._stats = message.stats
+        self._show_stats(message.stats)
+
+    def on_generation_done(self, message: GenerationDone) -> None:
+        if message.generation == self._generation:
+            self.finish_reason = message.reason
+            self._show_stats(self._stats)
+
+    def _show_stats(self, stats: GenerationStats | None) -> None:
+        line = self.query_one("#pg-stats", Static)
+        if stats is None:
+            line.update("ctrl+g generates · escape stops")
+            return
+        used = min(stats.prompt_tokens + stats.generated, stats.context_max)
+        ttft = tps = "—"
+        if self.show_timings and stats.first_token_s is not None:
+            ttft = f"{stats.first_token_s * 1000:.0f} ms"
+        if self.show_timings and stats.decode_tokens_per_s is not None:
+            tps = f"{stats.decode_tokens_per_s:.0f}"
+        ending = f" · {self.finish_reason}" if self.finish_reason else ""
+        line.update(f"first token {ttft} · {tps} tok/s · {stats.generated} new tokens · "
+                    f"context {used}/{stats.context_max}{ending}")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
+            if event.worker.group == "load":
+                self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
+
+
+def _copy(stats: GenerationStats) -> GenerationStats:
+    """A snapshot for the UI thread, which reads it while the worker keeps counting."""
+    return GenerationStats(**vars(stats))
+
+
+def _sampler_presets() -> dict[str, dict[str, Any]]:
+    """``SAMPLER_PRESETS`` as plain dicts of SamplingConfig fields, in their defined order."""
+    from tui_transformer.model import SAMPLER_PRESETS
+
+    return {name: asdict(preset) for name, preset in SAMPLER_PRESETS.items()}
