@@ -1,0 +1,74 @@
+"""Scaled dot-product attention, written out.
+
+Every token asks a question (its **query**), advertises what it holds (its **key**) and offers
+content (its **value**). Attention lets each query gather the values of the keys that match it::
+
+    Attention(Q, K, V) = softmax( Q Kᵀ / √d_k + M ) V
+
+    Q [B, H, Tq, d_k]    K, V [B, H, Tk, d_k]    scores [B, H, Tq, Tk]    output [B, H, Tq, d_k]
+
+* ``Q Kᵀ`` compares every query with every key: one score per (query, key) pair.
+* Dividing by ``√d_k`` keeps the scores' variance near 1, so the softmax does not saturate into a
+  one-hot whose gradient vanishes.
+* ``M`` is the **causal mask**: 0 where the key's position is at or before the query's, ``-∞``
+  after it. A token cannot look at the future, because at generation time it does not exist yet.
+* ``softmax`` over the keys turns each row into weights >= 0 that sum to 1.
+* Dropout on those weights (training only) randomly hides some keys from some queries.
+
+With a KV cache the queries are the ``Tq`` newest tokens, at positions ``start .. start+Tq-1``,
+and the keys are all ``Tk = start + Tq`` tokens so far, so query ``i`` may see keys ``0 .. start+i``.
+A single decoded token (``Tq = 1``) may see every key, and needs no mask at all.
+
+:func:`scaled_dot_product_attention` is the reference used by default. :func:`fused_attention`
+calls PyTorch's fused kernel (``attention="sdpa"``), only to compare speed; a test proves they agree.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def causal_mask(n_queries: int, n_keys: int, device: torch.device | str = "cpu") -> torch.Tensor | None:
+    """Boolean ``[Tq, Tk]`` mask, True where the query may attend; None when nothing is hidden.
+
+    The queries are the last ``Tq`` of the ``Tk`` positions, so query ``i`` sits at position
+    ``Tk - Tq + i`` and sees keys up to and including that position.
+    """
+    if n_queries == 1:
+        return None
+    return torch.ones(n_queries, n_keys, dtype=torch.bool, device=device).tril(diagonal=n_keys - n_queries)
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``softmax(q kᵀ / √d_k + M) v``; returns ``(output [B,H,Tq,d_k], weights [B,H,Tq,Tk])``.
+
+    ``mask`` is boolean (True = may attend), broadcast over batch and heads. ``dropout_p`` > 0
+    drops attention weights (pass 0 outside training).
+    """
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, p=dropout_p, training=True)
+    return weights @ v, weights
+
+
+def fused_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+) -> torch.Tensor:
+    """The same computation through ``F.scaled_dot_product_attention`` (one fused kernel)."""
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)

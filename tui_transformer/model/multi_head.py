@@ -1,0 +1,78 @@
+"""Multi-head attention: several attention patterns side by side, with a KV cache.
+
+One attention pattern is one way of relating tokens. Multi-head attention runs ``H`` of them in
+parallel, each in its own ``d_head = D / H`` dimensional subspace, then mixes them::
+
+    x [B, T, D] --W_qkv--> [B, T, 3D]                    one matmul makes q, k and v
+    split heads:  [B, T, 3, H, d_head] -> q, k, v [B, H, T, d_head]
+    (rope: rotate q and k by their positions)
+    (cache: write k, v at positions start .. start+T-1; read k, v [B, H, start+T, d_head])
+    attention per head (causal)        -> [B, H, T, d_head]
+    merge heads:  [B, H, T, d_head] -> [B, T, H, d_head] -> [B, T, D]
+    output projection W_o              -> [B, T, D]
+
+``H`` heads of width ``D/H`` cost the same as one head of width ``D``, but give ``H``
+independent patterns (one head may look at the previous token, another at the start of the line).
+
+Parameters: ``4 · D · D`` weights and ``4 · D`` biases (``W_qkv`` is ``W_q, W_k, W_v`` stacked:
+rows ``0..D-1`` make q, head ``h`` owning rows ``h·d_head .. (h+1)·d_head - 1``, the layout of
+``nn.MultiheadAttention.in_proj_weight``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tui_transformer.model.attention import fused_attention, scaled_dot_product_attention
+from tui_transformer.model.positional import RotaryEmbedding
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        dropout: float = 0.0,
+        attention: str = "explicit",
+        rope: RotaryEmbedding | None = None,
+    ) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.d_head = d_model // n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.attn_dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+        self.use_fused = attention == "sdpa"
+        self.rope = rope
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        start_pos: int = 0,
+        mask: torch.Tensor | None = None,
+        cache=None,
+        layer: int = 0,
+    ) -> torch.Tensor:
+        """``x [B, T, D]`` at positions ``start_pos ..`` -> ``[B, T, D]``.
+
+        ``mask`` is the boolean causal mask for these queries (None for a single decoded token);
+        ``cache`` (a :class:`~.kv_cache.KVCache` or None) receives this layer's keys and values.
+        """
+        batch, n_tokens, d_model = x.shape
+        qkv = self.qkv(x).view(batch, n_tokens, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
+        if self.rope is not None:
+            q, k = self.rope(qkv[:2], start_pos).unbind(0)  # rotate q and k in one call
+            v = qkv[2]
+        else:
+            q, k, v = qkv.unbind(0)  # each [B, H, T, d_head]
+        if cache is not None:
+            k, v = cache.update(layer, k, v)  # now [B, H, start_pos + T, d_head]
+        dropout_p = self.attn_dropout if self.training else 0.0
+        if self.use_fused:
+            heads = fused_attention(q, k, v, mask, dropout_p)
+        else:
+            heads, _ = scaled_dot_product_attention(q, k, v, mask, dropout_p)
+        merged = heads.transpose(1, 2).reshape(batch, n_tokens, d_model)
+        return self.resid_dropout(self.out(merged))

@@ -1,0 +1,94 @@
+"""Positional encodings: telling the model where each token is.
+
+Attention is a weighted *sum* over tokens, and a sum ignores order: without help, "dog bites man"
+and "man bites dog" would look the same. Three ways to inject position are implemented here.
+
+**Sinusoidal** (the original transformer; the default). For position ``p`` and dimension pair
+``i`` (``0 <= i < D/2``)::
+
+    PE[p, 2i]   = sin(p / 10000^(2i/D))
+    PE[p, 2i+1] = cos(p / 10000^(2i/D))
+    x <- x + PE[start : start + T]                    x [B, T, D], PE [max_seq_len, D]
+
+Each pair is a clock ticking at its own speed; together they give every position a unique
+signature. ``start`` matters when decoding with a KV cache: the token at position ``N`` is fed
+alone, and must get ``PE[N]``, not ``PE[0]``.
+
+**Learned**: a trained table ``P [max_seq_len, D]`` added the same way. Simple, but it has no row
+for positions past ``max_seq_len``.
+
+**RoPE** (rotary, RoFormer / LLaMA). Nothing is added to ``x``. Instead every query and key is
+rotated inside attention: the pair ``(x[2i], x[2i+1])`` of a vector at position ``p`` is rotated by
+the angle ``p · θ_i`` with ``θ_i = base^(-2i/d_head)``. Seen as a complex number
+``z_i = x[2i] + j·x[2i+1]`` the rotation is one multiplication::
+
+    z_i <- z_i · exp(j · p · θ_i)                     q, k [B, H, T, d_head]
+
+Because ``rot(q, m) · rot(k, n) = q · rot(k, n - m)``, the attention score between positions ``m``
+and ``n`` depends only on their distance: attention sees *relative* positions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def sinusoidal_table(max_len: int, d_model: int) -> torch.Tensor:
+    """The ``[max_len, d_model]`` table ``PE`` of the formula above (``d_model`` even)."""
+    position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)  # [T, 1]
+    # 1 / 10000^(2i/D) for i = 0 .. D/2-1, computed in log space for precision.
+    inv_freq = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(10000.0) / d_model))
+    table = torch.zeros(max_len, d_model, dtype=torch.float64)
+    table[:, 0::2] = torch.sin(position * inv_freq)
+    table[:, 1::2] = torch.cos(position * inv_freq)
+    return table.float()
+
+
+class SinusoidalPositionalEncoding(nn.Module):
+    """Adds the fixed sinusoidal table; no parameters (the table is a buffer)."""
+
+    def __init__(self, max_seq_len: int, d_model: int) -> None:
+        super().__init__()
+        self.register_buffer("table", sinusoidal_table(max_seq_len, d_model), persistent=False)
+
+    def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
+        """``x [B, T, D]`` at positions ``start_pos .. start_pos + T - 1`` -> ``x + PE[those]``."""
+        return x + self.table[start_pos : start_pos + x.shape[1]]
+
+
+class LearnedPositionalEncoding(nn.Module):
+    """Adds a trained ``[max_seq_len, D]`` table (``max_seq_len * D`` parameters)."""
+
+    def __init__(self, max_seq_len: int, d_model: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(max_seq_len, d_model))
+        nn.init.normal_(self.weight, mean=0.0, std=0.02)
+
+    def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
+        return x + self.weight[start_pos : start_pos + x.shape[1]]
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotates query/key dimension pairs by position-dependent angles (no parameters).
+
+    ``rotations`` is a complex buffer ``[max_seq_len, d_head / 2]`` holding ``exp(j · p · θ_i)``.
+    """
+
+    def __init__(self, max_seq_len: int, d_head: int, base: float = 10000.0) -> None:
+        super().__init__()
+        theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)  # [d_head/2]
+        angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), theta)  # [T, d_head/2]
+        self.register_buffer("rotations", torch.polar(torch.ones_like(angles), angles).to(torch.complex64),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
+        """``x [..., T, d_head]`` at positions ``start_pos ..`` -> the rotated ``x``, same shape.
+
+        Any leading dims work, so queries and keys can be rotated in one call.
+        """
+        pairs = torch.view_as_complex(x.float().unflatten(-1, (-1, 2)))  # [..., T, d_head/2] complex
+        rotated = pairs * self.rotations[start_pos : start_pos + x.shape[-2]]
+        return torch.view_as_real(rotated).flatten(-2).type_as(x)

@@ -1,0 +1,143 @@
+"""The decoder-only transformer (GPT style), assembled from the pieces in this package.
+
+::
+
+    tokens [B, T]  (int64 ids)
+      -> TokenEmbedding                          [B, T, D]
+      -> + positional encoding (sinusoidal or learned; rope acts inside attention instead)
+      -> dropout
+      -> N x Block (pre-LN attention + feed-forward, with residuals)
+      -> final LayerNorm                         [B, T, D]
+      -> LM head: x · Eᵀ (tied) or x · W_outᵀ    [B, T, V]   logits: one score per vocabulary entry
+
+The logits at position ``t`` score the token at ``t + 1``: the causal mask ensures they only
+depend on tokens ``0 .. t``, so one forward pass trains on all ``T`` next-token predictions at once.
+
+**With a KV cache** (``model(tokens, cache=cache)``) the tokens are taken to sit at positions
+``cache.length ..``: the first call (the *prefill*) runs the prompt, each next call one new token,
+and each layer reads the keys and values of the earlier positions from the cache.
+
+**Parameter count** (``count_parameters`` gives it without building the model)::
+
+    embedding        V · D
+    learned PE       max_seq_len · D          (sinusoidal and rope have none)
+    per block        4·D² + 4·D               attention: W_qkv, W_o and their biases
+                     2·D·F + F + D            feed-forward
+                     4·D                      two LayerNorms (γ and β)
+    final LayerNorm  2·D
+    LM head          V · D                    only when the weights are not tied
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tui_transformer.errors import ConfigError
+from tui_transformer.model.attention import causal_mask
+from tui_transformer.model.block import Block
+from tui_transformer.model.config import ModelConfig
+from tui_transformer.model.embedding import TokenEmbedding
+from tui_transformer.model.kv_cache import KVCache, NaiveKVCache
+from tui_transformer.model.positional import (
+    LearnedPositionalEncoding,
+    RotaryEmbedding,
+    SinusoidalPositionalEncoding,
+)
+
+
+def count_parameters(config: ModelConfig) -> int:
+    """The closed-form parameter count of ``DecoderTransformer(config)`` (see the module docstring)."""
+    d, f, v = config.d_model, config.d_ff, config.vocab_size
+    per_block = (4 * d * d + 4 * d) + (2 * d * f + f + d) + 4 * d
+    total = v * d + config.n_layers * per_block + 2 * d
+    if config.pos_encoding == "learned":
+        total += config.max_seq_len * d
+    if not config.tie_weights:
+        total += v * d
+    return total
+
+
+class DecoderTransformer(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.embed = TokenEmbedding(config.vocab_size, d)
+        self.pos: nn.Module | None = None
+        rope = None
+        if config.pos_encoding == "sinusoidal":
+            self.pos = SinusoidalPositionalEncoding(config.max_seq_len, d)
+        elif config.pos_encoding == "learned":
+            self.pos = LearnedPositionalEncoding(config.max_seq_len, d)
+        else:
+            rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(
+            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope)
+            for _ in range(config.n_layers)
+        )
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = None if config.tie_weights else nn.Linear(d, config.vocab_size, bias=False)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        """GPT-2 initialisation: N(0, 0.02) weights, zero biases, and the two projections that
+        write into the residual stream scaled by 1/√(2·layers), so the stream's variance does not
+        grow with depth at initialisation."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
+        for block in self.blocks:
+            nn.init.normal_(block.attn.out.weight, mean=0.0, std=residual_std)
+            nn.init.normal_(block.ff.down.weight, mean=0.0, std=residual_std)
+
+    def new_cache(self, batch_size: int, max_len: int | None = None, naive: bool = False) -> KVCache | NaiveKVCache:
+        """An empty cache for ``batch_size`` sequences of up to ``max_len`` tokens (default
+        ``max_seq_len``). ``naive=True`` gives the concatenating teaching contrast instead."""
+        cfg = self.config
+        max_len = cfg.max_seq_len if max_len is None else max_len
+        if not 1 <= max_len <= cfg.max_seq_len:
+            raise ConfigError(f"cache max_len must be in [1, max_seq_len={cfg.max_seq_len}], got {max_len}")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size}")
+        if naive:
+            return NaiveKVCache(cfg.n_layers)
+        weight = self.embed.weight
+        return KVCache(cfg.n_layers, batch_size, cfg.n_heads, max_len, cfg.d_head, weight.dtype, weight.device)
+
+    def forward(self, tokens: torch.Tensor, cache: KVCache | NaiveKVCache | None = None) -> torch.Tensor:
+        """``tokens [B, T]`` -> logits ``[B, T, V]``.
+
+        Without a cache the tokens sit at positions ``0 .. T-1``. With one they sit at
+        ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``.
+        """
+        n_tokens = tokens.shape[1]
+        start = 0 if cache is None else cache.length
+        if start + n_tokens > self.config.max_seq_len:
+            raise ConfigError(
+                f"positions {start}..{start + n_tokens - 1} exceed the model's max_seq_len "
+                f"({self.config.max_seq_len}); generate() slides the window for long sequences"
+            )
+        x = self.embed(tokens)
+        if self.pos is not None:
+            x = self.pos(x, start)
+        x = self.drop(x)
+        mask = causal_mask(n_tokens, start + n_tokens, tokens.device)
+        for layer, block in enumerate(self.blocks):
+            x = block(x, start, mask, cache, layer)
+        if cache is not None:
+            cache.advance(n_tokens)
+        x = self.ln_f(x)
+        head = self.embed.weight if self.lm_head is None else self.lm_head.weight
+        return F.linear(x, head)
+
+    def num_parameters(self) -> int:
+        """Trainable parameters, each counted once (a tied head shares the embedding)."""
+        return sum(p.numel() for p in self.parameters())
