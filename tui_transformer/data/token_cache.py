@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_transformer.data.packing import pack_documents
+from tui_transformer.data.packing import compact, pack_documents
 
 
 def tokenize_documents(tokenizer, texts: list[str]) -> np.ndarray:
-    """The packed ``EOT d1 EOT d2 ...`` stream of ``texts``."""
-    return pack_documents(tokenizer.encode_batch(texts) if texts else [], tokenizer.eot_id)
+    """The packed ``EOT d1 EOT d2 ...`` stream of ``texts`` (``uint16`` when the vocabulary allows)."""
+    return compact(pack_documents(tokenizer.encode_batch(texts) if texts else [], tokenizer.eot_id),
+                   tokenizer.vocab_size)
 
 
 def cache_key(*parts: str) -> str:

@@ -1,0 +1,360 @@
+"""The shard cache: remote data kept on local disk, bounded, safe to share and to interrupt.
+
+A *shard* is one row group of a remote parquet file, saved as a local parquet file
+``shard_00042.parquet`` with the columns ``id`` and ``text``. Each document's split is the hash
+split of :mod:`.split`, computed from its id when it is read. Once a tokenizer has read a split of
+the shard, its packed tokens are kept next to it (``shard_00042.<key>.<split>.npy``, the key made
+of the tokenizer's sha256 and the validation fraction) so the next epoch does not tokenize again.
+
+``cache_metadata.json`` records, per shard: the source file and row-group range; rows per split,
+bytes, tokens per tokenizer and the file's sha256; created, last_accessed and access_count; and
+the processes reading it right now. How the cache stays correct:
+
+* **Bounded (LRU).** After each new shard, the least recently accessed shards are deleted until
+  there are at most ``max_shards`` of them and at most ``max_bytes`` bytes (tokens included).
+  A shard that a live process is reading (``readers``) is never evicted.
+* **Atomic writes.** Files are written as ``.tmp-<pid>-...``, fsynced, then renamed: a download
+  killed midway leaves no visible shard (stale temp files of dead processes are removed), and the
+  next run fetches the shard again.
+* **Verified.** A shard's sha256 is checked when it is opened; a corrupt or truncated file is
+  reported, deleted and fetched again.
+* **Self-healing metadata.** A metadata file that does not parse is rebuilt from the shards on
+  disk: each shard carries its own description in its parquet key-value metadata.
+* **Shared.** Two processes (a headless run and the TUI) may share the folder: every metadata
+  update is a read-modify-write under a file lock, and a shard download takes a per-shard lock so
+  the shard is fetched once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from filelock import FileLock
+
+from tui_transformer import paths
+from tui_transformer.data.split import split_of
+
+METADATA_FILE = "cache_metadata.json"
+SHARD_KEY = b"tui_transformer_shard"
+DEFAULT_MAX_SHARDS = 5
+
+
+def shard_name(index: int) -> str:
+    return f"shard_{index:05d}.parquet"
+
+
+class ShardCache:
+    """A folder of shards and their metadata (see the module docstring).
+
+    ``root`` defaults to ``<cache>/fineweb``; ``max_shards`` and ``max_bytes`` are the LRU limits
+    (``None`` means no limit of that kind).
+    """
+
+    def __init__(self, root: Path | str | None = None, max_shards: int | None = DEFAULT_MAX_SHARDS,
+                 max_bytes: int | None = None) -> None:
+        self.root = Path(root) if root is not None else paths.cache_dir() / "fineweb"
+        self.max_shards, self.max_bytes = max_shards, max_bytes
+        self.stats = {"hits": 0, "misses": 0, "bytes_downloaded": 0, "corrupt_refetched": 0, "metadata_rebuilt": 0}
+        self.download: dict | None = None  # the download in progress: shard, bytes, total
+        self.notices: list[str] = []
+        self._listeners: list = []
+        self._guard = threading.Lock()
+
+    # -- metadata --------------------------------------------------------------------------------
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.root / METADATA_FILE
+
+    def _lock(self) -> FileLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".metadata.lock"))
+
+    def read_metadata(self) -> dict:
+        """The metadata as it is now (rebuilt from the shards if the file is damaged)."""
+        with self.update() as metadata:
+            return json.loads(json.dumps(metadata))
+
+    @contextmanager
+    def update(self):
+        """``with cache.update() as metadata:`` change it; it is written atomically on exit, under the lock."""
+        with self._lock():
+            metadata = self._load_or_rebuild()
+            before = json.dumps(metadata, sort_keys=True)
+            yield metadata
+            if json.dumps(metadata, sort_keys=True) != before:
+                _write_atomic(self.metadata_path, json.dumps(metadata, indent=1, sort_keys=True).encode())
+
+    def _load_or_rebuild(self) -> dict:
+        if not self.metadata_path.exists():
+            return self._rebuild() if any(self.root.glob("shard_*.parquet")) else _empty_metadata()
+        try:
+            metadata = json.loads(self.metadata_path.read_text())
+            if not isinstance(metadata.get("shards"), dict):
+                raise ValueError("no 'shards' table")
+            return metadata
+        except (ValueError, OSError, AttributeError) as error:
+            self._notice(f"cache metadata was damaged ({type(error).__name__}); rebuilt it from the shards on disk")
+            self.stats["metadata_rebuilt"] += 1
+            return self._rebuild()
+
+    def _rebuild(self) -> dict:
+        metadata = _empty_metadata()
+        _remove_stale_temp_files(self.root)
+        for path in sorted(self.root.glob("shard_*.parquet")):
+            try:
+                info = json.loads(pq.read_schema(path).metadata[SHARD_KEY])
+                mtime = path.stat().st_mtime
+                entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+                         "readers": [], "access_count": 0, "created": mtime, "last_accessed": mtime}
+            except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+                path.unlink(missing_ok=True)  # not a shard we can describe: it will be fetched again
+                continue
+            for tokens in sorted(self.root.glob(f"{path.stem}.*.npy")):
+                _, key, split, _ = tokens.name.split(".")
+                count = int(np.load(tokens, mmap_mode="r").shape[0])
+                entry["tokens"][f"{key}.{split}"] = {"count": count, "bytes": tokens.stat().st_size}
+            metadata["shards"][path.name] = entry
+        return metadata
+
+    # -- shards ----------------------------------------------------------------------------------
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def shard_lock(self, name: str) -> FileLock:
+        """Held while a shard is fetched, so that two processes do not fetch the same one."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / f".{name}.lock"))
+
+    def lookup(self, name: str, pin: bool = False) -> dict | None:
+        """The shard's entry if the file is present and intact; a corrupt one is deleted and reported.
+
+        With ``pin``, this process is recorded as a reader in the same atomic update (see :meth:`unpin`).
+        """
+        with self.update() as metadata:
+            entry = metadata["shards"].get(name)
+            if entry is None:
+                return None
+            path = self.path(name)
+            if not path.exists() or _sha256(path) != entry["sha256"]:
+                what = "missing" if not path.exists() else "corrupt (sha256 mismatch)"
+                self._notice(f"{name} was {what}: fetching it again")
+                self.stats["corrupt_refetched"] += 1
+                self._delete(metadata, name)
+                return None
+            entry["last_accessed"] = time.time()
+            entry["access_count"] += 1
+            if pin:
+                entry["readers"].append(os.getpid())
+            return dict(entry)
+
+    def add(self, name: str, table: pa.Table, info: dict, pin: bool = False) -> dict:
+        """Write ``table`` as shard ``name`` (atomically), register it, then apply the LRU limits."""
+        info = {**info, "name": name}
+        table = table.replace_schema_metadata({SHARD_KEY: json.dumps(info).encode()})
+        path = self.path(name)
+        _write_atomic(path, _parquet_bytes(table))
+        now = time.time()
+        entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+                 "readers": [os.getpid()] if pin else [], "created": now, "last_accessed": now, "access_count": 1}
+        with self.update() as metadata:
+            metadata["shards"][name] = entry
+            self._evict(metadata, protect={name})
+        self.changed()
+        return entry
+
+    def read_texts(self, name: str, split: str, val_fraction: float) -> list[str]:
+        """The texts of the shard's documents in ``split``, in order."""
+        table = pq.read_table(self.path(name), columns=["id", "text"])
+        ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+        return [text for doc_id, text in zip(ids, texts) if split_of(doc_id, val_fraction) == split]
+
+    def tokens(self, name: str, split: str, val_fraction: float, tokenizer, tokenize) -> tuple[np.ndarray, bool]:
+        """The shard's packed tokens for ``tokenizer`` and ``split``: ``(stream, was_cached)``.
+
+        ``tokenize(texts)`` makes the stream the first time; it is then saved next to the shard.
+        """
+        key = hashlib.sha256(f"{tokenizer.sha256()}:{val_fraction!r}".encode()).hexdigest()[:16]
+        path = self.root / f"{Path(name).stem}.{key}.{split}.npy"
+        if path.exists():
+            try:
+                return np.load(path, allow_pickle=False), True
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)
+        stream = tokenize(self.read_texts(name, split, val_fraction))
+        buffer = _npy_bytes(stream)
+        _write_atomic(path, buffer)
+        with self.update() as metadata:
+            entry = metadata["shards"].get(name)
+            if entry is None:  # evicted meanwhile by another process: do not leave an orphan
+                path.unlink(missing_ok=True)
+            else:
+                entry["tokens"][f"{key}.{split}"] = {"tokenizer": tokenizer.name, "count": int(len(stream)),
+                                                     "bytes": len(buffer)}
+                self._evict(metadata, protect={name})
+        return stream, False
+
+    # -- readers (in-use protection) -------------------------------------------------------------
+
+    def unpin(self, name: str) -> None:
+        with self.update() as metadata:
+            entry = metadata["shards"].get(name)
+            if entry and os.getpid() in entry["readers"]:
+                entry["readers"].remove(os.getpid())
+
+    # -- eviction and cleaning -------------------------------------------------------------------
+
+    def _evict(self, metadata: dict, protect: set[str]) -> None:
+        shards = metadata["shards"]
+        by_age = sorted(shards, key=lambda n: shards[n]["last_accessed"])
+        for name in by_age:
+            if not self._over_limits(shards):
+                return
+            if name in protect or _live_readers(shards[name]):
+                continue
+            self._notice(f"evicted {name} (least recently used)")
+            self._delete(metadata, name)
+
+    def _over_limits(self, shards: dict) -> bool:
+        too_many = self.max_shards is not None and len(shards) > self.max_shards
+        too_big = self.max_bytes is not None and sum(_entry_bytes(e) for e in shards.values()) > self.max_bytes
+        return too_many or too_big
+
+    def _delete(self, metadata: dict, name: str) -> None:
+        metadata["shards"].pop(name, None)
+        self.path(name).unlink(missing_ok=True)
+        for tokens in self.root.glob(f"{Path(name).stem}.*.npy"):
+            tokens.unlink(missing_ok=True)
+
+    def clean(self) -> int:
+        """Delete every shard that no live process is reading; returns how many were deleted."""
+        with self.update() as metadata:
+            names = [n for n, e in metadata["shards"].items() if not _live_readers(e)]
+            for name in names:
+                self._delete(metadata, name)
+            _remove_stale_temp_files(self.root)
+        self.changed()
+        return len(names)
+
+    # -- status ----------------------------------------------------------------------------------
+
+    def subscribe(self, listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def changed(self) -> None:
+        """Tell the listeners (e.g. the TUI's shard panel) that the status changed."""
+        if self._listeners:
+            status = self.status()
+            for listener in list(self._listeners):
+                listener(status)
+
+    def status(self) -> dict:
+        """The cache as data: shards in LRU order (next to evict first), limits, counters, download."""
+        metadata = self.read_metadata()
+        shards = sorted(metadata["shards"].values(), key=lambda e: e["last_accessed"])
+        rows = [{**{k: e.get(k) for k in ("name", "source_file", "row_groups", "rows", "splits", "bytes",
+                                          "sha256", "created", "last_accessed", "access_count")},
+                 "token_bytes": sum(t["bytes"] for t in e["tokens"].values()),
+                 "tokens": {k: t["count"] for k, t in e["tokens"].items()},
+                 "in_use": bool(_live_readers(e)), "lru_rank": rank}
+                for rank, e in enumerate(shards)]
+        with self._guard:
+            download = dict(self.download) if self.download else None
+            notices = list(self.notices[-5:])
+        return {"cache_dir": str(self.root), "max_shards": self.max_shards, "max_bytes": self.max_bytes,
+                "shards": rows, "total_bytes": sum(_entry_bytes(e) for e in shards), **self.stats,
+                "download": download, "notices": notices}
+
+    def set_download(self, download: dict | None) -> None:
+        with self._guard:
+            self.download = download
+        self.changed()
+
+    def _notice(self, message: str) -> None:
+        with self._guard:
+            self.notices.append(message)
+
+
+def _empty_metadata() -> dict:
+    return {"version": 1, "shards": {}, "remote": {}}
+
+
+def _entry_bytes(entry: dict) -> int:
+    return entry["bytes"] + sum(t["bytes"] for t in entry["tokens"].values())
+
+
+def _live_readers(entry: dict) -> list[int]:
+    return [pid for pid in entry.get("readers", []) if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale_temp_files(root: Path) -> None:
+    """Temp files of processes that died mid-write (a live writer's file is left alone)."""
+    for tmp in root.glob(".tmp-*"):
+        try:
+            pid = int(tmp.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if not _alive(pid):
+            tmp.unlink(missing_ok=True)
