@@ -36,7 +36,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"runs in {runs_dir()}")
     for column in ("name", "preset", "step", "state", "updated"):
-        table.add_column(column, justify="right" if column == "step" else "left")
+        table.add_column(column, justify="right" if column == "step" else "left", no_wrap=column != "state")
     for info in runs:
         updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
         table.add_row(info.name, info.preset, str(info.last_step), info.state, updated)

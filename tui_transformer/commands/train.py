@@ -185,7 +185,9 @@ class ProgressView:
         from rich.console import Console
 
         self.quiet = quiet
-        self.console = Console(stderr=False, highlight=False)
+        self.console = Console(highlight=False)
+        if not self.console.is_terminal:  # a pipe or a log file: one line per message, never wrapped
+            self.console = Console(highlight=False, soft_wrap=True)
         self.progress = None
         self.task = None
         self.last_plain_step = 0

@@ -111,6 +111,7 @@ def save(payload: dict[str, Any], path: Path) -> None:
     payload = {"format": FORMAT, "version": VERSION, **payload}
     payload["digest"] = digest(payload)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    _remove_stale_temps(path)
     try:
         with open(tmp, "wb") as file:
             torch.save(payload, file)
@@ -122,6 +123,17 @@ def save(payload: dict[str, Any], path: Path) -> None:
         tmp.unlink(missing_ok=True)
         raise CheckpointError(f"could not save checkpoint {path}: {error.strerror or error}; "
                               "the previous checkpoint is intact") from error
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temp files left by a process killed mid-save (their pid is gone)."""
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        try:
+            os.kill(int(stale.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except (ValueError, PermissionError, OSError):
+            continue
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -145,6 +157,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a cut-off file has lost its central directory
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated (not a complete zip archive); "
+                              "use another checkpoint of the run (checkpoints/best.pt or latest.pt)")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:

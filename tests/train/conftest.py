@@ -1,0 +1,42 @@
+"""Shared pieces for the training tests: a small learnable corpus and a tiny config over it."""
+
+import random
+
+import pytest
+
+from tui_transformer.model.config import ModelConfig
+from tui_transformer.train.config import TrainConfig
+
+SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the model", "a bird", "the child", "our team"]
+VERBS = ["sees", "likes", "reads", "finds", "builds", "trains", "writes", "moves"]
+OBJECTS = ["the ball", "a book", "the tree", "some code", "the river", "a letter", "the house", "a song"]
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """About 60 KB of simple sentences: varied enough to split, regular enough to learn in a few steps."""
+    rng = random.Random(0)
+    folder = tmp_path_factory.mktemp("corpus")
+    for doc in range(40):
+        lines = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}." for _ in range(60)]
+        (folder / f"doc{doc:02d}.txt").write_text(" ".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture
+def tiny_config(corpus, tmp_path):
+    """A factory of tiny CPU configs (d32, 2 layers, T 16, a 300-token BPE): a step takes milliseconds."""
+
+    def make(**overrides) -> TrainConfig:
+        base = TrainConfig(
+            preset="tiny",
+            model=ModelConfig(vocab_size=300, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=16,
+                              dropout=0.0, attention="explicit"),
+            data=str(corpus), tokenizer="bpe-300", device="cpu", seed=3,
+            batch_size=4, accumulation_steps=1, lr=3e-3, max_steps=20,
+            eval_interval=10, eval_batches=2, sample_interval=1000, sample_tokens=8, checkpoint_interval=1000,
+            run_dir=str(tmp_path / "runs"),
+        )
+        return base.with_overrides(**overrides)
+
+    return make

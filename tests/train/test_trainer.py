@@ -1,0 +1,114 @@
+"""The training loop, in-process, on a tiny model and corpus."""
+
+import math
+import threading
+
+import pytest
+import torch
+
+from tui_transformer.train import checkpoint as ckpt
+from tui_transformer.train import run_training
+from tui_transformer.train.events import CheckpointSaved, EvalResult, RunFailed, RunFinished, RunStarted, StepMetrics
+from tui_transformer.train.metrics import read_events
+from tui_transformer.train.runs import list_runs
+
+
+def test_exact_resume_is_bitwise_with_dropout_and_data_position(tiny_config):
+    """20 straight steps == 10 steps, a stop, then 10 resumed steps (weights, optimizer, data position)."""
+    config = tiny_config(max_steps=20, eval_interval=4, accumulation_steps=2, checkpoint_interval=7,
+                         model_dropout=0.1, warmup_frac=0.2)
+    straight = run_training(config.with_overrides(run_name="straight"))
+    assert straight.reason == "max_steps" and straight.step == 20
+
+    stop = threading.Event()
+
+    def stop_at_ten(event):
+        if isinstance(event, StepMetrics) and event.step == 10:
+            stop.set()
+
+    first = run_training(config.with_overrides(run_name="split"), on_event=stop_at_ten, stop=stop)
+    assert first.reason == "stopped" and first.step == 10
+    resumed_events = []
+    second = run_training(config, on_event=resumed_events.append, resume=first.run_dir)
+    assert second.step == 20 and second.run_dir == first.run_dir
+    assert isinstance(resumed_events[0], RunStarted) and resumed_events[0].resumed_from_step == 10
+
+    a = ckpt.load(ckpt.find(straight.run_dir))
+    b = ckpt.load(ckpt.find(second.run_dir))
+    for name, tensor in a["model"].items():
+        assert torch.equal(tensor, b["model"][name]), name
+    for state_a, state_b in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        assert torch.equal(state_a["exp_avg"], state_b["exp_avg"]) and torch.equal(state_a["exp_avg_sq"], state_b["exp_avg_sq"])
+    assert a["ranks"][0]["loader"] == b["ranks"][0]["loader"]
+    assert a["tokens_seen"] == b["tokens_seen"] == 20 * 2 * 4 * 16
+
+
+def test_events_metrics_file_and_run_listing(tiny_config):
+    events = []
+    summary = run_training(tiny_config(max_steps=12, eval_interval=5, sample_interval=6, checkpoint_interval=6),
+                           on_event=events.append)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished" and "ShardStatus" in kinds
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    assert [s.step for s in steps] == list(range(1, 13))
+    assert steps[-1].loss < steps[0].loss  # it learns
+    assert all(s.tokens_per_sec > 0 and math.isfinite(s.grad_norm) and s.max_steps == 12 for s in steps)
+    evals = [e for e in events if isinstance(e, EvalResult)]
+    assert [e.step for e in evals] == [5, 10, 12]  # every 5 steps and at the end
+    assert kinds.count("Sample") == 2
+    saved = [(e.kind, e.step) for e in events if isinstance(e, CheckpointSaved)]
+    assert ("latest", 6) in saved and ("latest", 12) in saved and ("best", 5) in saved
+
+    on_disk = list(read_events(f"{summary.run_dir}/metrics.jsonl"))
+    assert [type(e).__name__ for e in on_disk] == kinds  # the file is the same stream
+    assert (summary.run_dir and open(f"{summary.run_dir}/samples.txt").read().count("--- step") == 2)
+
+    (info,) = list_runs(tiny_config().run_dir and __import__("pathlib").Path(tiny_config().run_dir))
+    assert info.name == summary.run_name and info.last_step == 12 and info.state == "finished (max_steps)"
+
+
+def test_pause_waits_and_stop_still_works(tiny_config):
+    pause, stop = threading.Event(), threading.Event()
+    seen = []
+
+    def on_event(event):
+        seen.append(event)
+        if isinstance(event, StepMetrics) and event.step == 3:
+            pause.set()
+            threading.Timer(0.3, stop.set).start()  # while paused, nothing advances; then the user stops
+
+    summary = run_training(tiny_config(max_steps=50), on_event=on_event, stop=stop, pause=pause)
+    assert summary.reason == "stopped" and summary.step == 3
+    assert isinstance(seen[-1], RunFinished) and seen[-1].reason == "stopped"
+    assert ckpt.load(ckpt.find(summary.run_dir))["step"] == 3
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_config):
+    events = []
+    # an absurd learning rate blows the weights up: the loss is no longer finite within a few steps
+    summary = run_training(tiny_config(lr=1e30, warmup_frac=0.0, grad_clip=0.0, max_steps=50, checkpoint_interval=1),
+                           on_event=events.append)
+    assert summary.reason == "diverged"
+    failed = [e for e in events if isinstance(e, RunFailed)]
+    assert len(failed) == 1 and "diverged" in failed[0].reason and "--lr" in failed[0].reason
+    good = ckpt.load(ckpt.find(summary.run_dir))
+    assert good["step"] == summary.step
+    assert all(torch.isfinite(t).all() for t in good["model"].values())
+
+
+def test_budget_by_tokens_and_partial_cycle_at_epoch_end(tiny_config):
+    # an "epoch" of 1.5 steps' worth of tokens: the step that crosses it is cut short and still taken
+    per_step = 4 * 16 * 2
+    events = []
+    summary = run_training(tiny_config(max_steps=None, accumulation_steps=2, tokens_per_epoch=per_step * 3 // 2,
+                                       epochs=2), on_event=events.append)
+    steps = [e for e in events if isinstance(e, StepMetrics)]
+    assert summary.reason == "epochs"
+    assert summary.tokens_seen == 2 * per_step * 3 // 2  # exactly two epochs: no micro-batch dropped or added
+    assert [s.epoch for s in steps] == [1, 2, 2, 3]
+
+
+def test_resume_with_another_model_shape_is_a_clear_error(tiny_config):
+    summary = run_training(tiny_config(max_steps=2))
+    with pytest.raises(ckpt.CheckpointError, match="different model .*d_model: checkpoint 32, now 48"):
+        run_training(tiny_config(max_steps=4, model_d_model=48), resume=summary.run_dir)
