@@ -20,6 +20,7 @@ from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
 
 PROMPT = "The cat sat on the mat."
+PROMPT_DEFAULT = "The"  # the prompt a fresh Playground starts with
 
 
 class PlaygroundApp(App):
@@ -168,3 +169,41 @@ async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path):
         await pilot.press("ctrl+g")
         assert app.notes[-1] == ("warning", "the prompt is empty: write at least one character")
         assert not screen.workers
+
+
+@pytest.mark.slow  # trains a real 3-step run first: 5 s on a calm machine, 15 s on 2 busy cores
+async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path: Path):
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import run_training
+
+    corpus = tmp_path / "corpus.txt"  # a small file keeps the run to seconds (the builtin corpus takes longer)
+    corpus.write_text("\n\n".join(f"Paragraph {i}: the cat sat on the mat and looked at the dog." for i in range(300)))
+    config = PRESETS["tiny"].with_overrides(
+        data=str(corpus), tokenizer="cl100k_base", max_steps=3, batch_size=2, eval_interval=3, eval_batches=1,
+        sample_interval=100, checkpoint_interval=3, run_name="pg-test", model_d_model=32, model_n_heads=2,
+        model_n_layers=2, model_d_ff=64, model_max_seq_len=32, model_vocab_size=100277)
+    summary = run_training(config)
+
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        picker = screen.query_one("#pg-run", Select)
+        assert [value for _, value in picker._options if value is not Select.NULL] == [summary.run_dir]
+        picker.value = summary.run_dir  # what choosing it with the keyboard or mouse does
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.model_label == "pg-test" and screen.model.config.d_model == 32
+        assert app.notes[-1] == ("information", "loaded pg-test")
+
+        screen.apply_preset("creative")
+        screen.query_one("#pg-max_new_tokens", Slider).value = 512
+        await pilot.press("ctrl+g")
+        while screen._stats is None or screen._stats.generated < 2:
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.finish_reason == "stopped" and 2 <= screen._stats.generated < 512
+        assert _output(screen).startswith(PROMPT_DEFAULT)

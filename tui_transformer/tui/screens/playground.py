@@ -226,7 +226,10 @@ class PlaygroundScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#pg-prompt", TextArea).focus()
         self._show_stats(None)
-        self.action_refresh_runs()
+        self._update_tokens()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh_runs()  # a run trained since the last visit shows up in the picker
 
     def on_unmount(self) -> None:
         self._stop.set()  # a generation still running stops at its next token
@@ -259,7 +262,7 @@ class PlaygroundScreen(Screen):
 
     @on(Select.Changed, "#pg-run")
     def _run_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK:
+        if event.value is not Select.NULL:
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
             self._load(str(event.value))
 
@@ -307,7 +310,7 @@ class PlaygroundScreen(Screen):
 
     @on(Select.Changed, "#pg-preset")
     def _preset_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK:
+        if event.value is not Select.NULL:
             self.apply_preset(str(event.value))
 
     def action_next_preset(self) -> None:
@@ -430,6 +433,7 @@ class PlaygroundScreen(Screen):
             error = event.worker.error
             reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
             self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
+            event.stop()  # told here, with this screen's context: the app's central handler need not repeat it
             if event.worker.group == "load":
                 self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
 
