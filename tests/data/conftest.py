@@ -41,22 +41,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from tui_transformer.data.http import HttpPolicy  # noqa: E402
-
 REPO = "HuggingFaceFW/fineweb"
-FAST_HTTP = HttpPolicy(timeout=0.5, retries=3, backoff=0.01, max_backoff=0.02)
+
+
+_LETTERS = bytes((b"abcdefghijklmnopqrstuvwxyz" * 10 + b" " * 40)[:256])
 
 
 def fineweb_rows(file_number, n_rows, seed=0):
-    """Rows with FineWeb's schema; the text is random words, so it barely compresses."""
+    """Rows with FineWeb's schema; the text is random letters and spaces, so it barely compresses."""
     rng = random.Random(f"{seed}-{file_number}")
     rows = []
     for i in range(n_rows):
-        words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(rng.randint(5, 400))]
-        rows.append({"text": " ".join(words).capitalize() + ".", "id": f"<urn:uuid:{file_number:02d}-{i:06d}>",
+        text = rng.randbytes(rng.randint(20, 3000)).translate(_LETTERS).decode().strip() or "empty"
+        rows.append({"text": text.capitalize() + ".", "id": f"<urn:uuid:{file_number:02d}-{i:06d}>",
                      "dump": "CC-MAIN-2024-10", "url": f"https://example.com/{file_number}/{i}", "date": "2024-03-01",
                      "file_path": "s3://commoncrawl/x.warc.gz", "language": "en", "language_score": 0.9,
-                     "token_count": len(words)})
+                     "token_count": text.count(" ") + 1})
     return rows
 
 
@@ -144,7 +144,7 @@ class FakeHub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def file_requests(self):
         return [r for r in self.requests if r[0].startswith("/cdn/")]

@@ -89,24 +89,27 @@ class ShardCache:
     def update(self):
         """``with cache.update() as metadata:`` change it; it is written atomically on exit, under the lock."""
         with self._lock():
-            metadata = self._load_or_rebuild()
+            metadata, rebuilt = self._load_or_rebuild()
             before = json.dumps(metadata, sort_keys=True)
             yield metadata
-            if json.dumps(metadata, sort_keys=True) != before:
+            if rebuilt or json.dumps(metadata, sort_keys=True) != before:
                 _write_atomic(self.metadata_path, json.dumps(metadata, indent=1, sort_keys=True).encode())
 
-    def _load_or_rebuild(self) -> dict:
+    def _load_or_rebuild(self) -> tuple[dict, bool]:
+        """``(metadata, rebuilt)``."""
         if not self.metadata_path.exists():
-            return self._rebuild() if any(self.root.glob("shard_*.parquet")) else _empty_metadata()
+            if any(self.root.glob("shard_*.parquet")):
+                return self._rebuild(), True
+            return _empty_metadata(), False
         try:
             metadata = json.loads(self.metadata_path.read_text())
             if not isinstance(metadata.get("shards"), dict):
                 raise ValueError("no 'shards' table")
-            return metadata
+            return metadata, False
         except (ValueError, OSError, AttributeError) as error:
             self._notice(f"cache metadata was damaged ({type(error).__name__}); rebuilt it from the shards on disk")
             self.stats["metadata_rebuilt"] += 1
-            return self._rebuild()
+            return self._rebuild(), True
 
     def _rebuild(self) -> dict:
         metadata = _empty_metadata()

@@ -1,0 +1,188 @@
+"""FineWeb through a loopback Hub: range reads, faults, auto fallback, offline mode, tokens."""
+
+import io
+import time
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from tui_transformer.data import BatchLoader, open_source
+from tui_transformer.data.fineweb import FinewebSource
+from tui_transformer.data.http import HttpPolicy, NetworkError
+from tui_transformer.data.shard_cache import ShardCache
+from tui_transformer.data.split import split_of
+from tui_transformer.errors import UserError
+
+FAST_HTTP = HttpPolicy(timeout=0.5, retries=3, backoff=0.01, max_backoff=0.02)
+
+FIRST = "sample/10BT/000_00000.parquet"
+
+
+@pytest.fixture()
+def cache(tmp_path):
+    return ShardCache(tmp_path / "fineweb", max_shards=5)
+
+
+def remote_rows(hub, path, row_group):
+    return pq.ParquetFile(io.BytesIO(hub.files[path])).read_row_group(row_group, columns=["id", "text"]).to_pylist()
+
+
+def no_partial_files(cache):
+    return [p.name for p in cache.root.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_a_shard_is_one_row_group_read_with_range_requests(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    entry = source.ensure_shard(5)  # the 2nd row group of the 2nd file, fetched without the ones before
+    assert entry["source_file"] == "sample/10BT/001_00000.parquet" and entry["row_groups"] == [1, 2]
+    table = pq.read_table(cache.path(entry["name"]))
+    assert table.to_pylist() == remote_rows(hub, "sample/10BT/001_00000.parquet", 1)
+    files = hub.file_requests()
+    assert files and all(rng and rng.startswith("bytes=") for _, rng, _ in files)
+    assert cache.stats["bytes_downloaded"] < len(hub.files["sample/10BT/001_00000.parquet"]) / 2
+    # shard 0 costs about the same as shard 5: nothing before a row group is read
+    before = cache.stats["bytes_downloaded"]
+    source.ensure_shard(0)
+    cost0 = cache.stats["bytes_downloaded"] - before
+    assert 0.5 < cost0 / before < 2.0
+    source.close()
+
+
+def test_the_loader_reads_fineweb_and_resumes_exactly_across_shards(hub, cache, cl100k):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    straight = BatchLoader(source, cl100k, batch_size=8, seq_len=512, seed=1)
+    expected = [straight.next_batch() for _ in range(30)]
+    assert straight.state_dict()["chunk"] >= 2  # crossed shard boundaries
+    straight.close()
+    first = BatchLoader(source, cl100k, batch_size=8, seq_len=512, seed=1)
+    got = [first.next_batch() for _ in range(15)]
+    state = first.state_dict()
+    first.close()
+    second = BatchLoader(source, cl100k, batch_size=8, seq_len=512, seed=1)
+    second.load_state_dict(state)
+    got += [second.next_batch() for _ in range(15)]
+    second.close()
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(expected, got, strict=True))
+    assert len(cache.read_metadata()["shards"]) <= 5
+    source.close()
+
+
+def test_an_epoch_ends_after_the_last_row_group_and_wraps(hub, cache, cl100k):
+    source = FinewebSource(0.5, cache=ShardCache(cache.root, max_shards=None), http=FAST_HTTP)
+    assert source.ensure_shard(6) is not None and source.ensure_shard(7) is None  # 4 + 3 row groups
+    loader = BatchLoader(source, cl100k, split="val", batch_size=16, seq_len=512)
+    while loader.epoch == 0:
+        loader.next_batch()
+    assert loader.state_dict()["chunk"] <= 1
+    loader.close()
+    source.close()
+
+
+@pytest.mark.parametrize("faults", [["drop"], ["500", "500"], ["truncate"], ["drop", "500", "truncate"]])
+def test_network_faults_are_retried_and_the_shard_is_intact(hub, cache, faults):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    source.ensure_shard(0)  # footer and listing first, so the faults hit the row-group download
+    hub.faults = list(faults)
+    entry = source.ensure_shard(1)
+    assert hub.faults == []
+    assert pq.read_table(cache.path(entry["name"])).to_pylist() == remote_rows(hub, FIRST, 1)
+    assert no_partial_files(cache)
+
+
+def test_a_stalled_server_fails_with_a_clear_error_and_leaves_nothing(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=HttpPolicy(timeout=0.3, retries=1, backoff=0.01))
+    source.ensure_shard(0)
+    hub.faults = ["stall", "stall"]
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match=r"could not fetch http://127\.0\.0\.1:\d+/.*000_00000\.parquet: no answer within 0\.3 s"):
+        source.ensure_shard(1)
+    assert time.monotonic() - started < 1.9  # timeouts, not the server's 2 s stalls
+    assert "shard_00001.parquet" not in cache.read_metadata()["shards"]
+    assert not cache.path("shard_00001.parquet").exists() and no_partial_files(cache)
+
+
+def test_a_server_that_keeps_failing_names_the_url_and_cause(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    source.ensure_shard(0)
+    hub.faults = ["500"] * 10
+    with pytest.raises(NetworkError, match="HTTP 500.*after 4 attempts"):
+        source.ensure_shard(1)
+    assert no_partial_files(cache) and not cache.path("shard_00001.parquet").exists()
+
+
+def test_auto_uses_fineweb_when_the_hub_answers(hub, cache):
+    source = open_source("auto", shard_cache=cache, http=FAST_HTTP)
+    assert source.name == "fineweb" and source.notice == ""
+
+
+def test_auto_falls_back_to_builtin_quickly_when_the_connection_is_refused(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: refused
+    started = time.monotonic()
+    source = open_source("auto", probe_timeout=1.0)
+    assert time.monotonic() - started < 3
+    assert source.name == "builtin"
+    assert source.notice.startswith("FineWeb unreachable (") and "Python's own documentation (offline)" in source.notice
+
+
+def test_auto_respects_hf_hub_offline(hub, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    source = open_source("auto")
+    assert source.name == "builtin" and "HF_HUB_OFFLINE" in source.notice
+    assert hub.requests == []
+
+
+def test_offline_mode_reads_cached_shards_and_refuses_missing_ones(hub, cache, monkeypatch):
+    open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub.requests.clear()
+    offline = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    assert offline.ensure_shard(0) is not None
+    with pytest.raises(UserError, match="not cached and HF_HUB_OFFLINE"):
+        offline.ensure_shard(1)
+    assert hub.requests == []
+
+
+def test_hf_token_goes_to_the_hub_but_not_through_the_redirect(hub, cache, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0)
+    to_hub = [auth for path, _, auth in hub.requests if not path.startswith("/cdn/")]
+    to_cdn = [auth for _, _, auth in hub.file_requests()]
+    assert to_hub and set(to_hub) == {"Bearer hf_secret"}
+    assert to_cdn and set(to_cdn) == {None}
+
+
+def test_a_corrupt_shard_is_detected_reported_and_fetched_again(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    entry = source.ensure_shard(2)
+    path = cache.path(entry["name"])
+    path.write_bytes(path.read_bytes()[: entry["bytes"] // 2])  # truncated on disk
+    again = source.ensure_shard(2)
+    assert again["sha256"] == entry["sha256"]
+    assert cache.stats["corrupt_refetched"] == 1
+    assert any("corrupt" in n for n in cache.status()["notices"])
+
+
+def test_tokens_are_cached_next_to_the_shard(hub, cache, cl100k):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    first = source.chunk("train", 0, cl100k)
+    first.release()
+    hub.requests.clear()
+    again = source.chunk("train", 0, cl100k)
+    again.release()
+    assert (first.tokens == again.tokens).all()
+    status = cache.status()["shards"]
+    shard0 = next(s for s in status if s["name"] == "shard_00000.parquet")
+    assert list(shard0["tokens"].values()) == [len(first.tokens)]
+    assert hub.file_requests() == []  # the second read touched neither the network nor the tokenizer
+    source.close()
+
+
+def test_training_texts_come_from_the_train_split_only(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    texts = source.training_texts(20_000)
+    rows = remote_rows(hub, FIRST, 0)
+    val_texts = {r["text"] for r in rows if split_of(r["id"], 0.1) == "val"}
+    assert val_texts and sum(map(len, texts)) == 20_000
+    assert not set(texts) & val_texts
+    assert texts[0] == next(r["text"] for r in rows if split_of(r["id"], 0.1) == "train")

@@ -1,0 +1,141 @@
+"""The shard cache on its own: LRU order and limits, in-use protection, rebuilds, concurrent writers."""
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+
+import pyarrow as pa
+import pytest
+
+from tui_transformer.data.shard_cache import ShardCache, shard_name
+
+
+def table(n, tag="x"):
+    return pa.table({"id": [f"{tag}-{i}" for i in range(n)], "text": [f"document {tag} {i} " * 20 for i in range(n)]})
+
+
+def add(cache, index, rows=5, pin=False):
+    info = {"index": index, "source_file": "f.parquet", "row_groups": [index, index + 1], "rows": rows,
+            "splits": {"train": rows, "val": 0}}
+    return cache.add(shard_name(index), table(rows, str(index)), info, pin=pin)
+
+
+def names(cache):
+    return sorted(cache.read_metadata()["shards"])
+
+
+def test_least_recently_used_shards_are_evicted_first(tmp_path):
+    cache = ShardCache(tmp_path, max_shards=3)
+    for index in range(3):
+        add(cache, index)
+        time.sleep(0.01)
+    cache.lookup(shard_name(0))  # 0 is now the most recently used; 1 is the oldest
+    add(cache, 3)
+    assert names(cache) == [shard_name(i) for i in (0, 2, 3)]
+    assert not cache.path(shard_name(1)).exists()
+    order = [s["name"] for s in cache.status()["shards"]]
+    assert order == [shard_name(2), shard_name(0), shard_name(3)]  # LRU order: next to evict first
+    assert any("evicted shard_00001" in n for n in cache.status()["notices"])
+
+
+def test_the_byte_limit_counts_shards_and_their_tokens(tmp_path):
+    probe = ShardCache(tmp_path / "probe", max_shards=None)
+    one = add(probe, 0)["bytes"]
+    cache = ShardCache(tmp_path / "cache", max_shards=None, max_bytes=int(2.5 * one))
+    for index in range(4):
+        add(cache, index)
+    assert names(cache) == [shard_name(2), shard_name(3)]
+    assert cache.status()["total_bytes"] <= 2.5 * one
+
+
+def test_a_shard_in_use_is_never_evicted(tmp_path):
+    cache = ShardCache(tmp_path, max_shards=2)
+    add(cache, 0, pin=True)
+    for index in range(1, 4):
+        add(cache, index)
+    assert shard_name(0) in names(cache) and len(names(cache)) == 2
+    assert next(s for s in cache.status()["shards"] if s["name"] == shard_name(0))["in_use"]
+    cache.unpin(shard_name(0))
+    add(cache, 4)
+    assert shard_name(0) not in names(cache)
+
+
+def test_readers_that_died_do_not_protect_a_shard(tmp_path):
+    cache = ShardCache(tmp_path, max_shards=1)
+    add(cache, 0)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with cache.update() as metadata:
+        metadata["shards"][shard_name(0)]["readers"] = [int(dead.stdout)]
+    add(cache, 1)
+    assert names(cache) == [shard_name(1)]
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"", b'{"version": 1}', b"\x00\xff" * 50])
+def test_damaged_metadata_is_rebuilt_from_the_shards(tmp_path, damage):
+    cache = ShardCache(tmp_path, max_shards=None)
+    entries = [add(cache, i)["name"] for i in range(3)]
+    before = cache.read_metadata()["shards"]
+    cache.metadata_path.write_bytes(damage)
+    fresh = ShardCache(tmp_path, max_shards=None)
+    after = fresh.read_metadata()["shards"]
+    assert sorted(after) == sorted(entries)
+    for name in after:
+        for key in ("sha256", "rows", "bytes", "source_file", "row_groups", "splits"):
+            assert after[name][key] == before[name][key]
+    assert fresh.stats["metadata_rebuilt"] == 1 and "rebuilt" in fresh.status()["notices"][0]
+    assert json.loads(fresh.metadata_path.read_text())["shards"].keys() == after.keys()
+
+
+def test_a_corrupt_shard_is_dropped_on_lookup(tmp_path):
+    cache = ShardCache(tmp_path)
+    entry = add(cache, 0)
+    cache.path(entry["name"]).write_bytes(b"garbage")
+    assert cache.lookup(entry["name"]) is None
+    assert not cache.path(entry["name"]).exists() and names(cache) == []
+    assert cache.stats["corrupt_refetched"] == 1
+
+
+def test_temp_files_of_dead_writers_are_removed_and_never_listed(tmp_path):
+    cache = ShardCache(tmp_path)
+    add(cache, 0)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".tmp-{int(dead.stdout)}-abc"
+    live = tmp_path / f".tmp-{os.getpid()}-def"
+    stale.write_bytes(b"half a shard")
+    live.write_bytes(b"being written")
+    assert names(cache) == [shard_name(0)]  # a temp file is never mistaken for a shard
+    cache.clean()
+    assert not stale.exists() and live.exists()
+
+
+def test_clean_keeps_shards_in_use(tmp_path):
+    cache = ShardCache(tmp_path)
+    add(cache, 0, pin=True)
+    add(cache, 1)
+    assert cache.clean() == 1
+    assert names(cache) == [shard_name(0)]
+
+
+def _writer(root, first, count):
+    cache = ShardCache(root, max_shards=None)
+    for index in range(first, first + count):
+        add(cache, index)
+        cache.lookup(shard_name(first))
+
+
+def test_two_processes_writing_at_once_keep_the_metadata_valid(tmp_path):
+    context = multiprocessing.get_context("fork")  # fast start; the cache holds no threads
+    workers = [context.Process(target=_writer, args=(tmp_path, first, 12)) for first in (0, 100)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    metadata = json.loads((tmp_path / "cache_metadata.json").read_text())
+    expected = {shard_name(i) for i in list(range(12)) + list(range(100, 112))}
+    assert set(metadata["shards"]) == expected
+    assert metadata["shards"][shard_name(0)]["access_count"] == 1 + 12  # written once, looked up 12 times
+    assert {p.name for p in tmp_path.glob("shard_*.parquet")} == expected
