@@ -32,22 +32,12 @@ from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
 from tui_transformer.tui.messages import DeviceProbed, TrainingEvent
+from tui_transformer.tui.screens.benchmark import BenchmarkScreen
+from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.screens.train import TrainScreen
 from tui_transformer.tui.training_session import TrainingSession
 
 LIGHT_THEME, DARK_THEME = "textual-light", "textual-dark"
-
-
-def _playground_screen() -> Screen:
-    from tui_transformer.tui.screens.playground import PlaygroundScreen
-
-    return PlaygroundScreen()
-
-
-def _benchmark_screen() -> Screen:
-    from tui_transformer.tui.screens.benchmark import BenchmarkScreen
-
-    return BenchmarkScreen()
 
 
 class TuiTransformerApp(App):
@@ -55,7 +45,7 @@ class TuiTransformerApp(App):
 
     TITLE = "tui-transformer"
     CSS_PATH = "app.tcss"
-    SCREENS = {"train": TrainScreen, "playground": _playground_screen, "benchmark": _benchmark_screen}
+    SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen}
     MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark"}
     DEFAULT_MODE = "train"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 gets a more compact layout
@@ -125,9 +115,10 @@ class TuiTransformerApp(App):
         return self._train_worker is not None and self._train_worker.state in (WorkerState.PENDING,
                                                                               WorkerState.RUNNING)
 
-    def start_training(self, config: TrainConfig, resume: str | None = None) -> TrainingSession:
+    def start_training(self, config: TrainConfig, resume: str | None = None,
+                       preset_reason: str = "") -> TrainingSession:
         """Start a run in the training worker (the Train screen calls this)."""
-        self.training = TrainingSession(config, resume=resume)
+        self.training = TrainingSession(config, resume=resume, preset_reason=preset_reason)
         self._train_worker = self._train(self.training)
         self.refresh_header()
         return self.training
@@ -207,7 +198,7 @@ class TuiTransformerApp(App):
 
     def action_run_benchmark(self) -> None:
         self.switch_mode("benchmark")
-        self.call_after_refresh(lambda: self.screen.run_action("run_bench"))
+        self.call_after_refresh(self.get_screen("benchmark").action_run_kv)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Start training", "train with the Train screen's form", lambda: self._on_train_screen("start"))

@@ -29,6 +29,7 @@ class TrainingSession:
 
     config: TrainConfig
     resume: str | None = None  # a run name or directory to continue instead of starting fresh
+    preset_reason: str = ""  # why this preset (shown in the run's log)
     stop: threading.Event = field(default_factory=threading.Event)
     pause: threading.Event = field(default_factory=threading.Event)
     run_name: str | None = None
@@ -64,4 +65,5 @@ class TrainingSession:
         """Train to the end (blocking: call it on a worker thread). Returns the trainer's summary."""
         from tui_transformer.train import run_training  # torch loads here, off the UI thread
 
-        return run_training(self.config, on_event=post, stop=self.stop, pause=self.pause, resume=self.resume)
+        return run_training(self.config, on_event=post, stop=self.stop, pause=self.pause, resume=self.resume,
+                            preset_reason=self.preset_reason)

@@ -59,6 +59,7 @@ class TrainScreen(Screen):
     """Config form and controls on the left; stats, four charts and detail tabs on the right."""
 
     TITLE = "tui-transformer"
+    AUTO_FOCUS = None  # keys reach the screen's bindings until the learner tabs into the form
     BINDINGS = [
         Binding("s", "start", "Start"),
         Binding("space", "pause", "Pause/resume"),
@@ -161,14 +162,14 @@ class TrainScreen(Screen):
             return device
         return getattr(self.app, "probed_device", None) or "cpu"
 
-    def build_config(self) -> "TrainConfig":
-        """The form's config (preset, then the form's values, then ``config_overrides``)."""
+    def build_config(self) -> tuple["TrainConfig", str]:
+        """The form's config (preset, then the form's values, then ``config_overrides``) and why this preset."""
         from tui_transformer.presets import resolve_preset
 
         form = self.query_one(TrainForm)
         overrides = form.overrides()
-        base, _reason = resolve_preset(form.preset, self._device_hint(form.device))
-        return base.with_overrides(**overrides).with_overrides(**self.config_overrides)
+        base, reason = resolve_preset(form.preset, self._device_hint(form.device))
+        return base.with_overrides(**overrides).with_overrides(**self.config_overrides), reason
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -181,13 +182,13 @@ class TrainScreen(Screen):
 
     def action_start(self) -> None:
         try:
-            config = self.build_config()
+            config, reason = self.build_config()
         except UserError as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        self._start(config, resume=None)
+        self._start(config, resume=None, preset_reason=reason)
 
-    def _start(self, config: "TrainConfig", resume: str | None) -> None:
+    def _start(self, config: "TrainConfig", resume: str | None, preset_reason: str = "") -> None:
         if self.app.training_active:
             self.notify("a run is already training: stop it first (x)", severity="warning")
             return
@@ -195,7 +196,7 @@ class TrainScreen(Screen):
         self.reset_history()
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
         self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
-        self.app.start_training(config, resume=resume)
+        self.app.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
 
     def action_pause(self) -> None:
@@ -244,7 +245,7 @@ class TrainScreen(Screen):
         except UserError as error:
             self.notify(str(error), title="Cannot resume", severity="error")
             return
-        self._start(config, resume=run)
+        self._start(config, resume=run, preset_reason=f"resuming {run} with its saved config")
 
     # -- attaching ----------------------------------------------------------------------------
 

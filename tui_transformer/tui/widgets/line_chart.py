@@ -53,7 +53,7 @@ def format_number(value: float) -> str:
         return "0"
     if magnitude >= 1e6:
         return f"{value / 1e6:.3g}M"
-    if magnitude >= 1e4:
+    if magnitude >= 1e3:
         return f"{value / 1e3:.3g}k"
     if magnitude >= 0.01:
         return f"{value:.3g}"

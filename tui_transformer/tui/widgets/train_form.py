@@ -97,6 +97,11 @@ def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(value, value) for value in values]
 
 
+def _select(values: tuple[str, ...], value: str, id: str) -> Select:
+    # No type-to-search: letters must reach the screen's bindings (s = start) even when a select has focus.
+    return Select(_options(values), value=value, allow_blank=False, type_to_search=False, compact=True, id=id)
+
+
 class TrainForm(Vertical):
     """Preset, data, tokenizer, device, budget, accumulation, LR and eval interval, validated as typed."""
 
@@ -128,16 +133,13 @@ class TrainForm(Vertical):
         def row(label: str, widget, row_id: str | None = None) -> Horizontal:
             return Horizontal(Label(label), widget, classes="row", id=row_id)
 
-        yield row("preset", Select(_options(self.preset_names), value=self.preset_names[0], allow_blank=False,
-                                   compact=True, id="preset"))
-        yield row("data", Select(_options(DATA_CHOICES), value="auto", allow_blank=False, compact=True, id="data"))
+        yield row("preset", _select(self.preset_names, self.preset_names[0], "preset"))
+        yield row("data", _select(DATA_CHOICES, "auto", "data"))
         yield row("path", Input(placeholder="file or folder", compact=True, id="data-path"), row_id="data-path-row")
         yield Static(classes="error", id="data-path-error")
-        yield row("tokenizer", Select(_options(TOKENIZER_CHOICES), value=TOKENIZER_CHOICES[0], allow_blank=False,
-                                      compact=True, id="tokenizer"))
-        yield row("device", Select(_options(DEVICE_CHOICES), value="auto", allow_blank=False, compact=True, id="device"))
-        yield Horizontal(Label("budget"), Select(_options(BUDGET_KINDS), value="steps", allow_blank=False,
-                                                 compact=True, id="budget-kind"),
+        yield row("tokenizer", _select(TOKENIZER_CHOICES, TOKENIZER_CHOICES[0], "tokenizer"))
+        yield row("device", _select(DEVICE_CHOICES, "auto", "device"))
+        yield Horizontal(Label("budget"), _select(BUDGET_KINDS, "steps", "budget-kind"),
                          Input(compact=True, id="budget"), classes="row")
         yield Static(classes="error", id="budget-error")
         yield row("accum", Input(compact=True, id="accum", tooltip="micro-batches per optimizer step"))

@@ -1,0 +1,158 @@
+"""The app shell: modes, help, header, command palette, themes, errors and quitting."""
+
+import threading
+import time
+
+from textual.command import CommandPalette
+
+from tests.tui.conftest import make_app
+from tui_transformer.train.events import RunFinished, RunStarted, StepMetrics
+from tui_transformer.tui.screens.benchmark import BenchmarkScreen
+from tui_transformer.tui.screens.confirm import ConfirmScreen
+from tui_transformer.tui.screens.help import HelpScreen
+from tui_transformer.tui.screens.playground import PlaygroundScreen
+from tui_transformer.tui.screens.train import TrainScreen
+from tui_transformer.tui.training_session import TrainingSession
+
+
+async def test_number_and_letter_keys_switch_modes():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen) and app.current_mode == "train"
+        for key, mode, screen_type in [("2", "playground", PlaygroundScreen), ("3", "benchmark", BenchmarkScreen),
+                                       ("1", "train", TrainScreen), ("b", "benchmark", BenchmarkScreen),
+                                       ("t", "train", TrainScreen), ("p", "playground", PlaygroundScreen)]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode and isinstance(app.screen, screen_type), key
+            app.screen.set_focus(None)  # letters go to a focused editor, not to the mode bindings
+        await app.workers.wait_for_complete()
+
+
+async def test_help_opens_and_closes():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen)
+
+
+async def test_header_shows_device_torch_and_run_state():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.sub_title == "cpu · torch 2.x · no run"
+        app.training = TrainingSession(config=None)  # the header reads only the session's state
+        app.training.note(RunStarted(run_dir="/r/x", run_name="x", config={}, device="cpu", preset="tiny",
+                                     preset_reason="", n_params=1))
+        app.refresh_header()
+        assert app.sub_title == "cpu · torch 2.x · x: running"
+        app.training.pause.set()
+        app.refresh_header()
+        assert app.sub_title.endswith("x: paused")
+        app.training = None
+
+
+async def test_the_real_probe_fills_the_header():
+    from tui_transformer.tui.app import TuiTransformerApp
+
+    app = TuiTransformerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        import torch
+
+        assert app.sub_title.startswith(f"cpu · torch {torch.__version__}") or "cuda" in app.sub_title
+
+
+async def test_command_palette_offers_the_main_actions_and_switches_theme():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for wanted in ("Start training", "Stop training", "Open a run", "Run the benchmark",
+                       "Switch theme (dark / light)", "Help"):
+            assert wanted in titles
+        dark = app.current_theme.dark
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"switch theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_theme.dark != dark
+
+
+def fake_session_run(self, post):
+    """Stands in for the trainer: emits steps until stopped, honouring pause, like run_training does."""
+    post(RunStarted(run_dir="/tmp/fake", run_name="fake", config={}, device="cpu", preset="tiny",
+                    preset_reason="", n_params=1))
+    step = 0
+    while not self.stop.is_set():
+        if not self.pause.is_set():
+            step += 1
+            post(StepMetrics(step=step, max_steps=0, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=0.0, eta_s=None))
+        time.sleep(0.02)
+    post(RunFinished(step=step, reason="stopped", tokens_seen=step, final_val_loss=None))
+    self.finished_cleanly = True
+
+
+async def test_pause_then_quit_asks_and_stops_the_trainer_cooperatively(monkeypatch):
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.history.last_step is not None:
+                break
+        assert app.training_active and screen.history.state == "running"
+        await pilot.press("space")
+        assert app.training.pause.is_set() and app.sub_title.endswith("fake: paused")
+        await pilot.pause(0.1)
+        paused_at = screen.history.last_step.step
+        await pilot.pause(0.2)
+        assert screen.history.last_step.step == paused_at  # no steps while paused
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep training
+        assert app.training_active and not app.training.stop.is_set()
+        await pilot.press("q", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+    assert app.training.stop.is_set() and app.training.finished_cleanly  # stopped while paused, cleanly
+    assert app.return_code == 0
+
+
+async def test_quitting_when_idle_exits_at_once():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 and not app.is_running
+
+
+async def test_a_failing_run_becomes_a_notification_not_a_crash():
+    app = make_app()
+    notes = []
+    original = app.notify
+    app.notify = lambda message, **kw: (notes.append((kw.get("severity"), str(message))), original(message, **kw))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.config_overrides = {"data": "/nonexistent/corpus.txt"}
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert any(severity == "error" and "/nonexistent/corpus.txt" in text for severity, text in notes), notes
+        assert not app.training_active and app.is_running
+        await pilot.press("s")  # the screen accepts a new start after the failure
+        await pilot.pause()
+        await app.workers.wait_for_complete()

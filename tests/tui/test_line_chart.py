@@ -1,0 +1,85 @@
+"""The braille canvas and the chart's axes, scaling and modes (pure rendering, no app)."""
+
+import math
+
+from tui_transformer.tui.run_history import Series
+from tui_transformer.tui.widgets.braille import BRAILLE_BASE, BrailleCanvas
+from tui_transformer.tui.widgets.line_chart import Line, format_number, render_chart
+
+
+def test_dots_map_to_braille_bits():
+    canvas = BrailleCanvas(2, 1)
+    canvas.dot(0, 0, "red")  # top-left dot of cell 0 -> bit 0x01
+    canvas.dot(3, 3, "red")  # bottom-right dot of cell 1 -> bit 0x80
+    assert canvas.row_text(0).plain == chr(BRAILLE_BASE + 0x01) + chr(BRAILLE_BASE + 0x80)
+    canvas.dot(10, 10, "red")  # outside: ignored, not an error
+    empty = BrailleCanvas(3, 1)
+    assert empty.row_text(0).plain == "   "
+
+
+def test_line_has_no_gaps():
+    canvas = BrailleCanvas(10, 2)  # 20 x 8 dots
+    canvas.line(0, 0, 19, 7, "x")
+    dots = sum(bin(ord(ch) - BRAILLE_BASE).count("1") for row in range(2) for ch in canvas.row_text(row).plain
+               if ch != " ")
+    assert dots == 20  # one dot per x column along a shallow line
+
+
+def chart(series, width=60, height=12, **kwargs):
+    return render_chart("loss", [Line(s, "blue") for s in series], width, height, **kwargs).plain.split("\n")
+
+
+def falling(n=200):
+    series = Series("train")
+    for step in range(1, n + 1):
+        series.append(step, 1.0 + 5.0 * math.exp(-step / 40))
+    return series
+
+
+def test_chart_has_title_y_labels_and_x_axis_with_step_labels():
+    lines = chart([falling()])
+    assert len(lines) == 12
+    assert lines[0].startswith("loss") and "━ train" in lines[0]
+    assert all(len(line) <= 60 for line in lines)
+    y_top, y_bottom = float(lines[1].split("┤")[0]), float(lines[-2].split("┤")[0])
+    assert y_top > 5.5 and y_bottom < 1.2  # the padded data range
+    axis = lines[-1]
+    assert "└" in axis and axis.split("└")[1].startswith("1") and axis.rstrip().endswith("200")
+    assert "100" in axis
+
+
+def test_falling_curve_is_drawn_from_top_left_to_bottom_right():
+    rows = [line.split("┤" if "┤" in line else "│", 1)[1] for line in chart([falling()])[1:-1]]
+    top, bottom = rows[0], rows[-1]
+    assert top.strip() and len(top) - len(top.lstrip()) <= 2  # starts at the top-left
+    assert top.rstrip() and len(top.rstrip()) < len(top) // 2  # and leaves the top quickly
+    assert len(bottom.rstrip()) >= len(bottom) - 1  # ends at the bottom-right
+    assert len(bottom) - len(bottom.lstrip()) > len(bottom) // 2
+
+
+def test_log_scale_labels_show_real_values():
+    series = Series("ppl")
+    for step in range(1, 101):
+        series.append(step, 10 ** (3 - step / 50))  # 1000 down to 10
+    lines = chart([series], log=True)
+    assert "[log]" in lines[0]
+    top, bottom = float(lines[1].split("┤")[0].replace("k", "e3")), float(lines[-2].split("┤")[0])
+    assert 900 < top < 2000 and 5 < bottom < 11
+
+
+def test_window_shows_only_the_last_steps():
+    lines = chart([falling(1000)], window=100)
+    assert "[last 100]" in lines[0]
+    assert lines[-1].split("└")[1].startswith("900")
+
+
+def test_empty_chart_says_it_waits():
+    assert any("waiting for data" in line for line in chart([Series("train")]))
+
+
+def test_format_number():
+    assert format_number(1234) == "1.23k"
+    assert format_number(2_500_000) == "2.5M"
+    assert format_number(3.14159) == "3.14"
+    assert format_number(0.0003) == "3.0e-04"
+    assert format_number(0) == "0"

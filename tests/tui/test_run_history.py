@@ -1,0 +1,75 @@
+"""RunHistory: the fold from events to what the Train screen draws."""
+
+from tui_transformer.train.events import (CheckpointSaved, EvalResult, LogMessage, RunFailed, RunFinished,
+                                          RunStarted, Sample, StepMetrics)
+from tui_transformer.tui.run_history import RunHistory, Series
+
+
+def started(resumed_from_step=0):
+    return RunStarted(run_dir="/r", run_name="r", config={}, device="cpu", preset="tiny", preset_reason="why",
+                      n_params=1000, resumed_from_step=resumed_from_step, time=0.0)
+
+
+def step(n, loss=3.0):
+    return StepMetrics(step=n, max_steps=100, epoch=0, loss=loss, ppl=2.718 ** loss, lr=1e-3, grad_norm=0.5,
+                       tokens_per_sec=1000.0, tokens_seen=n * 64, elapsed_s=n, eta_s=100 - n, time=0.0)
+
+
+def test_events_fill_series_panels_and_state():
+    history = RunHistory()
+    assert history.state == "idle"
+    history.absorb(started())
+    for n in range(1, 6):
+        history.absorb(step(n, loss=5.0 - n / 2))
+    history.absorb(EvalResult(step=5, val_loss=3.1, val_ppl=22.2, train_loss=2.9, verdict="normal", time=0.0))
+    history.absorb(Sample(step=3, prompt="The", text=" old", time=0.0))
+    history.absorb(Sample(step=5, prompt="The", text=" new", time=0.0))
+    history.absorb(CheckpointSaved(step=5, path="/r/checkpoints/latest.pt", kind="latest", time=0.0))
+    assert history.state == "running"
+    assert history.train_loss.xs == [1, 2, 3, 4, 5]
+    assert history.train_loss.ys == [4.5, 4.0, 3.5, 3.0, 2.5]
+    assert history.val_loss.xs == [5] and history.val_ppl.ys == [22.2]
+    assert [s.text for s in history.samples] == [" new", " old"]  # newest first
+    assert history.last_checkpoint.kind == "latest" and history.last_step.step == 5
+    history.absorb(RunFinished(step=5, reason="max_steps", tokens_seen=320, final_val_loss=3.1, time=0.0))
+    assert history.state == "finished"
+
+
+def test_failure_and_log_lines_are_kept_in_order():
+    history = RunHistory()
+    history.absorb(started())
+    history.absorb(LogMessage(level="warning", message="slow disk", time=0.0))
+    seen = history.log_count
+    history.absorb(RunFailed(step=3, reason="loss is NaN", time=0.0))
+    assert history.state == "failed"
+    new = history.log_since(seen)
+    assert len(new) == 1 and new[0].level == "error" and "NaN" in new[0].message
+    assert history.log_since(history.log_count) == []
+
+
+def test_resume_drops_the_steps_that_are_redone():
+    history = RunHistory()
+    history.absorb(started())
+    for n in range(1, 11):
+        history.absorb(step(n))
+    history.absorb(started(resumed_from_step=6))  # the checkpoint was at step 6; steps 7.. are redone
+    assert history.train_loss.xs == [1, 2, 3, 4, 5, 6]
+    history.absorb(step(7))
+    assert history.train_loss.xs[-2:] == [6, 7]
+
+
+def test_series_halves_its_resolution_when_full_and_keeps_the_newest_point():
+    series = Series("loss", max_points=100)
+    for n in range(1, 1001):
+        series.append(n, float(n))
+    assert len(series) <= 101
+    assert series.xs[0] == 1 and series.xs[-1] == 1000
+    assert series.xs == sorted(series.xs)
+    series.append(1001, float("nan"))  # cannot be drawn: skipped
+    assert series.xs[-1] == 1000
+
+
+def test_unknown_events_are_ignored():
+    history = RunHistory()
+    history.absorb(object())
+    assert history.version == 0
