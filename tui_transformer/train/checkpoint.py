@@ -215,6 +215,8 @@ def find(run_or_path: str | Path, which: str = LATEST) -> Path:
     path = Path(run_or_path).expanduser()
     if path.is_file():
         return path
+    if path.suffix == ".pt":
+        raise CheckpointError(f"checkpoint not found: {path}")
     run_dir = resolve_run(run_or_path)
     candidate = run_dir / CHECKPOINTS / which
     if not candidate.is_file():

@@ -65,7 +65,7 @@ def create_run_dir(config: TrainConfig) -> Path:
 
 def resolve_run(run: str | Path) -> Path:
     """A run name (under the runs folder) or a run directory -> the run directory."""
-    candidates = [Path(run).expanduser(), runs_dir() / str(run)]
+    candidates = list(dict.fromkeys([Path(run).expanduser(), runs_dir() / str(run)]))
     for path in candidates:
         if (path / CONFIG_FILE).is_file():
             return path

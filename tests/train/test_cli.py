@@ -1,0 +1,102 @@
+"""The headless CLI end to end: train, generate, eval, runs list; Ctrl-C; bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_transformer.cli import main
+from tui_transformer.train import checkpoint as ckpt
+from tui_transformer.train.events import EvalResult, StepMetrics
+from tui_transformer.train.metrics import read_events
+
+SMALL = ["--d-model", "32", "--n-layers", "2", "--n-heads", "2", "--d-ff", "64", "--seq-len", "32",
+         "--batch-size", "8", "--eval-batches", "2", "--device", "cpu"]
+
+
+@pytest.mark.slow  # builds the builtin corpus and trains its BPE once per session (~15 s on 2 busy cores)
+def test_train_generate_eval_on_builtin(tmp_path, capsys):
+    runs = Path(os.environ["TUI_TRANSFORMER_RUNS"])
+    code = main(["train", "--no-ui", "--preset", "tiny", "--data", "builtin", "--tokenizer", "bpe-512",
+                 "--max-steps", "30", "--eval-interval", "10", "--sample-interval", "30", "--name", "e2e", *SMALL])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "finished (max_steps) at step 30" in out and "eval step 10" in out and "sample step 30" in out
+    events = list(read_events(runs / "e2e" / "metrics.jsonl"))
+    losses = [e.loss for e in events if isinstance(e, StepMetrics)]
+    assert len(losses) == 30 and sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5  # clearly learning
+    assert [e.step for e in events if isinstance(e, EvalResult)] == [10, 20, 30]
+
+    assert main(["generate", "--run", "e2e", "--prompt", "The", "--max-new-tokens", "12", "--seed", "1"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("The") and len(first) > len("The\n")
+    assert main(["generate", "--run", "e2e", "--prompt", "The", "--max-new-tokens", "12", "--seed", "1"]) == 0
+    assert capsys.readouterr().out == first  # seeded: repeatable
+
+    text = tmp_path / "probe.txt"
+    text.write_text("Return the number of items in a container. " * 5)
+    assert main(["eval", "--run", "e2e", "--text", str(text), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["tokens"] > 10 and 1 < result["perplexity"] < 512  # better than a uniform guess
+
+    assert main(["runs", "list", "--json"]) == 0
+    (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert listed["name"] == "e2e" and listed["last_step"] == 30 and listed["state"] == "finished (max_steps)"
+
+
+def test_json_events_and_resume_from_the_cli(corpus, capsys):
+    args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "j",
+            "--eval-interval", "3", *SMALL[:-4], "--seq-len", "16", "--device", "cpu"]
+    assert main([*args, "--max-steps", "4", "--json-events"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["event"] == "RunStarted" and lines[-1]["event"] == "RunFinished"
+    assert main(["train", "--no-ui", "--resume", "j", "--max-steps", "6", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "finished (max_steps) at step 6" in out and "eval" not in out  # quiet: the summary only
+    assert ckpt.load(ckpt.find("j"))["step"] == 6
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--no-ui", "--preset", "huge"], "unknown preset 'huge'"),
+    (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),
+    (["train", "--no-ui", "--resume", "nope"], "no run called 'nope'"),
+    (["generate", "--run", "nope", "--prompt", "x"], "no run called 'nope'"),
+    (["eval", "--checkpoint", "/nonexistent.pt", "--text", "/dev/null"], "checkpoint not found"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(corpus, tmp_path):
+    runs = tmp_path / "runs"
+    env = {**os.environ, "TUI_TRANSFORMER_RUNS": str(runs)}
+    cmd = [sys.executable, "-m", "tui_transformer", "train", "--no-ui", "--preset", "tiny", "--data", str(corpus),
+           "--tokenizer", "bpe-300", "--name", "sig", "--max-steps", "100000", "--eval-interval", "100000",
+           *SMALL[:-4], "--seq-len", "16", "--device", "cpu"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until it trains
+            line = proc.stdout.readline()
+            if line.startswith("step ") or not line:
+                break
+        assert line.startswith("step "), proc.stderr.read()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "--resume sig" in err
+    saved = ckpt.load(runs / "sig" / "checkpoints" / "latest.pt")
+    assert saved["step"] >= 1
+    last = list(read_events(runs / "sig" / "metrics.jsonl"))[-1]
+    assert type(last).__name__ == "RunFinished" and last.reason == "stopped" and last.step == saved["step"]
+    assert not (runs / "sig" / "RUNNING").exists()
