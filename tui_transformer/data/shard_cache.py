@@ -82,6 +82,8 @@ class ShardCache:
 
     def read_metadata(self) -> dict:
         """The metadata as it is now (rebuilt from the shards if the file is damaged)."""
+        if not self.root.exists():  # a fresh machine: report an empty cache without creating it
+            return _empty_metadata()
         with self.update() as metadata:
             return json.loads(json.dumps(metadata))
 
