@@ -153,7 +153,7 @@ class PlaygroundScreen(Screen):
 
     DEFAULT_CSS = """
     PlaygroundScreen #pg-body { height: 1fr; }
-    PlaygroundScreen #pg-controls { width: 33; border-right: tall $panel; padding: 0 1; }
+    PlaygroundScreen #pg-controls { width: 33; border-right: tall $panel; padding: 0 1; scrollbar-size-vertical: 1; }
     PlaygroundScreen #pg-main { width: 1fr; padding: 0 1; }
     PlaygroundScreen .pg-heading { color: $text-muted; text-style: bold; margin-top: 1; }
     PlaygroundScreen .pg-row { height: 1; }
@@ -189,7 +189,8 @@ class PlaygroundScreen(Screen):
         self._generation = 0
         self._stats: GenerationStats | None = None
         self.finish_reason = ""  # why the last generation ended: "max new tokens", "end of text", "stopped"
-        self._output = Text()
+        self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
+        self._generated_text = ""
         self._presets = _sampler_presets()
 
     # ---- layout --------------------------------------------------------------------------------
@@ -341,8 +342,8 @@ class PlaygroundScreen(Screen):
         if not prompt_ids:
             self.notify("the prompt is empty: write at least one character", severity="warning")
             return
-        self._output = Text(self.tokenizer.decode(prompt_ids), style="dim")
-        self.query_one("#pg-output", Static).update(self._output)
+        self._prompt_text, self._generated_text = self.tokenizer.decode(prompt_ids), ""
+        self._show_output()
         self.query_one(NextTokenBars).show([])
         self._stop.set()  # a generation still running ends at its next token
         self._stop = threading.Event()
@@ -401,12 +402,16 @@ class PlaygroundScreen(Screen):
         if message.generation != self._generation:
             return
         if message.text:
-            self._output.append(message.text, style="bold")
-            self.query_one("#pg-output", Static).update(self._output)
+            self._generated_text += message.text
+            self._show_output()
             self.query_one("#pg-output-scroll", VerticalScroll).scroll_end(animate=False)
         self.query_one(NextTokenBars).show(message.candidates, message.chosen)
         self._stats = message.stats
         self._show_stats(message.stats)
+
+    def _show_output(self) -> None:
+        self.query_one("#pg-output", Static).update(
+            Text.assemble((self._prompt_text, "dim"), (self._generated_text, "bold")))
 
     def on_generation_done(self, message: GenerationDone) -> None:
         if message.generation == self._generation:

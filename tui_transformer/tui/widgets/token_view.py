@@ -33,8 +33,8 @@ class TokenView(Static):
 
     DEFAULT_CSS = """
     TokenView { height: auto; max-height: 4; }
-    TokenView > .token-view--even { background: $primary 40%; }
-    TokenView > .token-view--odd { background: $secondary 40%; }
+    TokenView > .token-view--even { background: $primary 50%; }
+    TokenView > .token-view--odd { background: $warning 35%; }
     TokenView > .token-view--count { color: $text-muted; }
     """
 
