@@ -106,7 +106,10 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
 
     x0, x1 = min(xs[0] for xs, _ in points), max(xs[-1] for xs, _ in points)
     x1 = x1 if x1 > x0 else x0 + 1
-    y0, y1 = _padded(min(min(ys) for _, ys in points), max(max(ys) for _, ys in points))
+    low, high = min(min(ys) for _, ys in points), max(max(ys) for _, ys in points)
+    y0, y1 = _padded(low, high)
+    if not log and low >= 0:
+        y0 = max(y0, 0.0)  # padding must not invent negative losses or rates
     def label_for(y: float) -> str:
         return format_number(10 ** y if log else y)
 

@@ -1,0 +1,138 @@
+"""The Train screen fed from a recorded run: attach, live follow, toggles, detail tabs and snapshots."""
+
+import shutil
+
+from textual.widgets import Input, TabbedContent
+
+from tests.tui.conftest import RECORDED, make_app
+from tui_transformer.tui.screens.run_picker import RunPickerScreen
+from tui_transformer.tui.widgets.line_chart import LineChart
+
+RECORDED_LINES = RECORDED.read_text().splitlines(keepends=True)
+N_STEPS = sum('"StepMetrics"' in line for line in RECORDED_LINES)
+N_EVALS = sum('"EvalResult"' in line for line in RECORDED_LINES)
+
+
+async def test_attach_replays_the_run_into_charts_and_panels(recorded_run):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert screen.attach(recorded_run)
+        await pilot.pause()
+        history = screen.history
+        assert len(history.train_loss) == N_STEPS == 120 and len(history.val_loss) == N_EVALS
+        assert history.state == "finished" and history.samples[0].step == 120
+        assert app.sub_title.endswith("following recorded")
+        stats = str(screen.query_one("#stats").render())
+        assert "step 120/120" in stats and "finished" in stats
+        chart = screen.query_one("#loss-chart", LineChart)
+        assert "┤" in str(chart.render()) and "120" in str(chart.render())
+
+
+async def test_attach_follows_lines_appended_later(tmp_path):
+    run_dir = tmp_path / "growing"
+    run_dir.mkdir()
+    head = [line for line in RECORDED_LINES if '"RunFinished"' not in line]
+    (run_dir / "metrics.jsonl").write_text("".join(head[:40]))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.attach(run_dir)
+        await pilot.pause()
+        before = len(screen.history.train_loss)
+        assert screen.history.state == "running"
+        with (run_dir / "metrics.jsonl").open("a") as handle:  # another process keeps training
+            handle.write("".join(head[40:]))
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if len(screen.history.train_loss) == N_STEPS:
+                break
+        assert before < N_STEPS == len(screen.history.train_loss)
+
+
+async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path):
+    app = make_app()
+    notes = []
+    original = app.notify
+    app.notify = lambda message, **kw: (notes.append(str(message)), original(message, **kw))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RunPickerScreen)
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press(*str(tmp_path / "nowhere"), "enter")
+        await pilot.pause()
+        assert any("no such run directory" in note or "no run called" in note for note in notes), notes
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        path = app.screen.query_one("#path", Input)
+        path.value = str(recorded_run)
+        path.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.attached is not None and len(app.screen.history.train_loss) == N_STEPS
+
+
+async def test_runs_in_the_runs_folder_are_listed_in_the_dialog(recorded_run, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    (runs / "demo").mkdir(parents=True)
+    shutil.copy(recorded_run / "metrics.jsonl", runs / "demo" / "metrics.jsonl")
+    (runs / "demo" / "config.toml").write_text('preset = "tiny"\n')
+    monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(runs))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        options = app.screen.query_one("#runs")
+        assert options.option_count == 1 and "demo" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")  # the highlighted run
+        await pilot.pause()
+        assert app.screen.attached is not None and app.screen.attached.path.parent.name == "demo"
+
+
+async def test_log_and_window_toggles_and_hiding_the_form(recorded_run):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.attach(recorded_run)
+        await pilot.press("l")
+        loss = screen.query_one("#loss-chart", LineChart)
+        assert loss.log and "[log]" in str(loss.render())
+        await pilot.press("w")
+        assert loss.window == 100 and "[last 100]" in str(loss.render())
+        await pilot.press("w", "w")
+        assert loss.window is None
+        await pilot.press("f")
+        assert not screen.query_one("#sidebar").display
+        await pilot.press("f")
+        assert screen.query_one("#sidebar").display
+
+
+def _attached(tab: str | None = None):
+    async def run_before(pilot):
+        app = pilot.app
+        app.screen.attach(app.recorded_dir)
+        if tab:
+            app.screen.query_one(TabbedContent).active = tab
+        await pilot.pause()
+    return run_before
+
+
+def test_snapshot_train_screen_120x40(snap_compare, recorded_run):
+    app = make_app()
+    app.recorded_dir = recorded_run
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_attached())
+
+
+def test_snapshot_train_screen_80x24(snap_compare, recorded_run):
+    app = make_app()
+    app.recorded_dir = recorded_run
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_attached())
+
+
+def test_snapshot_train_screen_data_tab(snap_compare, recorded_run):
+    app = make_app()
+    app.recorded_dir = recorded_run
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_attached("data-tab"))
