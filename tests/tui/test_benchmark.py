@@ -1,0 +1,128 @@
+"""The Benchmark screen, driven by Pilot: a real tiny KV-cache bench, stop, save as JSON, errors, snapshot."""
+
+import json
+
+import pytest
+from textual.app import App
+from textual.worker import WorkerFailed
+from textual.widgets import DataTable, ProgressBar, Select, SelectionList, Static
+
+from tui_transformer.tui.screens.benchmark import BenchmarkScreen, BenchFinished, kv_rows
+from tui_transformer.tui.widgets.bench_chart import BenchChart
+
+
+class BenchApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[tuple[str, str]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(BenchmarkScreen())
+
+    def notify(self, message, *, severity="information", **kwargs) -> None:
+        self.notes.append((severity, str(message)))
+        super().notify(message, severity=severity, **kwargs)
+
+
+async def _ready(app: BenchApp, pilot, lengths: tuple[int, ...]) -> BenchmarkScreen:
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, BenchmarkScreen)
+    await screen.workers.wait_for_complete()  # the run list
+    picker = screen.query_one("#bn-lengths", SelectionList)
+    picker.deselect_all()
+    for length in lengths:
+        picker.select(length)
+    screen.query_one("#bn-device", Select).value = "cpu"
+    return screen
+
+
+def _cells(screen: BenchmarkScreen) -> list[list[str]]:
+    table = screen.query_one("#bn-kv", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.mark.slow  # a real bench of the tiny dims: measured 17 s here with other suites running, most of it torch warm-up
+async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path):
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, (8, 16))
+        await pilot.press("r")  # tiny preset dims: d128, 4 layers, vocab 8192
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+
+        result = screen.results["kv"]
+        assert result["lengths"] == [8, 16] and result["tokens_match"] and not result["stopped"]
+        rows = _cells(screen)
+        assert [row[0] for row in rows] == ["8", "16"]
+        for row, folded in zip(rows, kv_rows(result)):
+            for cell, variant in zip(row[1:4], ("none", "naive", "prealloc")):
+                assert float(cell.replace(",", "")) == pytest.approx(folded[variant], rel=0.01, abs=1)
+            assert row[4] == f"{folded['speedup']:.1f}×"
+            assert row[5].endswith("MiB") and float(row[5].split()[0]) > 0  # the prealloc cache holds K and V
+        assert screen.query_one(BenchChart)._data[0] == [8, 16]
+        progress = screen.query_one("#bn-progress", ProgressBar)
+        assert progress.progress == progress.total == 3 * (8 + 16)  # every token of every variant
+
+        await pilot.press("s")
+        severity, message = app.notes[-1]
+        saved = tmp_path / "config" / "benchmarks"
+        assert severity == "information" and message.startswith(f"saved {saved}")
+        assert json.loads((saved / message.split("/")[-1]).read_text())["kv"]["rows"] == result["rows"]
+
+
+async def test_stop_ends_the_bench_early_and_keeps_what_it_measured():
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, (8, 1024))
+        await pilot.press("r")
+        while not screen.query_one("#bn-progress", ProgressBar).progress:  # the bench is generating
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        result = screen.results["kv"]
+        assert result["stopped"]
+        assert all(row["length"] == 8 for row in result["rows"])  # 1024 was never finished
+        assert "stopped early" in str(screen.query_one("#bn-status", Static).content)
+
+
+async def test_errors_are_notifications(tmp_path):
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, ())
+        await pilot.press("r")
+        assert app.notes[-1] == ("warning", "select at least one length")
+        await pilot.press("s")
+        assert app.notes[-1][0] == "warning"  # nothing to save yet
+        worker = screen._run_kv(f"run:{tmp_path / 'missing-run'}", [8], "cpu", screen._stop)
+        with pytest.raises(WorkerFailed):
+            await worker.wait()
+        await pilot.pause()
+        severity, message = app.notes[-1]
+        assert severity == "error" and "missing-run" in message
+        assert app.is_running
+
+
+def test_snapshot_with_recorded_results(snap_compare):
+    """80x24 with a recorded result (the numbers of a real run are different every time)."""
+    app = BenchApp()
+    recorded = {
+        "lengths": [64, 128, 256],
+        "rows": [{"length": n, "variant": v, "tokens_per_s": tps, "cache_bytes": 0 if v == "none" else 8192 * (16 + n)}
+                 for n, speeds in ((64, (310.0, 420.0, 450.0)), (128, (160.0, 400.0, 445.0)), (256, (80.0, 370.0, 440.0)))
+                 for v, tps in zip(("none", "naive", "prealloc"), speeds)],
+        "speedups": [{"length": 64, "prealloc_vs_none": 1.45}, {"length": 128, "prealloc_vs_none": 2.78},
+                     {"length": 256, "prealloc_vs_none": 5.5}],
+        "tokens_match": True,
+        "stopped": False,
+    }
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        screen.post_message(BenchFinished("kv", recorded))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -1,0 +1,299 @@
+"""The Benchmark screen: see why the KV cache matters, and how fast training runs.
+
+**KV cache.** Generating token ``t`` needs the keys and values of all ``t`` earlier tokens. Without
+a cache the model recomputes them every step, so the cost of a step grows with ``t`` and the
+tokens per second fall as the text gets longer. With a cache each step computes K and V for one
+new token and reads the rest. The screen runs the core's ``run_kv_bench`` for a model shape (a
+preset's dims, or the dims of a trained run, with random weights: speed does not depend on what
+the weights learned) at the chosen lengths, and shows tokens/s for no cache, a naive ``torch.cat``
+cache and the preallocated cache, the speedup, and the memory the cache holds:
+``2 (K and V) x layers x batch x heads x length x d_head x bytes per number``.
+
+**Training.** ``run_train_bench`` measures training tokens/s and MFU (model FLOPs utilisation: the
+FLOPs a step must do, about ``6 x parameters x tokens``, over the time it took, against the
+matmul peak measured on the spot).
+
+Both run in thread workers with cooperative stop (``Escape``) and report progress as messages.
+``s`` saves the results as JSON in the config folder and says where.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
+
+from tui_transformer.errors import UserError
+from tui_transformer.paths import config_dir
+from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
+
+LENGTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+DEFAULT_LENGTHS = (64, 128, 256)
+PRESET_SOURCES = ("tiny", "seed")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class BenchProgress(Message):
+    def __init__(self, done: int, total: int, text: str) -> None:
+        super().__init__()
+        self.done, self.total, self.text = done, total, text
+
+
+class BenchFinished(Message):
+    """A benchmark returned; ``kind`` is "kv" or "train", ``result`` its JSON-ready dict."""
+
+    def __init__(self, kind: str, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.kind, self.result = kind, result
+
+
+class RunsListed(Message):
+    def __init__(self, runs: list) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+def kv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """``run_kv_bench``'s rows (one per length and variant) folded into one row per length:
+    tokens/s of each variant, the preallocated cache's speedup over no cache, and its memory."""
+    by_length: dict[int, dict[str, Any]] = {}
+    for row in result["rows"]:
+        entry = by_length.setdefault(row["length"], {"length": row["length"]})
+        entry[row["variant"]] = row["tokens_per_s"]
+        if row["variant"] == "prealloc":
+            entry["cache_bytes"] = row["cache_bytes"]
+    for speedup in result["speedups"]:
+        by_length[speedup["length"]]["speedup"] = speedup["prealloc_vs_none"]
+    return [by_length[length] for length in sorted(by_length)]
+
+
+def _mib(n_bytes: float | None) -> str:
+    return "—" if n_bytes is None else f"{n_bytes / 2**20:.2f} MiB"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+class BenchmarkScreen(Screen):
+    """KV-cache and training throughput benchmarks with a table and a chart."""
+
+    TITLE = "Benchmark"
+
+    DEFAULT_CSS = """
+    BenchmarkScreen #bn-body { height: 1fr; }
+    BenchmarkScreen #bn-controls { width: 28; border-right: tall $panel; padding: 0 1; }
+    BenchmarkScreen #bn-main { width: 1fr; padding: 0 1; }
+    BenchmarkScreen .bn-heading { color: $text-muted; text-style: bold; margin-top: 1; }
+    BenchmarkScreen #bn-lengths { height: auto; max-height: 10; }
+    BenchmarkScreen #bn-dims { color: $text-muted; height: auto; }
+    BenchmarkScreen #bn-status { height: 1; color: $text-muted; }
+    BenchmarkScreen #bn-progress { display: none; }
+    BenchmarkScreen #bn-progress Bar { width: 1fr; }
+    BenchmarkScreen #bn-main .bn-heading { margin-top: 0; }
+    BenchmarkScreen #bn-kv { height: auto; max-height: 11; }
+    BenchmarkScreen #bn-train { height: auto; color: $text; }
+    """
+
+    BINDINGS = [
+        Binding("r", "run_kv", "KV bench"),
+        Binding("m", "run_train", "Train bench"),
+        Binding("escape", "stop", "Stop"),
+        Binding("s", "save", "Save JSON"),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.results: dict[str, dict[str, Any]] = {}
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="bn-body"):
+            with VerticalScroll(id="bn-controls"):
+                yield Label("Model shape", classes="bn-heading")
+                yield Select([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES],
+                             value="preset:tiny", allow_blank=False, id="bn-model")
+                yield Label("Lengths (new tokens)", classes="bn-heading")
+                yield SelectionList(*(Selection(str(n), n, n in DEFAULT_LENGTHS) for n in LENGTHS),
+                                    id="bn-lengths")
+                yield Label("Device", classes="bn-heading")
+                yield Select([(d, d) for d in DEVICES], value="auto", allow_blank=False, id="bn-device")
+            with Vertical(id="bn-main"):
+                yield Static("r runs the KV-cache bench, m the training bench", id="bn-status")
+                yield ProgressBar(id="bn-progress", show_eta=False)
+                yield Label("Decode tokens/s by cache variant (batch 1)", classes="bn-heading")
+                yield DataTable(id="bn-kv", cursor_type="row", zebra_stripes=True)
+                yield BenchChart(id="bn-chart")
+                yield Static(id="bn-train")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#bn-kv", DataTable)
+        table.add_columns("length", *VARIANTS, "speedup", "cache")
+
+    def on_screen_resume(self) -> None:
+        self._list_runs()  # a run trained since the last visit shows up in the picker
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # ---- choices -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _list_runs(self) -> None:
+        from tui_transformer.train.runs import list_runs
+
+        self.post_message(RunsListed(list_runs()))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        picker = self.query_one("#bn-model", Select)
+        value = picker.value
+        picker.set_options([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES]
+                           + [(f"run {run.name}", f"run:{run.path}") for run in message.runs])
+        picker.value = value
+
+    def selected_lengths(self) -> list[int]:
+        return sorted(self.query_one("#bn-lengths", SelectionList).selected)
+
+    # ---- running -------------------------------------------------------------------------------
+
+    def _start(self) -> threading.Event | None:
+        """A fresh stop event, or None (with a notification) if a benchmark is already running."""
+        if any(w.group == "bench" and w.is_running for w in self.workers):
+            self.notify("a benchmark is already running (Escape stops it)", severity="warning")
+            return None
+        self._stop = threading.Event()
+        progress = self.query_one("#bn-progress", ProgressBar)
+        progress.display = True
+        progress.update(total=None, progress=0)
+        return self._stop
+
+    def action_run_kv(self) -> None:
+        lengths = self.selected_lengths()
+        if not lengths:
+            self.notify("select at least one length", severity="warning")
+            return
+        stop = self._start()
+        if stop is not None:
+            self._run_kv(str(self.query_one("#bn-model", Select).value), lengths,
+                         str(self.query_one("#bn-device", Select).value), stop)
+
+    def action_run_train(self) -> None:
+        stop = self._start()
+        if stop is not None:
+            self._run_train(str(self.query_one("#bn-model", Select).value),
+                            str(self.query_one("#bn-device", Select).value), stop)
+
+    def action_stop(self) -> None:
+        self._stop.set()
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        """Called by the core from the worker thread: post_message is thread-safe and does not block."""
+        self.post_message(BenchProgress(done, total, text))
+
+    @work(thread=True, exclusive=True, group="bench", exit_on_error=False)
+    def _run_kv(self, source: str, lengths: list[int], device: str, stop: threading.Event) -> None:
+        from tui_transformer.bench.kv_cache import run_kv_bench
+        from tui_transformer.train.device import resolve_device
+
+        result = run_kv_bench(model_shape(source), lengths=tuple(lengths), batch_size=1,
+                              device=resolve_device(device), on_progress=self._progress, stop=stop)
+        self.post_message(BenchFinished("kv", result))
+
+    @work(thread=True, exclusive=True, group="bench", exit_on_error=False)
+    def _run_train(self, source: str, device: str, stop: threading.Event) -> None:
+        try:
+            from tui_transformer.bench.training import run_train_bench
+        except ImportError:
+            raise UserError("the training benchmark is not available in this version") from None
+        from tui_transformer.train.device import resolve_device
+
+        result = run_train_bench(model_shape(source), device=resolve_device(device),
+                                 on_progress=self._progress, stop=stop)
+        self.post_message(BenchFinished("train", result))
+
+    # ---- results -------------------------------------------------------------------------------
+
+    def on_bench_progress(self, message: BenchProgress) -> None:
+        self.query_one("#bn-progress", ProgressBar).update(total=message.total, progress=message.done)
+        self.query_one("#bn-status", Static).update(message.text)
+
+    def on_bench_finished(self, message: BenchFinished) -> None:
+        self.results[message.kind] = message.result
+        if message.kind == "kv":
+            self.show_kv(message.result)
+        else:
+            self.show_train(message.result)
+        name = "KV-cache" if message.kind == "kv" else "training"
+        ending = "stopped early" if message.result.get("stopped") else "done"
+        self.query_one("#bn-status", Static).update(f"{name} benchmark {ending} · s saves JSON")
+        if message.result.get("tokens_match") is False:
+            self.notify("the cache variants chose different tokens: the speed comparison is not trustworthy",
+                        severity="warning", timeout=10)
+
+    def show_kv(self, result: dict[str, Any]) -> None:
+        rows = kv_rows(result)
+        table = self.query_one("#bn-kv", DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(str(row["length"]), *(_rate(row.get(v)) for v in VARIANTS),
+                          f"{row['speedup']:.1f}×" if "speedup" in row else "—", _mib(row.get("cache_bytes")))
+        self.query_one(BenchChart).show([row["length"] for row in rows],
+                                        {v: [row.get(v) for row in rows] for v in VARIANTS})
+
+    def show_train(self, result: dict[str, Any]) -> None:
+        def number(key: str, fmt: str) -> str:
+            value = result.get(key)
+            return "—" if value is None else format(value, fmt)
+
+        self.query_one("#bn-train", Static).update(
+            f"training: {number('tokens_per_s', ',.0f')} tok/s · MFU {number('mfu', '.1%')} · "
+            f"peak memory {_mib(result.get('peak_memory_bytes'))}")
+
+    def action_save(self) -> None:
+        if not self.results:
+            self.notify("nothing to save yet: run a benchmark first (r or m)", severity="warning")
+            return
+        folder = config_dir() / "benchmarks"
+        path = folder / time.strftime("bench-%Y%m%d-%H%M%S.json")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.results, indent=2, default=str) + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(f"could not save {path}: {error}", severity="error")
+            return
+        self.notify(f"saved {path}", title="benchmark results")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            self.notify(reason, title="benchmark failed", severity="error", timeout=8)
+            event.stop()  # told here, with this screen's context: the app's central handler need not repeat it
+            self.query_one("#bn-status", Static).update("failed: see the notification")
+
+
+def model_shape(source: str) -> Any:
+    """``preset:<name>`` -> that preset's ModelConfig; ``run:<dir>`` -> the dims the run trained with."""
+    kind, _, name = source.partition(":")
+    if kind == "preset":
+        from tui_transformer.presets import PRESETS
+
+        return PRESETS[name].model
+    from tui_transformer.train.runs import load_run_config
+
+    return load_run_config(Path(name)).model
