@@ -29,12 +29,13 @@ from tui_transformer import paths
 
 DESCRIPTION = "Python's own documentation (offline)"
 MIN_DOCSTRING_CHARS = 80
+FORMAT = 2  # bump when the collection rules change, so that old cache files are not read
 SKIPPED_DIRS = {"test", "tests", "idlelib", "tkinter", "site-packages", "dist-packages", "__pycache__", "turtledemo"}
 
 
 def corpus_path() -> Path:
     version = ".".join(map(str, sys.version_info[:3]))
-    return paths.cache_dir() / "corpus" / f"builtin-python{version}.json.gz"
+    return paths.cache_dir() / "corpus" / f"builtin-python{version}-v{FORMAT}.json.gz"
 
 
 def load_builtin_documents() -> list[tuple[str, str]]:
@@ -69,7 +70,7 @@ def _topic_documents() -> list[tuple[str, str]]:
 def _docstring_documents(stdlib: Path) -> list[tuple[str, str]]:
     documents = []
     for file in _stdlib_sources(stdlib):
-        module = file.relative_to(stdlib).with_suffix("").as_posix().replace("/", ".")
+        module = file.relative_to(stdlib).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
         for qualname, doc in _docstrings(file):
             if len(doc) >= MIN_DOCSTRING_CHARS:
                 documents.append((f"doc:{module}:{qualname}", doc))

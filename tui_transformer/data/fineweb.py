@@ -83,7 +83,7 @@ def hub_unreachable_reason(http: HttpPolicy | None = None, timeout: float = 3.0)
     """``None`` when the Hub lists FineWeb within ``timeout`` seconds, else why not (one line)."""
     if hub_offline():
         return "HF_HUB_OFFLINE is set"
-    policy = HttpPolicy(timeout=timeout, retries=0, backoff=(http or HttpPolicy()).backoff)
+    policy = HttpPolicy(timeout=timeout, retries=0)
     try:
         list_parquet_files(HttpClient(policy), hub_endpoint())
     except UserError as error:

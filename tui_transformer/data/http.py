@@ -41,12 +41,28 @@ class NetworkError(UserError):
 
 @dataclass(frozen=True)
 class HttpPolicy:
-    """Timeouts and retries. Tests use tiny values; the defaults suit a real, flaky network."""
+    """Timeouts and retries. Tests use tiny values; the defaults suit a real, flaky network.
+
+    :meth:`from_env` lets ``TUI_TRANSFORMER_HTTP_TIMEOUT``, ``..._RETRIES`` and ``..._BACKOFF``
+    override the defaults (a slow mirror, a CI job that must fail fast).
+    """
 
     timeout: float = 20.0
     retries: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
+
+    @classmethod
+    def from_env(cls) -> HttpPolicy:
+        values = {}
+        for name, kind in (("timeout", float), ("retries", int), ("backoff", float)):
+            raw = os.environ.get(f"TUI_TRANSFORMER_HTTP_{name.upper()}")
+            if raw:
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise UserError(f"TUI_TRANSFORMER_HTTP_{name.upper()} must be a number, got {raw!r}") from None
+        return cls(**values)
 
     def delay(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * 2**attempt)
@@ -60,7 +76,7 @@ class HttpClient:
     """GET with retries. ``on_bytes(n)`` is told about every chunk of body received (for progress)."""
 
     def __init__(self, policy: HttpPolicy | None = None, token: str | None = None) -> None:
-        self.policy = policy or HttpPolicy()
+        self.policy = policy or HttpPolicy.from_env()
         self.token = token if token is not None else os.environ.get("HF_TOKEN") or None
         self.bytes_downloaded = 0
 
