@@ -1,0 +1,122 @@
+"""``tui-transformer bench kv``: greedy decode speed with no cache, a naive cache and the preallocated cache.
+
+Builds a freshly initialised model of the chosen dims (``--preset tiny`` or ``seed``; single flags
+override), decodes greedily at each ``--lengths`` value, and prints a table (or, with ``--json``,
+one JSON object as the last line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+# Model dims of the training presets (the benchmark needs only the shape, not the training setup).
+DIMS = {
+    "tiny": dict(vocab_size=8192, d_model=128, n_layers=4, n_heads=4, d_ff=512),
+    "seed": dict(vocab_size=100277, d_model=256, n_layers=6, n_heads=4, d_ff=1024),
+}
+DIM_FLAGS = [("--vocab-size", "vocab_size"), ("--d-model", "d_model"), ("--n-layers", "n_layers"),
+             ("--n-heads", "n_heads"), ("--d-ff", "d_ff")]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("kv", help="KV-cache decode speed: none vs naive vs preallocated",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=sorted(DIMS), default="tiny", help="model dims (default tiny)")
+    for flag, dest in DIM_FLAGS:
+        parser.add_argument(flag, dest=dest, type=int, default=None, help=f"override the preset's {dest}")
+    parser.add_argument("--pos-encoding", choices=("sinusoidal", "learned", "rope"), default="sinusoidal")
+    parser.add_argument("--attention", choices=("explicit", "sdpa"), default="explicit")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--lengths", default="64,128,256,512,1024", help="new-token counts, comma-separated")
+    parser.add_argument("--prompt-len", type=int, default=16)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.set_defaults(func=run)
+
+
+def parse_lengths(text: str) -> list[int]:
+    from tui_transformer.errors import ConfigError
+
+    try:
+        lengths = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--lengths must be comma-separated positive integers, got {text!r}") from None
+    if not lengths or min(lengths) < 1:
+        raise ConfigError(f"--lengths must be comma-separated positive integers, got {text!r}")
+    return lengths
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tui_transformer.bench.kv_cache import run_kv_bench
+    from tui_transformer.errors import ConfigError
+    from tui_transformer.model import ModelConfig
+
+    dims = dict(DIMS[args.preset])
+    dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
+    config = ModelConfig(**dims, pos_encoding=args.pos_encoding, attention=args.attention)
+    lengths = parse_lengths(args.lengths)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("warming up", total=None)
+
+        def on_progress(done: int, total: int, message: str) -> None:
+            progress.update(task, completed=done, total=total, description=message)
+
+        result = run_kv_bench(config, lengths=lengths, batch_size=args.batch_size, device=args.device,
+                              prompt_len=args.prompt_len, on_progress=on_progress)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        console = Console()
+        # Piped output has no terminal width; rich would assume 80 columns and truncate cells.
+        print_table(result, console if console.is_terminal else Console(width=120))
+    return 0
+
+
+def print_table(result: dict, console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    cfg = result["config"]
+    title = (f"KV cache, greedy decode, d_model {cfg['d_model']}, {cfg['n_layers']} layers, {cfg['n_heads']} heads, "
+             f"d_ff {cfg['d_ff']}, vocab {cfg['vocab_size']}, batch {result['batch_size']}, "
+             f"prompt {result['prompt_len']} (torch {result['torch']}, {result['device']}, {result['threads']} threads)")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.caption = "early/late: median ms per decode step around that position (in parentheses)"
+    for name in ("new", "cache", "tok/s", "speedup", "early ms", "late ms", "late/early", "memory"):
+        table.add_column(name, justify="left" if name == "cache" else "right", no_wrap=True)
+    speedups = {s["length"]: s for s in result["speedups"]}
+    for row in result["rows"]:
+        speedup = speedups.get(row["length"], {}).get(f"{row['variant']}_vs_none", 1.0)
+        table.add_row(
+            str(row["length"]), row["variant"], f"{row['tokens_per_s']:,.1f}",
+            f"{speedup:.1f}x",
+            _ms(row["ms_per_token_early"], row["early_position"]),
+            _ms(row["ms_per_token_late"], row["late_position"]),
+            "" if row["late_over_early"] is None else f"{row['late_over_early']:.2f}",
+            _bytes(row["cache_bytes"]),
+        )
+    console.print(table)
+    if not result["tokens_match"]:
+        console.print("[bold red]warning: the variants generated different tokens[/]")
+
+
+def _ms(value: float | None, position: int | None) -> str:
+    return "" if value is None else f"{value:.2f} ({position})"
+
+
+def _bytes(n: int) -> str:
+    if n == 0:
+        return "-"
+    return f"{n / 2**20:.2f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
