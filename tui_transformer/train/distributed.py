@@ -13,6 +13,7 @@ writes files (metrics, checkpoints, samples) and talks to the user; the others o
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -90,9 +91,15 @@ def broadcast(obj: Any, env: DistEnv) -> Any:
 
 
 def gather(obj: Any, env: DistEnv) -> list[Any]:
-    """Every rank's value of a small picklable object, as a list indexed by rank (on every rank)."""
+    """Every rank's value of a small object of plain data and CPU tensors, as a list indexed by rank.
+
+    Each value travels as the bytes of ``torch.save`` (tensors included) and is read back with
+    ``weights_only=True``, the same safe format as a checkpoint.
+    """
     if not env.enabled:
         return [obj]
-    out: list[Any] = [None] * env.world_size
-    dist.all_gather_object(out, obj)
-    return out
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    blobs: list[Any] = [None] * env.world_size
+    dist.all_gather_object(blobs, buffer.getvalue())
+    return [torch.load(io.BytesIO(blob), weights_only=True) for blob in blobs]

@@ -459,10 +459,20 @@ class Trainer:
 
     # ---- endings -------------------------------------------------------------------------------
 
+    def _check_replicas(self) -> None:
+        """Under DDP, prove that every rank holds the same weights (they must, after each all-reduced step)."""
+        if not self.env.enabled:
+            return
+        digests = distributed.gather(ckpt.digest({"model": self.model.state_dict()}), self.env)
+        if len(set(digests)) != 1:
+            raise RuntimeError(f"DDP replicas diverged: weight digests per rank {digests}")
+        self.log(f"DDP: the {self.env.world_size} replicas hold identical weights (sha256 {digests[0][:12]})")
+
     def _finish(self, reason: str) -> RunSummary:
         evaluated_now = self.step % self.config.eval_interval == 0 and self.last_val_loss is not None
         if reason != "stopped" and self.step > 0 and not evaluated_now:
             self.run_eval()  # the final validation; a user's stop skips it to return promptly
+        self._check_replicas()
         self.save_checkpoint()
         self.emit(RunFinished(step=self.step, reason=reason, tokens_seen=self.tokens_seen,
                               final_val_loss=self.last_val_loss))
