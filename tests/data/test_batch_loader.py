@@ -134,3 +134,10 @@ def test_token_streams_are_cached_between_loaders(source, cl100k, memory_source)
     BatchLoader(fresh, cl100k, batch_size=2, seq_len=16).fixed_batches(1)
     assert fresh.token_reads == {"cached": 1, "tokenized": 0}
     assert np.array_equal(fresh.chunk("train", 0, cl100k).tokens, source.chunk("train", 0, cl100k).tokens)
+
+
+def test_on_status_reports_the_source(source, cl100k):
+    seen = []
+    with BatchLoader(source, cl100k, batch_size=2, seq_len=16, on_status=seen.append) as loader:
+        loader.next_batch()
+    assert seen[0]["source"] == "memory" and seen[0]["chunks"] == 3

@@ -187,3 +187,15 @@ def test_training_texts_come_from_the_train_split_only(hub, cache):
     assert val_texts and sum(map(len, texts)) == 20_000
     assert not set(texts) & val_texts
     assert texts[0] == next(r["text"] for r in rows if split_of(r["id"], 0.1) == "train")
+
+
+def test_on_status_hears_downloads_and_the_cache(hub, cache, cl100k):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    seen = []
+    loader = BatchLoader(source, cl100k, batch_size=2, seq_len=64, on_status=seen.append)
+    loader.next_batch()
+    loader.close()
+    source.close()
+    assert seen[0]["source"] == "fineweb"
+    assert any(s["download"] and s["download"]["shard"] == "shard_00000.parquet" for s in seen)
+    assert any(s["shards"] and s["shards"][0]["name"] == "shard_00000.parquet" for s in seen)

@@ -51,8 +51,9 @@ class _Stop(Exception):
 class BatchLoader:
     """Deterministic, resumable batches ``(x, y)``, each a CPU ``LongTensor [batch_size, seq_len]``.
 
-    ``on_status(dict)`` is called (from the loader's thread) whenever the source's status changes,
-    e.g. a shard download progresses; the dict is ``source.status()``.
+    ``on_status(dict)`` is called (from the loader's thread) once when batches start, then whenever
+    the source's status changes, e.g. a shard download progresses; the dict is ``source.status()``.
+    Closing the loader does not close the source: train and val loaders share it.
     """
 
     def __init__(self, source, tokenizer, split: str = "train", batch_size: int = 8, seq_len: int = 128,
@@ -66,7 +67,7 @@ class BatchLoader:
         self.batch_size, self.seq_len, self.rank, self.world_size, self.seed = batch_size, seq_len, rank, world_size, seed
         self.prefetch = max(1, prefetch)
         self.on_status = on_status
-        if on_status is not None and hasattr(source, "subscribe"):
+        if on_status is not None:
             source.subscribe(on_status)
         self._cursor = Cursor()
         self._thread: threading.Thread | None = None
@@ -129,7 +130,7 @@ class BatchLoader:
     def close(self) -> None:
         """Stop the prefetch thread and release the source's pins. Idempotent."""
         self._stop_thread()
-        if self.on_status is not None and hasattr(self.source, "unsubscribe"):
+        if self.on_status is not None:
             self.source.unsubscribe(self.on_status)
             self.on_status = None
 
@@ -195,6 +196,8 @@ class BatchLoader:
     def _fill(self, cursor: Cursor, out: queue.Queue, stop: threading.Event) -> None:
         batches = self._batches(cursor)
         try:
+            if self.on_status is not None:
+                self.on_status(self.source.status())  # the first picture; later ones come on changes
             for item in batches:
                 self._put(out, item, stop)
         except _Stop:

@@ -57,8 +57,14 @@ class Source:
     def status(self) -> dict:
         raise NotImplementedError
 
+    def subscribe(self, listener: Callable[[dict], None]) -> None:
+        """Call ``listener(status())`` whenever the status changes (only remote sources change)."""
+
+    def unsubscribe(self, listener: Callable[[dict], None]) -> None:
+        """Stop calling ``listener``."""
+
     def close(self) -> None:
-        """Release network sessions and pins; the source may not be used afterwards."""
+        """Wait for background downloads; call it once every loader on this source is closed."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,10 @@ class LocalSource(Source):
         )
         self.token_reads["cached" if cached else "tokenized"] += 1
         return Chunk(tokens=tokens, label=f"{group.label} ({split})")
+
+    def status(self) -> dict:
+        return {"source": self.name, "description": self.description, "chunks": len(self.groups),
+                "token_reads": dict(self.token_reads)}
 
     def training_texts(self, max_chars: int) -> list[str]:
         texts, total = [], 0
