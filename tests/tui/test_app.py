@@ -27,6 +27,11 @@ async def test_number_and_letter_keys_switch_modes():
             await pilot.pause()
             assert app.current_mode == mode and isinstance(app.screen, screen_type), key
             app.screen.set_focus(None)  # letters go to a focused editor, not to the mode bindings
+        app.screen.query_one("#pg-prompt").focus()  # typing a prompt: digits are text, F-keys still switch
+        await pilot.press("1")
+        assert app.current_mode == "playground"
+        await pilot.press("f1")
+        assert app.current_mode == "train"
         await app.workers.wait_for_complete()
 
 

@@ -53,3 +53,19 @@ def test_metrics_path_accepts_a_run_dir_or_the_file_and_explains_otherwise(tmp_p
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="not a run directory"):
         metrics_path(tmp_path / "empty")
+
+
+def test_throughput_is_read_from_the_steps_after_warmup(tmp_path):
+    from tui_transformer.tui.throughput import tokens_per_second
+
+    path = tmp_path / "metrics.jsonl"
+    lines = []
+    for n in range(1, 11):  # 100 tokens a step; the first two steps are slow (warm-up), then 1 s a step
+        elapsed = 10.0 * n if n <= 2 else 20.0 + (n - 2)
+        lines.append(to_json(StepMetrics(step=n, max_steps=10, epoch=0, loss=1.0, ppl=2.7, lr=1e-3, grad_norm=1.0,
+                                         tokens_per_sec=0.0, tokens_seen=100 * n, elapsed_s=elapsed, eta_s=None)))
+    path.write_text("\n".join(lines) + "\n")
+    assert tokens_per_second(path) == pytest.approx(100.0)
+    path.write_text(lines[0] + "\n")
+    with pytest.raises(ValueError, match="need at least 3"):
+        tokens_per_second(path)

@@ -56,13 +56,25 @@ class TuiTransformerApp(App):
         Binding("t", "switch_mode('train')", "Train", show=False),
         Binding("p", "switch_mode('playground')", "Playground", show=False),
         Binding("b", "switch_mode('benchmark')", "Benchmark", show=False),
+        # F1-F3 also switch from inside an editor (the Playground's prompt takes letters and digits).
+        Binding("f1", "switch_mode('train')", "Train", show=False, priority=True),
+        Binding("f2", "switch_mode('playground')", "Playground", show=False, priority=True),
+        Binding("f3", "switch_mode('benchmark')", "Benchmark", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, *, attach: str | None = None, device_info: tuple[str, str] | None = None) -> None:
-        """``device_info`` = (torch version, device) skips the probe (snapshot tests need fixed text)."""
+    def __init__(self, *, attach: str | None = None, train: tuple[TrainConfig, str] | None = None,
+                 resume: str | None = None, device_info: tuple[str, str] | None = None) -> None:
+        """Open the dashboard.
+
+        ``attach``: a run to follow on start. ``train``: (config, why this preset) to start training
+        at once, continuing the run ``resume`` if given (``tui-transformer train`` without ``--no-ui``).
+        ``device_info``: (torch version, device) instead of probing (snapshot tests need fixed text).
+        """
         super().__init__()
+        self._train_on_start = train
+        self._resume_on_start = resume
         self.training: TrainingSession | None = None
         self.probed_device: str | None = device_info[1] if device_info else None
         self.torch_version: str | None = device_info[0] if device_info else None
@@ -76,6 +88,9 @@ class TuiTransformerApp(App):
         self.refresh_header()
         if self._attach_on_start:
             self.train_screen.attach(self._attach_on_start)
+        elif self._train_on_start:
+            config, reason = self._train_on_start
+            self.train_screen.call_after_refresh(self.train_screen.start_config, config, self._resume_on_start, reason)
 
     @property
     def train_screen(self) -> TrainScreen:

@@ -17,9 +17,9 @@ Train a small transformer, watch it learn, then probe it.
 
 | key | |
 |---|---|
-| `1` / `t` | Train mode |
-| `2` / `p` | Playground mode |
-| `3` / `b` | Benchmark mode |
+| `1` / `t` / `F1` | Train mode |
+| `2` / `p` / `F2` | Playground mode |
+| `3` / `b` / `F3` | Benchmark mode (F-keys work even while typing in an editor) |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
 | `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |

@@ -186,9 +186,10 @@ class TrainScreen(Screen):
         except UserError as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        self._start(config, resume=None, preset_reason=reason)
+        self.start_config(config, resume=None, preset_reason=reason)
 
-    def _start(self, config: "TrainConfig", resume: str | None, preset_reason: str = "") -> None:
+    def start_config(self, config: "TrainConfig", resume: str | None = None, preset_reason: str = "") -> None:
+        """Train ``config`` (continuing the run ``resume`` if given), bypassing the form."""
         if self.app.training_active:
             self.notify("a run is already training: stop it first (x)", severity="warning")
             return
@@ -245,7 +246,7 @@ class TrainScreen(Screen):
         except UserError as error:
             self.notify(str(error), title="Cannot resume", severity="error")
             return
-        self._start(config, resume=run, preset_reason=f"resuming {run} with its saved config")
+        self.start_config(config, resume=run, preset_reason=f"resuming {run} with its saved config")
 
     # -- attaching ----------------------------------------------------------------------------
 

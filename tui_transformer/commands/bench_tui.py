@@ -1,0 +1,42 @@
+"""``tui-transformer bench tui``: training tokens/s under the dashboard against the same run headless.
+
+See :mod:`tui_transformer.tui.throughput`. Prints a line per round, then one JSON object (with
+``--json``, only the JSON) whose ``ratio`` is dashboard / headless tokens/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("tui", help="training tokens/s under the dashboard vs headless")
+    parser.add_argument("--preset", default="tiny", help="training preset (default tiny)")
+    parser.add_argument("--data", default="builtin", help="data source (default builtin: offline)")
+    parser.add_argument("--steps", type=int, default=60, help="optimizer steps per run (default 60)")
+    parser.add_argument("--rounds", type=int, default=1, help="headless/dashboard pairs, alternating (default 1)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui_transformer.errors import UserError
+    from tui_transformer.presets import resolve_preset
+    from tui_transformer.tui.throughput import compare
+
+    if args.steps < 5 or args.rounds < 1:
+        raise UserError("--steps must be at least 5 and --rounds at least 1")
+    base, _reason = resolve_preset(args.preset, args.device)
+    config = base.with_overrides(data=args.data, device=args.device, max_steps=args.steps, max_tokens=None,
+                                 max_time=None, epochs=None)
+    progress = None if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
+    result = compare(config, rounds=args.rounds, on_progress=progress)
+    if not args.json:
+        lag = result["ui_loop_lag_ms"]
+        print(f"dashboard / headless tokens/s: {result['ratio']:.3f}  (UI loop lag p50 {lag['p50']} ms, "
+              f"p99 {lag['p99']} ms, max {lag['max']} ms)")
+    print(json.dumps(result))
+    return 0
