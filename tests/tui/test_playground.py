@@ -190,12 +190,15 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
         screen = app.screen
         await screen.workers.wait_for_complete()
         picker = screen.query_one("#pg-run", Select)
-        assert [value for _, value in picker._options if value is not Select.NULL] == [summary.run_dir]
-        picker.value = summary.run_dir  # what choosing it with the keyboard or mouse does
+        checkpoints = Path(summary.run_dir) / "checkpoints"
+        assert [(label, value) for label, value in picker._options if value is not Select.NULL] == [
+            ("pg-test · latest", str(checkpoints / "latest.pt")), ("pg-test · best", str(checkpoints / "best.pt"))]
+        await pilot.click("#pg-run")  # open the list, then pick the first checkpoint with the keyboard
+        await pilot.press("down", "down", "enter")  # the first row is the blank "pick a checkpoint"
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert screen.model_label == "pg-test" and screen.model.config.d_model == 32
-        assert app.notes[-1] == ("information", "loaded pg-test")
+        assert screen.model_label == "pg-test · latest" and screen.model.config.d_model == 32
+        assert app.notes[-1] == ("information", "loaded pg-test · latest")
 
         screen.apply_preset("creative")
         screen.query_one("#pg-max_new_tokens", Slider).value = 512

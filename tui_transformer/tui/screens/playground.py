@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,10 +80,12 @@ class ModelLoaded(Message):
         self.model, self.tokenizer, self.label = model, tokenizer, label
 
 
-class RunsListed(Message):
-    def __init__(self, runs: list) -> None:
+class CheckpointsListed(Message):
+    """Every checkpoint of every run, newest run first, as (label, path) picker options."""
+
+    def __init__(self, options: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.runs = runs
+        self.options = options
 
 
 @dataclass
@@ -200,7 +203,7 @@ class PlaygroundScreen(Screen):
         with Horizontal(id="pg-body"):
             with VerticalScroll(id="pg-controls"):
                 yield Label("Model", classes="pg-heading")
-                yield Select([], prompt="pick a run", id="pg-run")
+                yield Select([], prompt="pick a checkpoint", id="pg-run")
                 yield Static("no model loaded", id="pg-model-label")
                 yield Label("Sampler", classes="pg-heading")
                 yield Select([(name, name) for name in self._presets], prompt="preset", id="pg-preset")
@@ -251,29 +254,36 @@ class PlaygroundScreen(Screen):
 
     @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
     def _list_runs(self) -> None:
-        from tui_transformer.train.runs import list_runs
+        from tui_transformer.train.runs import CHECKPOINTS, list_runs
 
-        self.post_message(RunsListed(list_runs()))
+        options = []
+        for run in list_runs():
+            # latest.pt first (where training stopped), then best.pt (lowest validation loss)
+            for checkpoint in sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem)):
+                options.append((f"{run.name} · {checkpoint.stem}", str(checkpoint)))
+        self.post_message(CheckpointsListed(options))
 
-    def on_runs_listed(self, message: RunsListed) -> None:
-        options = [(f"{run.name} · step {run.last_step} · {run.state}", str(run.path)) for run in message.runs]
+    def on_checkpoints_listed(self, message: CheckpointsListed) -> None:
         picker = self.query_one("#pg-run", Select)
-        picker.set_options(options)
-        picker.prompt = "pick a run" if options else "no runs yet"
+        picker.set_options(message.options)
+        picker.prompt = "pick a checkpoint" if message.options else "no checkpoints yet"
 
     @on(Select.Changed, "#pg-run")
-    def _run_picked(self, event: Select.Changed) -> None:
+    def _checkpoint_picked(self, event: Select.Changed) -> None:
         if event.value is not Select.NULL:
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
             self._load(str(event.value))
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self, run: str) -> None:
+    def _load(self, checkpoint: str) -> None:
+        """Load a checkpoint (or a run's latest one) for inference, on the best device there is."""
         from tui_transformer.train.checkpoint import load_for_inference
         from tui_transformer.train.device import resolve_device
 
-        model, tokenizer, _config = load_for_inference(run, resolve_device("auto"))
-        self.post_message(ModelLoaded(model, tokenizer, run.rstrip("/").rsplit("/", 1)[-1]))
+        model, tokenizer, _config = load_for_inference(checkpoint, resolve_device("auto"))
+        path = Path(checkpoint)
+        label = f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else path.name
+        self.post_message(ModelLoaded(model, tokenizer, label))
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.set_model(message.model, message.tokenizer, message.label)
