@@ -126,3 +126,24 @@ def test_snapshot_with_recorded_results(snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_runs_dims_are_offered_and_used(tmp_path):
+    from tui_transformer.paths import runs_dir
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import config_file
+    from tui_transformer.tui.screens.benchmark import model_shape
+
+    run = runs_dir() / "small-run"
+    run.mkdir(parents=True)
+    config_file.write(PRESETS["tiny"].with_overrides(model_d_model=48, model_n_layers=3), run / "config.toml")
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, (8,))
+        picker = screen.query_one("#bn-model", Select)
+        values = [value for _, value in picker._options]
+        assert values == ["preset:tiny", "preset:seed", f"run:{run}"]
+        assert picker.value == "preset:tiny"  # the list refresh keeps the choice
+    shape = model_shape(f"run:{run}")
+    assert (shape.d_model, shape.n_layers) == (48, 3)
+    assert model_shape("preset:seed") == PRESETS["seed"].model
