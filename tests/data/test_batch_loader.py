@@ -141,3 +141,48 @@ def test_on_status_reports_the_source(source, cl100k):
     with BatchLoader(source, cl100k, batch_size=2, seq_len=16, on_status=seen.append) as loader:
         loader.next_batch()
     assert seen[0]["source"] == "memory" and seen[0]["chunks"] == 3
+
+
+def test_path_sources_read_text_jsonl_and_parquet(tmp_path, cl100k):
+    import json as jsonlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tui_transformer.data import open_source
+
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "book.txt").write_text("\n\n".join(f"Paragraph {i} of the book. " * 40 for i in range(60)))
+    (folder / "sub" / "notes.jsonl").write_text("\n".join(jsonlib.dumps({"id": f"n{i}", "text": f"note {i}"}) for i in range(50)))
+    pq.write_table(pa.table({"text": [f"row {i} text" for i in range(50)]}), folder / "rows.parquet")
+    (folder / "ignored.csv").write_text("a,b\n")
+    source = open_source(str(folder), val_fraction=0.2)
+    assert source.name == "path" and source.status()["files"] == 3
+    docs = source.groups[0].load()
+    assert sum(doc_id.startswith("n") for doc_id, _ in docs) == 50
+    assert sum(text.startswith("Paragraph") for _, text in docs) > 10  # the book is cut into documents
+    val = [t for t in source.split_documents("val", source.groups[0])]
+    assert any(t.startswith("Paragraph") for t in val)  # so even a single book has a validation split
+    x, y = BatchLoader(source, cl100k, batch_size=2, seq_len=32).fixed_batches(1)[0]
+    assert x.shape == (2, 32)
+
+
+@pytest.mark.parametrize("content, message", [("{not json", "expected a JSON object"), ('{"body": "x"}', "'text' field")])
+def test_bad_jsonl_is_a_user_error_naming_the_line(tmp_path, cl100k, content, message):
+    from tui_transformer.data import open_source
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "fine"}\n' + content + "\n")
+    with pytest.raises(UserError, match=rf"bad.jsonl:2: .*{message}"):
+        BatchLoader(open_source(str(path)), cl100k, batch_size=1, seq_len=4).fixed_batches(1)
+
+
+def test_unsupported_or_missing_paths_are_user_errors(tmp_path):
+    from tui_transformer.data import open_source
+
+    (tmp_path / "data.csv").write_text("a,b")
+    with pytest.raises(UserError, match="unsupported data file"):
+        open_source(str(tmp_path / "data.csv"))
+    with pytest.raises(UserError, match="no .txt, .md, .jsonl, .parquet files"):
+        open_source(str(tmp_path))

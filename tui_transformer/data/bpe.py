@@ -21,8 +21,9 @@ Ties between equally frequent pairs are broken by the smaller (left id, right id
 deterministic: the same text and vocabulary size give the same file on every machine.
 
 Byte-level means the round trip ``decode(encode(text)) == text`` holds for every string that is
-valid Unicode (emoji, combining marks, right-to-left text, ``U+FFFD``...): any byte sequence has an
-encoding, at worst one token per byte.
+valid Unicode (emoji, combining marks, right-to-left text, ``U+FFFD``, noncharacters...): any
+byte sequence has an encoding, at worst one token per byte. (A Python string may also hold a lone
+surrogate such as ``"\ud800"``, which has no UTF-8 form; tiktoken encodes it as ``U+FFFD``.)
 """
 
 from __future__ import annotations

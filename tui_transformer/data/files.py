@@ -37,7 +37,7 @@ class PathSource(LocalSource):
             raise UserError(f"no {', '.join(SUFFIXES)} files in {self.root}")
         self.files = files
         self.description = f"files in {self.root}" if self.root.is_dir() else f"file {self.root}"
-        super().__init__(_group_files(files, self.root), val_fraction)
+        super().__init__(_group_files(files), val_fraction)
 
     def status(self) -> dict:
         return {
@@ -58,30 +58,29 @@ def _data_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
 
 
-def _group_files(files: list[Path], root: Path) -> list[DocumentGroup]:
+def _group_files(files: list[Path]) -> list[DocumentGroup]:
     groups, current, size = [], [], 0
     for file in files:
         current.append(file)
         size += file.stat().st_size
         if size >= CHUNK_BYTES:
-            groups.append(_group(current, root))
+            groups.append(_group(current))
             current, size = [], 0
     if current:
-        groups.append(_group(current, root))
+        groups.append(_group(current))
     return groups
 
 
-def _group(files: list[Path], root: Path) -> DocumentGroup:
+def _group(files: list[Path]) -> DocumentGroup:
     stamp = ";".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
     label = files[0].name if len(files) == 1 else f"{files[0].name} .. {files[-1].name}"
-    return DocumentGroup(fingerprint=f"path:{stamp}", label=label, load=lambda: _load_files(files, root))
+    return DocumentGroup(fingerprint=f"path:{stamp}", label=label, load=lambda: _load_files(files))
 
 
-def _load_files(files: list[Path], root: Path) -> list[tuple[str, str]]:
+def _load_files(files: list[Path]) -> list[tuple[str, str]]:
     documents = []
     for file in files:
-        readers = {".jsonl": _read_jsonl, ".parquet": _read_parquet}
-        documents.extend(readers.get(file.suffix, _read_text)(file))
+        documents.extend(_READERS.get(file.suffix, _read_text)(file))
     return documents
 
 
@@ -133,3 +132,6 @@ def _read_parquet(file: Path) -> list[tuple[str, str]]:
     texts = table.column("text").to_pylist()
     ids = table.column("id").to_pylist() if "id" in columns else [None] * len(texts)
     return [(document_id(t, i), t) for t, i in zip(texts, ids) if isinstance(t, str) and t]
+
+
+_READERS = {".jsonl": _read_jsonl, ".parquet": _read_parquet}
