@@ -123,6 +123,7 @@ def test_auto_falls_back_to_builtin_quickly_when_the_connection_is_refused(monke
     assert time.monotonic() - started < 3
     assert source.name == "builtin"
     assert source.notice.startswith("FineWeb unreachable (") and "Python's own documentation (offline)" in source.notice
+    assert "Connection refused" in source.notice
 
 
 def test_auto_respects_hf_hub_offline(hub, monkeypatch):
@@ -199,3 +200,44 @@ def test_on_status_hears_downloads_and_the_cache(hub, cache, cl100k):
     assert seen[0]["source"] == "fineweb"
     assert any(s["download"] and s["download"]["shard"] == "shard_00000.parquet" for s in seen)
     assert any(s["shards"] and s["shards"][0]["name"] == "shard_00000.parquet" for s in seen)
+
+
+KILLED_WRITER = """
+import os, sys, time
+from tui_transformer.data import shard_cache
+from tui_transformer.data.fineweb import FinewebSource
+from tui_transformer.data.http import HttpPolicy
+
+real_replace = os.replace
+
+def replace_then_hang(src, dst):
+    if os.path.basename(str(dst)).startswith("shard_"):
+        open(sys.argv[2], "w").close()  # the shard is written and fsynced under its temp name: kill me now
+        time.sleep(60)
+    real_replace(src, dst)
+
+shard_cache.os.replace = replace_then_hang
+FinewebSource(cache=shard_cache.ShardCache(sys.argv[1]), http=HttpPolicy(timeout=5, retries=0)).ensure_shard(0)
+"""
+
+
+def test_a_download_killed_midway_leaves_no_shard_and_the_next_run_refetches(hub, cache, tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    marker = tmp_path / "mid-write"
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(cache.root), str(marker)])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and writer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the writer never reached the rename"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    leftovers = [p.name for p in cache.root.iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers and not cache.path("shard_00000.parquet").exists()
+    assert json.loads(cache.metadata_path.read_text())["shards"] == {}
+    entry = FinewebSource(cache=cache, http=FAST_HTTP).ensure_shard(0)
+    assert pq.read_table(cache.path(entry["name"])).to_pylist() == remote_rows(hub, FIRST, 0)
+    assert no_partial_files(cache)  # the dead writer's temp file is gone too

@@ -86,8 +86,10 @@ def hub_unreachable_reason(http: HttpPolicy | None = None, timeout: float = 3.0)
     policy = HttpPolicy(timeout=timeout, retries=0)
     try:
         list_parquet_files(HttpClient(policy), hub_endpoint())
+    except NetworkError as error:
+        return error.cause
     except UserError as error:
-        return str(error).split(": ", 1)[-1] if "could not fetch" in str(error) else str(error)
+        return str(error)
     return None
 
 
@@ -165,10 +167,10 @@ class FinewebSource(Source):
             if entry is not None:
                 self.cache.stats["hits"] += 1
                 return entry
-            self.cache.stats["misses"] += 1
             location = self._locate(index)
             if location is None:
                 return None
+            self.cache.stats["misses"] += 1
             return self._download(name, index, *location, pin=pin)
 
     def _download(self, name: str, index: int, file: dict, row_group: int, pin: bool) -> dict:

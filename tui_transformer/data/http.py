@@ -36,7 +36,14 @@ USER_AGENT = "tui-transformer (+https://github.com/)"
 
 
 class NetworkError(UserError):
-    """A request that failed for good (after retries, or at once for a client error)."""
+    """A request that failed for good (after retries, or at once for a client error).
+
+    ``cause`` is the short reason alone (e.g. ``"ConnectionRefusedError: ..."``, ``"HTTP 404 Not Found"``).
+    """
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 @dataclass(frozen=True)
@@ -127,14 +134,15 @@ class HttpClient:
                 cause = str(error)
             except urllib.error.HTTPError as error:
                 if error.code < 500 and error.code != 429:
-                    raise NetworkError(f"{url} answered HTTP {error.code} {error.reason}{_hint(error.code)}") from None
+                    cause = f"HTTP {error.code} {error.reason}"
+                    raise NetworkError(f"{url} answered {cause}{_hint(error.code)}", cause) from None
                 cause = f"HTTP {error.code} {error.reason}"
             except (TimeoutError, socket.timeout):
                 cause = f"no answer within {self.policy.timeout:g} s"
             except (urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as error:
                 reason = getattr(error, "reason", error)
                 cause = "timed out" if isinstance(reason, (TimeoutError, socket.timeout)) else f"{type(reason).__name__}: {reason}"
-        raise NetworkError(f"could not fetch {url}: {cause} (after {self.policy.retries + 1} attempts)")
+        raise NetworkError(f"could not fetch {url}: {cause} (after {self.policy.retries + 1} attempts)", cause)
 
     def _open(self, url: str, byte_range: str | None):
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})

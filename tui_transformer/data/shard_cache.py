@@ -176,6 +176,7 @@ class ShardCache:
         with self.update() as metadata:
             metadata["shards"][name] = entry
             self._evict(metadata, protect={name})
+            _remove_stale_temp_files(self.root)
         self.changed()
         return entry
 
