@@ -155,6 +155,7 @@ async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path):
     async with app.run_test(size=(100, 36)) as pilot:
         await pilot.pause()
         screen = app.screen
+        await screen.workers.wait_for_complete()  # presets and the checkpoint list
         await pilot.press("ctrl+g")  # no model yet
         assert app.notes[-1] == ("warning", "load a run first (pick one under Model)")
         worker = screen._load(str(tmp_path / "no-such-run"))  # a bad run: the load worker fails

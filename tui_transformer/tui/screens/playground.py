@@ -80,6 +80,12 @@ class ModelLoaded(Message):
         self.model, self.tokenizer, self.label = model, tokenizer, label
 
 
+class PresetsLoaded(Message):
+    def __init__(self, presets: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.presets = presets
+
+
 class CheckpointsListed(Message):
     """Every checkpoint of every run, newest run first, as (label, path) picker options."""
 
@@ -97,6 +103,12 @@ class GenerationStats:
     generated: int = 0
     first_token_s: float | None = None
     last_token_s: float | None = None
+
+    def record_token(self, elapsed_s: float) -> None:
+        self.generated += 1
+        if self.first_token_s is None:
+            self.first_token_s = elapsed_s
+        self.last_token_s = elapsed_s
 
     @property
     def decode_tokens_per_s(self) -> float | None:
@@ -194,7 +206,7 @@ class PlaygroundScreen(Screen):
         self.finish_reason = ""  # why the last generation ended: "max new tokens", "end of text", "stopped"
         self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
         self._generated_text = ""
-        self._presets = _sampler_presets()
+        self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
 
     # ---- layout --------------------------------------------------------------------------------
 
@@ -206,7 +218,7 @@ class PlaygroundScreen(Screen):
                 yield Select([], prompt="pick a checkpoint", id="pg-run")
                 yield Static("no model loaded", id="pg-model-label")
                 yield Label("Sampler", classes="pg-heading")
-                yield Select([(name, name) for name in self._presets], prompt="preset", id="pg-preset")
+                yield Select([], prompt="preset", id="pg-preset")
                 for spec in (*SAMPLER_SLIDERS, MAX_NEW_TOKENS):
                     with Horizontal(classes="pg-row"):
                         yield Label(spec.label)
@@ -214,7 +226,7 @@ class PlaygroundScreen(Screen):
                                      format=spec.format, id=f"pg-{spec.field}")
                 with Horizontal(classes="pg-field"):
                     yield Label("seed")
-                    yield Input("0", type="integer", id="pg-seed")
+                    yield Input("0", placeholder="random", type="integer", id="pg-seed")
                 with Horizontal(classes="pg-field"):
                     yield Label("KV cache")
                     yield Switch(True, id="pg-cache")
@@ -228,6 +240,7 @@ class PlaygroundScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._load_presets()
         self.query_one("#pg-prompt", TextArea).focus()
         self._show_stats(None)
         self._update_tokens()
@@ -259,7 +272,8 @@ class PlaygroundScreen(Screen):
         options = []
         for run in list_runs():
             # latest.pt first (where training stopped), then best.pt (lowest validation loss)
-            for checkpoint in sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem)):
+            checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
+            for checkpoint in checkpoints:
                 options.append((f"{run.name} · {checkpoint.stem}", str(checkpoint)))
         self.post_message(CheckpointsListed(options))
 
@@ -312,6 +326,16 @@ class PlaygroundScreen(Screen):
         values["top_k"] = int(values["top_k"])
         return values
 
+    @work(thread=True, group="presets", exit_on_error=False)
+    def _load_presets(self) -> None:
+        from tui_transformer.model import SAMPLER_PRESETS
+
+        self.post_message(PresetsLoaded({name: asdict(preset) for name, preset in SAMPLER_PRESETS.items()}))
+
+    def on_presets_loaded(self, message: PresetsLoaded) -> None:
+        self._presets = message.presets
+        self.query_one("#pg-preset", Select).set_options([(name, name) for name in message.presets])
+
     def apply_preset(self, name: str) -> None:
         """Move the sliders to a named preset from ``tui_transformer.model.SAMPLER_PRESETS``."""
         preset = self._presets[name]
@@ -326,6 +350,8 @@ class PlaygroundScreen(Screen):
 
     def action_next_preset(self) -> None:
         names = list(self._presets)
+        if not names:
+            return  # still loading
         current = self.query_one("#pg-preset", Select).value
         index = names.index(current) + 1 if current in names else 0
         self.apply_preset(names[index % len(names)])
@@ -359,54 +385,45 @@ class PlaygroundScreen(Screen):
         self._stop = threading.Event()
         self.finish_reason = ""
         self._generation += 1
-        self._generate(self._generation, prompt_ids, sampling, int(self.query_one("#pg-max_new_tokens", Slider).value),
+        max_new_tokens = int(self.query_one("#pg-max_new_tokens", Slider).value)
+        self._generate(self._generation, self.model, self.tokenizer, prompt_ids, sampling, max_new_tokens,
                        self.query_one("#pg-cache", Switch).value, self._stop)
 
     def action_stop(self) -> None:
         self._stop.set()
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
-    def _generate(self, generation: int, prompt_ids: list[int], sampling: Any, max_new_tokens: int, use_cache: bool,
-                  stop: threading.Event) -> None:
+    def _generate(self, generation: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any,
+                  max_new_tokens: int, use_cache: bool, stop: threading.Event) -> None:
+        """Runs in a thread: the model and tokenizer come as arguments, since loading another
+        checkpoint meanwhile replaces the screen's."""
         from tui_transformer.model import generate_steps
 
-        stats = GenerationStats(prompt_tokens=len(prompt_ids), context_max=self.model.config.max_seq_len)
-        stream = TextStream(self.tokenizer)
-        pending, candidates, chosen = "", [], None
+        stats = GenerationStats(prompt_tokens=len(prompt_ids), context_max=model.config.max_seq_len)
+        stream = TextStream(tokenizer)
+        pending, latest = "", None  # text not posted yet; the latest step's (distribution, token id)
         start = last_post = time.perf_counter()
         reason = "max new tokens"
-        steps = generate_steps(self.model, prompt_ids, max_new_tokens=max_new_tokens, sampling=sampling,
-                               use_cache=use_cache, eos_id=self.tokenizer.eot_id)
+        steps = generate_steps(model, prompt_ids, max_new_tokens=max_new_tokens, sampling=sampling,
+                               use_cache=use_cache, eos_id=tokenizer.eot_id)
         try:
             for step in steps:
-                now = time.perf_counter() - start
+                stats.record_token(time.perf_counter() - start)
                 token_id = int(step.token_ids[0])
-                stats.generated += 1
-                stats.first_token_s = stats.first_token_s if stats.first_token_s is not None else now
-                stats.last_token_s = now
                 pending += stream.push(token_id)
-                candidates, chosen = self._top_candidates(step.probs[0], token_id)
+                latest = (step.probs[0], token_id)
                 if bool(step.finished[0]):
                     reason = "end of text"
                 if stop.is_set():
                     reason = "stopped"
                     break
-                if now + start - last_post >= 1 / UPDATES_PER_SECOND:
-                    self.post_message(GenerationProgress(generation, pending, candidates, chosen, _copy(stats)))
-                    pending, last_post = "", now + start
+                if time.perf_counter() - last_post >= 1 / UPDATES_PER_SECOND:
+                    self.post_message(_progress(generation, pending, tokenizer, latest, stats))
+                    pending, last_post = "", time.perf_counter()
         finally:
             steps.close()  # lets the generator restore the model's train/eval mode
-        self.post_message(GenerationProgress(generation, pending, candidates, chosen, _copy(stats)))
+        self.post_message(_progress(generation, pending, tokenizer, latest, stats))
         self.post_message(GenerationDone(generation, reason))
-
-    def _top_candidates(self, probs: Any, token_id: int) -> tuple[list[tuple[str, float]], int | None]:
-        """The ``TOP_CANDIDATES`` likeliest tokens of ``probs [V]`` (those with p > 0) and where the drawn one is."""
-        import torch
-
-        values, ids = torch.topk(probs, min(TOP_CANDIDATES, probs.shape[-1]))
-        ids_list = ids.tolist()
-        candidates = [(self.tokenizer.decode([i]), p) for i, p in zip(ids_list, values.tolist()) if p > 0]
-        return candidates, ids_list.index(token_id) if token_id in ids_list else None
 
     def on_generation_progress(self, message: GenerationProgress) -> None:
         if message.generation != self._generation:
@@ -433,7 +450,11 @@ class PlaygroundScreen(Screen):
         if stats is None:
             line.update("ctrl+g generates · escape stops")
             return
-        used = min(stats.prompt_tokens + stats.generated, stats.context_max)
+        total = stats.prompt_tokens + stats.generated
+        # past max_seq_len generation slides the window: the model then sees only the last tokens
+        used = f"{min(total, stats.context_max)}/{stats.context_max}"
+        if total > stats.context_max:
+            used += " (sliding)"
         ttft = tps = "—"
         if self.show_timings and stats.first_token_s is not None:
             ttft = f"{stats.first_token_s * 1000:.0f} ms"
@@ -441,7 +462,7 @@ class PlaygroundScreen(Screen):
             tps = f"{stats.decode_tokens_per_s:.0f}"
         ending = f" · {self.finish_reason}" if self.finish_reason else ""
         line.update(f"first token {ttft} · {tps} tok/s · {stats.generated} new tokens · "
-                    f"context {used}/{stats.context_max}{ending}")
+                    f"context {used}{ending}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -453,13 +474,19 @@ class PlaygroundScreen(Screen):
                 self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
 
 
-def _copy(stats: GenerationStats) -> GenerationStats:
-    """A snapshot for the UI thread, which reads it while the worker keeps counting."""
-    return GenerationStats(**vars(stats))
+def _progress(generation: int, text: str, tokenizer: Any, latest: tuple[Any, int] | None,
+              stats: GenerationStats) -> GenerationProgress:
+    """The message for the UI; the top candidates are worked out here, only for steps that are shown."""
+    candidates, chosen = _top_candidates(tokenizer, *latest) if latest else ([], None)
+    # a copy of the stats: the UI thread reads them while the worker keeps counting
+    return GenerationProgress(generation, text, candidates, chosen, GenerationStats(**vars(stats)))
 
 
-def _sampler_presets() -> dict[str, dict[str, Any]]:
-    """``SAMPLER_PRESETS`` as plain dicts of SamplingConfig fields, in their defined order."""
-    from tui_transformer.model import SAMPLER_PRESETS
+def _top_candidates(tokenizer: Any, probs: Any, token_id: int) -> tuple[list[tuple[str, float]], int | None]:
+    """The ``TOP_CANDIDATES`` likeliest tokens of ``probs [V]`` (those with p > 0) and where the drawn one is."""
+    import torch
 
-    return {name: asdict(preset) for name, preset in SAMPLER_PRESETS.items()}
+    values, ids = torch.topk(probs, min(TOP_CANDIDATES, probs.shape[-1]))
+    ids_list = ids.tolist()
+    candidates = [(tokenizer.decode([i]), p) for i, p in zip(ids_list, values.tolist()) if p > 0]
+    return candidates, ids_list.index(token_id) if token_id in ids_list else None

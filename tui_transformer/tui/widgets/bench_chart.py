@@ -28,6 +28,7 @@ from textual.widgets import Static
 _LEVELS = " ▁▂▃▄▅▆▇█"
 VARIANTS = ("none", "naive", "prealloc")
 AXIS_WIDTH = 7
+ROUND_FACTORS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
 
 
 def nice_ceiling(value: float) -> float:
@@ -35,7 +36,7 @@ def nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    return next(factor * power for factor in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if factor * power >= value * (1 - 1e-12))
+    return next(f * power for f in ROUND_FACTORS if f * power >= value * (1 - 1e-12))  # 1e-12: float noise
 
 
 def bar_cell(height_eighths: int, row: int) -> str:
