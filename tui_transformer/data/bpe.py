@@ -80,19 +80,14 @@ class _Merger:
         self.pair_counts: Counter[Pair] = Counter()
         self.where: dict[Pair, set[int]] = {}
         for index, word in enumerate(words):
-            self._add_pairs(index, word, +1)
+            self._count_pairs(index, word)
         self.heap = [(-count, pair) for pair, count in self.pair_counts.items()]
         heapq.heapify(self.heap)
 
-    def _add_pairs(self, index: int, word: list[int], sign: int) -> set[Pair]:
-        touched = set()
-        freq = self.freqs[index] * sign
+    def _count_pairs(self, index: int, word: list[int]) -> None:
         for pair in zip(word, word[1:]):
-            self.pair_counts[pair] += freq
-            touched.add(pair)
-            if sign > 0:
-                self.where.setdefault(pair, set()).add(index)
-        return touched
+            self.pair_counts[pair] += self.freqs[index]
+            self.where.setdefault(pair, set()).add(index)
 
     def _best_pair(self) -> Pair | None:
         """Pop stale heap entries until the top one matches the current count."""
@@ -119,19 +114,29 @@ class _Merger:
             new_id = len(self.vocab)
             self.vocab.append(merged)
             self.ids[merged] = new_id
-        touched: set[Pair] = set()
+        delta: dict[Pair, int] = {}  # net change of each pair's count over the affected words
         for index in sorted(self.where.pop(pair, ())):
             word = self.words[index]
-            touched |= self._add_pairs(index, word, -1)
-            word = _replace_pair(word, pair, new_id)
-            self.words[index] = word
-            touched |= self._add_pairs(index, word, +1)
-        for changed in touched:
-            count = self.pair_counts.get(changed, 0)
+            new_word = _replace_pair(word, pair, new_id)
+            if len(new_word) == len(word):
+                continue  # a stale entry: this word no longer contains the pair
+            freq = self.freqs[index]
+            for old_pair in zip(word, word[1:]):
+                delta[old_pair] = delta.get(old_pair, 0) - freq
+            for new_pair in zip(new_word, new_word[1:]):
+                delta[new_pair] = delta.get(new_pair, 0) + freq
+                self.where.setdefault(new_pair, set()).add(index)
+            self.words[index] = new_word
+        for changed, change in delta.items():
+            if change == 0:
+                continue
+            count = self.pair_counts[changed] + change
             if count > 0:
+                self.pair_counts[changed] = count
                 heapq.heappush(self.heap, (-count, changed))
             else:
                 self.pair_counts.pop(changed, None)
+        self.pair_counts.pop(pair, None)
 
 
 def _replace_pair(word: list[int], pair: Pair, new_id: int) -> list[int]:
