@@ -46,6 +46,9 @@ class MultiHeadAttention(nn.Module):
         self.resid_dropout = nn.Dropout(dropout)
         self.use_fused = attention == "sdpa"
         self.rope = rope
+        # Set to a list by model.inspect to collect the attention weights; None (the default)
+        # costs one check per forward pass.
+        self.recorded_weights: list[torch.Tensor] | None = None
 
     def forward(
         self,
@@ -70,9 +73,11 @@ class MultiHeadAttention(nn.Module):
         if cache is not None:
             k, v = cache.update(layer, k, v)  # now [B, H, start_pos + T, d_head]
         dropout_p = self.attn_dropout if self.training else 0.0
-        if self.use_fused:
+        if self.use_fused and self.recorded_weights is None:
             heads = fused_attention(q, k, v, mask, dropout_p)
         else:
-            heads, _ = scaled_dot_product_attention(q, k, v, mask, dropout_p)
+            heads, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p)
+            if self.recorded_weights is not None:
+                self.recorded_weights.append(weights)
         merged = heads.transpose(1, 2).reshape(batch, n_tokens, d_model)
         return self.resid_dropout(self.out(merged))

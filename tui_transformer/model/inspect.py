@@ -1,0 +1,109 @@
+"""Inspection: looking inside one forward pass of the learner's own model.
+
+``inspect(model, tokens)`` runs the model once and keeps what a reader wants to see:
+
+* ``attention[l]``: the attention weights of layer ``l``, ``[B, H, T, T]``. Row ``i`` of head ``h``
+  is how token ``i`` spreads its attention over tokens ``0 .. i`` (rows sum to 1; the upper
+  triangle is 0 because of the causal mask);
+* ``embedded``: the residual stream entering the first block (embeddings + positions), ``[B, T, D]``;
+* ``residual[l]``: the residual stream after block ``l``, ``[B, T, D]``;
+* ``logits``: the model's output, ``[B, T, V]``.
+
+**The logit lens** (nostalgebraist, 2020) asks what the model "would say" if it stopped after
+layer ``l``: apply the final LayerNorm and the LM head to ``residual[l]``::
+
+    lens[l] = LM_head(LayerNorm_final(residual[l]))        [B, T, V]
+
+At the last layer this *is* the model's output. On earlier layers it shows the prediction taking
+shape: often the right next token surfaces a layer or two before the end.
+
+**Zero cost when off.** Recording is switched on only inside :func:`inspect`: each attention module
+gets a list to append its weights to (and takes the explicit path, since the fused kernel never
+materialises the weights), and forward hooks on the blocks catch the residual stream. On exit
+the lists and the hooks are removed, so a normal forward pass checks one ``None`` per layer and
+keeps nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from tui_transformer.errors import ConfigError
+
+
+@dataclass
+class Inspection:
+    """What one forward pass computed, layer by layer (see the module docstring)."""
+
+    tokens: torch.Tensor  # [B, T]
+    embedded: torch.Tensor  # [B, T, D]
+    residual: list[torch.Tensor]  # n_layers x [B, T, D], after each block
+    attention: list[torch.Tensor]  # n_layers x [B, H, T, T]
+    logits: torch.Tensor  # [B, T, V]
+    _model: object = field(repr=False, default=None)
+
+    def logit_lens(self, layer: int) -> torch.Tensor:
+        """``LM_head(LayerNorm_final(residual[layer]))``: logits ``[B, T, V]`` read after ``layer``."""
+        model = self._model
+        head = model.embed.weight if model.lm_head is None else model.lm_head.weight
+        with torch.inference_mode():
+            return F.linear(model.ln_f(self.residual[layer]), head)
+
+    def logit_lens_top(self, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` most likely tokens per layer and position: ``(probs, ids)``, each ``[L, B, T, k]``.
+
+        Computed one layer at a time, so a large vocabulary never needs ``L`` full logit tensors.
+        """
+        probs, ids = [], []
+        for layer in range(len(self.residual)):
+            top = torch.softmax(self.logit_lens(layer).float(), dim=-1).topk(k, dim=-1)
+            probs.append(top.values)
+            ids.append(top.indices)
+        return torch.stack(probs), torch.stack(ids)
+
+
+def inspect(model, tokens) -> Inspection:
+    """Run ``model`` on ``tokens`` (a list of ids, ``[T]`` or ``[B, T]``) and record its insides.
+
+    Runs in eval mode without gradients; the model's mode is restored afterwards.
+    """
+    device = model.embed.weight.device
+    tokens = torch.as_tensor(tokens, dtype=torch.long, device=device)
+    if tokens.dim() == 1:
+        tokens = tokens.unsqueeze(0)
+    if tokens.dim() != 2 or tokens.shape[1] == 0:
+        raise ConfigError(f"inspect needs at least one token id, as [T] or [B, T]; got shape {list(tokens.shape)}")
+    if tokens.shape[1] > model.config.max_seq_len:
+        raise ConfigError(f"inspect takes at most max_seq_len={model.config.max_seq_len} tokens, got {tokens.shape[1]}")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode(), _recording(model) as (embedded, residual, attention):
+            logits = model(tokens)
+    finally:
+        model.train(was_training)
+    return Inspection(tokens, embedded[0], residual, attention, logits, model)
+
+
+@contextmanager
+def _recording(model) -> Iterator[tuple[list, list, list]]:
+    """Switch recording on for the duration; always switch it off again."""
+    embedded: list[torch.Tensor] = []
+    residual: list[torch.Tensor] = []
+    attention: list[torch.Tensor] = []
+    handles = [model.blocks[0].register_forward_pre_hook(lambda module, args: embedded.append(args[0]))]
+    for block in model.blocks:
+        handles.append(block.register_forward_hook(lambda module, args, output: residual.append(output)))
+        block.attn.recorded_weights = attention
+    try:
+        yield embedded, residual, attention
+    finally:
+        for handle in handles:
+            handle.remove()
+        for block in model.blocks:
+            block.attn.recorded_weights = None
