@@ -88,9 +88,10 @@ def window_keep(max_seq_len: int) -> int:
 
 
 def _is_batched(prompt) -> bool:
-    if isinstance(prompt, torch.Tensor):
-        return prompt.dim() == 2
-    return bool(prompt) and isinstance(prompt[0], (list, tuple))
+    ndim = getattr(prompt, "ndim", None)  # tensors and arrays
+    if ndim is not None:
+        return ndim == 2
+    return len(prompt) > 0 and isinstance(prompt[0], (list, tuple))
 
 
 def _prompt_tensor(prompt, vocab_size: int, device: torch.device) -> torch.Tensor:
