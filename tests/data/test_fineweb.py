@@ -198,7 +198,9 @@ def test_on_status_hears_downloads_and_the_cache(hub, cache, cl100k):
     loader.close()
     source.close()
     assert seen[0]["source"] == "fineweb"
-    assert any(s["download"] and s["download"]["shard"] == "shard_00000.parquet" for s in seen)
+    downloads = [s["download"] for s in seen if s["download"]]
+    assert downloads and downloads[0]["name"] == "shard_00000.parquet"
+    assert any((d["bytes_total"] or 0) > 0 for d in downloads)
     assert any(s["shards"] and s["shards"][0]["name"] == "shard_00000.parquet" for s in seen)
 
 

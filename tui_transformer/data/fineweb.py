@@ -176,11 +176,14 @@ class FinewebSource(Source):
     def _download(self, name: str, index: int, file: dict, row_group: int, pin: bool) -> dict:
         if self.offline:
             raise UserError(f"{name} is not cached and HF_HUB_OFFLINE is set: run without it, or use --data builtin")
-        self.cache.set_download({"shard": name, "bytes": 0, "total": None, "progress": 0.0})
+        download = {"name": name, "source_file": file["path"], "row_group": row_group,
+                    "bytes_done": 0, "bytes_total": None, "progress": 0.0}
+        self.cache.set_download(download)
         try:
             remote = self._remote_parquet(file)
-            group = remote.parquet.metadata.row_group(row_group)
-            self.cache.set_download({"shard": name, "bytes": 0, "total": group.total_byte_size, "progress": 0.0})
+            # total_byte_size is uncompressed: the progress is an estimate that may end early
+            download["bytes_total"] = remote.parquet.metadata.row_group(row_group).total_byte_size
+            self.cache.set_download(download)
             before = self.client.bytes_downloaded
             table = remote.read_row_group(row_group)
             self.cache.stats["bytes_downloaded"] += self.client.bytes_downloaded - before
@@ -205,9 +208,9 @@ class FinewebSource(Source):
         download = self.cache.download
         if download is None:
             return
-        download["bytes"] += n
-        if download["total"]:
-            download["progress"] = min(1.0, download["bytes"] / download["total"])
+        download["bytes_done"] += n
+        if download["bytes_total"]:
+            download["progress"] = min(1.0, download["bytes_done"] / download["bytes_total"])
         if time.monotonic() - self._last_report >= PROGRESS_INTERVAL:
             self._last_report = time.monotonic()
             self.cache.changed()

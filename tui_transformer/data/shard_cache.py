@@ -270,7 +270,15 @@ class ShardCache:
                 listener(status)
 
     def status(self) -> dict:
-        """The cache as data: shards in LRU order (next to evict first), limits, counters, download."""
+        """The cache as data, JSON-ready, for the TUI's shard panel and ``data status``.
+
+        ``shards``: in LRU order, next to evict first, each with name, source_file, row_groups, rows,
+        splits (rows per split), bytes, token_bytes, tokens (count per tokenizer key and split),
+        sha256, created, last_accessed, access_count, in_use and lru_rank. Also the limits
+        (``max_shards``, ``max_bytes``), ``total_bytes``, this process's counters (hits, misses,
+        bytes_downloaded, corrupt_refetched, metadata_rebuilt), ``download`` (None, or name,
+        source_file, row_group, bytes_done, bytes_total, progress) and the last ``notices``.
+        """
         metadata = self.read_metadata()
         shards = sorted(metadata["shards"].values(), key=lambda e: e["last_accessed"])
         rows = [{**{k: e.get(k) for k in ("name", "source_file", "row_groups", "rows", "splits", "bytes",
