@@ -139,3 +139,17 @@ def test_two_processes_writing_at_once_keep_the_metadata_valid(tmp_path):
     assert set(metadata["shards"]) == expected
     assert metadata["shards"][shard_name(0)]["access_count"] == 1 + 12  # written once, looked up 12 times
     assert {p.name for p in tmp_path.glob("shard_*.parquet")} == expected
+
+
+def test_limits_come_from_the_environment(tmp_path, monkeypatch):
+    from tui_transformer.errors import ConfigError
+
+    monkeypatch.setenv("TUI_TRANSFORMER_MAX_SHARDS", "9")
+    monkeypatch.setenv("TUI_TRANSFORMER_MAX_CACHE_BYTES", "1.5G")
+    cache = ShardCache.from_env(tmp_path)
+    assert (cache.max_shards, cache.max_bytes) == (9, 1_500_000_000)
+    monkeypatch.setenv("TUI_TRANSFORMER_MAX_SHARDS", "none")
+    assert ShardCache.from_env(tmp_path).max_shards is None
+    monkeypatch.setenv("TUI_TRANSFORMER_MAX_CACHE_BYTES", "lots")
+    with pytest.raises(ConfigError, match="TUI_TRANSFORMER_MAX_CACHE_BYTES"):
+        ShardCache.from_env(tmp_path)

@@ -4,6 +4,9 @@
   corpus and the trained tokenizers. It never touches the network, so it works on a fresh,
   offline machine. ``--json`` prints one JSON object.
 * ``prefetch N`` downloads the first N FineWeb shards (row groups), e.g. before going offline.
+
+The LRU limits come from ``TUI_TRANSFORMER_MAX_SHARDS`` (default 5) and
+``TUI_TRANSFORMER_MAX_CACHE_BYTES`` (e.g. ``2G``; default none).
 * ``clean`` deletes the shards (never one that a running process is reading); ``--all`` also
   deletes the cached token streams, trained tokenizers and the offline corpus.
 """
@@ -55,7 +58,7 @@ def collect_status(cache_dir: str | None = None) -> dict:
     token_files = list(tokens_dir.glob("*.npy")) if tokens_dir.exists() else []
     return {
         "cache_dir": str(paths.cache_dir()),
-        "fineweb": ShardCache(cache_dir).status(),
+        "fineweb": ShardCache.from_env(cache_dir).status(),
         "builtin": {"description": builtin_corpus.DESCRIPTION, "cached": corpus.exists(), "file": str(corpus),
                     "bytes": corpus.stat().st_size if corpus.exists() else 0},
         "token_streams": {"files": len(token_files), "bytes": sum(f.stat().st_size for f in token_files)},
@@ -101,15 +104,16 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_prefetch(args: argparse.Namespace) -> int:
     from tui_transformer.data.fineweb import FinewebSource
-    from tui_transformer.data.shard_cache import DEFAULT_MAX_SHARDS, ShardCache
+    from tui_transformer.data.shard_cache import ShardCache, limits_from_env
     from tui_transformer.errors import UserError
 
     if args.shards < 1:
         raise UserError(f"N must be at least 1, got {args.shards}")
-    max_shards = args.max_shards or max(DEFAULT_MAX_SHARDS, args.shards)
+    env_shards, max_bytes = limits_from_env()
+    max_shards = args.max_shards or max(env_shards or 0, args.shards)
     if args.shards > max_shards:
         raise UserError(f"cannot keep {args.shards} shards with --max-shards {max_shards}")
-    source = FinewebSource(cache=ShardCache(args.cache_dir, max_shards=max_shards))
+    source = FinewebSource(cache=ShardCache(args.cache_dir, max_shards=max_shards, max_bytes=max_bytes))
     for index in range(args.shards):
         entry = source.ensure_shard(index)
         if entry is None:
@@ -127,7 +131,7 @@ def run_clean(args: argparse.Namespace) -> int:
     from tui_transformer import paths
     from tui_transformer.data.shard_cache import ShardCache
 
-    deleted = ShardCache(args.cache_dir).clean()
+    deleted = ShardCache.from_env(args.cache_dir).clean()
     print(f"deleted {deleted} shards")
     if args.all:
         for folder in ("tokens", "tokenizers", "corpus"):

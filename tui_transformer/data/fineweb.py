@@ -100,7 +100,7 @@ class FinewebSource(Source):
     def __init__(self, val_fraction: float = 0.1, cache: ShardCache | None = None,
                  http: HttpPolicy | None = None) -> None:
         super().__init__(val_fraction)
-        self.cache = cache or ShardCache()
+        self.cache = cache or ShardCache.from_env()
         self.endpoint = hub_endpoint()
         self.offline = hub_offline()
         self.client = HttpClient(http)

@@ -53,12 +53,40 @@ def shard_name(index: int) -> str:
     return f"shard_{index:05d}.parquet"
 
 
+def limits_from_env() -> tuple[int | None, int | None]:
+    """``(max_shards, max_bytes)`` from ``TUI_TRANSFORMER_MAX_SHARDS`` and ``TUI_TRANSFORMER_MAX_CACHE_BYTES``.
+
+    Sizes accept a K, M or G suffix (powers of 1000); ``0`` or ``none`` means no limit of that kind.
+    """
+    from tui_transformer.errors import ConfigError
+
+    def read(name: str, default: int | None) -> int | None:
+        raw = os.environ.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("0", "none"):
+            return None
+        scale = {"k": 10**3, "m": 10**6, "g": 10**9}.get(raw[-1], 1)
+        try:
+            return int(float(raw[:-1] if scale > 1 else raw) * scale)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number (optionally with K, M or G), got {raw!r}") from None
+
+    return read("TUI_TRANSFORMER_MAX_SHARDS", DEFAULT_MAX_SHARDS), read("TUI_TRANSFORMER_MAX_CACHE_BYTES", None)
+
+
 class ShardCache:
     """A folder of shards and their metadata (see the module docstring).
 
     ``root`` defaults to ``<cache>/fineweb``; ``max_shards`` and ``max_bytes`` are the LRU limits
-    (``None`` means no limit of that kind).
+    (``None`` means no limit of that kind). :meth:`from_env` reads them from the environment.
     """
+
+    @classmethod
+    def from_env(cls, root: Path | str | None = None) -> ShardCache:
+        max_shards, max_bytes = limits_from_env()
+        return cls(root, max_shards=max_shards, max_bytes=max_bytes)
+
 
     def __init__(self, root: Path | str | None = None, max_shards: int | None = DEFAULT_MAX_SHARDS,
                  max_bytes: int | None = None) -> None:
