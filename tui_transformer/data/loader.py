@@ -51,8 +51,9 @@ class _Stop(Exception):
 class BatchLoader:
     """Deterministic, resumable batches ``(x, y)``, each a CPU ``LongTensor [batch_size, seq_len]``.
 
-    ``on_status(dict)`` is called (from the loader's thread) once when batches start, then whenever
-    the source's status changes, e.g. a shard download progresses; the dict is ``source.status()``.
+    ``on_status(dict)`` is called once when batches start, then whenever the source's status
+    changes (e.g. a shard download progresses); the dict is ``source.status()``. It runs on a
+    background thread (the loader's or the shard prefetcher's), so it must be quick and thread-safe.
     Closing the loader does not close the source: train and val loaders share it.
     """
 
