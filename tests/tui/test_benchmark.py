@@ -42,7 +42,7 @@ def _cells(screen: BenchmarkScreen) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-@pytest.mark.slow  # a real bench of the tiny dims: measured 17 s here with other suites running, most of it torch warm-up
+@pytest.mark.slow  # a real bench of the tiny dims: measured 15-30 s here while other suites ran (load 7-9)
 async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path):
     app = BenchApp()
     async with app.run_test(size=(100, 34)) as pilot:
@@ -147,3 +147,31 @@ async def test_a_runs_dims_are_offered_and_used(tmp_path):
     shape = model_shape(f"run:{run}")
     assert (shape.d_model, shape.n_layers) == (48, 3)
     assert model_shape("preset:seed") == PRESETS["seed"].model
+
+
+@pytest.mark.slow  # run_train_bench itself took 12.7 s on d32 here (load 7 on 2 cores): 3 models, 33 steps, a peak
+async def test_training_bench_of_a_small_runs_dims_shows_mfu():
+    from tui_transformer.paths import runs_dir
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import config_file
+
+    run = runs_dir() / "d32-run"
+    run.mkdir(parents=True)
+    config_file.write(PRESETS["tiny"].with_overrides(model_d_model=32, model_n_heads=2, model_n_layers=2, model_d_ff=64,
+                                                     model_max_seq_len=32, model_vocab_size=512), run / "config.toml")
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, (8,))
+        screen.query_one("#bn-model", Select).value = f"run:{run}"
+        await pilot.press("m")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        result = screen.results["train"]
+        assert result["config"]["d_model"] == 32 and result["seq_len"] == 32
+        table = screen.query_one("#bn-train", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[0] for row in rows] == ["ours-explicit", "ours-sdpa", "reference"]
+        for row, measured in zip(rows, result["rows"]):
+            assert row[3] == f"{measured['mfu']:.1%}" and measured["mfu"] > 0
+        assert rows[2][4] == "1.00×"  # the reference against itself
+        assert screen.query_one("#bn-tabs").active == "bn-tab-train"

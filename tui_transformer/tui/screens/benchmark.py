@@ -32,7 +32,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Select, SelectionList, Static
+from textual.widgets import (DataTable, Footer, Header, Label, ProgressBar, Select, SelectionList, Static,
+                             TabbedContent, TabPane)
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
@@ -40,6 +41,9 @@ from tui_transformer.errors import UserError
 from tui_transformer.paths import config_dir
 from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
 
+TRAIN_NOTE = ("One training step (forward, loss, backward, AdamW) of our model with explicit attention, "
+              "with PyTorch's fused attention, and of a lean nanoGPT-style reference of the same shape. "
+              "MFU = model FLOPs per second / the matmul peak measured just before.")
 LENGTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LENGTHS = (64, 128, 256)
 PRESET_SOURCES = ("tiny", "seed")
@@ -103,9 +107,11 @@ class BenchmarkScreen(Screen):
     BenchmarkScreen #bn-status { height: 1; color: $text-muted; }
     BenchmarkScreen #bn-progress { display: none; }
     BenchmarkScreen #bn-progress Bar { width: 1fr; }
-    BenchmarkScreen #bn-main .bn-heading { margin-top: 0; }
     BenchmarkScreen #bn-kv { height: auto; max-height: 11; }
-    BenchmarkScreen #bn-train { height: auto; color: $text; }
+    BenchmarkScreen #bn-train { height: auto; max-height: 6; }
+    BenchmarkScreen #bn-train-note, BenchmarkScreen #bn-train-summary { color: $text-muted; height: auto; }
+    BenchmarkScreen #bn-tabs, BenchmarkScreen #bn-tabs ContentSwitcher { height: 1fr; }
+    BenchmarkScreen TabPane { height: 1fr; padding: 0; }
     """
 
     BINDINGS = [
@@ -135,15 +141,19 @@ class BenchmarkScreen(Screen):
             with Vertical(id="bn-main"):
                 yield Static("r runs the KV-cache bench, m the training bench", id="bn-status")
                 yield ProgressBar(id="bn-progress", show_eta=False)
-                yield Label("Decode tokens/s by cache variant (batch 1)", classes="bn-heading")
-                yield DataTable(id="bn-kv", cursor_type="row", zebra_stripes=True)
-                yield BenchChart(id="bn-chart")
-                yield Static(id="bn-train")
+                with TabbedContent(id="bn-tabs"):
+                    with TabPane("KV cache: decode tokens/s", id="bn-tab-kv"):
+                        yield DataTable(id="bn-kv", cursor_type="row", zebra_stripes=True)
+                        yield BenchChart(id="bn-chart")
+                    with TabPane("Training: MFU", id="bn-tab-train"):
+                        yield Static(TRAIN_NOTE, id="bn-train-note")
+                        yield DataTable(id="bn-train", cursor_type="row", zebra_stripes=True)
+                        yield Static(id="bn-train-summary")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#bn-kv", DataTable)
-        table.add_columns("length", *VARIANTS, "speedup", "cache")
+        self.query_one("#bn-kv", DataTable).add_columns("length", *VARIANTS, "speedup", "cache")
+        self.query_one("#bn-train", DataTable).add_columns("variant", "tok/s", "step", "MFU", "vs ref")
 
     def on_screen_resume(self) -> None:
         self._list_runs()  # a run trained since the last visit shows up in the picker
@@ -187,12 +197,14 @@ class BenchmarkScreen(Screen):
         if not lengths:
             self.notify("select at least one length", severity="warning")
             return
+        self.query_one("#bn-tabs", TabbedContent).active = "bn-tab-kv"
         stop = self._start()
         if stop is not None:
             self._run_kv(str(self.query_one("#bn-model", Select).value), lengths,
                          str(self.query_one("#bn-device", Select).value), stop)
 
     def action_run_train(self) -> None:
+        self.query_one("#bn-tabs", TabbedContent).active = "bn-tab-train"
         stop = self._start()
         if stop is not None:
             self._run_train(str(self.query_one("#bn-model", Select).value),
@@ -216,10 +228,7 @@ class BenchmarkScreen(Screen):
 
     @work(thread=True, exclusive=True, group="bench", exit_on_error=False)
     def _run_train(self, source: str, device: str, stop: threading.Event) -> None:
-        try:
-            from tui_transformer.bench.training import run_train_bench
-        except ImportError:
-            raise UserError("the training benchmark is not available in this version") from None
+        from tui_transformer.bench.training import run_train_bench
         from tui_transformer.train.device import resolve_device
 
         result = run_train_bench(model_shape(source), device=resolve_device(device),
@@ -239,7 +248,7 @@ class BenchmarkScreen(Screen):
         else:
             self.show_train(message.result)
         name = "KV-cache" if message.kind == "kv" else "training"
-        ending = "stopped early" if message.result.get("stopped") else "done"
+        ending = "stopped early" if message.result.get("stopped") or self._stop.is_set() else "done"
         self.query_one("#bn-status", Static).update(f"{name} benchmark {ending} · s saves JSON")
         if message.result.get("tokens_match") is False:
             self.notify("the cache variants chose different tokens: the speed comparison is not trustworthy",
@@ -256,13 +265,16 @@ class BenchmarkScreen(Screen):
                                         {v: [row.get(v) for row in rows] for v in VARIANTS})
 
     def show_train(self, result: dict[str, Any]) -> None:
-        def number(key: str, fmt: str) -> str:
-            value = result.get(key)
-            return "—" if value is None else format(value, fmt)
-
-        self.query_one("#bn-train", Static).update(
-            f"training: {number('tokens_per_s', ',.0f')} tok/s · MFU {number('mfu', '.1%')} · "
-            f"peak memory {_mib(result.get('peak_memory_bytes'))}")
+        table = self.query_one("#bn-train", DataTable)
+        table.clear()
+        for row in result["rows"]:
+            ratio = row.get("vs_reference")
+            table.add_row(row["variant"], _rate(row["tokens_per_s"]), f"{row['step_ms']:.0f} ms", f"{row['mfu']:.1%}",
+                          "—" if ratio is None else f"{ratio:.2f}×")
+        self.query_one("#bn-train-summary", Static).update(
+            f"batch {result['batch_size']} × {result['seq_len']} tokens · {result['precision']} · "
+            f"matmul peak {result['peak_flops'] / 1e9:.0f} GFLOP/s · "
+            f"peak memory {result['peak_memory_mb']:.0f} MiB ({result['peak_memory_kind']})")
 
     def action_save(self) -> None:
         if not self.results:
