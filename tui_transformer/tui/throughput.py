@@ -9,9 +9,8 @@ the same work) and comparing the throughput:
 * **dashboard**: the real app, started headless (Textual renders every frame but the driver
   writes nothing), training through the Train screen's worker while the charts redraw.
 
-Throughput is read from each run's own ``metrics.jsonl``: tokens between a step after warm-up
-and the last step, over the training time between them (``elapsed_s`` excludes pauses). The
-rounds alternate headless / dashboard so that a machine that slows down over time (thermal,
+Throughput is read from each run's own ``metrics.jsonl``: the median of the per-step rates
+after warm-up (``elapsed_s`` excludes pauses). The rounds alternate headless / dashboard so that a machine that slows down over time (thermal,
 other load) does not favour either side. The dashboard run also samples the UI event loop's
 lag (how late a 50 ms timer fires): that delay is what a key press waits before it is handled.
 """
@@ -31,12 +30,18 @@ LAG_PROBE_S = 0.05
 
 
 def tokens_per_second(metrics_file: Path, warmup_fraction: float = 0.2) -> float:
-    """Training tokens/s of a finished run, from its StepMetrics after the first ``warmup_fraction`` of steps."""
+    """Median training tokens/s over the steps of a finished run, after the first ``warmup_fraction``.
+
+    Each step's rate is its tokens over its share of ``elapsed_s``. The median, not the mean, so a
+    few steps slowed by something else on the machine do not decide the comparison.
+    """
     steps = [event for event in MetricsTail(metrics_file).poll() if type(event).__name__ == "StepMetrics"]
     if len(steps) < 3:
         raise ValueError(f"{metrics_file} has {len(steps)} steps; need at least 3 to measure")
-    first, last = steps[min(int(len(steps) * warmup_fraction), len(steps) - 2)], steps[-1]
-    return (last.tokens_seen - first.tokens_seen) / (last.elapsed_s - first.elapsed_s)
+    kept = steps[min(int(len(steps) * warmup_fraction), len(steps) - 2):]
+    rates = [(b.tokens_seen - a.tokens_seen) / (b.elapsed_s - a.elapsed_s)
+             for a, b in zip(kept, kept[1:]) if b.elapsed_s > a.elapsed_s]
+    return statistics.median(rates)
 
 
 def run_headless(config: TrainConfig) -> Path:
