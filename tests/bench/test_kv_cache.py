@@ -38,7 +38,10 @@ def test_rows_speedups_and_cache_memory():
     assert result["rows"][-3]["cache_bytes"] == 0
     assert all(r["tokens_per_s"] > 0 and r["ms_per_token_late"] > 0 for r in result["rows"])
     assert [s["length"] for s in result["speedups"]] == [6, 12]
-    assert seen[-1][0] == seen[-1][1] == 3 * (6 + 12)
+    flat = result["flatness"]
+    assert (flat["early_position"], flat["late_position"]) == (15, 15), "early is clipped to the last position"
+    assert flat["ms_per_token_early"] > 0 and flat["late_over_early"] > 0
+    assert seen[-1][0] == seen[-1][1] == 3 * (6 + 12) + 2 * 100
 
 
 def test_stop_event_ends_the_benchmark_early():

@@ -14,6 +14,11 @@ times drift on a shared machine. Medians of 32 steps make the early/late times r
 neighbour. The three variants must choose the same tokens (``tokens_match``): a cache that changed
 the output would make its speed meaningless.
 
+On a shared machine a burst of load during one window skews that in-run early/late comparison,
+so ``flatness`` measures it again the robust way: two preallocated caches are filled to the early
+and the late position, then single decode steps are timed on each *alternately* (the cache is
+rewound after every step), so any load hits both positions alike; medians of ``FLAT_STEPS`` each.
+
 The model is freshly initialised (speed does not depend on the weights) and its ``max_seq_len`` is
 raised when needed to ``prompt_len + max(lengths)``, so no window slide happens while measuring.
 """
@@ -34,6 +39,7 @@ from tui_transformer.model import DecoderTransformer, ModelConfig
 VARIANTS = ("none", "naive", "prealloc")
 WINDOW = 32  # decode steps per early/late median
 EARLY_POSITION = 100
+FLAT_STEPS = 100  # alternating decode steps per position for the flatness measurement
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -70,7 +76,7 @@ def run_kv_bench(
     prompt = torch.randint(0, config.vocab_size, (batch_size, prompt_len),
                            generator=torch.Generator().manual_seed(0)).to(torch_device)
 
-    total = len(VARIANTS) * sum(lengths)
+    total = len(VARIANTS) * sum(lengths) + 2 * FLAT_STEPS
     progress = _Progress(on_progress, total, stop)
     result = {
         "benchmark": "kv_cache",
@@ -85,6 +91,7 @@ def run_kv_bench(
         "rows": [],
         "speedups": [],
         "tokens_match": True,
+        "flatness": None,
         "stopped": False,
     }
     try:
@@ -100,6 +107,9 @@ def run_kv_bench(
             if not (torch.equal(outputs["none"], outputs["naive"]) and torch.equal(outputs["none"], outputs["prealloc"])):
                 result["tokens_match"] = False
             result["speedups"].append(_speedups(result["rows"][-len(VARIANTS):]))
+        progress.message = "per-position decode cost"
+        late = prompt_len + lengths[-1] - 1
+        result["flatness"] = _flatness(model, prompt, min(EARLY_POSITION, late), late, progress)
     except _Stopped:
         result["stopped"] = True
     return result
@@ -191,6 +201,37 @@ def _decode(model, prompt: torch.Tensor, length: int, variant: str, progress: _P
                 progress.tick()
     cache_bytes = 0 if cache is None else cache.memory_bytes()
     return sequence[:, prompt_len:].clone(), step_times, cache_bytes
+
+
+def _flatness(model, prompt: torch.Tensor, early: int, late: int, progress: _Progress) -> dict:
+    """Median time of one decode step at ``early`` and at ``late`` positions, timed alternately."""
+    batch = prompt.shape[0]
+    sync = torch.cuda.synchronize if prompt.device.type == "cuda" else (lambda: None)
+    filler = torch.randint(0, model.config.vocab_size, (batch, late), generator=torch.Generator().manual_seed(1))
+    filler = filler.to(prompt.device)
+    positions = (early, late)
+    caches = [model.new_cache(batch_size=batch, max_len=late + 1) for _ in positions]
+    times: tuple[list[float], list[float]] = ([], [])
+    with torch.inference_mode():
+        for position, cache in zip(positions, caches):
+            model(filler[:, :position], cache=cache)
+        token = filler[:, -1:]
+        for _ in range(FLAT_STEPS):
+            for position, cache, seconds in zip(positions, caches, times):
+                cache.length = position  # rewind: every step decodes at the same position
+                start = time.perf_counter()
+                model(token, cache=cache).argmax(dim=-1)
+                sync()
+                seconds.append(time.perf_counter() - start)
+                progress.tick()
+    early_ms, late_ms = (statistics.median(seconds) * 1e3 for seconds in times)
+    return {
+        "early_position": early,
+        "late_position": late,
+        "ms_per_token_early": round(early_ms, 3),
+        "ms_per_token_late": round(late_ms, 3),
+        "late_over_early": round(late_ms / early_ms, 3),
+    }
 
 
 def _speedups(rows: list[dict]) -> dict:

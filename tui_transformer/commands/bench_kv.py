@@ -108,6 +108,11 @@ def print_table(result: dict, console) -> None:
             _bytes(row["cache_bytes"]),
         )
     console.print(table)
+    flat = result.get("flatness")
+    if flat:
+        console.print(f"prealloc decode step, timed alternately at two positions: {flat['ms_per_token_early']:.2f} ms at "
+                      f"{flat['early_position']}, {flat['ms_per_token_late']:.2f} ms at {flat['late_position']} "
+                      f"(late/early {flat['late_over_early']:.2f})")
     if not result["tokens_match"]:
         console.print("[bold red]warning: the variants generated different tokens[/]")
 
