@@ -1,11 +1,15 @@
 """The training loop, in-process, on a tiny model and corpus."""
 
 import math
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import torch
 
+from tui_transformer.errors import UserError
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import run_training
 from tui_transformer.train.events import CheckpointSaved, EvalResult, RunFailed, RunFinished, RunStarted, StepMetrics
@@ -31,7 +35,8 @@ def test_exact_resume_is_bitwise_with_dropout_and_data_position(tiny_config):
     resumed_events = []
     second = run_training(config, on_event=resumed_events.append, resume=first.run_dir)
     assert second.step == 20 and second.run_dir == first.run_dir
-    assert isinstance(resumed_events[0], RunStarted) and resumed_events[0].resumed_from_step == 10
+    started = [e for e in resumed_events if isinstance(e, RunStarted)]
+    assert len(started) == 1 and started[0].resumed_from_step == 10
 
     a = ckpt.load(ckpt.find(straight.run_dir))
     b = ckpt.load(ckpt.find(second.run_dir))
@@ -48,7 +53,8 @@ def test_events_metrics_file_and_run_listing(tiny_config):
     summary = run_training(tiny_config(max_steps=12, eval_interval=5, sample_interval=6, checkpoint_interval=6),
                            on_event=events.append)
     kinds = [type(e).__name__ for e in events]
-    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished" and "ShardStatus" in kinds
+    assert kinds[0] == "LogMessage" and "opening data" in events[0].message  # before the slow part
+    assert kinds[1] == "RunStarted" and kinds[-1] == "RunFinished" and "ShardStatus" in kinds
     steps = [e for e in events if isinstance(e, StepMetrics)]
     assert [s.step for s in steps] == list(range(1, 13))
     assert steps[-1].loss < steps[0].loss  # it learns
@@ -61,9 +67,9 @@ def test_events_metrics_file_and_run_listing(tiny_config):
 
     on_disk = list(read_events(f"{summary.run_dir}/metrics.jsonl"))
     assert [type(e).__name__ for e in on_disk] == kinds  # the file is the same stream
-    assert (summary.run_dir and open(f"{summary.run_dir}/samples.txt").read().count("--- step") == 2)
+    assert Path(summary.run_dir, "samples.txt").read_text().count("--- step") == 2
 
-    (info,) = list_runs(tiny_config().run_dir and __import__("pathlib").Path(tiny_config().run_dir))
+    (info,) = list_runs(Path(summary.run_dir).parent)
     assert info.name == summary.run_name and info.last_step == 12 and info.state == "finished (max_steps)"
 
 
@@ -112,3 +118,17 @@ def test_resume_with_another_model_shape_is_a_clear_error(tiny_config):
     summary = run_training(tiny_config(max_steps=2))
     with pytest.raises(ckpt.CheckpointError, match="different model .*d_model: checkpoint 32, now 48"):
         run_training(tiny_config(max_steps=4, model_d_model=48), resume=summary.run_dir)
+
+
+def test_a_run_in_progress_cannot_be_resumed_twice(tiny_config):
+    summary = run_training(tiny_config(max_steps=2))
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (Path(summary.run_dir) / "RUNNING").write_text(str(sleeper.pid))
+        with pytest.raises(UserError, match="being trained right now"):
+            run_training(tiny_config(max_steps=4), resume=summary.run_dir)
+        assert (Path(summary.run_dir) / "RUNNING").exists()  # the other's marker stays
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4  # a dead pid is no obstacle

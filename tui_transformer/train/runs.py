@@ -97,11 +97,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _running(run_dir: Path) -> bool:
+def is_running(run_dir: Path) -> bool:
+    """Whether a live process is training in ``run_dir`` right now."""
     try:
-        return _pid_alive(int((run_dir / RUNNING_FILE).read_text().strip()))
+        pid = int((run_dir / RUNNING_FILE).read_text().strip())
     except (OSError, ValueError):
         return False
+    return pid != os.getpid() and _pid_alive(pid)  # our own pid: a session of ours that ended without cleanup
 
 
 # ---- listing -------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def run_info(run_dir: Path) -> RunInfo:
                 state = "stopped" if event.reason == "stopped" else f"finished ({event.reason})"
             elif isinstance(event, RunFailed):
                 state = f"failed: {event.reason}"
-    if _running(run_dir):
+    if is_running(run_dir):
         state = "running"
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
     return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, updated=updated)

@@ -46,7 +46,7 @@ from tui_transformer.train.events import (CheckpointSaved, EvalResult, Event, Ev
 from tui_transformer.train.metrics import MetricsWriter
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.runs import (CHECKPOINTS, CONFIG_FILE, SAMPLES_FILE, TOKENIZER_FILE, clear_running,
-                                        create_run_dir, mark_running, resolve_run)
+                                        create_run_dir, is_running, mark_running, resolve_run)
 from tui_transformer.train.schedule import CosineSchedule
 
 SHARD_STATUS_EVERY_S = 10.0
@@ -99,7 +99,9 @@ class Trainer:
         self.preset_reason = preset_reason
         self.env = distributed.detect()
         self.metrics: MetricsWriter | None = None
+        self.early_events: list[Event] = []
         self.run_dir: Path | None = None
+        self.source = None
         self.loader = None
         self.step = 0
         self.tokens_seen = 0
@@ -119,6 +121,8 @@ class Trainer:
             return
         if self.metrics is not None:
             self.metrics.write(event)
+        else:
+            self.early_events.append(event)  # written once the run directory exists
         if self.on_event is not None:
             self.on_event(event)
 
@@ -146,13 +150,16 @@ class Trainer:
         config = self.config
         self.device = distributed.init(self.env, resolve_device(config.device))
         self.precision = choose_precision(self.device, config.amp)
-        payload = self._open_run_dir(resume)
+        payload = self._read_resume(resume)
 
+        self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
+                 + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         self.source = open_source(config.data, val_fraction=config.val_fraction)
         self.tokenizer = self._rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source))
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer.identity(), self.resume_path)
+        self._open_run_dir()
 
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         random.seed(config.seed)
@@ -182,20 +189,27 @@ class Trainer:
                              data_notice=getattr(self.source, "notice", "") or "", resumed_from_step=self.step))
         self._emit_shard_status()
 
-    def _open_run_dir(self, resume: str | Path | None) -> dict[str, Any] | None:
-        """Create the run directory (rank 0 picks the name), or find the one to resume and read its checkpoint."""
-        payload = None
-        if resume is not None:
-            self.run_dir = resolve_run(resume)
-            self.resume_path = ckpt.find(self.run_dir)
-            payload = ckpt.load(self.resume_path, map_location="cpu")
-        else:
+    def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
+        """The checkpoint to continue from (None for a new run); refuses a run that another process is training."""
+        if resume is None:
+            return None
+        run_dir = resolve_run(resume)
+        if self.env.is_main and is_running(run_dir):
+            raise UserError(f"run {run_dir.name} is being trained right now by another process; stop it first")
+        self.run_dir = run_dir
+        self.resume_path = ckpt.find(run_dir)
+        return ckpt.load(self.resume_path, map_location="cpu")
+
+    def _open_run_dir(self) -> None:
+        """Create the run directory (rank 0 picks the name) unless resuming; start its metrics file."""
+        if self.run_dir is None:
             path = create_run_dir(self.config) if self.env.is_main else None
             self.run_dir = Path(distributed.broadcast(str(path) if path else None, self.env))
         if self.env.is_main:
             self.metrics = MetricsWriter(self.run_dir)
+            for event in self.early_events:
+                self.metrics.write(event)
             mark_running(self.run_dir)
-        return payload
 
     def _rank0_first(self, make):
         """Run ``make`` on rank 0 first (it may train and cache a tokenizer), then on the others from the cache."""
@@ -495,6 +509,8 @@ class Trainer:
     def close(self) -> None:
         if self.loader is not None:
             self.loader.close()
+        if self.source is not None:
+            self.source.close()
         if self.metrics is not None:
             self.metrics.close()
         if self.run_dir is not None and self.env.is_main:
