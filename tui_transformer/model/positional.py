@@ -74,21 +74,27 @@ class LearnedPositionalEncoding(nn.Module):
 class RotaryEmbedding(nn.Module):
     """Rotates query/key dimension pairs by position-dependent angles (no parameters).
 
-    ``rotations`` is a complex buffer ``[max_seq_len, d_head / 2]`` holding ``exp(j · p · θ_i)``.
+    ``cos`` and ``sin`` are buffers ``[max_seq_len, d_head / 2]`` holding ``cos(p · θ_i)`` and
+    ``sin(p · θ_i)``. The rotation is written with real numbers (the complex product expanded), so
+    the buffers survive ``model.to(torch.bfloat16)``, which would drop a complex buffer's imaginary part.
     """
 
     def __init__(self, max_seq_len: int, d_head: int, base: float = 10000.0) -> None:
         super().__init__()
         theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)  # [d_head/2]
         angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), theta)  # [T, d_head/2]
-        self.register_buffer("rotations", torch.polar(torch.ones_like(angles), angles).to(torch.complex64),
-                             persistent=False)
+        self.register_buffer("cos", angles.cos().float(), persistent=False)
+        self.register_buffer("sin", angles.sin().float(), persistent=False)
 
     def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
         """``x [..., T, d_head]`` at positions ``start_pos ..`` -> the rotated ``x``, same shape.
 
         Any leading dims work, so queries and keys can be rotated in one call.
         """
-        pairs = torch.view_as_complex(x.float().unflatten(-1, (-1, 2)))  # [..., T, d_head/2] complex
-        rotated = pairs * self.rotations[start_pos : start_pos + x.shape[-2]]
-        return torch.view_as_real(rotated).flatten(-2).type_as(x)
+        n_tokens = x.shape[-2]
+        cos = self.cos[start_pos : start_pos + n_tokens].float()
+        sin = self.sin[start_pos : start_pos + n_tokens].float()
+        even, odd = x.float().unflatten(-1, (-1, 2)).unbind(-1)  # the pairs (x[2i], x[2i+1])
+        # (even + j·odd) · (cos + j·sin), real and imaginary parts:
+        rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
+        return rotated.flatten(-2).type_as(x)
