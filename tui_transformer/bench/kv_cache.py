@@ -3,7 +3,8 @@
 For each number of new tokens (default 64 .. 1024) the same model decodes the same prompt greedily
 three ways, and every decode step is timed:
 
-* ``none``: no cache; each step runs the model over the whole context (``O(t)`` per token);
+* ``none``: no cache; each step runs the model's plain forward over the whole context (``O(t)``
+  per token), logits at every position included, exactly what ``generate(use_cache=False)`` does;
 * ``naive``: a cache that grows by ``torch.cat`` (each step copies all of it);
 * ``prealloc``: the preallocated cache written in place (:class:`~tui_transformer.model.KVCache`).
 
