@@ -161,3 +161,31 @@ async def test_a_failing_run_becomes_a_notification_not_a_crash():
         await pilot.press("s")  # the screen accepts a new start after the failure
         await pilot.pause()
         await app.workers.wait_for_complete()
+
+
+async def test_resume_picks_a_run_and_continues_it_with_its_saved_config(monkeypatch, tmp_path):
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import config_file
+
+    runs = tmp_path / "runs"
+    run_dir = runs / "earlier"
+    run_dir.mkdir(parents=True)
+    config_file.write(PRESETS["tiny"].with_overrides(lr=4e-3, data="builtin"), run_dir / "config.toml")
+    monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(runs))
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # the only run, highlighted
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.training is not None and app.training.run_name:
+                break
+        session = app.training
+        assert session.resume == str(run_dir) and session.config.lr == 4e-3 and session.config.data == "builtin"
+        app.stop_training()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert not app.training_active and app.sub_title.endswith("fake: stopped")
