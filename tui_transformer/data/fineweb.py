@@ -118,7 +118,8 @@ class FinewebSource(Source):
             return None
         name = entry["name"]
         try:
-            tokens, _ = self.cache.tokens(name, split, self.val_fraction, tokenizer, lambda texts: tokenize_documents(tokenizer, texts))
+            tokens, _ = self.cache.tokens(name, split, self.val_fraction, tokenizer,
+                                          lambda texts: tokenize_documents(tokenizer, texts))
         except BaseException:
             self.cache.unpin(name)
             raise
