@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 
 SIZE_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000, "g": 1_000_000_000}
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -191,6 +192,7 @@ class ProgressView:
         self.progress = None
         self.task = None
         self.last_plain_step = 0
+        self.last_plain_time = time.monotonic()
         self.failure: str | None = None
 
     def __enter__(self):
@@ -235,9 +237,9 @@ class ProgressView:
                 self.task = self.progress.add_task("train", total=e.max_steps or None, info="")
             self.progress.update(self.task, completed=e.step, total=e.max_steps or None, info=info)
         elif not self.quiet:
-            every = max(1, (e.max_steps or 100) // 20)
-            if e.step - self.last_plain_step >= every or e.step == 1:
-                self.last_plain_step = e.step
+            every = max(1, (e.max_steps or 100) // 20)  # about 20 lines a run, and one at least every 30 s
+            if e.step - self.last_plain_step >= every or e.step == 1 or time.monotonic() - self.last_plain_time > 30:
+                self.last_plain_step, self.last_plain_time = e.step, time.monotonic()
                 total = f"/{e.max_steps}" if e.max_steps else ""
                 self.console.print(f"step {e.step}{total}  {info}")
 

@@ -113,6 +113,7 @@ class Trainer:
         self.session_start: float | None = None
         self.paused_s = 0.0
         self.failed = False
+        self.last_shard_status: dict | None = None
 
     # ---- events --------------------------------------------------------------------------------
 
@@ -467,7 +468,11 @@ class Trainer:
         return [torch.device(self.device)] if self.device.startswith("cuda") else []
 
     def _emit_shard_status(self) -> None:
+        """A ShardStatus event when the source's status changed since the last one."""
         status = self.source.status() if hasattr(self.source, "status") else {}
+        if status == self.last_shard_status:
+            return
+        self.last_shard_status = status
         self.emit(ShardStatus(source=self.source.name, description=getattr(self.source, "description", ""),
                               status=status))
 
