@@ -172,9 +172,11 @@ class BenchmarkScreen(Screen):
     def on_runs_listed(self, message: RunsListed) -> None:
         picker = self.query_one("#bn-model", Select)
         value = picker.value
-        picker.set_options([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES]
-                           + [(f"run {run.name}", f"run:{run.path}") for run in message.runs])
-        picker.value = value
+        options = ([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES]
+                   + [(f"run {run.name}", f"run:{run.path}") for run in message.runs])
+        picker.set_options(options)
+        if any(value == option for _, option in options):  # keep the choice unless its run is gone
+            picker.value = value
 
     def selected_lengths(self) -> list[int]:
         return sorted(self.query_one("#bn-lengths", SelectionList).selected)

@@ -139,8 +139,6 @@ class Slider(Widget, can_focus=True):
         return self.minimum + fraction * (self.maximum - self.minimum)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
-        if self.disabled:
-            return
         self._dragging = True
         self.capture_mouse()
         self.focus()
