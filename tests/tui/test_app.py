@@ -158,6 +158,7 @@ async def test_a_failing_run_becomes_a_notification_not_a_crash():
         await pilot.pause(0.2)
         assert any(severity == "error" and "/nonexistent/corpus.txt" in text for severity, text in notes), notes
         assert not app.training_active and app.is_running
+        assert app.sub_title.endswith("failed")
         await pilot.press("s")  # the screen accepts a new start after the failure
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -171,6 +171,7 @@ class TuiTransformerApp(App):
     def _training_ended(self, worker: Worker) -> None:
         if self.training is not None:
             self.training.ended = True
+            self.training.failed = self.training.failed or worker.state == WorkerState.ERROR
         if worker.state == WorkerState.ERROR:
             self.train_screen.history.note("error", f"training stopped on an error: {worker.error}", time.time())
         self.train_screen.sync_controls()

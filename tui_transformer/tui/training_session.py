@@ -35,9 +35,12 @@ class TrainingSession:
     run_name: str | None = None
     run_dir: str | None = None
     ended: bool = False
+    failed: bool = False
 
     @property
     def state(self) -> str:
+        if self.failed:
+            return "failed"
         if self.ended:
             return "stopped" if self.stop.is_set() else "finished"
         if self.stop.is_set():
@@ -52,6 +55,7 @@ class TrainingSession:
             self.run_name, self.run_dir = event.run_name, event.run_dir
         elif isinstance(event, (RunFinished, RunFailed)):
             self.ended = True
+            self.failed = isinstance(event, RunFailed)
 
     def toggle_pause(self) -> bool:
         """Pause or resume; returns whether the run is now paused."""

@@ -1,0 +1,31 @@
+"""The command line opens the dashboard with no subcommand, and ``dashboard --attach`` passes the run on."""
+
+from tests.tui.conftest import make_app
+from tui_transformer import cli
+from tui_transformer.presets import PRESETS
+from tui_transformer.tui.app import TuiTransformerApp
+from tui_transformer.tui.training_session import TrainingSession
+
+
+def test_no_subcommand_and_dashboard_open_the_app(monkeypatch):
+    opened = []
+
+    def fake_run(self):
+        opened.append(self._attach_on_start)
+
+    monkeypatch.setattr(TuiTransformerApp, "run", fake_run)
+    assert cli.main([]) == 0
+    assert cli.main(["dashboard", "--attach", "some-run"]) == 0
+    assert opened == [None, "some-run"]
+
+
+async def test_app_can_start_training_a_given_config(monkeypatch):
+    started = []
+    monkeypatch.setattr(TrainingSession, "run", lambda self, post: started.append((self.config, self.resume,
+                                                                                     self.preset_reason)))
+    config = PRESETS["tiny"].with_overrides(data="builtin")
+    app = make_app(train=(config, "tiny: chosen by name"), resume="old-run")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    assert started == [(config, "old-run", "tiny: chosen by name")]
