@@ -47,6 +47,9 @@ def test_toml_round_trip_omits_none(tmp_path):
     ("colour = 3", "unknown training setting"),
     ("[model]\nwidth = 3", "unknown model setting"),
     ("batch_size = 0", "batch_size must be a positive integer"),
+    ('lr = "fast"', "lr must be float, got 'fast'"),
+    ("max_steps = 1.5", "max_steps must be int, got 1.5"),
+    ("[model]\nd_model = true", "d_model must be int, got True"),
 ])
 def test_bad_config_files_give_one_line_errors(tmp_path, text, message):
     path = tmp_path / "bad.toml"

@@ -132,3 +132,10 @@ def test_a_run_in_progress_cannot_be_resumed_twice(tiny_config):
         sleeper.kill()
         sleeper.wait()
     assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4  # a dead pid is no obstacle
+
+
+def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
+    runs = [run_training(tiny_config(max_steps=3, seed=seed, model_dropout=0.1)) for seed in (5, 5, 6)]
+    weights = [ckpt.load(ckpt.find(r.run_dir))["model"] for r in runs]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])

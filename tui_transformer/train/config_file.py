@@ -78,9 +78,28 @@ def read_overrides(path: str | Path) -> dict[str, Any]:
     unknown = sorted(set(model) - known)
     if unknown:
         raise ConfigError(f"config file {path}: unknown model setting(s): {', '.join(unknown)}")
+    _check_types(TrainConfig, {k: v for k, v in data.items() if k != "model"}, path)
+    _check_types(ModelConfig, model, path)
     overrides = dict(data)
     overrides.update({f"model_{key}": value for key, value in model.items()})
     return overrides
+
+
+_KINDS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def _check_types(cls: type, values: dict[str, Any], path: Path) -> None:
+    """Each value must have its field's kind (the annotation, e.g. ``int | None``); unknown keys pass through."""
+    annotations = {f.name: str(f.type) for f in fields(cls)}
+    for key, value in values.items():
+        if key not in annotations:
+            continue
+        allowed = [kind.strip() for kind in annotations[key].split("|")]
+        kinds = tuple(t for name in allowed for t in _KINDS.get(name, ()))
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if not ok:
+            raise ConfigError(f"config file {path}: {key} must be {' or '.join(a for a in allowed if a != 'None')}, "
+                              f"got {value!r}")
 
 
 def read(path: str | Path) -> TrainConfig:
