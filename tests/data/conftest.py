@@ -70,7 +70,7 @@ class FakeHub:
     """Serves a Hub listing and parquet files with range requests; faults are injected on demand.
 
     ``faults`` is a list consumed one per file request: ``"500"``, ``"drop"`` (the connection closes
-    mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 2 s).
+    mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 5 s).
     Downloads go through a redirect to ``/cdn/...``, as on the real Hub.
     """
 
@@ -112,7 +112,7 @@ class FakeHub:
                 if fault == "500":
                     return self._send(500, b"boom")
                 if fault == "stall":
-                    time.sleep(2.0)
+                    time.sleep(5.0)
                     self.close_connection = True
                     return None
                 start, end = 0, len(data) - 1

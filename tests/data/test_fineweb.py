@@ -97,7 +97,7 @@ def test_a_stalled_server_fails_with_a_clear_error_and_leaves_nothing(hub, cache
     started = time.monotonic()
     with pytest.raises(NetworkError, match=r"could not fetch http://127\.0\.0\.1:\d+/.*000_00000\.parquet: no answer within 0\.3 s"):
         source.ensure_shard(1)
-    assert time.monotonic() - started < 1.9  # timeouts, not the server's 2 s stalls
+    assert time.monotonic() - started < 4  # our timeouts (2 x 0.3 s), not the server's 5 s stalls
     assert "shard_00001.parquet" not in cache.read_metadata()["shards"]
     assert not cache.path("shard_00001.parquet").exists() and no_partial_files(cache)
 
