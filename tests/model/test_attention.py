@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tests.model.conftest import tiny_model
+from tests.model.model_helpers import tiny_model
 from tui_transformer.model.attention import causal_mask, fused_attention, scaled_dot_product_attention
 from tui_transformer.model.multi_head import MultiHeadAttention
 

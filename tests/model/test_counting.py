@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.model.conftest import tiny_config
+from tests.model.model_helpers import tiny_config
 from tui_transformer.model import DecoderTransformer, count_parameters
 
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tests.model.conftest import tiny_model
+from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model import SamplingConfig, generate, generate_steps
 from tui_transformer.model.generation import window_keep

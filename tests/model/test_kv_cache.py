@@ -2,7 +2,7 @@
 
 import torch
 
-from tests.model.conftest import tiny_model
+from tests.model.model_helpers import tiny_model
 from tui_transformer.model import generate
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.model.conftest import tiny_model
+from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model import perplexity
 

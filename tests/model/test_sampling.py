@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tests.model.conftest import tiny_model
+from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.model.sampling import Sampler, apply_repetition_penalty
