@@ -228,3 +228,30 @@ def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
+    model, tokenizer = tiny
+    app = PlaygroundApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        bars = screen.query_one(NextTokenBars)
+
+        async def settled() -> list[tuple[str, float]]:
+            await pilot.pause(0.3)  # past the preview's debounce
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+            return bars._last[0]
+
+        screen.apply_preset("balanced")  # top-k 50, top-p 0.95: ten bars, most likely first
+        candidates = await settled()
+        probabilities = [p for _, p in candidates]
+        assert len(candidates) == 10 and probabilities == sorted(probabilities, reverse=True)
+        assert 0 < sum(probabilities) <= 1 + 1e-6
+        screen.query_one("#pg-top_k", Slider).value = 3  # top-k 3 leaves three tokens, renormalised
+        candidates = await settled()
+        assert len(candidates) == 3 and sum(p for _, p in candidates) == pytest.approx(1.0)
+        screen.apply_preset("greedy")  # temperature 0: one token at 100 %, the one greedy decoding picks
+        candidates = await settled()
+        first = next(generate(model, tokenizer.encode(PROMPT), max_new_tokens=1))
+        assert candidates == [(tokenizer.decode([first]), pytest.approx(1.0))]

@@ -33,6 +33,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -43,6 +44,7 @@ from tui_transformer.tui.widgets.token_view import TokenView
 
 TOP_CANDIDATES = 10
 UPDATES_PER_SECOND = 20
+PREVIEW_DELAY_S = 0.15  # wait for the keys to pause before re-running the model for the preview
 DEFAULT_PROMPT = "The"
 
 
@@ -78,6 +80,14 @@ class ModelLoaded(Message):
     def __init__(self, model: Any, tokenizer: Any, label: str) -> None:
         super().__init__()
         self.model, self.tokenizer, self.label = model, tokenizer, label
+
+
+class NextTokenPreview(Message):
+    """The next-token candidates for the prompt as it stands, under the sampler as it stands."""
+
+    def __init__(self, serial: int, candidates: list[tuple[str, float]]) -> None:
+        super().__init__()
+        self.serial, self.candidates = serial, candidates
 
 
 class PresetsLoaded(Message):
@@ -202,6 +212,8 @@ class PlaygroundScreen(Screen):
         self.show_timings = True  # snapshot tests turn timings off: they differ on every run
         self._stop = threading.Event()
         self._generation = 0
+        self._preview_serial = 0  # bumped by every change and every generation: stale previews are dropped
+        self._preview_timer: Timer | None = None
         self._stats: GenerationStats | None = None
         self.finish_reason = ""  # why the last generation ended: "max new tokens", "end of text", "stopped"
         self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
@@ -261,6 +273,7 @@ class PlaygroundScreen(Screen):
             f"{label}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
             f"vocab {tokenizer.vocab_size}")
         self._update_tokens()
+        self._schedule_preview()
 
     def action_refresh_runs(self) -> None:
         self._list_runs()
@@ -308,6 +321,7 @@ class PlaygroundScreen(Screen):
     @on(TextArea.Changed, "#pg-prompt")
     def _prompt_changed(self) -> None:
         self._update_tokens()
+        self._schedule_preview()
 
     def _update_tokens(self) -> None:
         view = self.query_one("#pg-tokens", TokenView)
@@ -325,6 +339,63 @@ class PlaygroundScreen(Screen):
                                   for spec in SAMPLER_SLIDERS}
         values["top_k"] = int(values["top_k"])
         return values
+
+    def sampling_config(self) -> Any:
+        """The SamplingConfig the sliders and the seed describe (a ConfigError names a bad value)."""
+        from tui_transformer.model import SamplingConfig
+
+        seed_text = self.query_one("#pg-seed", Input).value.strip()
+        return SamplingConfig(**self.sampler_values(), seed=int(seed_text) if seed_text else None)
+
+    @on(Slider.Changed)
+    def _sampler_moved(self) -> None:
+        self._schedule_preview()
+
+    # ---- the preview: what the sampler would draw from next, before generating ----------------
+
+    def _cancel_preview(self) -> None:
+        """Forget a preview that is waiting or running: its result will be dropped."""
+        self._preview_serial += 1
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+
+    def _schedule_preview(self) -> None:
+        """Show the next-token bars for the current prompt and sampler, once the keys pause."""
+        self._cancel_preview()
+        if self.model is not None:
+            self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._start_preview)
+
+    def _start_preview(self) -> None:
+        if self._generating():
+            return  # the generation's own bars are showing
+        try:
+            sampling = self.sampling_config()
+        except (UserError, ValueError):
+            return  # generating will say what is wrong
+        prompt_ids = self.tokenizer.encode(self.query_one("#pg-prompt", TextArea).text)
+        if prompt_ids:
+            self._preview(self._preview_serial, self.model, self.tokenizer, prompt_ids, sampling)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _preview(self, serial: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any) -> None:
+        """One forward pass over the prompt, then the sampler's filters: the first step of a generation."""
+        import torch
+
+        from tui_transformer.model.sampling import Sampler
+
+        device = model.embed.weight.device
+        with torch.inference_mode():
+            tokens = torch.tensor([prompt_ids[-model.config.max_seq_len:]], device=device)
+            probs = Sampler(sampling, device).distribution(model(tokens)[:, -1], tokens)
+        candidates, _ = _top_candidates(tokenizer, probs[0], token_id=-1)
+        self.post_message(NextTokenPreview(serial, candidates))
+
+    def on_next_token_preview(self, message: NextTokenPreview) -> None:
+        if message.serial == self._preview_serial and not self._generating():
+            self.query_one(NextTokenBars).show(message.candidates)
+
+    def _generating(self) -> bool:
+        return any(worker.group == "generate" and worker.is_running for worker in self.workers)
 
     @work(thread=True, group="presets", exit_on_error=False)
     def _load_presets(self) -> None:
@@ -366,11 +437,8 @@ class PlaygroundScreen(Screen):
         if self.model is None:
             self.notify("load a run first (pick one under Model)", severity="warning")
             return
-        seed_text = self.query_one("#pg-seed", Input).value.strip()
         try:
-            from tui_transformer.model import SamplingConfig
-
-            sampling = SamplingConfig(**self.sampler_values(), seed=int(seed_text) if seed_text else None)
+            sampling = self.sampling_config()
         except (UserError, ValueError) as error:
             self.notify(str(error), title="sampler", severity="error")
             return
@@ -383,6 +451,7 @@ class PlaygroundScreen(Screen):
         self.query_one(NextTokenBars).show([])
         self._stop.set()  # a generation still running ends at its next token
         self._stop = threading.Event()
+        self._cancel_preview()  # the generation's own bars take over
         self.finish_reason = ""
         self._generation += 1
         max_new_tokens = int(self.query_one("#pg-max_new_tokens", Slider).value)
