@@ -6,12 +6,13 @@ What a learner can see and change here:
 * the **sampler**: temperature, top-k, top-p, min-p, repetition penalty, the number of new
   tokens and the seed, by hand with sliders or through a named preset (greedy ... very-creative);
 * the **next-token bars**: the ten most likely tokens of the filtered distribution each token
-  was drawn from, updated as the text streams in;
+  was drawn from, updated as the text streams in; before generating, the same bars preview the
+  first step for the prompt as typed, so moving a slider shows what it does to the distribution;
 * the **KV cache** switch and the **stats** it moves: time to first token (the prefill) and
   tokens per second (the decode loop), plus how much of the context window is used.
 
-Threading. Loading a checkpoint and generating are model work, so both run in thread workers
-(``@work(thread=True)``). The generation worker iterates the core's ``generate_steps`` and posts
+Threading. Loading a checkpoint, the preview and generating are model work, so all run in thread
+workers (``@work(thread=True)``). The generation worker iterates the core's ``generate_steps`` and posts
 :class:`GenerationProgress` messages; to keep the UI responsive at hundreds of tokens per second
 it batches them to about 20 a second. Stopping is cooperative: ``Escape`` sets a
 ``threading.Event`` that the worker checks before every token. Errors (a bad checkpoint, an invalid
