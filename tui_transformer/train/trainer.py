@@ -340,7 +340,8 @@ class Trainer:
         reason = None
         self.model.train()
         while reason is None:
-            reason = self.budget_reached()
+            # time and a rank's own epoch count can differ between ranks: all follow rank 0's decision
+            reason = distributed.broadcast(self.budget_reached(), self.env)
             if reason is None and self._should_stop():
                 reason = "stopped"
             if reason is not None:
@@ -464,8 +465,12 @@ class Trainer:
             file.write(f"--- step {self.step}\n{prompt}{text}\n")
         self.emit(Sample(step=self.step, prompt=prompt, text=text))
 
-    def _rng_devices(self) -> list:
-        return [torch.device(self.device)] if self.device.startswith("cuda") else []
+    def _rng_devices(self) -> list[int]:
+        """The CUDA device whose generator eval and sampling must leave untouched (none on CPU)."""
+        if not self.device.startswith("cuda"):
+            return []
+        index = torch.device(self.device).index
+        return [torch.cuda.current_device() if index is None else index]
 
     def _emit_shard_status(self) -> None:
         """A ShardStatus event when the source's status changed since the last one."""
