@@ -93,3 +93,18 @@ async def test_data_path_field_appears_for_path_and_must_exist(tmp_path):
         await pilot.pause()
         config, _ = screen.build_config()
         assert config.data == str(tmp_path / "corpus.txt")
+
+
+async def test_auto_preset_follows_the_probed_device():
+    from tui_transformer.tui.messages import DeviceProbed
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#tokenizer", Select).value == PRESETS["tiny"].tokenizer  # cpu: tiny
+        app.post_message(DeviceProbed("2.x", "cuda"))
+        await pilot.pause()
+        assert screen.query_one("#tokenizer", Select).value == PRESETS["seed"].tokenizer
+        config, reason = screen.build_config()
+        assert config.model == PRESETS["seed"].model and "accelerator" in reason

@@ -60,8 +60,10 @@ async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(reco
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, RunPickerScreen)
-        app.screen.query_one("#path", Input).focus()
-        await pilot.press(*str(tmp_path / "nowhere"), "enter")
+        path = app.screen.query_one("#path", Input)
+        path.value = str(tmp_path / "nowhere")
+        path.focus()
+        await pilot.press("enter")
         await pilot.pause()
         assert any("no such run directory" in note or "no run called" in note for note in notes), notes
         await pilot.press("o")

@@ -109,6 +109,7 @@ class TuiTransformerApp(App):
     def on_device_probed(self, message: DeviceProbed) -> None:
         self.torch_version, self.probed_device = message.torch_version, message.device
         self.refresh_header()
+        self.train_screen.device_known()
 
     def refresh_header(self) -> None:
         where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"

@@ -156,6 +156,12 @@ class TrainScreen(Screen):
         config, _reason = resolve_preset(form.preset, self._device_hint(form.device))
         form.fill_from(config)
 
+    def device_known(self) -> None:
+        """The app found the real device: ``auto`` may now mean another preset (seed on a GPU)."""
+        form = self.query_one(TrainForm)
+        if form.preset == "auto" and form.device == "auto":
+            self._fill_form_from_preset()
+
     def _device_hint(self, device: str) -> str:
         """The device to resolve presets against, without importing torch on the UI thread."""
         if device != "auto":
