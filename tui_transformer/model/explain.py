@@ -1,0 +1,186 @@
+"""Explain: the numbers the Learn pages show, computed from a real model (no UI here).
+
+Each function answers one question a learner asks about *their own* model and returns plain
+Python data (lists, dataclasses, small tensors) that a view can draw:
+
+* :func:`nearest_neighbours`: which tokens have embeddings pointing the same way? Cosine
+  similarity ``cos(a, b) = a·b / (|a| |b|)`` between rows of the embedding matrix ``E [V, D]``.
+* :func:`positional_matrix`: the positional signal added to (or, for RoPE, the angles rotating)
+  each position, as a ``[T, n]`` matrix to draw as a heatmap.
+* :func:`component_table`: every component's parameter shapes and counts, from the live modules.
+* :func:`residual_norms`: the mean length ``|x|`` of the residual stream entering and leaving
+  each block, from one inspected forward pass.
+* :func:`logit_lens_table`: the top token per layer and position (see ``model.inspect``).
+* :func:`kv_cache_bytes` / :func:`kv_cache_table`: the KV cache's memory,
+  ``2 · layers · batch · heads · T · d_head · bytes_per_value``, as the context grows.
+* :func:`sampler_stages`: the next-token distribution after each processor of
+  ``model.sampling``, in the order the sampler applies them. It calls the sampler's own
+  functions, so what it shows is what generation does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from tui_transformer.model.sampling import (
+    SamplingConfig,
+    apply_repetition_penalty,
+    min_p_filter,
+    top_k_filter,
+    top_p_filter,
+)
+
+
+# ---- embeddings ----------------------------------------------------------------------------------
+
+def nearest_neighbours(embedding: torch.Tensor, token_ids: list[int], k: int = 5) -> list[list[tuple[int, float]]]:
+    """For each id, the ``k`` other rows of ``embedding [V, D]`` with the highest cosine similarity.
+
+    Returns one list of ``(token_id, cosine)`` per input id, most similar first (the id itself excluded).
+    """
+    with torch.inference_mode():
+        unit = F.normalize(embedding.float(), dim=-1)  # [V, D], each row of length 1
+        ids = torch.as_tensor(token_ids, dtype=torch.long, device=embedding.device)
+        cosines = unit[ids] @ unit.T  # [N, V]
+        cosines[torch.arange(len(token_ids)), ids] = float("-inf")  # a token is not its own neighbour
+        values, indices = cosines.topk(min(k, embedding.shape[0] - 1), dim=-1)
+    return [list(zip(row_ids, row_values)) for row_ids, row_values in zip(indices.tolist(), values.tolist())]
+
+
+# ---- positions -----------------------------------------------------------------------------------
+
+def positional_matrix(model, n_positions: int) -> tuple[str, torch.Tensor]:
+    """``(what, matrix)`` for the first ``n_positions`` positions.
+
+    Sinusoidal and learned: the table added to the embeddings, ``[T, D]``. RoPE adds nothing;
+    its matrix is the rotation angle ``p · θ_i`` of each dimension pair, ``[T, d_head / 2]``,
+    wrapped into ``(-π, π]`` as the rotation itself sees it.
+    """
+    n = min(n_positions, model.config.max_seq_len)
+    kind = model.config.pos_encoding
+    with torch.inference_mode():
+        if kind == "sinusoidal":
+            return "PE[p, d] added to the embeddings", model.pos.table[:n].float().cpu()
+        if kind == "learned":
+            return "learned P[p, d] added to the embeddings", model.pos.weight[:n].float().cpu()
+        rope = model.blocks[0].attn.rope
+        return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n], rope.cos[:n]).float().cpu()
+
+
+# ---- shapes, parameters, the residual stream ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Component:
+    """One row of the parameter table: a module path, its parameter shapes, and their total count."""
+
+    name: str
+    shapes: tuple[tuple[int, ...], ...]
+    parameters: int
+
+
+def component_table(model, blocks: tuple[int, ...] | None = None) -> list[Component]:
+    """Parameters grouped by component (``embed``, ``blocks.0.attn``, ``blocks.0.ff`` ...).
+
+    ``blocks`` limits the rows to those blocks (every block is alike); the ``total`` row always counts all.
+    """
+    groups: dict[str, list[torch.Tensor]] = {}
+    for name, parameter in model.named_parameters():
+        parts = name.split(".")
+        key = ".".join(parts[:3] if parts[0] == "blocks" else parts[:1])
+        if blocks is not None and parts[0] == "blocks" and int(parts[1]) not in blocks:
+            continue
+        groups.setdefault(key, []).append(parameter)
+    rows = [Component(key, tuple(tuple(p.shape) for p in params), sum(p.numel() for p in params))
+            for key, params in groups.items()]
+    rows.append(Component("total", (), model.num_parameters()))
+    return rows
+
+
+def residual_norms(inspection) -> list[tuple[str, float]]:
+    """The mean L2 norm of the residual stream (over batch and positions), after the embeddings
+    and after each block: it grows as every block *adds* its output to the stream."""
+    with torch.inference_mode():
+        rows = [("embed + pos", inspection.embedded.float().norm(dim=-1).mean().item())]
+        for layer, stream in enumerate(inspection.residual):
+            rows.append((f"block {layer}", stream.float().norm(dim=-1).mean().item()))
+    return rows
+
+
+def logit_lens_table(inspection, decode, batch: int = 0) -> list[list[tuple[str, float]]]:
+    """``table[layer][position] = (top token text, its probability)`` read through the logit lens."""
+    probs, ids = inspection.logit_lens_top(1)  # [L, B, T, 1] each
+    return [[(decode([int(i)]), float(p)) for i, p in zip(ids[layer, batch, :, 0].tolist(),
+                                                         probs[layer, batch, :, 0].tolist())]
+            for layer in range(probs.shape[0])]
+
+
+# ---- the KV cache --------------------------------------------------------------------------------
+
+def kv_cache_bytes(config, length: int, batch_size: int = 1, bytes_per_value: int = 4) -> int:
+    """Keys and values of every layer for ``length`` positions: ``2 · L · B · H · T · d_head · bytes``."""
+    return 2 * config.n_layers * batch_size * config.n_heads * length * config.d_head * bytes_per_value
+
+
+def kv_cache_table(config, prompt_length: int, bytes_per_value: int = 4) -> list[tuple[int, int]]:
+    """``(length, bytes)`` for the prompt's length and for doublings up to ``max_seq_len``."""
+    lengths = {max(prompt_length, 1), config.max_seq_len}
+    length = 16
+    while length < config.max_seq_len:
+        lengths.add(length)
+        length *= 2
+    return [(n, kv_cache_bytes(config, n, bytes_per_value=bytes_per_value)) for n in sorted(lengths)]
+
+
+# ---- sampling ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SamplerStage:
+    """The distribution ``probs [V]`` after one processor; ``active`` is False where it changes nothing."""
+
+    name: str
+    active: bool
+    probs: torch.Tensor
+
+
+def sampler_stages(logits: torch.Tensor, context: torch.Tensor, config: SamplingConfig) -> list[SamplerStage]:
+    """The next-token distribution before and after each step of ``Sampler.distribution``.
+
+    ``logits [V]`` for one position, ``context [N]`` the ids seen so far. The steps, in order:
+    the raw model, repetition penalty, temperature, top-k, top-p, min-p. The last stage is
+    exactly the distribution the sampler draws from.
+    """
+    logits = logits.float().unsqueeze(0)
+    context = context.long().unsqueeze(0)
+    stages = [SamplerStage("model", True, torch.softmax(logits, -1)[0])]
+
+    penalise = config.repetition_penalty != 1.0 and context.numel() > 0
+    if penalise:
+        logits = apply_repetition_penalty(logits, context, config.repetition_penalty)
+    stages.append(SamplerStage(f"rep. penalty {config.repetition_penalty:g}", penalise, torch.softmax(logits, -1)[0]))
+
+    if config.greedy:  # τ = 0: all the mass on the arg-max; the filters after it change nothing
+        probs = torch.zeros_like(logits).scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
+        stages.append(SamplerStage("temperature 0 (greedy)", True, probs[0]))
+        for name in ("top-k", "top-p", "min-p"):
+            stages.append(SamplerStage(name, False, probs[0]))
+        return stages
+    logits = logits / config.temperature
+    stages.append(SamplerStage(f"temperature {config.temperature:g}", config.temperature != 1.0,
+                               torch.softmax(logits, -1)[0]))
+    if config.top_k:
+        logits = top_k_filter(logits, config.top_k)
+    probs = torch.softmax(logits, dim=-1)
+    stages.append(SamplerStage(f"top-k {config.top_k}" if config.top_k else "top-k off", bool(config.top_k), probs[0]))
+    if config.top_p < 1.0:
+        probs = top_p_filter(probs, config.top_p)
+        probs = probs / probs.sum(-1, keepdim=True)
+    stages.append(SamplerStage(f"top-p {config.top_p:g}" if config.top_p < 1 else "top-p off",
+                               config.top_p < 1.0, probs[0]))
+    if config.min_p > 0.0:
+        probs = min_p_filter(probs, config.min_p)
+        probs = probs / probs.sum(-1, keepdim=True)
+    stages.append(SamplerStage(f"min-p {config.min_p:g}" if config.min_p else "min-p off", config.min_p > 0, probs[0]))
+    return stages
