@@ -134,6 +134,15 @@ async def test_presets_set_the_sliders(tiny):
         screen.query_one("#pg-preset", Select).value = "precise"
         await pilot.pause()
         assert screen.query_one("#pg-temperature", Slider).value == SAMPLER_PRESETS["precise"].temperature
+        # moving a slider away from the preset clears its name; a slider it does not set keeps it
+        screen.query_one("#pg-max_new_tokens", Slider).focus()
+        await pilot.press("right")
+        assert screen.query_one("#pg-preset", Select).value == "precise"
+        screen.query_one("#pg-temperature", Slider).focus()
+        await pilot.press("right")
+        assert screen.query_one("#pg-preset", Select).value is Select.NULL
+        await pilot.pause(0.3)  # let the preview the change scheduled start, then finish
+        await screen.workers.wait_for_complete()
 
 
 async def test_prompt_tokens_are_shown_one_by_one(tiny):

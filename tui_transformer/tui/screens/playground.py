@@ -15,16 +15,17 @@ Threading. Loading a checkpoint, the preview and generating are model work, so a
 workers (``@work(thread=True)``). The generation worker iterates the core's ``generate_steps`` and posts
 :class:`GenerationProgress` messages; to keep the UI responsive at hundreds of tokens per second
 it batches them to about 20 a second. Stopping is cooperative: ``Escape`` sets a
-``threading.Event`` that the worker checks before every token. Errors (a bad checkpoint, an invalid
+``threading.Event`` that the worker checks after every token. Errors (a bad checkpoint, an invalid
 sampler value) arrive as notifications; the screen stays usable.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from pathlib import Path
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -263,6 +264,7 @@ class PlaygroundScreen(Screen):
 
     def on_unmount(self) -> None:
         self._stop.set()  # a generation still running stops at its next token
+        self._cancel_preview()
 
     # ---- the model -----------------------------------------------------------------------------
 
@@ -350,7 +352,14 @@ class PlaygroundScreen(Screen):
 
     @on(Slider.Changed)
     def _sampler_moved(self) -> None:
+        preset = self.query_one("#pg-preset", Select)
+        if preset.value in self._presets and not self._matches(self._presets[preset.value]):
+            preset.clear()  # the sliders have left the preset: stop showing its name
         self._schedule_preview()
+
+    def _matches(self, preset: dict[str, Any]) -> bool:
+        values = self.sampler_values()
+        return all(math.isclose(values[spec.field], preset[spec.field], abs_tol=1e-9) for spec in SAMPLER_SLIDERS)
 
     # ---- the preview: what the sampler would draw from next, before generating ----------------
 
