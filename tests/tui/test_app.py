@@ -90,6 +90,10 @@ async def test_command_palette_offers_the_main_actions_and_switches_theme():
         await pilot.press("enter")
         await pilot.pause()
         assert app.current_theme.dark != dark
+    again = make_app()  # the choice is remembered (in the test's own config folder)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.theme == app.theme
 
 
 def fake_session_run(self, post):

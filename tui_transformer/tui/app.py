@@ -83,6 +83,7 @@ class TuiTransformerApp(App):
         self._train_worker: Worker | None = None
 
     def on_mount(self) -> None:
+        self._restore_theme()
         if self.torch_version is None:
             self._probe_device()
         self.refresh_header()
@@ -207,6 +208,15 @@ class TuiTransformerApp(App):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def _restore_theme(self) -> None:
+        """Use the theme chosen last time (any theme, from the toggle or the palette's theme picker)."""
+        from tui_transformer.tui import settings
+
+        saved = settings.load_theme()
+        if saved in self.available_themes:
+            self.theme = saved
+        self.theme_changed_signal.subscribe(self, lambda theme: settings.save_theme(theme.name))
 
     def _on_train_screen(self, action: str) -> None:
         """Run one of the Train screen's actions from anywhere (the command palette)."""
