@@ -11,6 +11,8 @@ Layout of the package:
 * ``training_session.py``  the bridge from the UI to ``run_training`` (stop / pause events);
 * ``run_history.py``    a run's events folded into series and panels (no textual, easy to test);
 * ``metrics_tail.py``   follow a growing ``metrics.jsonl`` (attach to a run started elsewhere);
+* ``throughput.py``     training tokens/s under the dashboard vs headless (``bench tui``);
+* ``settings.py``       remembered choices (the theme);
 * ``screens/``          Train, Playground, Benchmark, help and dialogs;
 * ``widgets/``          charts, stats, shard cache, form, slider.
 """
