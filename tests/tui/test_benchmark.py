@@ -4,10 +4,10 @@ import json
 
 import pytest
 from textual.app import App
-from textual.worker import WorkerFailed
 from textual.widgets import DataTable, ProgressBar, Select, SelectionList, Static
+from textual.worker import WorkerFailed
 
-from tui_transformer.tui.screens.benchmark import BenchmarkScreen, BenchFinished, kv_rows
+from tui_transformer.tui.screens.benchmark import BenchFinished, BenchmarkScreen, kv_rows
 from tui_transformer.tui.widgets.bench_chart import BenchChart
 
 
@@ -107,11 +107,11 @@ async def test_errors_are_notifications(tmp_path):
 def test_snapshot_with_recorded_results(snap_compare):
     """80x24 with a recorded result (the numbers of a real run are different every time)."""
     app = BenchApp()
+    speeds_by_length = ((64, (310.0, 420.0, 450.0)), (128, (160.0, 400.0, 445.0)), (256, (80.0, 370.0, 440.0)))
     recorded = {
         "lengths": [64, 128, 256],
         "rows": [{"length": n, "variant": v, "tokens_per_s": tps, "cache_bytes": 0 if v == "none" else 8192 * (16 + n)}
-                 for n, speeds in ((64, (310.0, 420.0, 450.0)), (128, (160.0, 400.0, 445.0)), (256, (80.0, 370.0, 440.0)))
-                 for v, tps in zip(("none", "naive", "prealloc"), speeds)],
+                 for n, speeds in speeds_by_length for v, tps in zip(("none", "naive", "prealloc"), speeds)],
         "speedups": [{"length": 64, "prealloc_vs_none": 1.45}, {"length": 128, "prealloc_vs_none": 2.78},
                      {"length": 256, "prealloc_vs_none": 5.5}],
         "tokens_match": True,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 from textual.app import App
-from textual.worker import WorkerFailed
 from textual.widgets import Select, Static, Switch, TextArea
+from textual.worker import WorkerFailed
 
 from tui_transformer.data import get_tokenizer
 from tui_transformer.model import SAMPLER_PRESETS, DecoderTransformer, ModelConfig, SamplingConfig, generate

@@ -22,18 +22,27 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import (DataTable, Footer, Header, Label, ProgressBar, Select, SelectionList, Static,
-                             TabbedContent, TabPane)
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Label,
+    ProgressBar,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
@@ -103,7 +112,6 @@ class BenchmarkScreen(Screen):
     BenchmarkScreen #bn-main { width: 1fr; padding: 0 1; }
     BenchmarkScreen .bn-heading { color: $text-muted; text-style: bold; margin-top: 1; }
     BenchmarkScreen #bn-lengths { height: auto; max-height: 10; }
-    BenchmarkScreen #bn-dims { color: $text-muted; height: auto; }
     BenchmarkScreen #bn-status { height: 1; color: $text-muted; }
     BenchmarkScreen #bn-progress { display: none; }
     BenchmarkScreen #bn-progress Bar { width: 1fr; }
