@@ -180,11 +180,13 @@ class _Decoder:
         return GenerationStep(next_ids, probs, position, self.finished)
 
     def _next_logits(self) -> torch.Tensor:
+        """The logits [B, V] for the next token, given everything generated so far."""
         new_start = self._window_start(self.start)
-        if self.cache is None or new_start != self.start:
+        if self.cache is None:
             self.start = new_start
-            if self.cache is None:
-                return self.model(self.tokens[:, self.start : self.length])[:, -1]
+            return self.model(self.tokens[:, self.start : self.length])[:, -1]
+        if new_start != self.start:  # the window slid: rebuild the cache from the new window
+            self.start = new_start
             return self._prefill()
         return self.model(self.tokens[:, self.length - 1 : self.length], cache=self.cache)[:, -1]
 
