@@ -20,6 +20,7 @@ Train a small transformer, watch it learn, then probe it.
 | `1` / `t` / `F1` | Train mode |
 | `2` / `p` / `F2` | Playground mode |
 | `3` / `b` / `F3` | Benchmark mode (F-keys work even while typing in an editor) |
+| `4` / `l` / `F4` | Learn mode: ten pages, each explained on your own model (`l` is log scale on Train) |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
 | `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |

@@ -1,0 +1,130 @@
+"""Learn mode, driven by Pilot: every page renders live from a tiny model, and follows the prompt.
+
+The model is a seeded random d32/L2 DecoderTransformer with the offline cl100k_base tokenizer;
+the panels are rich renderables, read back as plain text with a recording console.
+"""
+
+import pytest
+import torch
+from rich.console import Console
+from textual.app import App
+from textual.widgets import Input, Markdown, Static
+
+from tests.tui.conftest import make_app
+from tui_transformer.data import get_tokenizer
+from tui_transformer.model import DecoderTransformer, ModelConfig
+from tui_transformer.tui.learn.registry import PAGES
+from tui_transformer.tui.screens.learn import LearnScreen
+
+PROMPT = "The cat sat on the mat. The cat"
+
+
+class LearnApp(App):
+    def on_mount(self) -> None:
+        self.push_screen(LearnScreen(autoload=False))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    tokenizer = get_tokenizer("cl100k_base")
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=64)
+    return DecoderTransformer(config).eval(), tokenizer
+
+
+def plain(renderable, width: int = 120) -> str:
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+async def _settled(screen: LearnScreen, pilot) -> str:
+    await pilot.pause()
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return plain(screen.live_renderable)
+
+
+async def _ready(app, pilot, tiny) -> LearnScreen:
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, LearnScreen)
+    await screen.workers.wait_for_complete()  # the run list
+    screen.set_model(*tiny, "tiny-test")
+    await _settled(screen, pilot)
+    return screen
+
+
+# what each page's live panel must show for PROMPT (a fact of that concept, from the real model)
+EXPECTED = {
+    "Tokenization": ["cl100k_base: 9 tokens", "␣mat"],
+    "Token embeddings": ["E: [100,277 × 32]", "nearest by cosine"],
+    "Positional encoding": ["sinusoidal: PE[p, d]", "positions 0..31 × 32 columns"],
+    "Attention": ["layer 1/2 · head 1/2", "weights [9 × 9]"],
+    "Multi-head attention": ["2 heads of d_head = 32 / 2 = 16", "head 2"],
+    "Feed-forward": ["blocks.0.ff", "4,192"],
+    "The block": ["blocks.0.attn", "block 1"],
+    "Model and training": ["untrained", "layer 2"],
+    "KV cache": ["512 bytes per position", "9 ← your prompt"],
+    "Sampling": ["rep. penalty 1.3", "min-p 0.05", "tokens left"],
+}
+
+
+async def test_every_page_renders_prose_live_and_code(tiny):
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        assert [page.title for page in PAGES] == list(EXPECTED)
+        for index, page in enumerate(PAGES):
+            await pilot.press("down") if index else None  # the page list has focus
+            live = await _settled(screen, pilot)
+            assert screen.page_index == index
+            for fact in EXPECTED[page.title]:
+                assert fact in live, (page.title, fact, live)
+            assert screen.query_one("#learn-prose", Markdown).source.startswith(f"# {index + 1} ·")
+            code = plain(screen.query_one("#learn-code", Static).content)
+            assert "def " in code or "class " in code
+
+
+async def test_editing_the_prompt_updates_the_live_panel(tiny):
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        assert "9 tokens" in plain(screen.live_renderable)
+        await pilot.click("#learn-prompt")
+        await pilot.press("end", *" sleeps")
+        await pilot.pause(0.4)  # past the debounce
+        live = await _settled(screen, pilot)
+        assert "␣sleeps" in live and "cl100k_base: 10 tokens" in live
+
+
+async def test_layer_and_head_keys_pick_the_attention_map(tiny):
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.show_page(3)
+        await _settled(screen, pilot)
+        await pilot.press("right_square_bracket", "full_stop")
+        live = await _settled(screen, pilot)
+        assert "layer 2/2 · head 2/2" in live
+        weights = screen.live_context().inspection.attention[1][0, 1]
+        row = next(line.split() for line in live.splitlines() if line.startswith(" 1 ␣cat"))
+        # token 1 looks at token 0 with the weight the model computed, and not at the future
+        assert row[2:] == [str(round(weights[1, 0].item() * 100)), str(round(weights[1, 1].item() * 100))] + ["·"] * 7
+        await pilot.press("right_square_bracket")  # wraps around
+        assert "layer 1/2 · head 2/2" in await _settled(screen, pilot)
+
+
+async def test_learn_mode_opens_with_a_fresh_model_when_there_is_no_run():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LearnScreen) and app.current_mode == "learn"
+        while screen.model is None:
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+        assert "UNTRAINED" in str(screen.query_one("#learn-model", Static).content)
+        assert "untrained" in await _settled(screen, pilot) or screen.live_renderable is not None
+        await app.workers.wait_for_complete()

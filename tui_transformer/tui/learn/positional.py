@@ -1,0 +1,34 @@
+"""Live panel 3, positional encoding: the matrix the model uses to tell positions apart.
+
+Sinusoidal and learned encodings are a ``[T, D]`` table added to the embeddings: a heatmap with a
+row per position and a column per dimension. RoPE adds nothing; it rotates each query/key pair
+``i`` by ``p · θ_i``, so its heatmap shows those angles: fast-turning pairs on the left,
+slow ones on the right.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+
+from tui_transformer.model.explain import positional_matrix
+from tui_transformer.tui.learn.style import note
+from tui_transformer.tui.widgets.heatmap import heatmap, legend
+
+MAX_POSITIONS = 32  # 16 lines of half-blocks
+MAX_COLUMNS = 96
+
+
+def live(ctx):
+    positions = max(len(ctx.ids), min(MAX_POSITIONS, ctx.config.max_seq_len))
+    positions = min(positions, MAX_POSITIONS)
+    what, matrix = positional_matrix(ctx.model, positions)
+    columns = matrix.shape[1]
+    matrix = matrix[:, :MAX_COLUMNS]
+    scale = matrix.abs().max().item()
+    title = Text(f"{ctx.config.pos_encoding}: {what}, positions 0..{positions - 1} × {columns} columns"
+                 + (f" (first {MAX_COLUMNS} shown)" if columns > MAX_COLUMNS else ""), style="bold")
+    parts = [title, heatmap(matrix.tolist(), row_label="p"), legend(scale)]
+    if ctx.ids:
+        parts.append(note(f"your prompt uses positions 0..{len(ctx.ids) - 1}; each row is one position's signature"))
+    return Group(*parts)

@@ -1,0 +1,300 @@
+"""Learn: ten pages, one per concept of the transformer, each explained on the learner's own model.
+
+Every page has three parts, in tabs:
+
+* **Prose**: the idea, the math and the tensor shapes (``tui/learn/pages/*.md``);
+* **Live**: a panel computed from the picked model for the prompt in the box above: the tokens,
+  embedding neighbours, the positional matrix, attention maps, parameter counts, the logit lens,
+  the KV cache's size, the sampler's steps;
+* **Code**: this project's own source for the concept, read from the installed package.
+
+The model picker lists the runs with a checkpoint and, always, a fresh untrained model (random
+weights, cl100k tokenizer): with no run yet a learner can still see every shape and mechanism,
+and the panel says clearly that the patterns are random.
+
+Threading. Loading a model and computing a panel are model work: both run in thread workers
+(``exclusive``: a newer request replaces an older one) and post their result back as a message.
+Each request carries a serial number, so a late result for an old prompt or page is dropped.
+Typing in the prompt waits for a 300 ms pause before recomputing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from tui_transformer.errors import UserError
+from tui_transformer.model.sampling import SAMPLER_PRESETS
+from tui_transformer.tui.learn import registry
+from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
+
+FRESH = "fresh"  # the picker's value for the untrained model
+DEBOUNCE_S = 0.3
+DEFAULT_PROMPT = "The cat sat on the mat. The cat"
+
+
+class LearnModelLoaded(Message):
+    def __init__(self, model: Any, tokenizer: Any, label: str, run_dir: Path | None) -> None:
+        super().__init__()
+        self.model, self.tokenizer, self.label, self.run_dir = model, tokenizer, label, run_dir
+
+
+class LearnRunsListed(Message):
+    def __init__(self, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.options = options
+
+
+class LiveComputed(Message):
+    """A page's live panel (a rich renderable), for request ``serial``."""
+
+    def __init__(self, serial: int, renderable: Any) -> None:
+        super().__init__()
+        self.serial, self.renderable = serial, renderable
+
+
+class LearnScreen(Screen):
+    """The ten Learn pages. ``autoload``: pick the newest run (or the fresh model) on its own."""
+
+    TITLE = "Learn"
+
+    DEFAULT_CSS = """
+    LearnScreen #learn-body { height: 1fr; }
+    LearnScreen #learn-pages { width: 26; height: 1fr; border-right: tall $panel; }
+    LearnScreen #learn-main { width: 1fr; }
+    LearnScreen #learn-top { height: 3; }
+    LearnScreen #learn-run { width: 40; }
+    LearnScreen #learn-prompt { width: 1fr; }
+    LearnScreen #learn-model { height: 1; color: $text-muted; padding: 0 1; }
+    LearnScreen #learn-model.-untrained { color: $warning; }
+    LearnScreen TabbedContent { height: 1fr; }
+    LearnScreen TabPane { padding: 0 1; }
+    LearnScreen .learn-scroll { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("right_square_bracket", "layer(1)", "Layer+", show=False),
+        Binding("left_square_bracket", "layer(-1)", "Layer-", show=False),
+        Binding("full_stop,greater_than_sign", "head(1)", "Head+", show=False),
+        Binding("comma,less_than_sign", "head(-1)", "Head-", show=False),
+        Binding("s", "next_sampler", "Sampler", show=False),
+        Binding("ctrl+o", "show_tab('prose')", "Prose"),
+        Binding("ctrl+l", "show_tab('live')", "Live"),
+        Binding("ctrl+k", "show_tab('code')", "Code"),
+        Binding("escape", "focus_pages", "Pages", show=False),
+        Binding("ctrl+r", "refresh_runs", "Runs"),
+    ]
+
+    def __init__(self, autoload: bool = True, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.autoload = autoload
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.run_dir: Path | None = None
+        self.page_index = 0
+        self.attn_layer = self.attn_head = 0
+        self.samplers = {"teaching (all steps on)": TEACHING_SAMPLER} | SAMPLER_PRESETS
+        self.sampler_name = next(iter(self.samplers))
+        self.live_serial = 0  # bumped by every request: a result for an older one is dropped
+        self.live_renderable: Any = None  # what the Live tab shows now (tests read it)
+        self._debounce: Timer | None = None
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="learn-body"):
+            yield OptionList(*(f"{n:>2} {page.title}" for n, page in enumerate(registry.PAGES, 1)), id="learn-pages")
+            with Vertical(id="learn-main"):
+                with Horizontal(id="learn-top"):
+                    yield Select([], prompt="pick a model", id="learn-run", allow_blank=True)
+                    yield Input(DEFAULT_PROMPT, placeholder="a prompt to look at", id="learn-prompt")
+                yield Static("no model yet", id="learn-model")
+                with TabbedContent(initial="live", id="learn-tabs"):
+                    with TabPane("Prose", id="prose"):
+                        with VerticalScroll(classes="learn-scroll"):
+                            yield Markdown(id="learn-prose")
+                    with TabPane("Live", id="live"):
+                        with VerticalScroll(classes="learn-scroll"):
+                            yield Static("load a model to see this page live", id="learn-live")
+                    with TabPane("Code", id="code"):
+                        with VerticalScroll(classes="learn-scroll"):
+                            yield Static(id="learn-code")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        pages = self.query_one("#learn-pages", OptionList)
+        pages.highlighted = 0
+        pages.focus()
+        self._list_runs()
+        self._show_page()
+
+    @property
+    def page(self) -> registry.Page:
+        return registry.PAGES[self.page_index]
+
+    # ---- pages ---------------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#learn-pages")
+    def _page_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self.page_index:
+            self.show_page(event.option_index)
+
+    def show_page(self, index: int) -> None:
+        """Open page ``index`` (0-based): its prose, its code, and a fresh live panel."""
+        self.page_index = index
+        self.query_one("#learn-pages", OptionList).highlighted = index
+        self._show_page()
+
+    def _show_page(self) -> None:
+        page = self.page
+        self.query_one("#learn-prose", Markdown).update(registry.prose(page))
+        self.query_one("#learn-code", Static).update(
+            Syntax(registry.code(page), "python", theme="monokai", line_numbers=False, word_wrap=False))
+        self.refresh_live()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_focus_pages(self) -> None:
+        self.query_one("#learn-pages", OptionList).focus()
+
+    def action_layer(self, step: int) -> None:
+        if self.model is not None:
+            self.attn_layer = (self.attn_layer + step) % self.model.config.n_layers
+            self.refresh_live()
+
+    def action_head(self, step: int) -> None:
+        if self.model is not None:
+            self.attn_head = (self.attn_head + step) % self.model.config.n_heads
+            self.refresh_live()
+
+    def action_next_sampler(self) -> None:
+        """The sampling page's settings: the teaching one, then each preset of model.sampling."""
+        names = list(self.samplers)
+        self.sampler_name = names[(names.index(self.sampler_name) + 1) % len(names)]
+        self.notify(f"sampler: {self.sampler_name} ({self.samplers[self.sampler_name]})", timeout=3)
+        self.refresh_live()
+
+    # ---- the model -----------------------------------------------------------------------------
+
+    def set_model(self, model: Any, tokenizer: Any, label: str, run_dir: Path | None = None) -> None:
+        """Explain this model from now on (the picker calls this once a model has loaded)."""
+        self.model, self.tokenizer, self.run_dir = model, tokenizer, run_dir
+        self.attn_layer, self.attn_head = self.attn_layer % model.config.n_layers, self.attn_head % model.config.n_heads
+        cfg = model.config
+        shape = (f"d{cfg.d_model} L{cfg.n_layers} H{cfg.n_heads} · T {cfg.max_seq_len} · {cfg.pos_encoding} · "
+                 f"{tokenizer.name} ({tokenizer.vocab_size:,})")
+        line = self.query_one("#learn-model", Static)
+        line.set_class(run_dir is None, "-untrained")
+        if run_dir is None:
+            line.update(f"{label}: UNTRAINED, random weights: shapes are real, patterns are noise · {shape}")
+        else:
+            line.update(f"{label} · {shape}")
+        self.refresh_live()
+
+    def action_refresh_runs(self) -> None:
+        self._list_runs()
+
+    @work(thread=True, exclusive=True, group="learn-runs", exit_on_error=False)
+    def _list_runs(self) -> None:
+        from tui_transformer.train.runs import CHECKPOINTS, list_runs
+
+        options = [(f"{run.name} · step {run.last_step}", str(run.path)) for run in list_runs()
+                   if any((run.path / CHECKPOINTS).glob("*.pt"))]
+        options.append(("fresh untrained model", FRESH))
+        self.post_message(LearnRunsListed(options))
+
+    def on_learn_runs_listed(self, message: LearnRunsListed) -> None:
+        picker = self.query_one("#learn-run", Select)
+        picker.set_options(message.options)
+        if self.autoload and self.model is None:
+            picker.value = message.options[0][1]  # the newest run, or the fresh model if there is none
+
+    @on(Select.Changed, "#learn-run")
+    def _model_picked(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.query_one("#learn-model", Static).update(f"loading {event.value} …")
+            self._load(str(event.value))
+
+    @work(thread=True, exclusive=True, group="learn-load", exit_on_error=False)
+    def _load(self, choice: str) -> None:
+        if choice == FRESH:
+            model, tokenizer = fresh_model()
+            self.post_message(LearnModelLoaded(model, tokenizer, "fresh model", None))
+            return
+        from tui_transformer.train.checkpoint import load_for_inference
+        from tui_transformer.train.device import resolve_device
+
+        model, tokenizer, _config = load_for_inference(choice, resolve_device("auto"))
+        self.post_message(LearnModelLoaded(model, tokenizer, Path(choice).name, Path(choice)))
+
+    def on_learn_model_loaded(self, message: LearnModelLoaded) -> None:
+        self.set_model(message.model, message.tokenizer, message.label, message.run_dir)
+
+    # ---- the live panel ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#learn-prompt")
+    def _prompt_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.live_serial += 1  # a panel still being computed is for the old prompt
+        self._debounce = self.set_timer(DEBOUNCE_S, self.refresh_live)
+
+    def live_context(self) -> LiveContext:
+        return LiveContext(self.model, self.tokenizer, self.query_one("#learn-prompt", Input).value,
+                           run_dir=self.run_dir, layer=self.attn_layer, head=self.attn_head,
+                           sampling=self.samplers[self.sampler_name])
+
+    def refresh_live(self) -> None:
+        """Recompute the Live tab for the current page, prompt and model (in a worker)."""
+        self.live_serial += 1
+        if self.model is None:
+            return
+        self._compute(self.live_serial, self.page, self.live_context())
+
+    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
+    def _compute(self, serial: int, page: registry.Page, ctx: LiveContext) -> None:
+        self.post_message(LiveComputed(serial, page.live(ctx)))
+
+    def on_live_computed(self, message: LiveComputed) -> None:
+        if message.serial == self.live_serial:
+            self.live_renderable = message.renderable
+            self.query_one("#learn-live", Static).update(message.renderable)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
+            event.stop()  # said here with this screen's context; the app need not repeat it
+            if event.worker.group == "learn":
+                self.query_one("#learn-live", Static).update(Text(f"could not compute this panel: {reason}",
+                                                                  style="red"))
+
+
+def fresh_model() -> tuple[Any, Any]:
+    """An untrained model to learn on before any run exists: seeded, small, with cl100k_base."""
+    import torch
+
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.model import DecoderTransformer, ModelConfig
+
+    tokenizer = get_tokenizer("cl100k_base")
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=64, n_heads=4, n_layers=2, d_ff=256,
+                         max_seq_len=128)
+    return DecoderTransformer(config).eval(), tokenizer
