@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from tui_transformer.cli import main
 from tui_transformer.train import checkpoint as ckpt
@@ -66,6 +67,7 @@ def test_json_events_and_resume_from_the_cli(corpus, capsys):
     (["train", "--no-ui", "--preset", "huge"], "unknown preset 'huge'"),
     (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),
     (["train", "--no-ui", "--resume", "nope"], "no run called 'nope'"),
+    (["train", "--no-ui", "--preset", "tiny", "--device", "tpu"], "device must be auto, cpu, cuda or mps"),
     (["generate", "--run", "nope", "--prompt", "x"], "no run called 'nope'"),
     (["eval", "--checkpoint", "/nonexistent.pt", "--text", "/dev/null"], "checkpoint not found"),
 ])
@@ -73,6 +75,12 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_a_missing_gpu_is_a_clear_error(capsys):
+    assert main(["train", "--no-ui", "--preset", "tiny", "--device", "cuda"]) == 2
+    assert "CUDA is not available here (try --device cpu)" in capsys.readouterr().err
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(corpus, tmp_path):
