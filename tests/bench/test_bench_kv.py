@@ -38,10 +38,17 @@ def test_rows_speedups_and_cache_memory():
     assert result["rows"][-3]["cache_bytes"] == 0
     assert all(r["tokens_per_s"] > 0 and r["ms_per_token_late"] > 0 for r in result["rows"])
     assert [s["length"] for s in result["speedups"]] == [6, 12]
+    assert result["flatness"] is None, "the runs never reach the early position (100)"
+    assert seen[-1][0] == seen[-1][1] == 3 * (6 + 12)
+
+
+def test_flatness_times_decode_steps_at_the_early_and_late_positions():
+    result = run_kv_bench(TINY, lengths=(100,), prompt_len=4)
     flat = result["flatness"]
-    assert (flat["early_position"], flat["late_position"]) == (15, 15), "early is clipped to the last position"
-    assert flat["ms_per_token_early"] > 0 and flat["late_over_early"] > 0
-    assert seen[-1][0] == seen[-1][1] == 3 * (6 + 12) + 2 * 100
+    assert (flat["early_position"], flat["late_position"]) == (100, 103)
+    assert flat["ms_per_token_early"] > 0 and flat["ms_per_token_late"] > 0
+    ratio = flat["ms_per_token_late"] / flat["ms_per_token_early"]
+    assert abs(flat["late_over_early"] - ratio) < 0.01 * ratio  # the times are rounded to 1 µs
 
 
 def test_stop_event_ends_the_benchmark_early():

@@ -77,7 +77,7 @@ def run_kv_bench(
     prompt = torch.randint(0, config.vocab_size, (batch_size, prompt_len),
                            generator=torch.Generator().manual_seed(0)).to(torch_device)
 
-    total = len(VARIANTS) * sum(lengths) + 2 * FLAT_STEPS
+    total = len(VARIANTS) * sum(lengths) + (2 * FLAT_STEPS if prompt_len + lengths[-1] - 1 > EARLY_POSITION else 0)
     progress = _Progress(on_progress, total, stop)
     result = {
         "benchmark": "kv_cache",
@@ -108,9 +108,10 @@ def run_kv_bench(
             if not (torch.equal(outputs["none"], outputs["naive"]) and torch.equal(outputs["none"], outputs["prealloc"])):
                 result["tokens_match"] = False
             result["speedups"].append(_speedups(result["rows"][-len(VARIANTS):]))
-        progress.message = "per-position decode cost"
         late = prompt_len + lengths[-1] - 1
-        result["flatness"] = _flatness(model, prompt, min(EARLY_POSITION, late), late, progress)
+        if late > EARLY_POSITION:
+            progress.message = "decode cost at two positions"
+            result["flatness"] = _flatness(model, prompt, EARLY_POSITION, late, progress)
     except _Stopped:
         result["stopped"] = True
     return result

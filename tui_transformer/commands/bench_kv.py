@@ -66,15 +66,23 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("warming up", total=None)
+    # The progress bar starts with the first measurement, so a bad setting fails on a clean line.
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    task = None
 
-        def on_progress(done: int, total: int, message: str) -> None:
-            progress.update(task, completed=done, total=total, description=message)
+    def on_progress(done: int, total: int, message: str) -> None:
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task(message, total=total)
+        progress.update(task, completed=done, total=total, description=message)
 
+    try:
         result = run_kv_bench(config, lengths=lengths, batch_size=args.batch_size, device=args.device,
                               prompt_len=args.prompt_len, on_progress=on_progress)
+    finally:
+        progress.stop()
     if args.json:
         print(json.dumps(result))
     else:
