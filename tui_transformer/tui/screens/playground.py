@@ -40,6 +40,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import UserError
+from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
@@ -195,6 +196,7 @@ class PlaygroundScreen(Screen):
     PlaygroundScreen #pg-prompt { height: 4; }
     PlaygroundScreen #pg-output-scroll { height: 1fr; min-height: 4; border: round $panel; }
     PlaygroundScreen #pg-stats { height: auto; max-height: 2; color: $text-muted; }
+    PlaygroundScreen #pg-main .pg-heading { margin-top: 0; }
     PlaygroundScreen #pg-next { height: 1fr; max-height: 10; }
     """
 
@@ -204,6 +206,7 @@ class PlaygroundScreen(Screen):
         Binding("ctrl+n", "next_preset", "Preset"),
         Binding("ctrl+t", "toggle_cache", "KV cache"),
         Binding("ctrl+r", "refresh_runs", "Runs"),
+        Binding("ctrl+o", "toggle_inspect", "Inspect"),
     ]
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -250,7 +253,9 @@ class PlaygroundScreen(Screen):
                 with VerticalScroll(id="pg-output-scroll"):
                     yield Static(id="pg-output")
                 yield Static(id="pg-stats")
+                yield Label("next token: the sampler's top 10, after its filters", classes="pg-heading")
                 yield NextTokenBars(id="pg-next")
+                yield InspectPanel(id="pg-inspect")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -277,6 +282,7 @@ class PlaygroundScreen(Screen):
             f"vocab {tokenizer.vocab_size}")
         self._update_tokens()
         self._schedule_preview()
+        self._inspect()
 
     def action_refresh_runs(self) -> None:
         self._list_runs()
@@ -542,6 +548,23 @@ class PlaygroundScreen(Screen):
         ending = f" · {self.finish_reason}" if self.finish_reason else ""
         line.update(f"first token {ttft} · {tps} tok/s · {stats.generated} new tokens · "
                     f"context {used}{ending}")
+
+    # ---- inspect: the last layer's attention and the logit lens at the token under the cursor --
+
+    def action_toggle_inspect(self) -> None:
+        self.query_one(InspectPanel).toggle_class("-shown")
+        self._inspect()
+
+    @on(TextArea.SelectionChanged, "#pg-prompt")
+    @on(TextArea.Changed, "#pg-prompt")
+    def _inspect(self) -> None:
+        panel = self.query_one(InspectPanel)
+        if self.model is None or not panel.has_class("-shown"):
+            return
+        prompt = self.query_one("#pg-prompt", TextArea)
+        ids = self.tokenizer.encode(prompt.text)
+        offset = len(prompt.get_text_range((0, 0), prompt.cursor_location))
+        panel.show(self.model, self.tokenizer, ids, token_at([self.tokenizer.decode([i]) for i in ids], offset))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
