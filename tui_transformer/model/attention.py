@@ -70,5 +70,12 @@ def fused_attention(
     mask: torch.Tensor | None = None,
     dropout_p: float = 0.0,
 ) -> torch.Tensor:
-    """The same computation through ``F.scaled_dot_product_attention`` (one fused kernel)."""
+    """The same computation through ``F.scaled_dot_product_attention`` (one fused kernel).
+
+    ``mask`` must be the :func:`causal_mask` for these shapes. When queries and keys are the same
+    positions (no cache) the kernel is told ``is_causal=True`` instead of given the mask, which
+    lets GPUs use flash attention.
+    """
+    if mask is not None and q.shape[-2] == k.shape[-2]:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
