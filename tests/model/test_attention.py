@@ -79,3 +79,10 @@ def test_attention_dropout_acts_only_in_training():
     assert torch.equal(attn(x, mask=mask), attn(x, mask=mask))
     attn.train()
     assert not torch.equal(attn(x, mask=mask), attn(x, mask=mask))
+
+
+def test_no_prebuilt_transformer_modules_in_the_model(pos_encoding):
+    prebuilt = (nn.MultiheadAttention, nn.Transformer, nn.TransformerEncoder, nn.TransformerDecoder,
+                nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
+    model = tiny_model(pos_encoding=pos_encoding)
+    assert not [name for name, module in model.named_modules() if isinstance(module, prebuilt)]
