@@ -2,7 +2,8 @@
 
 Read in this order: :mod:`.embedding`, :mod:`.positional`, :mod:`.attention`, :mod:`.multi_head`,
 :mod:`.feedforward`, :mod:`.block`, :mod:`.transformer`, :mod:`.kv_cache`, :mod:`.sampling`,
-:mod:`.generation`, :mod:`.perplexity`.
+:mod:`.generation`, :mod:`.perplexity`; then :mod:`.inspect` (attention maps, residual stream, logit
+lens of one forward pass).
 
 ::
 
