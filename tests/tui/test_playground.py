@@ -4,6 +4,8 @@ The model is a random d32/L2 DecoderTransformer and the tokenizer the offline cl
 components, small enough that a generation takes a fraction of a second.
 """
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,17 +86,29 @@ async def test_greedy_generation_streams_what_the_core_generates(tiny):
         assert candidates[0][0] == tokenizer.decode([expected[-1]])
 
 
+@contextmanager
+def at_most_200_tokens_per_second(model):
+    """A 5 ms pause before every forward pass, so that 512 tokens take over 2.5 s on any machine and a
+    stop test cannot be beaten by a fast CPU finishing the whole generation first."""
+    handle = model.register_forward_pre_hook(lambda module, args: time.sleep(0.005))
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
 async def test_stop_ends_a_long_generation_early(tiny):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await _ready(app, pilot, tiny)
         screen.apply_preset("balanced")
         screen.query_one("#pg-max_new_tokens", Slider).value = 512  # slides the 64-token window many times
-        await pilot.press("ctrl+g")
-        while screen._stats is None or screen._stats.generated < 3:  # tokens are streaming
-            await pilot.pause(0.05)
-        await pilot.press("escape")
-        await screen.workers.wait_for_complete()
+        with at_most_200_tokens_per_second(tiny[0]):
+            await pilot.press("ctrl+g")
+            while screen._stats is None or screen._stats.generated < 3:  # tokens are streaming
+                await pilot.pause(0.05)
+            await pilot.press("escape")
+            await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.finish_reason == "stopped"
         assert 3 <= screen._stats.generated < 512
@@ -212,11 +226,12 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
 
         screen.apply_preset("creative")
         screen.query_one("#pg-max_new_tokens", Slider).value = 512
-        await pilot.press("ctrl+g")
-        while screen._stats is None or screen._stats.generated < 2:
-            await pilot.pause(0.05)
-        await pilot.press("escape")
-        await screen.workers.wait_for_complete()
+        with at_most_200_tokens_per_second(screen.model):
+            await pilot.press("ctrl+g")
+            while screen._stats is None or screen._stats.generated < 2:
+                await pilot.pause(0.05)
+            await pilot.press("escape")
+            await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.finish_reason == "stopped" and 2 <= screen._stats.generated < 512
         assert _output(screen).startswith(PROMPT_DEFAULT)
