@@ -253,7 +253,7 @@ class PlaygroundScreen(Screen):
                 with VerticalScroll(id="pg-output-scroll"):
                     yield Static(id="pg-output")
                 yield Static(id="pg-stats")
-                yield Label("next token: the sampler's top 10, after its filters", classes="pg-heading")
+                yield Label("next token · top 10, sampler applied", classes="pg-heading")
                 yield NextTokenBars(id="pg-next")
                 yield InspectPanel(id="pg-inspect")
         yield Footer()

@@ -54,7 +54,7 @@ class NextTokenBars(Static):
         self._last = (candidates, chosen)
         muted = self.get_component_rich_style("next-token--muted")
         if not candidates:
-            self.update(Text("next-token candidates appear here while generating", muted))
+            self.update(Text("the candidates for the next token show here once a model is loaded", muted))
             return
         bar_width = max(self.content_size.width - self.TOKEN_WIDTH - 10, 8)
         rows = self.content_size.height or len(candidates)  # a short terminal shows the best few
