@@ -98,7 +98,7 @@ def test_sampler_stages_end_in_the_distribution_the_sampler_draws_from(config):
     torch.manual_seed(1)
     logits, context = torch.randn(50) * 3, torch.tensor([4, 9, 9, 20])
     stages = sampler_stages(logits, context, config)
-    assert [s.name.split()[0] for s in stages] == ["model", "rep.", "temperature", "top-k", "top-p", "min-p"]
+    assert [s.name.split()[0] for s in stages] == ["model", "rep-pen", "temp", "top-k", "top-p", "min-p"]
     assert torch.allclose(stages[0].probs, torch.softmax(logits, -1))
     expected = Sampler(config).distribution(logits.unsqueeze(0), context.unsqueeze(0))[0]
     assert torch.allclose(stages[-1].probs, expected, atol=1e-6)

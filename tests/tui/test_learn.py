@@ -66,7 +66,7 @@ EXPECTED = {
     "The block": ["blocks.0.attn", "block 1"],
     "Model and training": ["untrained", "layer 2"],
     "KV cache": ["512 bytes per position", "9 ← your prompt"],
-    "Sampling": ["rep. penalty 1.3", "min-p 0.05", "tokens left"],
+    "Sampling": ["rep-pen 1.3", "temp 0.8", "min-p 0.05", "left"],
 }
 
 
@@ -128,3 +128,41 @@ async def test_learn_mode_opens_with_a_fresh_model_when_there_is_no_run():
         assert "UNTRAINED" in str(screen.query_one("#learn-model", Static).content)
         assert "untrained" in await _settled(screen, pilot) or screen.live_renderable is not None
         await app.workers.wait_for_complete()
+
+
+def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = ()) -> bool:
+    app = LearnApp()
+
+    async def run_before(pilot) -> None:
+        screen = await _ready(app, pilot, tiny)
+        screen.query_one("#learn-prompt", Input).cursor_blink = False
+        screen.show_page(page)
+        await _settled(screen, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settled(screen, pilot)
+
+    return snap_compare(app, terminal_size=(110, 32), run_before=run_before)
+
+
+def test_snapshot_attention_page(snap_compare, tiny):
+    """Page 4 on layer 2, head 2 of the seeded tiny model: the shaded grid and the empty upper triangle."""
+    assert _snapshot(snap_compare, tiny, 3, ("right_square_bracket", "full_stop"))
+
+
+def test_snapshot_sampling_page(snap_compare, tiny):
+    """Page 10 with the teaching sampler: every processor's column, and the tokens each one leaves."""
+    assert _snapshot(snap_compare, tiny, 9)
+
+
+async def test_s_steps_the_sampling_page_through_the_presets(tiny):
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.show_page(9)
+        assert "temp 0.8" in await _settled(screen, pilot)
+        await pilot.press("s")  # the next settings: greedy
+        live = await _settled(screen, pilot)
+        assert screen.sampler_name == "greedy" and "temp 0 (greedy)" in live
+        left = next(line for line in live.splitlines() if "left" in line).split("│")
+        assert left[-2].strip() == "1"  # greedy leaves one token

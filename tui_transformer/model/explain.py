@@ -159,16 +159,16 @@ def sampler_stages(logits: torch.Tensor, context: torch.Tensor, config: Sampling
     penalise = config.repetition_penalty != 1.0 and context.numel() > 0
     if penalise:
         logits = apply_repetition_penalty(logits, context, config.repetition_penalty)
-    stages.append(SamplerStage(f"rep. penalty {config.repetition_penalty:g}", penalise, torch.softmax(logits, -1)[0]))
+    stages.append(SamplerStage(f"rep-pen {config.repetition_penalty:g}", penalise, torch.softmax(logits, -1)[0]))
 
     if config.greedy:  # τ = 0: all the mass on the arg-max; the filters after it change nothing
         probs = torch.zeros_like(logits).scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
-        stages.append(SamplerStage("temperature 0 (greedy)", True, probs[0]))
+        stages.append(SamplerStage("temp 0 (greedy)", True, probs[0]))
         for name in ("top-k", "top-p", "min-p"):
             stages.append(SamplerStage(name, False, probs[0]))
         return stages
     logits = logits / config.temperature
-    stages.append(SamplerStage(f"temperature {config.temperature:g}", config.temperature != 1.0,
+    stages.append(SamplerStage(f"temp {config.temperature:g}", config.temperature != 1.0,
                                torch.softmax(logits, -1)[0]))
     if config.top_k:
         logits = top_k_filter(logits, config.top_k)

@@ -36,10 +36,10 @@ def live(ctx):
         seen = " ↺" if token_id in ctx.ids else ""
         table.add_row(shown(ctx.tokenizer.decode([token_id])) + seen,
                       *(_percent(stage.probs[token_id].item()) for stage in stages))
-    table.add_row(Text("tokens left", style="italic"),
+    table.add_row(Text("left", style="italic"),
                   *(f"{int((stage.probs > 0).sum()):,}" for stage in stages))
-    return Group(table, note("↺ = already in the prompt (the repetition penalty pushes it down). "
-                             "s cycles the sampler settings; '—' = cut to 0."))
+    return Group(table, note("left = tokens with p > 0. ↺ = already in the prompt (the repetition penalty "
+                             "pushes it down). — = cut to 0. s: the next sampler settings."))
 
 
 def _percent(p: float) -> str:

@@ -72,7 +72,7 @@ class LearnScreen(Screen):
 
     DEFAULT_CSS = """
     LearnScreen #learn-body { height: 1fr; }
-    LearnScreen #learn-pages { width: 26; height: 1fr; border-right: tall $panel; }
+    LearnScreen #learn-pages { width: 28; height: 1fr; border-right: tall $panel; }
     LearnScreen #learn-main { width: 1fr; }
     LearnScreen #learn-top { height: 3; }
     LearnScreen #learn-run { width: 40; }

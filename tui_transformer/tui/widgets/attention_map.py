@@ -32,7 +32,7 @@ def attention_grid(weights: list[list[float]], pieces: list[str], max_tokens: in
     shown = range(first, count)
     text = Text()
     # column headers: the key tokens' positions (their text would not fit in three cells)
-    text.append(" " * (LABEL + 1), Style(dim=True))
+    text.append("query↓ key→".ljust(LABEL + 1), Style(dim=True))
     for j in shown:
         text.append(f"{j % 100:>3}", Style(dim=True))
     for i in shown:
