@@ -136,5 +136,15 @@ def test_bad_prompts_give_a_clear_error(prompt, message):
         list(generate(tiny_model(), prompt, max_new_tokens=2))
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [(dict(max_new_tokens=-1), "max_new_tokens"), (dict(max_new_tokens=2.5), "max_new_tokens"),
+     (dict(max_new_tokens=3, stop_sequences=[5, 6]), "stop_sequences")],
+)
+def test_bad_settings_give_a_clear_error(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        list(generate(tiny_model(), [1, 2], **kwargs))
+
+
 def test_zero_new_tokens_yields_nothing():
     assert list(generate(tiny_model(), [1, 2], max_new_tokens=0)) == []

@@ -34,6 +34,7 @@ The model runs under ``torch.inference_mode()`` (no autograd bookkeeping) and in
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -111,9 +112,9 @@ def _prompt_tensor(prompt, vocab_size: int, device: torch.device) -> torch.Tenso
 
 
 def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequences, want_probs):
-    if max_new_tokens < 0:
-        raise ConfigError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
-    stops = [list(seq) for seq in (stop_sequences or []) if len(seq)]
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise ConfigError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    stops = _stop_lists(stop_sequences)
     device = model.embed.weight.device
     was_training = model.training
     model.eval()
@@ -129,6 +130,17 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
                 return
     finally:
         model.train(was_training)
+
+
+def _stop_lists(stop_sequences) -> list[list[int]]:
+    """``stop_sequences`` as lists of ints (empty ones dropped), or a clear error."""
+    stops = []
+    for seq in stop_sequences or []:
+        if not isinstance(seq, (list, tuple)) or not all(isinstance(t, numbers.Integral) for t in seq):
+            raise ConfigError(f"stop_sequences must be a list of token-id lists, e.g. [[13, 13]]; got {stop_sequences!r}")
+        if seq:
+            stops.append([int(t) for t in seq])
+    return stops
 
 
 class _Decoder:
