@@ -194,6 +194,7 @@ class ProgressView:
         self.last_plain_step = 0
         self.last_plain_time = time.monotonic()
         self.failure: str | None = None
+        self.last_shard_line = ""
 
     def __enter__(self):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -227,7 +228,10 @@ class ProgressView:
     def on_ShardStatus(self, e) -> None:
         status = e.status or {}
         details = ", ".join(f"{k} {v}" for k, v in status.items() if isinstance(v, (int, float, str)) and k != "source")
-        self.line(f"[dim]data {e.source}: {e.description}{'; ' + details if details else ''}[/]")
+        text = f"[dim]data {e.source}: {e.description}{'; ' + details if details else ''}[/]"
+        if text != self.last_shard_line:  # nested counters change often; print what a reader can see change
+            self.last_shard_line = text
+            self.line(text)
 
     def on_StepMetrics(self, e) -> None:
         info = (f"epoch {e.epoch}  loss {e.loss:.4f}  ppl {e.ppl:,.1f}  lr {e.lr:.2e}  |g| {e.grad_norm:.2f}  "
