@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.model.model_helpers import tiny_model
-from tui_transformer.errors import ConfigError
+from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.model.sampling import Sampler, apply_repetition_penalty
 
@@ -138,3 +138,9 @@ def test_presets_are_valid_and_ordered_from_cold_to_hot():
     temperatures = [p.temperature for p in SAMPLER_PRESETS.values()]
     assert temperatures == sorted(temperatures) and SAMPLER_PRESETS["greedy"].greedy
     assert all(math.isfinite(t) for t in temperatures)
+
+
+def test_nan_logits_give_a_clear_error():
+    logits = torch.tensor([[0.5, float("nan"), 1.0]])
+    with pytest.raises(UserError, match="NaN/inf logits"):
+        Sampler(SamplingConfig(seed=0)).sample(logits)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tui_transformer.errors import ConfigError
+from tui_transformer.errors import ConfigError, UserError
 
 
 @dataclass(frozen=True)
@@ -141,5 +141,12 @@ class Sampler:
         probs = self.distribution(logits, context)
         if cfg.greedy:
             return probs.argmax(dim=-1), probs
-        tokens = torch.multinomial(probs, num_samples=1, generator=self.generator).squeeze(-1)
+        try:
+            tokens = torch.multinomial(probs, num_samples=1, generator=self.generator).squeeze(-1)
+        except RuntimeError as error:
+            if torch.isfinite(logits).all():
+                raise
+            # NaN or inf logits: the weights themselves are broken, typically a diverged run.
+            raise UserError("the model produced NaN/inf logits, so there is nothing to sample from "
+                            "(did training diverge? try a lower learning rate)") from error
         return tokens, probs
