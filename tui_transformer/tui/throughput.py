@@ -5,20 +5,30 @@ the UI thread folds it into the run's history, and a timer redraws ten times a s
 module measures what that costs by training the *same* config twice (same seed, same data, so
 the same work) and comparing the throughput:
 
-* **headless**: ``run_training`` with no event consumer at all, the strictest baseline;
+* **headless**: ``run_training`` with no event consumer at all, the strictest baseline, once on
+  the main thread (as ``train --no-ui`` runs it) and once on a worker thread (as the dashboard
+  runs it). The second is the fair baseline for the dashboard's cost: on Linux, the same training
+  measured 2-3x slower on the main thread than on a worker thread here, an effect of glibc
+  malloc (the main thread's arena returns freed memory to the OS and faults it back in every
+  step; with ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_`` raised the gap closed);
 * **dashboard**: the real app, started headless (Textual renders every frame but the driver
   writes nothing), training through the Train screen's worker while the charts redraw.
 
 Throughput is read from each run's own ``metrics.jsonl``: the median of the per-step rates
 after warm-up (``elapsed_s`` excludes pauses). The rounds alternate headless / dashboard so that a machine that slows down over time (thermal,
-other load) does not favour either side. The dashboard run also samples the UI event loop's
-lag (how late a 50 ms timer fires): that delay is what a key press waits before it is handled.
+other load) does not favour either side.
+
+Two more numbers do not depend on what else runs on the machine: the CPU time of the UI thread
+(where Textual's event loop, the event handling and all drawing happen) as a share of one core
+while the run trains, which bounds what the dashboard can take from the trainer; and the UI event
+loop's lag (how late a 50 ms timer fires), which is what a key press waits before it is handled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,14 +54,23 @@ def tokens_per_second(metrics_file: Path, warmup_fraction: float = 0.2) -> float
     return statistics.median(rates)
 
 
-def run_headless(config: TrainConfig) -> Path:
+def run_headless(config: TrainConfig, in_thread: bool = False) -> Path:
+    """Train with no consumer of the events, on this thread or (like the dashboard) on a new one."""
     from tui_transformer.train import run_training
 
-    summary = run_training(config)
-    return Path(summary.run_dir)
+    if not in_thread:
+        return Path(run_training(config).run_dir)
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(run_training(config)))
+    worker.start()
+    worker.join()
+    if not result:
+        raise RuntimeError("the headless run in a thread failed; run it on the main thread to see why")
+    return Path(result[0].run_dir)
 
 
-async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float]]:
+async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]:
+    """Train under the app; returns the run dir, the loop lags and the UI thread's share of one core."""
     from tui_transformer.tui.app import TuiTransformerApp
 
     app = TuiTransformerApp()
@@ -59,37 +78,46 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float]]:
     async with app.run_test(size=(120, 40)):
         app.switch_mode("train")
         app.train_screen.start_config(config)
+        # The event loop runs on this (main) thread: its CPU time is the dashboard's whole cost.
+        cpu_start, wall_start = time.thread_time(), time.perf_counter()
         while app.training_active:
             before = time.perf_counter()
             await asyncio.sleep(LAG_PROBE_S)
             lags.append(time.perf_counter() - before - LAG_PROBE_S)
+        ui_share = (time.thread_time() - cpu_start) / (time.perf_counter() - wall_start)
         await app.workers.wait_for_complete()
         started = app.train_screen.history.started
     if started is None:
         raise RuntimeError("the dashboard run did not start; see its notification")
-    return Path(started.run_dir), lags
+    return Path(started.run_dir), lags, ui_share
 
 
-def run_dashboard(config: TrainConfig) -> tuple[Path, list[float]]:
+def run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]:
     return asyncio.run(_run_dashboard(config))
 
 
 def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str, Any]:
-    """Train ``config`` headless and under the dashboard, ``rounds`` times each; tokens/s and their ratio."""
+    """Train ``config`` headless (main thread, then a worker thread) and under the dashboard, per round."""
     import torch
 
     say = on_progress or (lambda message: None)
     config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9)
-    headless, dashboard, lags = [], [], []
+    rates: dict[str, list[float]] = {"headless_main": [], "headless_thread": [], "dashboard": []}
+    lags, ui_shares = [], []
     for round_index in range(rounds):
-        say(f"round {round_index + 1}/{rounds}: headless…")
-        headless.append(tokens_per_second(run_headless(config) / "metrics.jsonl"))
+        say(f"round {round_index + 1}/{rounds}: headless on the main thread…")
+        rates["headless_main"].append(tokens_per_second(run_headless(config) / "metrics.jsonl"))
+        say(f"round {round_index + 1}/{rounds}: headless on a worker thread…")
+        rates["headless_thread"].append(tokens_per_second(run_headless(config, in_thread=True) / "metrics.jsonl"))
         say(f"round {round_index + 1}/{rounds}: dashboard…")
-        run_dir, round_lags = run_dashboard(config)
-        dashboard.append(tokens_per_second(run_dir / "metrics.jsonl"))
+        run_dir, round_lags, ui_share = run_dashboard(config)
+        rates["dashboard"].append(tokens_per_second(run_dir / "metrics.jsonl"))
         lags.extend(round_lags)
-        say(f"  headless {headless[-1]:,.0f} tok/s, dashboard {dashboard[-1]:,.0f} tok/s")
+        ui_shares.append(ui_share)
+        say("  " + ", ".join(f"{name} {values[-1]:,.0f} tok/s" for name, values in rates.items())
+            + f", UI thread {ui_share:.1%} of a core")
     lags_ms = sorted(lag * 1000 for lag in lags) or [0.0]
+    mean = {name: statistics.mean(values) for name, values in rates.items()}
     return {
         "bench": "tui",
         "config": {"preset": config.preset, "model": config.model.to_dict(), "data": config.data,
@@ -97,9 +125,12 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
         "torch": torch.__version__,
         "device": config.device,
         "rounds": rounds,
-        "headless_tokens_per_s": [round(value, 1) for value in headless],
-        "dashboard_tokens_per_s": [round(value, 1) for value in dashboard],
-        "ratio": round(statistics.mean(dashboard) / statistics.mean(headless), 3),
+        **{f"{name}_tokens_per_s": [round(value, 1) for value in values] for name, values in rates.items()},
+        # the dashboard's own cost: same threading, with and without the UI
+        "ratio": round(mean["dashboard"] / mean["headless_thread"], 3),
+        # what a user sees against `train --no-ui`, which trains on the main thread
+        "ratio_vs_main_thread": round(mean["dashboard"] / mean["headless_main"], 3),
+        "ui_thread_cpu_share": [round(share, 4) for share in ui_shares],
         "ui_loop_lag_ms": {"p50": round(lags_ms[len(lags_ms) // 2], 1),
                            "p99": round(lags_ms[min(int(len(lags_ms) * 0.99), len(lags_ms) - 1)], 1),
                            "max": round(lags_ms[-1], 1)},
