@@ -104,25 +104,42 @@ async def test_errors_are_notifications(tmp_path):
         assert app.is_running
 
 
+SPEEDS_BY_LENGTH = ((64, (310.0, 420.0, 450.0)), (128, (160.0, 400.0, 445.0)), (256, (80.0, 370.0, 440.0)))
+RECORDED = {  # the shape of run_kv_bench's result, with made-up numbers that never change
+    "lengths": [64, 128, 256],
+    "rows": [{"length": n, "variant": v, "tokens_per_s": tps, "cache_bytes": 0 if v == "none" else 8192 * (16 + n)}
+             for n, speeds in SPEEDS_BY_LENGTH for v, tps in zip(("none", "naive", "prealloc"), speeds)],
+    "speedups": [{"length": 64, "prealloc_vs_none": 1.45}, {"length": 128, "prealloc_vs_none": 2.78},
+                 {"length": 256, "prealloc_vs_none": 5.5}],
+    "flatness": {"early_position": 100, "late_position": 272, "ms_per_token_early": 2.1,
+                 "ms_per_token_late": 2.3, "late_over_early": 1.095},
+    "tokens_match": True,
+    "stopped": False,
+}
+
+
+async def test_recorded_result_fills_table_chart_and_flatness_line():
+    app = BenchApp()
+    async with app.run_test(size=(100, 34)) as pilot:
+        screen = await _ready(app, pilot, (64, 128, 256))
+        screen.post_message(BenchFinished("kv", RECORDED))
+        await pilot.pause()
+        assert _cells(screen)[2] == ["256", "80", "370", "440", "5.5×", "2.12 MiB"]  # 8192 * 272 bytes
+        assert str(screen.query_one("#bn-flat", Static).content) == (
+            "one cached decode step: 2.10 ms at position 100, 2.30 ms at 272 (1.09×)")
+        assert screen.query_one(BenchChart)._data == ([64, 128, 256], {
+            "none": [310.0, 160.0, 80.0], "naive": [420.0, 400.0, 370.0], "prealloc": [450.0, 445.0, 440.0]})
+
+
 def test_snapshot_with_recorded_results(snap_compare):
     """80x24 with a recorded result (the numbers of a real run are different every time)."""
     app = BenchApp()
-    speeds_by_length = ((64, (310.0, 420.0, 450.0)), (128, (160.0, 400.0, 445.0)), (256, (80.0, 370.0, 440.0)))
-    recorded = {
-        "lengths": [64, 128, 256],
-        "rows": [{"length": n, "variant": v, "tokens_per_s": tps, "cache_bytes": 0 if v == "none" else 8192 * (16 + n)}
-                 for n, speeds in speeds_by_length for v, tps in zip(("none", "naive", "prealloc"), speeds)],
-        "speedups": [{"length": 64, "prealloc_vs_none": 1.45}, {"length": 128, "prealloc_vs_none": 2.78},
-                     {"length": 256, "prealloc_vs_none": 5.5}],
-        "tokens_match": True,
-        "stopped": False,
-    }
 
     async def run_before(pilot) -> None:
         await pilot.pause()
         screen = app.screen
         await screen.workers.wait_for_complete()
-        screen.post_message(BenchFinished("kv", recorded))
+        screen.post_message(BenchFinished("kv", RECORDED))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -93,6 +93,16 @@ def kv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [by_length[length] for length in sorted(by_length)]
 
 
+def flatness_line(flatness: dict[str, Any] | None) -> str:
+    """One decode step with the cache, early against late: about the same time, since each step
+    computes K and V for one token only (without a cache the step time grows with the position)."""
+    if not flatness:
+        return ""
+    return (f"one cached decode step: {flatness['ms_per_token_early']:.2f} ms at position "
+            f"{flatness['early_position']}, {flatness['ms_per_token_late']:.2f} ms at {flatness['late_position']} "
+            f"({flatness['late_over_early']:.2f}×)")
+
+
 def _mib(n_bytes: float | None) -> str:
     return "—" if n_bytes is None else f"{n_bytes / 2**20:.2f} MiB"
 
@@ -116,6 +126,7 @@ class BenchmarkScreen(Screen):
     BenchmarkScreen #bn-progress { display: none; }
     BenchmarkScreen #bn-progress Bar { width: 1fr; }
     BenchmarkScreen #bn-kv { height: auto; max-height: 11; }
+    BenchmarkScreen #bn-flat { height: auto; color: $text-muted; }
     BenchmarkScreen #bn-train { height: auto; max-height: 6; }
     BenchmarkScreen #bn-train-note, BenchmarkScreen #bn-train-summary { color: $text-muted; height: auto; }
     BenchmarkScreen #bn-tabs, BenchmarkScreen #bn-tabs ContentSwitcher { height: 1fr; }
@@ -152,6 +163,7 @@ class BenchmarkScreen(Screen):
                 with TabbedContent(id="bn-tabs"):
                     with TabPane("KV cache: decode tokens/s", id="bn-tab-kv"):
                         yield DataTable(id="bn-kv", cursor_type="row", zebra_stripes=True)
+                        yield Static(id="bn-flat")
                         yield BenchChart(id="bn-chart")
                     with TabPane("Training: MFU", id="bn-tab-train"):
                         yield Static(TRAIN_NOTE, id="bn-train-note")
@@ -273,6 +285,7 @@ class BenchmarkScreen(Screen):
                           f"{row['speedup']:.1f}×" if "speedup" in row else "—", _mib(row.get("cache_bytes")))
         self.query_one(BenchChart).show([row["length"] for row in rows],
                                         {v: [row.get(v) for row in rows] for v in VARIANTS})
+        self.query_one("#bn-flat", Static).update(flatness_line(result.get("flatness")))
 
     def show_train(self, result: dict[str, Any]) -> None:
         table = self.query_one("#bn-train", DataTable)
