@@ -144,3 +144,11 @@ def test_nan_logits_give_a_clear_error():
     logits = torch.tensor([[0.5, float("nan"), 1.0]])
     with pytest.raises(UserError, match="NaN/inf logits"):
         Sampler(SamplingConfig(seed=0)).sample(logits)
+
+
+def test_top_p_after_top_k_ranks_only_the_candidates_with_the_same_result():
+    from tui_transformer.model.sampling import top_k_filter, top_p_filter
+
+    logits = torch.randn(4, 500, generator=torch.Generator().manual_seed(5))
+    probs = torch.softmax(top_k_filter(logits, 40), dim=-1)
+    assert torch.equal(top_p_filter(probs, 0.8, candidates=40), top_p_filter(probs, 0.8))

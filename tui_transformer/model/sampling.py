@@ -14,8 +14,9 @@ this order (the order of Hugging Face ``generate``), then one token is drawn per
 5. **Min-p**: drop tokens whose probability is below ``min_p · p_max`` (``0`` keeps all), a cut
    that scales with the model's confidence in its top choice.
 
-What survives is renormalised and sampled with a ``torch.Generator``: a seed makes the draw
-reproducible. :func:`Sampler.sample` also returns that final distribution ``[B, V]``, the one
+What survives is renormalised and one token is drawn (inverse transform sampling, see
+:meth:`Sampler.draw`) with a ``torch.Generator``: a seed makes the draw reproducible.
+:func:`Sampler.sample` also returns that final distribution ``[B, V]``, the one
 actually sampled from, which the dashboard draws as bars.
 
 :data:`SAMPLER_PRESETS` names five useful settings, from ``greedy`` to ``very-creative``.
@@ -82,14 +83,21 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     return torch.full_like(logits, float("-inf")).scatter(-1, indices, values)
 
 
-def top_p_filter(probs: torch.Tensor, p: float) -> torch.Tensor:
-    """Zero all but the smallest set of most likely tokens whose total probability reaches ``p``."""
-    sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
+def top_p_filter(probs: torch.Tensor, p: float, candidates: int = 0) -> torch.Tensor:
+    """Zero all but the smallest set of most likely tokens whose total probability reaches ``p``.
+
+    ``candidates > 0`` says at most that many tokens have non-zero probability (top-k ran before),
+    so only those are ranked instead of sorting the whole vocabulary.
+    """
+    if 0 < candidates < probs.shape[-1]:
+        sorted_probs, order = torch.topk(probs, candidates, dim=-1)
+    else:
+        sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
     mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
     # A token is in the nucleus if the tokens ranked above it have not yet reached p. The first
     # token always is (mass_before = 0 < p).
     keep_sorted = mass_before < p
-    keep = torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
+    keep = torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, keep_sorted)
     return probs * keep
 
 
@@ -121,7 +129,7 @@ class Sampler:
             logits = top_k_filter(logits, cfg.top_k)
         probs = torch.softmax(logits, dim=-1)
         if cfg.top_p < 1.0:
-            probs = top_p_filter(probs, cfg.top_p)
+            probs = top_p_filter(probs, cfg.top_p, candidates=cfg.top_k)
         if cfg.min_p > 0.0:
             probs = min_p_filter(probs, cfg.min_p)
         return probs / probs.sum(dim=-1, keepdim=True)
@@ -141,12 +149,20 @@ class Sampler:
         probs = self.distribution(logits, context)
         if cfg.greedy:
             return probs.argmax(dim=-1), probs
-        try:
-            tokens = torch.multinomial(probs, num_samples=1, generator=self.generator).squeeze(-1)
-        except RuntimeError as error:
-            if torch.isfinite(logits).all():
-                raise
+        return self.draw(probs), probs
+
+    def draw(self, probs: torch.Tensor) -> torch.Tensor:
+        """One token per row of ``probs [B, V]`` by inverse transform sampling.
+
+        Lay the probabilities end to end on [0, 1) (their cumulative sum), draw ``u`` uniformly,
+        and take the token whose stretch contains it: token ``i`` is hit with probability ``p_i``,
+        and a token with ``p_i = 0`` has no stretch at all. One cumulative sum and one binary
+        search, much cheaper on a CPU than ``torch.multinomial`` over a large vocabulary.
+        """
+        cdf = probs.cumsum(dim=-1)
+        if not torch.isfinite(cdf[:, -1]).all():
             # NaN or inf logits: the weights themselves are broken, typically a diverged run.
             raise UserError("the model produced NaN/inf logits, so there is nothing to sample from "
-                            "(did training diverge? try a lower learning rate)") from error
-        return tokens, probs
+                            "(did training diverge? try a lower learning rate)")
+        u = torch.rand(probs.shape[0], 1, generator=self.generator, device=probs.device) * cdf[:, -1:]
+        return torch.searchsorted(cdf, u, right=True).clamp_(max=probs.shape[-1] - 1).squeeze(-1)
