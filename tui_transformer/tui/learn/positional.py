@@ -28,7 +28,7 @@ def live(ctx):
     scale = matrix.abs().max().item()
     title = Text(f"{ctx.config.pos_encoding}: {what}, positions 0..{positions - 1} × {columns} columns"
                  + (f" (first {MAX_COLUMNS} shown)" if columns > MAX_COLUMNS else ""), style="bold")
-    parts = [title, heatmap(matrix.tolist(), row_label="p"), legend(scale)]
+    parts = [title, heatmap(matrix.tolist(), row_label="p", cell_width=2 if matrix.shape[1] <= MAX_COLUMNS // 2 else 1), legend(scale)]
     if ctx.ids:
         parts.append(note(f"your prompt uses positions 0..{len(ctx.ids) - 1}; each row is one position's signature"))
     return Group(*parts)

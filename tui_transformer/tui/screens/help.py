@@ -45,6 +45,23 @@ trains on; when it rises while train keeps falling, the model is memorising (ove
 
 The **learning rate** warms up, then decays along a cosine. **tokens/s** is the training
 throughput. **grad** is the gradient norm before clipping.
+
+## Learn
+
+| key | |
+|---|---|
+| `↑` / `↓` | the page (in the page list; `escape` returns there from the prompt) |
+| `ctrl+o` / `ctrl+l` / `ctrl+k` | Prose / Live / Code tab |
+| `[` / `]` | attention pages: previous / next layer |
+| `<` / `>` | attention page: previous / next head |
+| `s` | sampling page: the next sampler settings (teaching, then the presets) |
+| `ctrl+r` | list the runs again (the model picker) |
+
+The **Live** tab is computed from the picked model for the prompt at the top. A *fresh
+untrained model* has real shapes but random patterns: train a run to see real ones.
+
+In the **Playground**, `ctrl+o` shows the inspect panel: the last layer's attention and the
+logit lens at the token under the cursor.
 """
 
 

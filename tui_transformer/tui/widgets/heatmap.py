@@ -33,11 +33,12 @@ def value_color(value: float, scale: float) -> Color:
     return _blend(ZERO, POSITIVE, t) if t >= 0 else _blend(ZERO, NEGATIVE, -t)
 
 
-def heatmap(rows: list[list[float]], row_label: str = "", every: int = 8) -> Text:
+def heatmap(rows: list[list[float]], row_label: str = "", every: int = 8, cell_width: int = 1) -> Text:
     """``rows`` (a ``[R, C]`` list of lists) as ``ceil(R / 2)`` lines of ``C`` cells.
 
     ``row_label`` names the rows (e.g. "pos"); the first matrix row of every ``every``-th line
-    pair gets its index in a left margin, so positions can be read off.
+    pair gets its index in a left margin, so positions can be read off. ``cell_width`` characters
+    per column (2 makes a narrow matrix easier to read).
     """
     scale = max((abs(v) for row in rows for v in row), default=0.0)
     margin = len(str(len(rows))) + len(row_label) + 1
@@ -51,7 +52,7 @@ def heatmap(rows: list[list[float]], row_label: str = "", every: int = 8) -> Tex
         lower = rows[top + 1] if top + 1 < len(rows) else None
         for column, value in enumerate(upper):
             below = value_color(lower[column], scale) if lower is not None else None
-            text.append("▀", Style(color=value_color(value, scale), bgcolor=below))
+            text.append("▀" * cell_width, Style(color=value_color(value, scale), bgcolor=below))
     return text
 
 
