@@ -104,6 +104,7 @@ class LearnScreen(Screen):
         self.model: Any = None
         self.tokenizer: Any = None
         self.run_dir: Path | None = None
+        self.model_label = ""
         self.page_index = 0
         self.attn_layer = self.attn_head = 0
         self.samplers = {"teaching (all steps on)": TEACHING_SAMPLER} | SAMPLER_PRESETS
@@ -139,8 +140,10 @@ class LearnScreen(Screen):
         pages = self.query_one("#learn-pages", OptionList)
         pages.highlighted = 0
         pages.focus()
-        self._list_runs()
         self._show_page()
+
+    def on_screen_resume(self) -> None:
+        self._list_runs()  # a run trained since the last visit shows up in the picker
 
     @property
     def page(self) -> registry.Page:
@@ -193,7 +196,7 @@ class LearnScreen(Screen):
 
     def set_model(self, model: Any, tokenizer: Any, label: str, run_dir: Path | None = None) -> None:
         """Explain this model from now on (the picker calls this once a model has loaded)."""
-        self.model, self.tokenizer, self.run_dir = model, tokenizer, run_dir
+        self.model, self.tokenizer, self.run_dir, self.model_label = model, tokenizer, run_dir, label
         self.attn_layer, self.attn_head = self.attn_layer % model.config.n_layers, self.attn_head % model.config.n_heads
         cfg = model.config
         shape = (f"d{cfg.d_model} L{cfg.n_layers} H{cfg.n_heads} · T {cfg.max_seq_len} · {cfg.pos_encoding} · "
@@ -220,8 +223,12 @@ class LearnScreen(Screen):
 
     def on_learn_runs_listed(self, message: LearnRunsListed) -> None:
         picker = self.query_one("#learn-run", Select)
-        picker.set_options(message.options)
-        if self.autoload and self.model is None:
+        shown = picker.value
+        with picker.prevent(Select.Changed):  # new options, same model: nothing to reload
+            picker.set_options(message.options)
+            if any(value == shown for _, value in message.options):
+                picker.value = shown
+        if self.autoload and self.model is None and picker.value is Select.NULL:
             picker.value = message.options[0][1]  # the newest run, or the fresh model if there is none
 
     @on(Select.Changed, "#learn-run")
@@ -281,6 +288,8 @@ class LearnScreen(Screen):
             reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
             self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
             event.stop()  # said here with this screen's context; the app need not repeat it
+            if event.worker.group == "learn-load":  # the model in use stays
+                self.query_one("#learn-model", Static).update(f"{self.model_label or 'no model'} (loading failed)")
             if event.worker.group == "learn":
                 self.query_one("#learn-live", Static).update(Text(f"could not compute this panel: {reason}",
                                                                   style="red"))
