@@ -38,8 +38,25 @@ def test_heatmap_packs_two_rows_a_line_and_colours_by_sign():
     assert top_left.color.get_truecolor() == POSITIVE and top_left.bgcolor == value_color(0.0, 1.0)
 
 
-def test_every_page_survives_an_empty_prompt(tiny):  # noqa: F811
+def test_every_page_survives_an_empty_prompt_and_markup_in_tokens(tiny):  # noqa: F811
     model, tokenizer = tiny
     for page in PAGES:
         text = plain(page.live(LiveContext(model, tokenizer, "")))
         assert text.strip(), page.title
+        # token text is shown as text: "[/b]" alone would be a rich markup error
+        text = plain(page.live(LiveContext(model, tokenizer, "[/b] [b]bold")))
+        assert text.strip(), page.title
+    assert "[/" in plain(PAGES[0].live(LiveContext(model, tokenizer, "[/b] [b]bold")))
+
+
+def test_bpe_merges_replay_ends_in_the_tokenizers_own_tokens(tiny):  # noqa: F811
+    from tui_transformer.tui.learn.tokenization import bpe_merges, longest_word
+
+    _, tokenizer = tiny
+    ranks = tokenizer.encoding._mergeable_ranks
+    for word in (" unbelievably", " tokenization", "Hello", " ünïcödé", " 12345"):
+        steps = bpe_merges(ranks, word.encode())
+        assert steps[0] == [bytes([b]) for b in word.encode()]
+        assert all(len(after) == len(before) - 1 for before, after in zip(steps, steps[1:]))  # one merge a step
+        assert steps[-1] == [tokenizer.encoding.decode_single_token_bytes(i) for i in tokenizer.encode(word)]
+    assert longest_word(tokenizer.encoding, "The cat sat, unbelievably.") == b" unbelievably"

@@ -26,7 +26,7 @@ def live(ctx):
     context = torch.as_tensor(ctx.ids)
     stages = sampler_stages(logits, context, ctx.sampling)
     top = stages[0].probs.topk(ROWS).indices.tolist()
-    table = Table(title=f"next token after {shown(ctx.pieces[-1])!r}: probability after each step",
+    table = Table(title=Text(f"next token after {shown(ctx.pieces[-1])!r}: probability after each step"),
                   title_justify="left")
     table.add_column("token")
     for stage in stages:
@@ -34,7 +34,7 @@ def live(ctx):
                          style=None if stage.active else "dim")
     for token_id in top:
         seen = " ↺" if token_id in ctx.ids else ""
-        table.add_row(shown(ctx.tokenizer.decode([token_id])) + seen,
+        table.add_row(Text(shown(ctx.tokenizer.decode([token_id])) + seen),
                       *(_percent(stage.probs[token_id].item()) for stage in stages))
     table.add_row(Text("left", style="italic"),
                   *(f"{int((stage.probs > 0).sum()):,}" for stage in stages))

@@ -58,9 +58,9 @@ def live(ctx):
     if ctx.run_dir is None:
         summary.add_row("run", "none: this model is untrained (random weights). Train one in Train mode (1).")
     else:
-        summary.add_row("run", ctx.run_dir.name)
+        summary.add_row("run", Text(ctx.run_dir.name))
         for what, value in training_summary(ctx.run_dir):
-            summary.add_row(what, value)
+            summary.add_row(what, Text(value))
     parts.append(summary)
     if (empty := needs_tokens(ctx)) is not None:
         return Group(*parts, empty)
@@ -69,9 +69,10 @@ def live(ctx):
     table = Table(title="logit lens: top next token per layer (rows) at each position (columns)", title_justify="left")
     table.add_column("after")
     for position in range(first, len(ctx.ids)):
-        table.add_column(shown(ctx.pieces[position])[:10], justify="left")
+        table.add_column(Text(shown(ctx.pieces[position])[:10]), justify="left")
     for layer, row in enumerate(lens):
-        table.add_row(f"layer {layer + 1}", *(f"{shown(token)[:8]} {p:.0%}" if p >= 0.01 else f"{shown(token)[:8]} <1%" for token, p in row[first:]))
+        table.add_row(f"layer {layer + 1}", *(Text(f"{shown(token)[:8]} {p:.0%}" if p >= 0.01 else f"{shown(token)[:8]} <1%")
+                                             for token, p in row[first:]))
     parts += [table, note("the last row is the model's real prediction; earlier rows apply the final LayerNorm "
                           "and LM head to an earlier layer's residual stream.")]
     return Group(*parts)
