@@ -3,8 +3,8 @@
 ==============  ========================================================================  ==========
 preset          what it is                                                                where
 ==============  ========================================================================  ==========
-``tiny``        d_model 128, 4 layers, 4 heads, d_ff 512, T 128; a BPE of 8192 tokens     CPU
-                trained on the data. Small enough to visibly learn in minutes on 2 cores.
+``tiny``        d_model 128, 4 layers, 4 heads, d_ff 512, T 128, RoPE; a BPE of 8192      CPU
+                tokens trained on the data. Small enough to learn visibly in minutes on 2 cores.
 ``seed``        the original project's defaults: d_model 256, 6 layers, 4 heads,          GPU / MPS
                 d_ff 1024, T 128, dropout 0.1, cl100k_base; batch 8 x 16 accumulation
                 steps; LR 3e-4, 5% warmup, cosine to 10%; 100M tokens per epoch.
@@ -16,6 +16,12 @@ Why a separate CPU preset: the cost of a step on CPU is dominated by the output 
 optimizer over the vocabulary (measured here: d256/L6 with cl100k's 100k tokens trains at about
 200 tokens/s, with an 8k vocabulary at about 1,900). A tokenizer trained on the corpus itself keeps
 the vocabulary small.
+
+Why ``tiny`` uses RoPE: the token embeddings start at std 0.02 while a sinusoidal table adds
+values of size ~0.7, so at first the input is almost all position and the model sits on the
+unigram plateau (loss ~7.1 with bpe-8192) for hundreds of steps. RoPE adds nothing to the input.
+Measured here on builtin (d128, 2 layers, T 64, batch 8, LR 2e-3), mean loss of steps 126-150:
+sinusoidal 7.15, learned 7.02, rope 6.80 (RoPE at LR 1e-3: 6.81, at 3e-3: 6.98).
 
 A TOML file (``--config FILE``) and CLI flags override single fields of the preset; see
 :func:`build_config`. ``model.vocab_size`` is always taken from the tokenizer at run time.
@@ -34,7 +40,7 @@ PRESETS: dict[str, TrainConfig] = {
     "tiny": TrainConfig(
         preset="tiny",
         model=ModelConfig(vocab_size=8192, d_model=128, n_heads=4, n_layers=4, d_ff=512, max_seq_len=128,
-                          dropout=0.0, pos_encoding="sinusoidal", attention="sdpa"),
+                          dropout=0.0, pos_encoding="rope", attention="sdpa"),
         data="auto",
         tokenizer="bpe-8192",
         batch_size=16,
