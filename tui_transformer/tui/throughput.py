@@ -15,8 +15,9 @@ the same work) and comparing the throughput:
   writes nothing), training through the Train screen's worker while the charts redraw.
 
 Throughput is read from each run's own ``metrics.jsonl``: the median of the per-step rates
-after warm-up (``elapsed_s`` excludes pauses). The rounds alternate headless / dashboard so that a machine that slows down over time (thermal,
-other load) does not favour either side.
+after warm-up (``elapsed_s`` excludes pauses). Each round runs every variant, in an order rotated
+from round to round, so that a machine that slows down or speeds up over time (thermal, other
+load) does not favour one of them.
 
 Two more numbers do not depend on what else runs on the machine: the CPU time of the UI thread
 (where Textual's event loop, the event handling and all drawing happen) as a share of one core
@@ -104,18 +105,27 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
     config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9)
     rates: dict[str, list[float]] = {"headless_main": [], "headless_thread": [], "dashboard": []}
     lags, ui_shares = [], []
-    for round_index in range(rounds):
-        say(f"round {round_index + 1}/{rounds}: headless on the main thread…")
-        rates["headless_main"].append(tokens_per_second(run_headless(config) / "metrics.jsonl"))
-        say(f"round {round_index + 1}/{rounds}: headless on a worker thread…")
-        rates["headless_thread"].append(tokens_per_second(run_headless(config, in_thread=True) / "metrics.jsonl"))
-        say(f"round {round_index + 1}/{rounds}: dashboard…")
+    def headless_main() -> float:
+        return tokens_per_second(run_headless(config) / "metrics.jsonl")
+
+    def headless_thread() -> float:
+        return tokens_per_second(run_headless(config, in_thread=True) / "metrics.jsonl")
+
+    def dashboard() -> float:
         run_dir, round_lags, ui_share = run_dashboard(config)
-        rates["dashboard"].append(tokens_per_second(run_dir / "metrics.jsonl"))
         lags.extend(round_lags)
         ui_shares.append(ui_share)
+        return tokens_per_second(run_dir / "metrics.jsonl")
+
+    variants = [("headless_main", headless_main), ("headless_thread", headless_thread), ("dashboard", dashboard)]
+    for round_index in range(rounds):
+        # Rotate the order every round: a machine that speeds up or slows down must not favour one variant.
+        order = variants[round_index % 3:] + variants[:round_index % 3]
+        for name, measure in order:
+            say(f"round {round_index + 1}/{rounds}: {name.replace('_', ' ')}…")
+            rates[name].append(measure())
         say("  " + ", ".join(f"{name} {values[-1]:,.0f} tok/s" for name, values in rates.items())
-            + f", UI thread {ui_share:.1%} of a core")
+            + f", UI thread {ui_shares[-1]:.1%} of a core")
     lags_ms = sorted(lag * 1000 for lag in lags) or [0.0]
     mean = {name: statistics.mean(values) for name, values in rates.items()}
     return {

@@ -77,6 +77,7 @@ class TrainScreen(Screen):
         self.attached: MetricsTail | None = None
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
+        self._drawn_panels: tuple | None = None
         self._attach_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -131,14 +132,20 @@ class TrainScreen(Screen):
         self.query_one(StatsPanel).show(self.history)
         for chart in self.query(LineChart):
             chart.data_changed()
-        self.query_one(SamplesView).show(self.history)
         self.query_one(LogPane).show(self.history)
-        self.query_one(ShardPanel).show(self.history.shards)
+        # Samples and the data panel change rarely and their height follows their text, so updating
+        # them costs a layout pass of the whole screen: do it only when they changed.
+        newest = self.history.samples[0] if self.history.samples else None
+        if (newest, self.history.shards) != self._drawn_panels:
+            self._drawn_panels = (newest, self.history.shards)
+            self.query_one(SamplesView).show(self.history)
+            self.query_one(ShardPanel).show(self.history.shards)
 
     def reset_history(self) -> None:
         """Start from empty panels (a new run, or attaching to another one)."""
         self.history = RunHistory()
         self._drawn_version = -1
+        self._drawn_panels = None
         for chart_id, lines in chart_lines(self.history).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
         self.query_one(LogPane).reset()

@@ -71,4 +71,4 @@ class StatsPanel(Static):
     DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; }"
 
     def show(self, history: RunHistory) -> None:
-        self.update(stats_text(history))
+        self.update(stats_text(history), layout=False)  # always 3 lines: no layout pass per step
