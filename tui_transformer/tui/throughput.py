@@ -7,10 +7,9 @@ the same work) and comparing the throughput:
 
 * **headless**: ``run_training`` with no event consumer at all, the strictest baseline, once on
   the main thread (as ``train --no-ui`` runs it) and once on a worker thread (as the dashboard
-  runs it). The second is the fair baseline for the dashboard's cost: on Linux, the same training
-  measured 2-3x slower on the main thread than on a worker thread here, an effect of glibc
-  malloc (the main thread's arena returns freed memory to the OS and faults it back in every
-  step; with ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_`` raised the gap closed);
+  runs it). The second is the fair baseline for the dashboard's cost: on this project's 2-core
+  Linux machine the same training measured several times slower on the main thread than on a
+  worker thread (cause not yet found), which would otherwise be credited to the dashboard;
 * **dashboard**: the real app, started headless (Textual renders every frame but the driver
   writes nothing), training through the Train screen's worker while the charts redraw.
 
