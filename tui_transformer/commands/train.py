@@ -6,8 +6,9 @@ starts from that run's saved ``config.toml`` instead of a preset; flags still ov
 instance a larger ``--max-steps`` to train further).
 
 Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 130. A
-second Ctrl-C aborts at once. Without ``--no-ui`` the command behaves the same for now (the
-dashboard's Train screen is the interactive face of the same trainer).
+second Ctrl-C aborts at once. Without ``--no-ui``, on a terminal, the dashboard opens on the Train
+screen and starts the same run there; where stdout is not a terminal (a pipe, a log file, a job
+under ``torchrun``) the command trains headless, as with ``--no-ui``.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.train import run_training
 
     config, reason = build(args)
+    if not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty():
+        return _run_in_dashboard(config, reason, args.resume)
     stop = threading.Event()
     interrupted = []
 
@@ -149,6 +152,14 @@ def run(args: argparse.Namespace) -> int:
               f"{summary.run_name}", file=sys.stderr)
         return 130
     return 0
+
+
+def _run_in_dashboard(config, reason: str, resume: str | None) -> int:
+    from tui_transformer.tui.app import TuiTransformerApp
+
+    app = TuiTransformerApp(train=(config, reason), resume=resume)
+    app.run()
+    return app.return_code or 0
 
 
 class JsonView:
