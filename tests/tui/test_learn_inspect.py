@@ -24,9 +24,13 @@ async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny)
         await pilot.press("ctrl+o")
         prompt = screen.query_one("#pg-prompt", TextArea)
         prompt.cursor_location = (0, 6)  # inside " cat": token 1
-        await pilot.pause()
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        # the cursor move reaches the panel as a message, then a worker computes: wait for the result
+        for _ in range(200):
+            await pilot.pause()
+            await screen.workers.wait_for_complete()
+            if panel.position == 1:
+                break
+            await pilot.pause(0.05)
         assert panel.display and panel.position == 1
         text = plain(panel.content, width=96)
         assert "token 1 ␣cat" in text
