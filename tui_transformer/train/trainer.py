@@ -109,6 +109,7 @@ class Trainer:
         self.best_val_loss: float | None = None
         self.last_val_loss: float | None = None
         self.last_checkpoint: Path | None = None
+        self.latest_saved_step: int | None = None
         self.recent_losses: deque[float] = deque(maxlen=50)
         self.session_start: float | None = None
         self.paused_s = 0.0
@@ -278,7 +279,9 @@ class Trainer:
         }
 
     def save_checkpoint(self, kinds: tuple[str, ...] = ("latest",)) -> None:
-        payload = self._payload()
+        payload = self._payload()  # every rank takes part: the payload gathers each rank's data position
+        if "latest" in kinds:
+            self.latest_saved_step = self.step
         if not self.env.is_main:
             return
         for kind in kinds:
@@ -304,6 +307,7 @@ class Trainer:
         self.loader.load_state_dict(mine["loader"])
         ckpt.restore_rng_state(mine["rng"])
         self.last_checkpoint = self.resume_path
+        self.latest_saved_step = self.step
 
     # ---- budgets and time ----------------------------------------------------------------------
 
@@ -497,7 +501,8 @@ class Trainer:
         if reason != "stopped" and self.step > 0 and not evaluated_now:
             self.run_eval()  # the final validation; a user's stop skips it to return promptly
         self._check_replicas()
-        self.save_checkpoint()
+        if self.latest_saved_step != self.step:  # the periodic save may have just written this step
+            self.save_checkpoint()
         self.emit(RunFinished(step=self.step, reason=reason, tokens_seen=self.tokens_seen,
                               final_val_loss=self.last_val_loss))
         return self._summary(reason)
