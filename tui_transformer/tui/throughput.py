@@ -7,11 +7,15 @@ the same work) and comparing the throughput:
 
 * **headless**: ``run_training`` with no event consumer at all, the strictest baseline, once on
   the main thread (as ``train --no-ui`` runs it) and once on a worker thread (as the dashboard
-  runs it). The second is the fair baseline for the dashboard's cost: on this project's 2-core
-  Linux machine the same training measured several times slower on the main thread than on a
-  worker thread (cause not yet found), which would otherwise be credited to the dashboard;
+  runs it);
 * **dashboard**: the real app, started headless (Textual renders every frame but the driver
   writes nothing), training through the Train screen's worker while the charts redraw.
+
+Each measurement runs in a fresh process (``python -m tui_transformer.tui.throughput``), as a user
+runs them. Within one process they would disturb each other: OpenMP keeps one team of worker
+threads per thread that has run torch ops, so a thread training after the main thread has trained
+competes with the main thread's still-spinning team (measured: a worker thread 20-30 % slower
+than the main thread in the same process, and no slower in a process of its own).
 
 Throughput is read from each run's own ``metrics.jsonl``: the median of the per-step rates
 after warm-up (``elapsed_s`` excludes pauses). Each round runs every variant, in an order rotated
@@ -27,7 +31,10 @@ loop's lag (how late a 50 ms timer fires), which is what a key press waits befor
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -96,6 +103,23 @@ def run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]:
     return asyncio.run(_run_dashboard(config))
 
 
+def measure(variant: str, config: TrainConfig) -> dict[str, Any]:
+    """One run of ``variant`` ("headless_main", "headless_thread" or "dashboard") in this process."""
+    if variant == "dashboard":
+        run_dir, lags, ui_share = run_dashboard(config)
+        return {"tokens_per_s": tokens_per_second(run_dir / "metrics.jsonl"), "lags": lags, "ui_share": ui_share}
+    run_dir = run_headless(config, in_thread=variant == "headless_thread")
+    return {"tokens_per_s": tokens_per_second(run_dir / "metrics.jsonl")}
+
+
+def _measure_in_a_new_process(variant: str, config: TrainConfig) -> dict[str, Any]:
+    command = [sys.executable, "-m", __name__, variant, json.dumps(config.to_dict())]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {variant} measurement failed:\n{done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str, Any]:
     """Train ``config`` headless (main thread, then a worker thread) and under the dashboard, per round."""
     import torch
@@ -104,25 +128,17 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
     config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9)
     rates: dict[str, list[float]] = {"headless_main": [], "headless_thread": [], "dashboard": []}
     lags, ui_shares = [], []
-    def headless_main() -> float:
-        return tokens_per_second(run_headless(config) / "metrics.jsonl")
-
-    def headless_thread() -> float:
-        return tokens_per_second(run_headless(config, in_thread=True) / "metrics.jsonl")
-
-    def dashboard() -> float:
-        run_dir, round_lags, ui_share = run_dashboard(config)
-        lags.extend(round_lags)
-        ui_shares.append(ui_share)
-        return tokens_per_second(run_dir / "metrics.jsonl")
-
-    variants = [("headless_main", headless_main), ("headless_thread", headless_thread), ("dashboard", dashboard)]
+    variants = list(rates)
     for round_index in range(rounds):
         # Rotate the order every round: a machine that speeds up or slows down must not favour one variant.
         order = variants[round_index % 3:] + variants[:round_index % 3]
-        for name, measure in order:
+        for name in order:
             say(f"round {round_index + 1}/{rounds}: {name.replace('_', ' ')}…")
-            rates[name].append(measure())
+            result = _measure_in_a_new_process(name, config)
+            rates[name].append(result["tokens_per_s"])
+            if name == "dashboard":
+                lags.extend(result["lags"])
+                ui_shares.append(result["ui_share"])
         say("  " + ", ".join(f"{name} {values[-1]:,.0f} tok/s" for name, values in rates.items())
             + f", UI thread {ui_shares[-1]:.1%} of a core")
     lags_ms = sorted(lag * 1000 for lag in lags) or [0.0]
@@ -144,3 +160,7 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
                            "p99": round(lags_ms[min(int(len(lags_ms) * 0.99), len(lags_ms) - 1)], 1),
                            "max": round(lags_ms[-1], 1)},
     }
+
+
+if __name__ == "__main__":  # one measurement, run by compare() in a fresh process
+    print(json.dumps(measure(sys.argv[1], TrainConfig.from_dict(json.loads(sys.argv[2])))))
