@@ -8,7 +8,6 @@ one JSON object as the last line).
 from __future__ import annotations
 
 import argparse
-import json
 
 # Model dims of the training presets (the benchmark needs only the shape, not the training setup).
 DIMS = {
@@ -83,12 +82,9 @@ def run(args: argparse.Namespace) -> int:
                               prompt_len=args.prompt_len, on_progress=on_progress)
     finally:
         progress.stop()
-    if args.json:
-        print(json.dumps(result))
-    else:
-        console = Console()
-        # Piped output has no terminal width; rich would assume 80 columns and truncate cells.
-        print_table(result, console if console.is_terminal else Console(width=120))
+    from tui_transformer.commands.bench import print_result
+
+    print_result(result, args.json, print_table)
     return 0
 
 

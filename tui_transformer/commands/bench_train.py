@@ -8,7 +8,6 @@ rounds within one run. Prints a table, or with ``--json`` one JSON object as the
 from __future__ import annotations
 
 import argparse
-import json
 
 from tui_transformer.commands.bench_kv import DIM_FLAGS, DIMS
 
@@ -58,11 +57,9 @@ def run(args: argparse.Namespace) -> int:
                                  device=device,
                                  on_progress=lambda done, total, text: progress.update(task, completed=done,
                                                                                        total=total, description=text))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        console = Console()
-        print_table(result, console if console.is_terminal else Console(width=120))
+    from tui_transformer.commands.bench import print_result
+
+    print_result(result, args.json, print_table)
     return 0
 
 

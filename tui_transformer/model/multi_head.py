@@ -16,7 +16,7 @@ independent patterns (one head may look at the previous token, another at the st
 
 Parameters: ``4 · D · D`` weights and ``4 · D`` biases (``W_qkv`` is ``W_q, W_k, W_v`` stacked:
 rows ``0..D-1`` make q, head ``h`` owning rows ``h·d_head .. (h+1)·d_head - 1``, the layout of
-``nn.MultiheadAttention.in_proj_weight``).
+the ``in_proj_weight`` of PyTorch's built-in multi-head module, which the tests use as an oracle).
 """
 
 from __future__ import annotations
