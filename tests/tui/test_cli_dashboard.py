@@ -1,5 +1,7 @@
 """The command line opens the dashboard with no subcommand, and ``dashboard --attach`` passes the run on."""
 
+from textual.widgets import Input
+
 from tests.tui.conftest import make_app
 from tui_transformer import cli
 from tui_transformer.presets import PRESETS
@@ -23,9 +25,13 @@ async def test_app_can_start_training_a_given_config(monkeypatch):
     started = []
     monkeypatch.setattr(TrainingSession, "run", lambda self, post: started.append((self.config, self.resume,
                                                                                      self.preset_reason)))
-    config = PRESETS["tiny"].with_overrides(data="builtin")
+    config = PRESETS["tiny"].with_overrides(data="builtin", max_steps=60, lr=5e-4)
     app = make_app(train=(config, "tiny: chosen by name"), resume="old-run")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
+        await pilot.pause()
+        # the form shows the run's values, not the preset's defaults
+        assert app.train_screen.query_one("#budget", Input).value == "60"
+        assert app.train_screen.query_one("#lr", Input).value == "0.0005"
     assert started == [(config, "old-run", "tiny: chosen by name")]

@@ -166,7 +166,7 @@ class TrainScreen(Screen):
     def device_known(self) -> None:
         """The app found the real device: ``auto`` may now mean another preset (seed on a GPU)."""
         form = self.query_one(TrainForm)
-        if form.preset == "auto" and form.device == "auto":
+        if form.preset == "auto" and form.device == "auto" and not self.app.training_active:
             self._fill_form_from_preset()
 
     def _device_hint(self, device: str) -> str:
@@ -208,6 +208,10 @@ class TrainScreen(Screen):
             return
         self.detach()
         self.reset_history()
+        form = self.query_one(TrainForm)
+        # Show the run's own values; filling the selects must not refill the form from the preset.
+        with form.prevent(Select.Changed):
+            form.fill_from(config)
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
         self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
         self.app.start_training(config, resume=resume, preset_reason=preset_reason)
