@@ -22,16 +22,21 @@ async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny)
         panel = screen.query_one(InspectPanel)
         assert not panel.display
         await pilot.press("ctrl+o")
+        # let the screen settle first (run list, preview, the first inspection), so that nothing
+        # queued before the cursor move can land after it
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
         prompt = screen.query_one("#pg-prompt", TextArea)
         prompt.cursor_location = (0, 6)  # inside " cat": token 1
         # the cursor move reaches the panel as a message, then a worker computes: wait for the result
-        for _ in range(200):
+        for _ in range(100):
             await pilot.pause()
             await screen.workers.wait_for_complete()
             if panel.position == 1:
                 break
             await pilot.pause(0.05)
-        assert panel.display and panel.position == 1
+        notices = [n.message for n in app._notifications]
+        assert panel.display and panel.position == 1, (prompt.cursor_location, notices)
         text = plain(panel.content, width=96)
         assert "token 1 ␣cat" in text
         assert "h1 " in text and "h2 " in text  # both heads of the last layer
