@@ -69,8 +69,16 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         """Build from a dict (a checkpoint, a TOML file); unknown keys are an error, not ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown model setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        reject_unknown_fields(cls, data, "model")
         return cls(**data)
+
+
+def reject_unknown_fields(cls: type, keys: Any, what: str) -> None:
+    """Raise ConfigError naming any of ``keys`` that is not a field of the dataclass ``cls``.
+
+    A typo in a TOML file or a checkpoint from another version must be an error, not a silent default.
+    """
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")

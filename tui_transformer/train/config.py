@@ -13,11 +13,11 @@ Batching vocabulary (the seed's names):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.config import ModelConfig
+from tui_transformer.model.config import ModelConfig, reject_unknown_fields
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Build from a dict such as a parsed ``config.toml``; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+        reject_unknown_fields(cls, data, "training")
         values = dict(data)
         if isinstance(values.get("model"), dict):
             values["model"] = ModelConfig.from_dict(values["model"])
@@ -111,8 +108,6 @@ class TrainConfig:
         """A copy with some fields replaced; ``model_<field>`` keys replace model fields."""
         model_changes = {k.removeprefix("model_"): v for k, v in overrides.items() if k.startswith("model_")}
         top = {k: v for k, v in overrides.items() if not k.startswith("model_")}
-        unknown = sorted(set(top) - {f.name for f in fields(self)})
-        if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(unknown)}")
+        reject_unknown_fields(type(self), top, "training")
         model = replace(self.model, **model_changes) if model_changes else self.model
         return replace(self, model=model, **top)
