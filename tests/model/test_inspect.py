@@ -1,11 +1,14 @@
 """The inspection API: attention maps, residual stream, logit lens; nothing kept when it is off."""
 
+import threading
+
 import pytest
 import torch
 
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.inspect import inspect
+from tui_transformer.model.recording import open_recording
 
 TOKENS = torch.tensor([[3, 14, 15, 9, 26, 5, 35, 8, 9, 7], [2, 7, 1, 8, 28, 18, 28, 45, 9, 0]])
 
@@ -60,9 +63,42 @@ def test_with_inspection_off_outputs_are_identical_and_nothing_is_retained():
         after = model(TOKENS)
     assert torch.equal(before, after)
     assert torch.equal(seen.logits, after)
+    assert open_recording() is None
+    assert len(seen.residual) == len(seen.attention) == model.config.n_layers, "later passes add nothing"
     for block in model.blocks:
-        assert block.attn.recorded_weights is None
         assert not block._forward_hooks and not block._forward_pre_hooks
+
+
+def test_another_thread_running_the_same_model_does_not_mix_into_an_inspection():
+    # the dashboard previews, generates and inspects one model from several worker threads at once
+    model = tiny_model(attention="sdpa")
+    alone = inspect(model, TOKENS[:1, :4])
+    stop = threading.Event()
+
+    def other_forwards() -> None:
+        with torch.no_grad():
+            while not stop.is_set():
+                model(TOKENS)
+
+    other = threading.Thread(target=other_forwards)
+    other.start()
+    try:
+        for _ in range(30):
+            seen = inspect(model, TOKENS[:1, :4])
+            assert len(seen.attention) == len(seen.residual) == model.config.n_layers
+            for mine, reference in zip(seen.attention + seen.residual, alone.attention + alone.residual):
+                assert torch.allclose(mine, reference, atol=1e-6)
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_the_recording_check_compiles_without_breaking_the_graph():
+    # fullgraph=True raises at the first graph break; the eager backend needs no C compiler
+    model = tiny_model(attention="sdpa").eval()
+    compiled = torch.compile(model, backend="eager", fullgraph=True)
+    with torch.no_grad():
+        assert torch.allclose(compiled(TOKENS), model(TOKENS), atol=1e-5)
 
 
 def test_inspect_accepts_a_list_and_rejects_bad_input():

@@ -35,8 +35,7 @@ async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny)
             if panel.position == 1:
                 break
             await pilot.pause(0.05)
-        notices = [n.message for n in app._notifications]
-        assert panel.display and panel.position == 1, (prompt.cursor_location, notices)
+        assert panel.display and panel.position == 1, (prompt.cursor_location, plain(panel.content, width=96))
         text = plain(panel.content, width=96)
         assert "token 1 ␣cat" in text
         assert "h1 " in text and "h2 " in text  # both heads of the last layer
@@ -50,3 +49,26 @@ async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny)
         await pilot.pause()
         assert not panel.display
         await screen.workers.wait_for_complete()
+
+
+async def test_a_failed_inspection_says_why_in_the_panel(tiny):  # noqa: F811
+    from copy import deepcopy
+
+    from textual.app import App
+
+    model, tokenizer = tiny
+    broken = deepcopy(model)
+    broken.blocks[-1].attn.qkv.weight.data = torch.zeros(3, 3)  # a corrupt layer: the forward pass fails
+
+    class PanelApp(App):
+        def compose(self):
+            yield InspectPanel(classes="-shown")
+
+    app = PanelApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(InspectPanel)
+        panel.show(broken, tokenizer, tokenizer.encode("The cat"), 1)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert panel.position is None
+        assert "could not inspect token 1: RuntimeError" in plain(panel.content, width=96)

@@ -17,23 +17,22 @@ layer ``l``: apply the final LayerNorm and the LM head to ``residual[l]``::
 At the last layer this *is* the model's output. On earlier layers it shows the prediction taking
 shape: often the right next token surfaces a layer or two before the end.
 
-**Zero cost when off.** Recording is switched on only inside :func:`inspect`: each attention module
-gets a list to append its weights to (and takes the explicit path, since the fused kernel never
-materialises the weights), and forward hooks on the blocks catch the residual stream. On exit
-the lists and the hooks are removed, so a normal forward pass checks one ``None`` per layer and
-keeps nothing.
+**Zero cost when off.** Only :func:`inspect` opens a :class:`~.recording.Recording`; while it is
+open the model appends each layer's tensors to it (the attention layers take the explicit path,
+since the fused kernel never materialises the weights). Otherwise a forward pass checks for an open
+recording once per layer and keeps nothing. The recording belongs to the calling thread, so other
+threads may run the same model at the same time without mixing their tensors into it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from tui_transformer.errors import ConfigError
+from tui_transformer.model.recording import recording
 
 
 @dataclass
@@ -83,27 +82,8 @@ def inspect(model, tokens) -> Inspection:
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode(), _recording(model) as (embedded, residual, attention):
+        with torch.inference_mode(), recording() as seen:
             logits = model(tokens)
     finally:
         model.train(was_training)
-    return Inspection(tokens, embedded[0], residual, attention, logits, model)
-
-
-@contextmanager
-def _recording(model) -> Iterator[tuple[list, list, list]]:
-    """Switch recording on for the duration; always switch it off again."""
-    embedded: list[torch.Tensor] = []
-    residual: list[torch.Tensor] = []
-    attention: list[torch.Tensor] = []
-    handles = [model.blocks[0].register_forward_pre_hook(lambda module, args: embedded.append(args[0]))]
-    for block in model.blocks:
-        handles.append(block.register_forward_hook(lambda module, args, output: residual.append(output)))
-        block.attn.recorded_weights = attention
-    try:
-        yield embedded, residual, attention
-    finally:
-        for handle in handles:
-            handle.remove()
-        for block in model.blocks:
-            block.attn.recorded_weights = None
+    return Inspection(tokens, seen.embedded[0], seen.residual, seen.attention, logits, model)

@@ -26,6 +26,7 @@ from torch import nn
 
 from tui_transformer.model.attention import fused_attention, scaled_dot_product_attention
 from tui_transformer.model.positional import RotaryEmbedding
+from tui_transformer.model.recording import open_recording
 
 
 class MultiHeadAttention(nn.Module):
@@ -46,9 +47,6 @@ class MultiHeadAttention(nn.Module):
         self.resid_dropout = nn.Dropout(dropout)
         self.use_fused = attention == "sdpa"
         self.rope = rope
-        # Set to a list by model.inspect to collect the attention weights; None (the default)
-        # costs one check per forward pass.
-        self.recorded_weights: list[torch.Tensor] | None = None
 
     def forward(
         self,
@@ -73,11 +71,12 @@ class MultiHeadAttention(nn.Module):
         if cache is not None:
             k, v = cache.update(layer, k, v)  # now [B, H, start_pos + T, d_head]
         dropout_p = self.attn_dropout if self.training else 0.0
-        if self.use_fused and self.recorded_weights is None:
+        recording = open_recording()  # inspect() wants the weights, which the fused kernel never makes
+        if self.use_fused and recording is None:
             heads = fused_attention(q, k, v, mask, dropout_p)
         else:
             heads, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p)
-            if self.recorded_weights is not None:
-                self.recorded_weights.append(weights)
+            if recording is not None:
+                recording.attention.append(weights)
         merged = heads.transpose(1, 2).reshape(batch, n_tokens, d_model)
         return self.resid_dropout(self.out(merged))

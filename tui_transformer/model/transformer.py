@@ -47,6 +47,7 @@ from tui_transformer.model.positional import (
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
+from tui_transformer.model.recording import open_recording
 
 
 def count_parameters(config: ModelConfig) -> int:
@@ -130,8 +131,13 @@ class DecoderTransformer(nn.Module):
             x = self.pos(x, start)
         x = self.drop(x)
         mask = causal_mask(n_tokens, start + n_tokens, tokens.device)
+        recording = open_recording()  # None unless inspect() is looking inside this pass
+        if recording is not None:
+            recording.embedded.append(x)
         for layer, block in enumerate(self.blocks):
             x = block(x, start, mask, cache, layer)
+            if recording is not None:
+                recording.residual.append(x)
         if cache is not None:
             cache.advance(n_tokens)
         x = self.ln_f(x)

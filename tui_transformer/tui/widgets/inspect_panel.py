@@ -11,7 +11,8 @@ For the token under the cursor (position ``i``) it shows two views of one record
   model's real prediction.
 
 The forward pass runs in a thread worker owned by the panel; each request has a serial number so
-a late answer for an older prompt or cursor is dropped.
+a late answer for an older prompt or cursor is dropped. A failed pass says why in the panel:
+worker state messages do not bubble, so the screen would never hear of it.
 """
 
 from __future__ import annotations
@@ -105,7 +106,11 @@ class InspectPanel(Static):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _compute(self, serial: int, model: Any, tokenizer: Any, ids: list[int], position: int) -> None:
-        self.post_message(self.Computed(serial, (position, inspect_token(model, tokenizer, ids, position))))
+        try:
+            content = (position, inspect_token(model, tokenizer, ids, position))
+        except Exception as error:  # said in the panel, in its turn; a worker's error would reach no one
+            content = (None, Text(f"could not inspect token {position}: {type(error).__name__}: {error}", style="red"))
+        self.post_message(self.Computed(serial, content))
 
     def on_inspect_panel_computed(self, message: Computed) -> None:
         message.stop()
