@@ -1,6 +1,6 @@
 """The command line opens the dashboard with no subcommand, and ``dashboard --attach`` passes the run on."""
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from tests.tui.conftest import make_app
 from tui_transformer import cli
@@ -25,7 +25,7 @@ async def test_app_can_start_training_a_given_config(monkeypatch):
     started = []
     monkeypatch.setattr(TrainingSession, "run", lambda self, post: started.append((self.config, self.resume,
                                                                                      self.preset_reason)))
-    config = PRESETS["tiny"].with_overrides(data="builtin", max_steps=60, lr=5e-4)
+    config = PRESETS["tiny"].with_overrides(data="builtin", max_steps=60, lr=5e-4, device="cpu")
     app = make_app(train=(config, "tiny: chosen by name"), resume="old-run")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -34,4 +34,6 @@ async def test_app_can_start_training_a_given_config(monkeypatch):
         # the form shows the run's values, not the preset's defaults
         assert app.train_screen.query_one("#budget", Input).value == "60"
         assert app.train_screen.query_one("#lr", Input).value == "0.0005"
+        assert app.train_screen.query_one("#preset", Select).value == "tiny"
+        assert app.train_screen.query_one("#device", Select).value == "cpu"
     assert started == [(config, "old-run", "tiny: chosen by name")]

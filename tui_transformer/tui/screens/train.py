@@ -211,7 +211,7 @@ class TrainScreen(Screen):
         form = self.query_one(TrainForm)
         # Show the run's own values; filling the selects must not refill the form from the preset.
         with form.prevent(Select.Changed):
-            form.fill_from(config)
+            form.show_run(config)
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
         self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
         self.app.start_training(config, resume=resume, preset_reason=preset_reason)

@@ -168,6 +168,14 @@ class TrainForm(Vertical):
         self.query_one("#lr", Input).value = f"{config.lr:g}"
         self.query_one("#eval-interval", Input).value = str(config.eval_interval)
 
+    def show_run(self, config: TrainConfig) -> None:
+        """Show a run's own config, its preset and device too (a run started from the CLI, a resume)."""
+        self.fill_from(config)
+        if config.preset in self.preset_names:
+            self.query_one("#preset", Select).value = config.preset
+        if config.device in DEVICE_CHOICES:
+            self.query_one("#device", Select).value = config.device
+
     # -- validation ---------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
