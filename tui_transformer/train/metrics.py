@@ -35,8 +35,30 @@ class MetricsWriter:
 def read_events(path: Path) -> Iterator[Event]:
     """The events of a metrics file, skipping a torn last line (a run killed mid-write) and unknown events."""
     with Path(path).open(encoding="utf-8") as file:
-        for line in file:
-            try:
-                yield event_from_json(line)
-            except (ValueError, KeyError, TypeError):
-                continue
+        yield from _parsed(file)
+
+
+def read_first_and_last_events(path: Path, tail_bytes: int = 64 * 1024) -> tuple[list[Event], list[Event]]:
+    """The file's first event and the events of about its last ``tail_bytes``, without reading the middle.
+
+    A long GPU run writes hundreds of thousands of lines; a summary (``runs list``) needs only how
+    the run began and how it stands now. Returns ``([first] or [], tail events)``; the two never overlap.
+    """
+    with Path(path).open("rb") as file:
+        first_line = file.readline()
+        size = file.seek(0, 2)
+        start = max(len(first_line), size - tail_bytes)
+        file.seek(start)
+        tail = file.read()
+    if start > len(first_line):
+        tail = tail.partition(b"\n")[2]  # the cut fell inside a line: that line is not a whole event
+    decode = lambda data: data.decode("utf-8", "replace").splitlines()  # noqa: E731
+    return list(_parsed(decode(first_line))), list(_parsed(decode(tail)))
+
+
+def _parsed(lines) -> Iterator[Event]:
+    for line in lines:
+        try:
+            yield event_from_json(line)
+        except (ValueError, KeyError, TypeError):
+            continue

@@ -26,8 +26,8 @@ from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import RunFailed, RunFinished, RunStarted, StepMetrics
-from tui_transformer.train.metrics import METRICS_FILE, read_events
+from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted, StepMetrics
+from tui_transformer.train.metrics import METRICS_FILE, read_events, read_first_and_last_events
 
 CONFIG_FILE = "config.toml"
 SAMPLES_FILE = "samples.txt"
@@ -122,7 +122,7 @@ def run_info(run_dir: Path) -> RunInfo:
     metrics = run_dir / METRICS_FILE
     preset, last_step, state = "?", 0, "new"
     if metrics.is_file():
-        for event in read_events(metrics):
+        for event in _summary_events(metrics):
             if isinstance(event, RunStarted):
                 preset, state = event.preset, "interrupted"
                 last_step = max(last_step, event.resumed_from_step)
@@ -136,6 +136,14 @@ def run_info(run_dir: Path) -> RunInfo:
         state = "running"
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
     return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, updated=updated)
+
+
+def _summary_events(metrics: Path) -> list[Event]:
+    """The events that decide a run's summary: its first, and its latest (the whole file if those hold no step)."""
+    first, recent = read_first_and_last_events(metrics)
+    if any(isinstance(event, (RunStarted, StepMetrics)) for event in recent):
+        return first + recent
+    return list(read_events(metrics))  # a tail of only evals or samples: rare, and then worth the full read
 
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
