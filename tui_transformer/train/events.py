@@ -137,8 +137,14 @@ def to_json(event: Event) -> str:
 
 
 def event_from_json(line: str) -> Event:
-    """Inverse of :func:`to_json`. Unknown keys are dropped so newer files load in older readers."""
+    """Inverse of :func:`to_json`. Unknown keys are dropped so newer files load in older readers.
+
+    A line that is not an event (damaged bytes can still parse as JSON, e.g. a bare number)
+    raises ValueError, KeyError or TypeError, the errors readers skip a line on.
+    """
     data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError(f"not an event: {line[:80]!r}")
     cls = EVENT_TYPES[data.pop("event")]
     known = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in known})

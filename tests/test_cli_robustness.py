@@ -1,0 +1,54 @@
+"""The CLI against wrong input found by hand: each case is one `error:` line and exit 2, never a traceback."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_transformer.cli import main
+from tui_transformer.train import config_file
+from tui_transformer.train.config import TrainConfig
+from tui_transformer.train.events import RunStarted, to_json
+
+
+def _one_error_line(capsys, message: str) -> None:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--lr", "inf"], "lr must be a positive finite number"),  # trained one step, then diverged
+    (["--weight-decay", "nan"], "weight_decay must be a finite number >= 0"),  # diverged at step 2
+    (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
+    (["--grad-clip", "nan"], "grad_clip must be >= 0"),  # silently trained without clipping
+])
+def test_non_finite_optimizer_flags_are_refused_before_training(flags, message, capsys):
+    assert main(["train", "--no-ui", "--preset", "tiny", "--data", "/nonexistent", *flags]) == 2
+    _one_error_line(capsys, message)
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("max_time = inf\n", "max_time must be a positive, finite number of seconds"),
+    ("max_time = nan\n", "max_time must be a positive, finite number of seconds"),
+    ("beta1 = 1.5\n", "beta1 must be in [0, 1)"),
+    ("beta2 = nan\n", "beta2 must be in [0, 1)"),
+])
+def test_out_of_range_values_in_a_config_file_are_refused(toml, message, tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    assert main(["train", "--no-ui", "--preset", "tiny", "--data", "/nonexistent", "--config", str(path)]) == 2
+    _one_error_line(capsys, message)
+
+
+def test_runs_list_skips_a_damaged_metrics_line_that_still_parses_as_json(capsys):
+    """Random bytes appended to metrics.jsonl can read as a JSON number: `runs list` crashed on it."""
+    run = Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "damaged"
+    run.mkdir(parents=True)
+    config_file.write(TrainConfig(), run / "config.toml")
+    started = RunStarted(run_dir=str(run), run_name="damaged", config={}, device="cpu", preset="tiny",
+                         preset_reason="", n_params=1, data_notice="", resumed_from_step=0)
+    (run / "metrics.jsonl").write_text(to_json(started) + "\n12345\n[1, 2]\n\"text\"\n")
+    assert main(["runs", "list", "--json"]) == 0
+    (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert listed["name"] == "damaged" and listed["preset"] == "tiny" and listed["state"] == "interrupted"
