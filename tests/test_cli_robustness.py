@@ -52,3 +52,16 @@ def test_runs_list_skips_a_damaged_metrics_line_that_still_parses_as_json(capsys
     assert main(["runs", "list", "--json"]) == 0
     (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert listed["name"] == "damaged" and listed["preset"] == "tiny" and listed["state"] == "interrupted"
+
+
+@pytest.mark.parametrize("command", [["generate", "--prompt", "x"], ["eval", "--text", "/dev/null"]])
+@pytest.mark.parametrize("device", ["bogus", "cuda:abc", "CPU"])
+def test_an_unknown_device_is_named_as_such(command, device, capsys):
+    """It was reported as a corrupt checkpoint (torch failed to map the storage to the device)."""
+    assert main([*command, "--checkpoint", "/nonexistent.pt", "--device", device]) == 2
+    _one_error_line(capsys, f"unknown device {device!r}")
+
+
+def test_train_refuses_a_malformed_cuda_index(capsys):
+    assert main(["train", "--no-ui", "--preset", "tiny", "--device", "cuda:abc"]) == 2
+    _one_error_line(capsys, "device must be auto, cpu, cuda, cuda:N or mps")

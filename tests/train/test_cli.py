@@ -67,7 +67,7 @@ def test_json_events_and_resume_from_the_cli(corpus, capsys):
     (["train", "--no-ui", "--preset", "huge"], "unknown preset 'huge'"),
     (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),
     (["train", "--no-ui", "--resume", "nope"], "no run called 'nope'"),
-    (["train", "--no-ui", "--preset", "tiny", "--device", "tpu"], "device must be auto, cpu, cuda or mps"),
+    (["train", "--no-ui", "--preset", "tiny", "--device", "tpu"], "device must be auto, cpu, cuda, cuda:N or mps"),
     (["generate", "--run", "nope", "--prompt", "x"], "no run called 'nope'"),
     (["eval", "--checkpoint", "/nonexistent.pt", "--text", "/dev/null"], "checkpoint not found"),
 ])

@@ -11,6 +11,7 @@ and MPS train in plain float32 (CPU autocast did not pay for these sizes).
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 
 import torch
@@ -26,8 +27,13 @@ def resolve_device(name: str) -> str:
         if torch.backends.mps.is_available():
             return "mps"
         return "cpu"
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", name):
+        # torch would only fail later, on loading a checkpoint, with a message about storage tags
+        raise ConfigError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {name!r} asked for, but CUDA is not available here (try --device cpu)")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise ConfigError(f"device {name!r} asked for, but this machine has {torch.cuda.device_count()} CUDA device(s)")
     if name == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("device 'mps' asked for, but MPS is not available here (try --device cpu)")
     return name
