@@ -89,6 +89,34 @@ def test_damaged_metadata_is_rebuilt_from_the_shards(tmp_path, damage):
     assert json.loads(fresh.metadata_path.read_text())["shards"].keys() == after.keys()
 
 
+@pytest.mark.parametrize("damage", [
+    {"shards": {shard_name(0): {"bytes": "x"}}},  # `data status` crashed with KeyError: 'last_accessed'
+    {"shards": {shard_name(0): 5}},
+    {"shards": {shard_name(0): {"sha256": None}}},  # lookup crashed with KeyError
+    {"shards": {}, "remote": None},  # the file list lookup crashed with AttributeError
+    {"shards": {}, "remote": {"files": 5}},
+    {"shards": {}, "remote": {"files": [{"path": "x.parquet", "row_groups": "a"}]}},  # TypeError
+    [],
+])
+def test_metadata_that_parses_into_the_wrong_shape_is_rebuilt(tmp_path, damage):
+    cache = ShardCache(tmp_path, max_shards=None)
+    entries = [add(cache, i)["name"] for i in range(2)]
+    cache.metadata_path.write_text(json.dumps(damage))
+    fresh = ShardCache(tmp_path, max_shards=None)
+    assert [row["name"] for row in fresh.status()["shards"]] == entries
+    assert fresh.lookup(entries[0]) is not None and fresh.stats["metadata_rebuilt"] == 1
+
+
+def test_a_damaged_token_file_does_not_stop_a_rebuild(tmp_path):
+    cache = ShardCache(tmp_path)
+    name = add(cache, 0)["name"]
+    (tmp_path / "shard_00000.abc.train.npy").write_bytes(b"not numpy")
+    (tmp_path / "shard_00000.stray.npy").write_bytes(b"")
+    cache.metadata_path.write_bytes(b"{broken")
+    assert names(ShardCache(tmp_path)) == [name]
+    assert not list(tmp_path.glob("*.npy"))
+
+
 def test_a_corrupt_shard_is_dropped_on_lookup(tmp_path):
     cache = ShardCache(tmp_path)
     entry = add(cache, 0)

@@ -18,8 +18,9 @@ the processes reading it right now. How the cache stays correct:
   next run fetches the shard again.
 * **Verified.** A shard's sha256 is checked when it is opened; a corrupt or truncated file is
   reported, deleted and fetched again.
-* **Self-healing metadata.** A metadata file that does not parse is rebuilt from the shards on
-  disk: each shard carries its own description in its parquet key-value metadata.
+* **Self-healing metadata.** A metadata file that does not parse, or parses into the wrong shape,
+  is rebuilt from the shards on disk: each shard carries its own description in its parquet
+  key-value metadata.
 * **Shared.** Two processes (a headless run and the TUI) may share the folder: every metadata
   update is a read-modify-write under a file lock, and a shard download takes a per-shard lock so
   the shard is fetched once.
@@ -133,10 +134,9 @@ class ShardCache:
             return _empty_metadata(), False
         try:
             metadata = json.loads(self.metadata_path.read_text())
-            if not isinstance(metadata.get("shards"), dict):
-                raise ValueError("no 'shards' table")
+            _check_metadata(metadata)
             return metadata, False
-        except (ValueError, OSError, AttributeError) as error:
+        except (ValueError, OSError) as error:
             self._notice(f"cache metadata was damaged ({type(error).__name__}); rebuilt it from the shards on disk")
             self.stats["metadata_rebuilt"] += 1
             return self._rebuild(), True
@@ -154,8 +154,12 @@ class ShardCache:
                 path.unlink(missing_ok=True)  # not a shard we can describe: it will be fetched again
                 continue
             for tokens in sorted(self.root.glob(f"{path.stem}.*.npy")):
-                _, key, split, _ = tokens.name.split(".")
-                count = int(np.load(tokens, mmap_mode="r").shape[0])
+                try:
+                    _, key, split, _ = tokens.name.split(".")
+                    count = int(np.load(tokens, mmap_mode="r").shape[0])
+                except (OSError, ValueError, IndexError):
+                    tokens.unlink(missing_ok=True)  # a damaged token file: the next read tokenizes again
+                    continue
                 entry["tokens"][f"{key}.{split}"] = {"count": count, "bytes": tokens.stat().st_size}
             metadata["shards"][path.name] = entry
         return metadata
@@ -330,6 +334,42 @@ class ShardCache:
     def _notice(self, message: str) -> None:
         with self._guard:
             self.notices.append(message)
+
+
+# The fields every reader of an entry relies on, and their JSON kinds (bool is not a number here).
+_ENTRY_FIELDS = {"name": str, "bytes": int, "sha256": str, "last_accessed": (int, float), "access_count": int,
+                 "readers": list, "tokens": dict}
+
+
+def _check_metadata(metadata) -> None:
+    """Raise ValueError unless ``metadata`` has the shape this module reads.
+
+    Valid JSON is not enough: a hand edit, another version or a damaged file can still parse and
+    then fail deep inside a lookup or ``data status`` with a KeyError. Such a file is rebuilt too.
+    """
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("shards"), dict):
+        raise ValueError("no 'shards' table")
+    remote = metadata.get("remote", {})
+    files = remote.get("files", []) if isinstance(remote, dict) else None
+    if not isinstance(files, list) or not all(_is_remote_file(f) for f in files):
+        raise ValueError("'remote' is not a table of files")
+    for name, entry in metadata["shards"].items():
+        kinds_ok = isinstance(entry, dict) and all(
+            isinstance(entry.get(key), kind) and not isinstance(entry.get(key), bool)
+            for key, kind in _ENTRY_FIELDS.items())
+        if not kinds_ok or entry["name"] != name or not all(isinstance(pid, int) for pid in entry["readers"]):
+            raise ValueError(f"entry {name!r} is malformed")
+        for tokens in entry["tokens"].values():
+            if not (isinstance(tokens, dict) and isinstance(tokens.get("bytes"), int)
+                    and isinstance(tokens.get("count"), int)):
+                raise ValueError(f"entry {name!r} has malformed token counts")
+
+
+def _is_remote_file(file) -> bool:
+    """A remembered remote file: its path, and its row-group count once known."""
+    row_groups = file.get("row_groups") if isinstance(file, dict) else None
+    return (isinstance(file, dict) and isinstance(file.get("path"), str)
+            and (row_groups is None or (isinstance(row_groups, int) and not isinstance(row_groups, bool))))
 
 
 def _empty_metadata() -> dict:
