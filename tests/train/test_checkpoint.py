@@ -95,6 +95,30 @@ def test_disk_full_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
 
 
+FULL_DISK_SAVER = """
+import resource, sys, torch
+from pathlib import Path
+from tui_transformer.train import checkpoint as ckpt
+resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))  # files over 1 MB fail to grow, like a full disk
+try:
+    ckpt.save({"model": {"w": torch.ones(2_000_000)}, "step": 2}, Path(sys.argv[1]))
+except ckpt.CheckpointError as error:
+    print(error)
+"""
+
+
+def test_a_real_failed_write_is_a_checkpoint_error_and_leaves_no_temp_file(tmp_path):
+    """torch.save reports a failed write as a RuntimeError (not OSError): it escaped as a traceback."""
+    path = tmp_path / "latest.pt"
+    ckpt.save({"model": {"w": torch.zeros(10)}, "step": 1}, path)
+    result = subprocess.run([sys.executable, "-c", FULL_DISK_SAVER, str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "is the disk full?" in result.stdout and "the previous checkpoint is intact" in result.stdout
+    assert ckpt.load(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
 SAVER = """
 import sys, torch
 from pathlib import Path

@@ -119,10 +119,15 @@ def save(payload: dict[str, Any], path: Path) -> None:
             os.fsync(file.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"could not save checkpoint {path}: {error.strerror or error}; "
-                              "the previous checkpoint is intact") from error
+    except (OSError, RuntimeError) as error:  # torch.save reports a failed write (a full disk) as RuntimeError
+        if isinstance(error, OSError):
+            reason = error.strerror or str(error)
+        else:  # torch hides the OS error behind its zip writer's complaint
+            reason = f"the write failed, is the disk full? (torch: {_first_line(error)})"
+        raise CheckpointError(f"could not save checkpoint {path}: {reason}; the previous checkpoint is intact") \
+            from error
+    finally:
+        tmp.unlink(missing_ok=True)  # after a failure (or Ctrl-C) mid-write; after success it is already renamed
 
 
 def _remove_stale_temps(path: Path) -> None:
