@@ -65,3 +65,16 @@ def test_an_unknown_device_is_named_as_such(command, device, capsys):
 def test_train_refuses_a_malformed_cuda_index(capsys):
     assert main(["train", "--no-ui", "--preset", "tiny", "--device", "cuda:abc"]) == 2
     _one_error_line(capsys, "device must be auto, cpu, cuda, cuda:N or mps")
+
+
+def test_a_run_that_fails_in_setup_leaves_no_directory_and_frees_its_name(tmp_path, capsys):
+    """A data error used to leave runs/<name>/ with only metrics.jsonl: not listed, not resumable,
+    and `--name` refused ever after ("already exists; use --resume")."""
+    text = tmp_path / "note.txt"
+    text.write_text("hello world\n")
+    args = ["train", "--no-ui", "--preset", "tiny", "--data", str(text), "--tokenizer", "cl100k_base",
+            "--d-model", "32", "--n-layers", "1", "--seq-len", "16", "--device", "cpu", "--name", "first"]
+    for _ in range(2):  # the second attempt meets the same data error, not a taken name
+        assert main(args) == 2
+        _one_error_line(capsys, f"split of file {text} has no windows of 17 tokens")
+    assert not (Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "first").exists()

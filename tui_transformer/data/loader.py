@@ -182,8 +182,13 @@ class BatchLoader:
         return order[self.rank :: self.world_size]
 
     def _no_data_message(self) -> str:
-        return (f"the {self.split} split of {self.source.name!r} has no windows of {self.seq_len + 1} tokens "
-                f"for rank {self.rank} of {self.world_size}: use more data or a smaller world size")
+        what = getattr(self.source, "description", "") or repr(self.source.name)
+        ranks = f" for rank {self.rank} of {self.world_size}" if self.world_size > 1 else ""
+        fewer = ", fewer processes" if self.world_size > 1 else ""
+        # the split is per document (see .split): a source of one or two documents can leave a split empty
+        return (f"the {self.split} split of {what} has no windows of {self.seq_len + 1} tokens{ranks}; "
+                f"each document goes whole to train or val, so give it more documents (or text){fewer}, "
+                f"or a shorter context (--seq-len)")
 
     # -- the prefetch thread ---------------------------------------------------------------------
 

@@ -43,10 +43,10 @@ from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.evaluate import evaluate, perplexity_of, verdict
 from tui_transformer.train.events import (CheckpointSaved, EvalResult, Event, EventCallback, LogMessage, RunFailed,
                                           RunFinished, RunStarted, Sample, ShardStatus, StepMetrics)
-from tui_transformer.train.metrics import MetricsWriter
+from tui_transformer.train.metrics import METRICS_FILE, MetricsWriter
 from tui_transformer.train.optimizer import build_optimizer
-from tui_transformer.train.runs import (CHECKPOINTS, CONFIG_FILE, SAMPLES_FILE, TOKENIZER_FILE, clear_running,
-                                        create_run_dir, is_running, mark_running, resolve_run)
+from tui_transformer.train.runs import (CHECKPOINTS, CONFIG_FILE, RUNNING_FILE, SAMPLES_FILE, TOKENIZER_FILE,
+                                        clear_running, create_run_dir, is_running, mark_running, resolve_run)
 from tui_transformer.train.schedule import CosineSchedule
 
 SHARD_STATUS_EVERY_S = 10.0
@@ -101,6 +101,8 @@ class Trainer:
         self.metrics: MetricsWriter | None = None
         self.early_events: list[Event] = []
         self.run_dir: Path | None = None
+        self.new_run_dir = False  # this process created run_dir (not a resume)
+        self.run_files_written = False  # config.toml is there: the run can be listed and resumed
         self.source = None
         self.loader = None
         self.step = 0
@@ -207,6 +209,7 @@ class Trainer:
         if self.run_dir is None:
             path = create_run_dir(self.config) if self.env.is_main else None
             self.run_dir = Path(distributed.broadcast(str(path) if path else None, self.env))
+            self.new_run_dir = True
         if self.env.is_main:
             self.metrics = MetricsWriter(self.run_dir)
             for event in self.early_events:
@@ -250,6 +253,7 @@ class Trainer:
         if not self.env.is_main:
             return
         config_file.write(self.config, self.run_dir / CONFIG_FILE)
+        self.run_files_written = True
         copy = self.run_dir / TOKENIZER_FILE
         if self.tokenizer.name.startswith("bpe-") and not copy.exists():
             # a trained tokenizer lives in the cache, which may be cleaned: the run keeps its own copy
@@ -530,4 +534,20 @@ class Trainer:
             self.metrics.close()
         if self.run_dir is not None and self.env.is_main:
             clear_running(self.run_dir)
+            if self.new_run_dir and not self.run_files_written:
+                self._remove_unstarted_run_dir()
         distributed.shutdown(self.env)
+
+    def _remove_unstarted_run_dir(self) -> None:
+        """Undo a new run directory whose setup failed (bad data, a tokenizer error, no network).
+
+        Without its config.toml it can be neither listed nor resumed, yet it would keep its
+        ``--name`` taken. Only the files setup writes are removed, so nothing else is ever lost.
+        """
+        for name in (METRICS_FILE, RUNNING_FILE):
+            (self.run_dir / name).unlink(missing_ok=True)
+        for folder in (self.run_dir / CHECKPOINTS, self.run_dir):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                return
