@@ -78,3 +78,16 @@ def test_a_run_that_fails_in_setup_leaves_no_directory_and_frees_its_name(tmp_pa
         assert main(args) == 2
         _one_error_line(capsys, f"split of file {text} has no windows of 17 tokens")
     assert not (Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "first").exists()
+
+
+def test_tokenizing_works_when_the_token_cache_cannot_be_written(tmp_path):
+    """A full disk made saving the token stream raise, and `train` died with a numpy traceback
+    before its first step; the stream is only a shortcut, so the data must still come back."""
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.data.token_cache import load_or_tokenize
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")  # so any write under it fails
+    tokenizer = get_tokenizer("cl100k_base")
+    stream, cached = load_or_tokenize(blocker / "tokens", "key", tokenizer, lambda: ["hello world"])
+    assert list(stream) == [tokenizer.eot_id, *tokenizer.encode("hello world")] and not cached

@@ -32,7 +32,8 @@ def load_or_tokenize(folder: Path, key: str, tokenizer, texts_fn) -> tuple[np.nd
     """The stream stored under ``key``, or ``tokenize_documents(tokenizer, texts_fn())`` saved there.
 
     Returns ``(stream, was_cached)``. Writes are atomic (temp file then rename), so a reader never
-    sees half a file even when two processes tokenize the same chunk at once.
+    sees half a file even when two processes tokenize the same chunk at once. A write that fails
+    (full disk, read-only folder) leaves nothing behind and is not an error.
     """
     path = folder / f"{key}.npy"
     if path.exists():
@@ -41,7 +42,10 @@ def load_or_tokenize(folder: Path, key: str, tokenizer, texts_fn) -> tuple[np.nd
         except (OSError, ValueError):
             pass  # damaged: tokenize again and overwrite
     stream = tokenize_documents(tokenizer, texts_fn())
-    save_atomic(path, stream)
+    try:
+        save_atomic(path, stream)
+    except OSError:
+        pass  # a full disk or a read-only cache: the stream is only a shortcut, so train on without it
     return stream, False
 
 
