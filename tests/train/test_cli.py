@@ -63,6 +63,24 @@ def test_json_events_and_resume_from_the_cli(corpus, capsys):
     assert ckpt.load(ckpt.find("j"))["step"] == 6
 
 
+def test_resuming_a_finished_run_asks_for_a_larger_budget_and_leaves_the_run_alone(corpus, capsys):
+    """It re-evaluated, logged a second RunFinished and exited 0, as if it had trained."""
+    args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "done",
+            *SMALL[:-4], "--seq-len", "16", "--device", "cpu", "--quiet"]
+    assert main([*args, "--max-steps", "2"]) == 0
+    metrics = Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "done" / "metrics.jsonl"
+    before = metrics.read_text()
+    capsys.readouterr()
+    for extra in ([], ["--max-steps", "1"]):
+        assert main(["train", "--no-ui", "--resume", "done", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: run done has already reached its max steps budget (step 2)") and \
+            "--max-steps" in err
+    assert metrics.read_text() == before
+    assert main(["train", "--no-ui", "--resume", "done", "--max-steps", "3", "--quiet"]) == 0
+    assert ckpt.load(ckpt.find("done"))["step"] == 3
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--no-ui", "--preset", "huge"], "unknown preset 'huge'"),
     (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),

@@ -66,6 +66,19 @@ class RunSummary:
     checkpoint: str | None
 
 
+def _budget_reached(c: TrainConfig, step: int, tokens_seen: int, elapsed_s: float, epoch: int) -> str | None:
+    """The first budget of ``c`` that these counters have reached, or None."""
+    if c.max_steps is not None and step >= c.max_steps:
+        return "max_steps"
+    if c.max_tokens is not None and tokens_seen >= c.max_tokens:
+        return "max_tokens"
+    if c.max_time is not None and elapsed_s >= c.max_time:
+        return "max_time"
+    if c.epochs is not None and epoch > c.epochs:
+        return "epochs"
+    return None
+
+
 class TrainingDiverged(Exception):
     """The loss became NaN or inf; carries the user-facing reason."""
 
@@ -200,9 +213,25 @@ class Trainer:
         run_dir = resolve_run(resume)
         if self.env.is_main and is_running(run_dir):
             raise UserError(f"run {run_dir.name} is being trained right now by another process; stop it first")
-        self.run_dir = run_dir
         self.resume_path = ckpt.find(run_dir)
-        return ckpt.load(self.resume_path, map_location="cpu")
+        payload = ckpt.load(self.resume_path, map_location="cpu")
+        self._refuse_a_spent_budget(run_dir, payload)
+        self.run_dir = run_dir
+        return payload
+
+    def _refuse_a_spent_budget(self, run_dir: Path, payload: dict[str, Any]) -> None:
+        """A resume whose budget is already used up would only re-evaluate and log a second ending.
+
+        Checked before the run directory is touched, so a finished run stays listed as finished.
+        """
+        c = self.config
+        loader_epoch = payload["ranks"][0]["loader"]["epoch"]
+        epoch = payload["tokens_seen"] // c.tokens_per_epoch + 1 if c.tokens_per_epoch else loader_epoch + 1
+        reason = _budget_reached(c, payload["step"], payload["tokens_seen"], payload["elapsed_s"], epoch)
+        if reason is not None:
+            flag = "--" + reason.replace("_", "-")
+            raise UserError(f"run {run_dir.name} has already reached its {reason.replace('_', ' ')} budget "
+                            f"(step {payload['step']}); give a larger {flag} to train it further")
 
     def _open_run_dir(self) -> None:
         """Create the run directory (rank 0 picks the name) unless resuming; start its metrics file."""
@@ -328,16 +357,7 @@ class Trainer:
         return self.loader.epoch + 1
 
     def budget_reached(self) -> str | None:
-        c = self.config
-        if c.max_steps is not None and self.step >= c.max_steps:
-            return "max_steps"
-        if c.max_tokens is not None and self.tokens_seen >= c.max_tokens:
-            return "max_tokens"
-        if c.max_time is not None and self.elapsed() >= c.max_time:
-            return "max_time"
-        if c.epochs is not None and self.epoch() > c.epochs:
-            return "epochs"
-        return None
+        return _budget_reached(self.config, self.step, self.tokens_seen, self.elapsed(), self.epoch())
 
     # ---- the loop ------------------------------------------------------------------------------
 
