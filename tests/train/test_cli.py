@@ -81,6 +81,25 @@ def test_resuming_a_finished_run_asks_for_a_larger_budget_and_leaves_the_run_alo
     assert ckpt.load(ckpt.find("done"))["step"] == 3
 
 
+def test_a_full_disk_under_metrics_jsonl_stops_the_run_with_one_error_and_keeps_it(corpus, capsys):
+    """Each write failed again (the failure event, then close), in a chain of tracebacks."""
+    args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "full",
+            *SMALL[:-4], "--seq-len", "16", "--device", "cpu", "--quiet"]
+    assert main([*args, "--max-steps", "2"]) == 0
+    run = Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "full"
+    kept = run / "kept.jsonl"
+    (run / "metrics.jsonl").rename(kept)
+    (run / "metrics.jsonl").symlink_to("/dev/full")  # every write fails with ENOSPC, as on a full disk
+    capsys.readouterr()
+    assert main(["train", "--no-ui", "--resume", "full", "--max-steps", "4", "--quiet"]) != 0
+    out, err = capsys.readouterr()
+    assert "is the disk full?" in out + err and "Traceback" not in out + err, (out, err)
+    assert ckpt.load(ckpt.find("full"))["step"] == 2 and not (run / "RUNNING").exists()
+    (run / "metrics.jsonl").unlink()
+    kept.rename(run / "metrics.jsonl")
+    assert main(["train", "--no-ui", "--resume", "full", "--max-steps", "4", "--quiet"]) == 0  # space again
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--no-ui", "--preset", "huge"], "unknown preset 'huge'"),
     (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),

@@ -15,6 +15,8 @@ Every size in the model follows from these numbers::
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -54,6 +56,8 @@ class ModelConfig:
             raise ConfigError(f"pos_encoding must be one of {', '.join(POS_ENCODINGS)}; got {self.pos_encoding!r}")
         if self.attention not in ATTENTION_IMPLS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTION_IMPLS)}; got {self.attention!r}")
+        if not (isinstance(self.rope_base, (int, float)) and 1.0 < self.rope_base < math.inf):
+            raise ConfigError(f"rope_base must be a finite number above 1 (10000 is usual), got {self.rope_base!r}")
         if self.pos_encoding == "rope" and self.d_head % 2:
             raise ConfigError(f"rope rotates pairs of dimensions, so d_head ({self.d_head}) must be even")
         if self.pos_encoding == "sinusoidal" and self.d_model % 2:

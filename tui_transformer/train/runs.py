@@ -69,6 +69,10 @@ def resolve_run(run: str | Path) -> Path:
     for path in candidates:
         if (path / CONFIG_FILE).is_file():
             return path
+    for path in candidates:
+        if path.is_dir() and ((path / METRICS_FILE).is_file() or (path / CHECKPOINTS).is_dir()):
+            raise UserError(f"{path} looks like a run but has no {CONFIG_FILE} (deleted?); a run needs it to "
+                            "resume, generate or evaluate: copy it back from a backup, or start a new run")
     raise UserError(f"no run called {str(run)!r} (looked for {' and '.join(str(c) for c in candidates)}); "
                     "see `tui-transformer runs list`")
 
