@@ -246,8 +246,9 @@ class LearnScreen(Screen):
         from tui_transformer.train.checkpoint import load_for_inference
         from tui_transformer.train.device import resolve_device
 
-        model, tokenizer, _config = load_for_inference(choice, resolve_device("auto"))
-        self.post_message(LearnModelLoaded(model, tokenizer, Path(choice).name, Path(choice)))
+        run_dir = Path(choice)
+        model, tokenizer, _config = load_for_inference(checkpoint_of(run_dir), resolve_device("auto"))
+        self.post_message(LearnModelLoaded(model, tokenizer, run_dir.name, run_dir))
 
     def on_learn_model_loaded(self, message: LearnModelLoaded) -> None:
         self.set_model(message.model, message.tokenizer, message.label, message.run_dir)
@@ -293,6 +294,19 @@ class LearnScreen(Screen):
             if event.worker.group == "learn":
                 self.query_one("#learn-live", Static).update(Text(f"could not compute this panel: {reason}",
                                                                   style="red"))
+
+
+def checkpoint_of(run_dir: Path) -> Path:
+    """The checkpoint to explain a run with: ``latest.pt`` (where training is), else ``best.pt``.
+
+    A run in its first minutes has only ``best.pt`` (written at the first evaluation, long before
+    the first periodic ``latest.pt``), and the picker lists any run with a checkpoint.
+    """
+    from tui_transformer.train.checkpoint import BEST, LATEST
+    from tui_transformer.train.runs import CHECKPOINTS
+
+    latest, best = run_dir / CHECKPOINTS / LATEST, run_dir / CHECKPOINTS / BEST
+    return latest if latest.is_file() or not best.is_file() else best
 
 
 def fresh_model() -> tuple[Any, Any]:

@@ -39,7 +39,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch, TextArea
 from textual.worker import Worker, WorkerState
 
-from tui_transformer.errors import UserError
+from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
 from tui_transformer.tui.widgets.slider import Slider
@@ -353,8 +353,7 @@ class PlaygroundScreen(Screen):
         """The SamplingConfig the sliders and the seed describe (a ConfigError names a bad value)."""
         from tui_transformer.model import SamplingConfig
 
-        seed_text = self.query_one("#pg-seed", Input).value.strip()
-        return SamplingConfig(**self.sampler_values(), seed=int(seed_text) if seed_text else None)
+        return SamplingConfig(**self.sampler_values(), seed=parse_seed(self.query_one("#pg-seed", Input).value))
 
     @on(Slider.Changed)
     def _sampler_moved(self) -> None:
@@ -574,6 +573,20 @@ class PlaygroundScreen(Screen):
             event.stop()  # told here, with this screen's context: the app's central handler need not repeat it
             if event.worker.group == "load":
                 self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
+
+
+def parse_seed(text: str) -> int | None:
+    """The seed field: a whole number, or empty for a random draw each time.
+
+    The field only lets digits and a minus sign in, so a lone ``-`` is what a typo looks like.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"seed must be a whole number, or empty for a random one, got {text!r}") from None
 
 
 def _progress(generation: int, text: str, tokenizer: Any, latest: tuple[Any, int] | None,

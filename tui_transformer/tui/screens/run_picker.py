@@ -58,8 +58,16 @@ class RunPickerScreen(ModalScreen[str | None]):
         return list_runs()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "run-list" and event.state == WorkerState.SUCCESS:
+        if event.worker.group != "run-list":
+            return
+        if event.state == WorkerState.SUCCESS:
             self._show_runs(event.worker.result or [])
+        elif event.state == WorkerState.ERROR:
+            # Say why in the list (the app's handler notifies too); typing a run directory still works.
+            options = self.query_one(OptionList)
+            options.clear_options()
+            options.add_option(Option(f"could not list the runs folder: {event.worker.error}", disabled=True))
+            self.query_one("#path", Input).focus()
 
     def _show_runs(self, runs: list) -> None:
         options = self.query_one(OptionList)

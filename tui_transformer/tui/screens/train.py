@@ -203,8 +203,7 @@ class TrainScreen(Screen):
 
     def start_config(self, config: "TrainConfig", resume: str | None = None, preset_reason: str = "") -> None:
         """Train ``config`` (continuing the run ``resume`` if given), bypassing the form."""
-        if self.app.training_active:
-            self.notify("a run is already training: stop it first (x)", severity="warning")
+        if self._refuse_while_training():
             return
         self.detach()
         self.reset_history()
@@ -245,8 +244,18 @@ class TrainScreen(Screen):
         pause.label = "Resume" if session is not None and session.pause.is_set() else "Pause"
         self.query_one("#stop", Button).disabled = not active
 
+    def _refuse_while_training(self) -> bool:
+        """True (with a notification) when a run trains here: another one cannot be opened or resumed."""
+        if self.app.training_active:
+            self.notify("a run is training here: stop it first (x)", severity="warning")
+            return True
+        return False
+
     def action_resume_run(self) -> None:
         from tui_transformer.tui.screens.run_picker import RunPickerScreen
+
+        if self._refuse_while_training():  # the buttons are disabled, but the keys and the palette still come
+            return
 
         def chosen(run: str | None) -> None:
             if run:
@@ -270,6 +279,9 @@ class TrainScreen(Screen):
     def action_open_run(self) -> None:
         from tui_transformer.tui.screens.run_picker import RunPickerScreen
 
+        if self._refuse_while_training():
+            return
+
         def chosen(run: str | None) -> None:
             if run:
                 self.attach(run)
@@ -278,8 +290,7 @@ class TrainScreen(Screen):
 
     def attach(self, run_dir: str | Path) -> bool:
         """Follow another run's ``metrics.jsonl``; False (and a notification) when that is impossible."""
-        if self.app.training_active:
-            self.notify("a run is training here: stop it before opening another", severity="warning")
+        if self._refuse_while_training():
             return False
         try:
             path = metrics_path(self._resolve_run(run_dir))

@@ -1,0 +1,126 @@
+"""The dashboard used the wrong way: odd states, damaged runs, bad input. Each test is a bug found by hand."""
+
+from pathlib import Path
+
+import torch
+from textual.widgets import Input, OptionList
+
+from tests.tui.conftest import make_app
+from tests.tui.test_app import fake_session_run
+from tui_transformer.tui.screens.learn import LearnScreen
+from tui_transformer.tui.screens.run_picker import RunPickerScreen
+from tui_transformer.tui.screens.train import TrainScreen
+from tui_transformer.tui.training_session import TrainingSession
+
+
+def record_notes(app) -> list[tuple[str, str]]:
+    """(severity, message) of every notification the app shows from now on."""
+    notes: list[tuple[str, str]] = []
+    original = app.notify
+    app.notify = lambda message, **kw: (notes.append((kw.get("severity", "information"), str(message))),
+                                        original(message, **kw))
+    return notes
+
+
+def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
+    """A real run directory with a tiny model saved as the given checkpoints (``best``, ``latest``)."""
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.model import DecoderTransformer
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import checkpoint, config_file
+
+    tokenizer = get_tokenizer("cl100k_base")
+    config = PRESETS["tiny"].with_overrides(
+        tokenizer="cl100k_base", data="builtin", model_vocab_size=tokenizer.vocab_size, model_d_model=32,
+        model_n_heads=2, model_n_layers=2, model_d_ff=64, model_max_seq_len=32)
+    run_dir = runs / name
+    (run_dir / "checkpoints").mkdir(parents=True)
+    config_file.write(config, run_dir / "config.toml")
+    torch.manual_seed(0)
+    model = DecoderTransformer(config.model)
+    for which in checkpoints:
+        checkpoint.save({"config": config.to_dict(), "model": model.state_dict(), "tokenizer": tokenizer.identity()},
+                        run_dir / "checkpoints" / f"{which}.pt")
+    return run_dir
+
+
+async def test_learn_explains_a_run_that_has_only_its_best_checkpoint_so_far(monkeypatch, tmp_path):
+    # A run in its first minutes: the first evaluation wrote best.pt, the first latest.pt is still to come.
+    # Learn listed it (it has a checkpoint) and then failed to load it ("has no checkpoint yet").
+    run_dir = write_run(tmp_path / "runs", "young", checkpoints=("best",))
+    monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(tmp_path / "runs"))
+    app = make_app()
+    notes = record_notes(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, LearnScreen)
+        for _ in range(3):  # the run list, then the model, then the live panel
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+        assert not [note for note in notes if note[0] == "error"], notes
+        assert screen.run_dir == run_dir and screen.model.config.d_model == 32
+
+
+async def test_run_picker_says_why_when_the_runs_cannot_be_listed(monkeypatch):
+    # It kept showing "looking for runs…" for good. A failure that real files cannot produce reliably here
+    # (the tests may run as root, which reads any file), hence the stand-in.
+    def unreadable(*args, **kwargs):
+        raise PermissionError("[Errno 13] Permission denied: '/runs'")
+
+    monkeypatch.setattr("tui_transformer.train.runs.list_runs", unreadable)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        picker = app.screen
+        assert isinstance(picker, RunPickerScreen)
+        await picker.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [str(option.prompt) for option in picker.query_one(OptionList).options]
+        assert len(shown) == 1 and "could not list the runs folder" in shown[0] and "Permission denied" in shown[0]
+        assert app.focused is picker.query_one("#path", Input)  # typing a run directory still works
+
+
+async def test_open_and_resume_keys_are_refused_while_a_run_trains(monkeypatch):
+    # The buttons were disabled, but r and o opened the picker anyway, and the choice was refused afterwards.
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    app = make_app()
+    notes = record_notes(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.training is not None and app.training.run_name:
+                break
+        try:
+            for key in ("r", "o"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert isinstance(app.screen, TrainScreen), key
+            assert [text for _, text in notes].count("a run is training here: stop it first (x)") == 2, notes
+        finally:  # a failure must not leave the fake trainer running (pytest would never exit)
+            app.stop_training()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+
+async def test_a_seed_that_is_not_a_number_is_explained():
+    # The seed field lets a lone "-" in; generating then said "invalid literal for int() with base 10: '-'".
+    from tests.tui.test_playground import PlaygroundApp
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.model import DecoderTransformer, ModelConfig
+
+    tokenizer = get_tokenizer("cl100k_base")
+    model = DecoderTransformer(ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, n_layers=2,
+                                           d_ff=64, max_seq_len=32))
+    app = PlaygroundApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        screen.set_model(model, tokenizer, "tiny-test")
+        screen.query_one("#pg-seed", Input).value = "-"
+        await pilot.press("ctrl+g")
+        assert app.notes[-1] == ("error", "seed must be a whole number, or empty for a random one, got '-'")
+        assert not any(worker.group == "generate" for worker in screen.workers)
+        await screen.workers.wait_for_complete()
