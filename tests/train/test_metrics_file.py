@@ -37,3 +37,12 @@ def test_a_run_folder_that_lost_its_config_is_named_as_such(tmp_path):
     (tmp_path / "r" / "checkpoints").mkdir(parents=True)
     with pytest.raises(UserError, match="looks like a run but has no config.toml"):
         resolve_run(tmp_path / "r")
+
+
+def test_a_line_with_fields_of_the_wrong_type_is_skipped(tmp_path):
+    path = tmp_path / METRICS_FILE
+    path.write_text(to_json(FIRST) + "\n"
+                    + '{"event": "Sample", "step": 1, "prompt": 5, "text": null}\n'
+                    + '{"event": "StepMetrics", "step": "7", "max_steps": 9}\n'
+                    + to_json(SECOND) + "\n")
+    assert [e.message for e in read_events(path)] == ["first", "second"]

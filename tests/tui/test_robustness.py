@@ -124,3 +124,18 @@ async def test_a_seed_that_is_not_a_number_is_explained():
         assert app.notes[-1] == ("error", "seed must be a whole number, or empty for a random one, got '-'")
         assert not any(worker.group == "generate" for worker in screen.workers)
         await screen.workers.wait_for_complete()
+
+
+async def test_attaching_to_a_metrics_line_with_wrong_types_skips_it(recorded_run):
+    """A complete line whose fields had the wrong types (a damaged file) killed the app at the next redraw."""
+    with (recorded_run / "metrics.jsonl").open("a") as file:
+        file.write('{"event": "Sample", "step": 1, "prompt": 5, "text": null}\n')
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.attach(recorded_run)
+        await pilot.pause()
+        screen.redraw()
+        await pilot.pause()
+        assert screen.history.samples and all(isinstance(s.text, str) for s in screen.history.samples)
+        assert app.is_running

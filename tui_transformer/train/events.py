@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable
+from types import UnionType
+from typing import Any, Callable, get_args, get_origin, get_type_hints
 
 
 def _now() -> float:
@@ -139,12 +140,35 @@ def to_json(event: Event) -> str:
 def event_from_json(line: str) -> Event:
     """Inverse of :func:`to_json`. Unknown keys are dropped so newer files load in older readers.
 
-    A line that is not an event (damaged bytes can still parse as JSON, e.g. a bare number)
-    raises ValueError, KeyError or TypeError, the errors readers skip a line on.
+    A line that is not an event (damaged bytes can still parse as JSON, e.g. a bare number, or a
+    field of the wrong type) raises ValueError, KeyError or TypeError, the errors readers skip a
+    line on: every reader, the dashboard included, can then trust the fields' types.
     """
     data = json.loads(line)
     if not isinstance(data, dict):
         raise ValueError(f"not an event: {line[:80]!r}")
     cls = EVENT_TYPES[data.pop("event")]
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
+    hints = _FIELD_TYPES[cls]
+    values = {k: v for k, v in data.items() if k in hints}
+    for name, value in values.items():
+        if not _is_a(value, hints[name]):
+            raise TypeError(f"{cls.__name__}.{name} should be {hints[name]}, got {value!r:.40}")
+    return cls(**values)
+
+
+_FIELD_TYPES = {cls: get_type_hints(cls) for cls in EVENT_TYPES.values()}
+
+
+def _is_a(value: Any, hint: Any) -> bool:
+    """Does a JSON value fit a field's annotation (``int``, ``float``, ``str``, ``dict[...]``, ``X | None``)?"""
+    if hint is Any:
+        return True
+    if isinstance(hint, UnionType):
+        return any(_is_a(value, option) for option in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)  # JSON may write 3.0 as 3
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, get_origin(hint) or hint)
