@@ -163,6 +163,8 @@ async def test_a_failing_run_becomes_a_notification_not_a_crash():
         assert any(severity == "error" and "/nonexistent/corpus.txt" in text for severity, text in notes), notes
         assert not app.training_active and app.is_running
         assert app.sub_title.endswith("failed")
+        errors = [line.message for line in screen.history.log if line.level == "error"]
+        assert len(errors) == 1 and "/nonexistent/corpus.txt" in errors[0], errors  # said once, not twice
         await pilot.press("s")  # the screen accepts a new start after the failure
         await pilot.pause()
         await app.workers.wait_for_complete()

@@ -179,7 +179,8 @@ class TuiTransformerApp(App):
         if self.training is not None:
             self.training.ended = True
             self.training.failed = self.training.failed or worker.state == WorkerState.ERROR
-        if worker.state == WorkerState.ERROR:
+        if worker.state == WorkerState.ERROR and self.train_screen.history.failed is None:
+            # the trainer's own RunFailed, when it got that far, has already logged the reason
             self.train_screen.history.note("error", f"training stopped on an error: {worker.error}", time.time())
         self.train_screen.sync_controls()
         self.refresh_header()
