@@ -75,8 +75,8 @@ class LearnScreen(Screen):
     LearnScreen #learn-pages { width: 28; height: 1fr; border-right: tall $panel; }
     LearnScreen #learn-main { width: 1fr; }
     LearnScreen #learn-top { height: 3; }
-    LearnScreen #learn-run { width: 40; }
-    LearnScreen #learn-prompt { width: 1fr; }
+    LearnScreen #learn-run { width: 2fr; max-width: 40; }  /* at 80 columns the prompt keeps most of the row */
+    LearnScreen #learn-prompt { width: 3fr; }
     LearnScreen #learn-model { height: 1; color: $text-muted; padding: 0 1; }
     LearnScreen #learn-model.-untrained { color: $warning; }
     LearnScreen TabbedContent { height: 1fr; }
