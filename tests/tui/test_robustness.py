@@ -139,3 +139,22 @@ async def test_attaching_to_a_metrics_line_with_wrong_types_skips_it(recorded_ru
         await pilot.pause()
         assert screen.history.samples and all(isinstance(s.text, str) for s in screen.history.samples)
         assert app.is_running
+
+
+async def test_a_run_deleted_while_attached_is_said_once_and_its_charts_stay(recorded_run):
+    import shutil
+
+    app = make_app()
+    notes = record_notes(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.attach(recorded_run)
+        await pilot.pause()
+        steps = len(screen.history.train_loss)
+        shutil.rmtree(recorded_run)
+        screen.poll_attached()
+        screen.poll_attached()
+        await pilot.pause()
+        assert [text for severity, text in notes if severity == "warning"] == [
+            f"{recorded_run / 'metrics.jsonl'} was deleted or moved; the charts keep what was read"]
+        assert len(screen.history.train_loss) == steps > 0 and app.is_running

@@ -44,6 +44,7 @@ class MetricsTail:
         self.max_bytes_per_poll = max_bytes_per_poll
         self.offset = 0
         self.skipped_lines = 0
+        self.exists = False  # as of the last poll: a run may be attached before its file appears
         self._partial = b""
 
     def poll(self) -> list[Event]:
@@ -53,7 +54,9 @@ class MetricsTail:
                 handle.seek(self.offset)
                 chunk = handle.read(self.max_bytes_per_poll)
         except FileNotFoundError:
+            self.exists = False
             return []
+        self.exists = True
         self.offset += len(chunk)
         data = self._partial + chunk
         *lines, self._partial = data.split(b"\n")

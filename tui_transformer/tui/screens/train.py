@@ -318,8 +318,13 @@ class TrainScreen(Screen):
     def poll_attached(self) -> None:
         if self.attached is None:
             return
+        was_there = self.attached.exists
         for event in self.attached.poll():
             self.history.absorb(event)
+        if was_there and not self.attached.exists:
+            message = f"{self.attached.path} was deleted or moved; the charts keep what was read"
+            self.history.note("warning", message, time.time())
+            self.notify(message, title="Run gone", severity="warning")
         self.redraw()
 
     def detach(self) -> None:
