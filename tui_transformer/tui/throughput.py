@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -114,7 +116,10 @@ def measure(variant: str, config: TrainConfig) -> dict[str, Any]:
 
 def _measure_in_a_new_process(variant: str, config: TrainConfig) -> dict[str, Any]:
     command = [sys.executable, "-m", __name__, variant, json.dumps(config.to_dict())]
-    done = subprocess.run(command, capture_output=True, text=True)
+    # These runs are measurements, not the learner's: they train in a runs folder of their own,
+    # deleted afterwards, so they never show up in `runs list` or the pickers (each holds checkpoints).
+    with tempfile.TemporaryDirectory(prefix="tui-transformer-bench-runs-") as runs:
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TUI_TRANSFORMER_RUNS": runs})
     if done.returncode != 0:
         raise RuntimeError(f"the {variant} measurement failed:\n{done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -125,7 +130,8 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
     import torch
 
     say = on_progress or (lambda message: None)
-    config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9)
+    config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9,
+                                   run_dir=None, run_name=None)
     rates: dict[str, list[float]] = {"headless_main": [], "headless_thread": [], "dashboard": []}
     lags, ui_shares = [], []
     variants = list(rates)
