@@ -9,7 +9,7 @@ import torch
 
 from tui_transformer.data import BatchLoader, open_source
 from tui_transformer.data.fineweb import FinewebSource
-from tui_transformer.data.http import HttpPolicy, NetworkError
+from tui_transformer.data.http import HttpClient, HttpPolicy, NetworkError
 from tui_transformer.data.shard_cache import ShardCache
 from tui_transformer.data.split import split_of
 from tui_transformer.errors import UserError
@@ -109,6 +109,12 @@ def test_a_server_that_keeps_failing_names_the_url_and_cause(hub, cache):
     with pytest.raises(NetworkError, match="HTTP 500.*after 4 attempts"):
         source.ensure_shard(1)
     assert no_partial_files(cache) and not cache.path("shard_00001.parquet").exists()
+
+
+def test_a_single_try_is_counted_in_the_singular(hub):
+    hub.faults = ["500"]
+    with pytest.raises(NetworkError, match=r"HTTP 500.*\(after 1 attempt\)"):
+        HttpClient(HttpPolicy(timeout=0.5, retries=0)).get_range(f"{hub.url}/cdn/{next(iter(hub.files))}", 0, 8)
 
 
 def test_auto_uses_fineweb_when_the_hub_answers(hub, cache):

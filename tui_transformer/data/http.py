@@ -142,7 +142,8 @@ class HttpClient:
             except (urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as error:
                 reason = getattr(error, "reason", error)
                 cause = "timed out" if isinstance(reason, (TimeoutError, socket.timeout)) else f"{type(reason).__name__}: {reason}"
-        raise NetworkError(f"could not fetch {url}: {cause} (after {self.policy.retries + 1} attempts)", cause)
+        tries = self.policy.retries + 1
+        raise NetworkError(f"could not fetch {url}: {cause} (after {tries} attempt{'s' if tries > 1 else ''})", cause)
 
     def _open(self, url: str, byte_range: str | None):
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
