@@ -9,7 +9,8 @@ that also carry the distribution each token was drawn from.
 * *prefill*: one forward pass over the whole prompt ``[B, P]`` fills the cache and gives the
   logits for the first new token;
 * *decode*: each later step feeds only the newest token ``[B, 1]``; attention reads the earlier
-  keys and values from the cache. The cost per token stays flat instead of growing with the text.
+  keys and values from the cache. The cost per token stays nearly flat instead of growing with the
+  text.
 
 **Without it** (``use_cache=False``) every step runs the model over the whole context again,
 ``O(t)`` work for token ``t``. It exists to check the cache and to measure what it saves.
@@ -17,10 +18,10 @@ that also carry the distribution each token was drawn from.
 **Sliding window.** The model has positions ``0 .. max_seq_len - 1`` only. When the next forward
 pass would need more, generation keeps the last ``keep = max(1, 3 · max_seq_len // 4)`` tokens,
 empties the cache and prefills it again from those (they take positions ``0 .. keep - 1``), then
-decodes on. A refill costs one prefill every ``max_seq_len - keep`` tokens, and the model always
-sees at least ``keep`` tokens of context. The uncached path uses the very same windows, so both
-paths produce the same tokens however long the generation. A prompt longer than ``max_seq_len``
-is cut to its last ``keep`` tokens the same way.
+decodes on. A refill costs one prefill every ``max_seq_len - keep + 1`` tokens, and the model
+always sees at least ``keep`` tokens of context. The uncached path uses the very same windows, so
+both paths produce the same tokens however long the generation. A prompt longer than
+``max_seq_len`` is cut to its last ``keep`` tokens the same way.
 
 **Stopping.** Generation ends after ``max_new_tokens``, or once every row has produced
 ``eos_id`` or completed one of ``stop_sequences`` (lists of token ids, matched within the generated

@@ -11,7 +11,7 @@ parallel, each in its own ``d_head = D / H`` dimensional subspace, then mixes th
     merge heads:  [B, H, T, d_head] -> [B, T, H, d_head] -> [B, T, D]
     output projection W_o              -> [B, T, D]
 
-``H`` heads of width ``D/H`` cost the same as one head of width ``D``, but give ``H``
+``H`` heads of width ``D/H`` cost about the same as one head of width ``D``, but give ``H``
 independent patterns (one head may look at the previous token, another at the start of the line).
 
 Parameters: ``4 · D · D`` weights and ``4 · D`` biases (``W_qkv`` is ``W_q, W_k, W_v`` stacked:

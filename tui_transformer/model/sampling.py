@@ -3,11 +3,12 @@
 The model gives logits ``z [B, V]`` for the next token. Five processors reshape them, always in
 this order (the order of Hugging Face ``generate``), then one token is drawn per row:
 
-1. **Repetition penalty** ``r`` (CTRL rule, Keskar et al. 2019). For every token already in the
-   context: ``z <- z / r`` if ``z > 0``, else ``z <- z · r``. For ``r > 1`` both push a repeat
-   down (dividing a positive score shrinks it, multiplying a negative one makes it more negative).
+1. **Repetition penalty** ``r`` (CTRL, Keskar et al. 2019, which divides every repeat's logit by
+   ``r``; made sign-aware as in Hugging Face). For every token already in the context:
+   ``z <- z / r`` if ``z > 0``, else ``z <- z · r``. For ``r > 1`` both push a repeat down
+   (dividing a positive score shrinks it, multiplying a negative one makes it more negative).
 2. **Temperature** ``τ``: ``p = softmax(z / τ)``. ``τ < 1`` sharpens the distribution, ``τ > 1``
-   flattens it. ``τ = 0`` means **greedy**: always the arg-max, and the other processors are moot.
+   flattens it. ``τ = 0`` means **greedy**: always the arg-max, and the processors after it are moot.
 3. **Top-k**: keep only the ``k`` highest-scoring tokens (``k = 0`` keeps all).
 4. **Top-p** (nucleus, Holtzman et al. 2019): sort by probability and keep the smallest prefix
    whose mass reaches ``p`` (``p = 1`` keeps all). The cut adapts: few tokens when the model is sure.

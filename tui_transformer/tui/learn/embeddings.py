@@ -1,8 +1,9 @@
 """Live panel 2, token embeddings: each prompt token's row of E and its nearest neighbours.
 
 Neighbours by cosine similarity show what training put close together. In an untrained model the
-rows are random, so the neighbours are arbitrary and every cosine is near 0: that is the point
-to compare against after training.
+rows are random, so the neighbours are arbitrary: a typical cosine is near 0, and the nearest ones
+(about 0.3 for 8,192 rows of 128) are the best of thousands by chance. That is the point to compare
+against after training.
 """
 
 from __future__ import annotations
