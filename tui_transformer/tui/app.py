@@ -5,9 +5,11 @@ so switching away from a training run and back loses nothing (``1``-``4`` or ``t
 
 Threads. The UI thread only draws. Training runs in a thread worker owned by the app (not by a
 screen), so it survives mode switches; it reaches the UI only through ``post_message``. Every
-worker is started with ``exit_on_error=False`` and all failures arrive here, centrally, as
-``Worker.StateChanged`` messages, which become notifications: the app never crashes on a bad
-checkpoint, a missing file or a bug in a worker.
+worker is started with ``exit_on_error=False``, so a failure arrives as a ``Worker.StateChanged``
+message instead of ending the app. Those messages do not bubble: the app handles its own workers'
+(training, the device probe) and each screen its own, with that screen's context. Either way the
+failure becomes a notification: the app never crashes on a bad checkpoint, a missing file or a
+bug in a worker.
 
 Quitting. A thread cannot be killed, and killing the process mid-step would lose the run. So
 quitting while training asks first, then sets the trainer's ``stop`` event; the trainer saves a
@@ -161,7 +163,7 @@ class TuiTransformerApp(App):
             self.training.stop.set()
             self.refresh_header()
 
-    # -- errors, centrally ----------------------------------------------------------------------
+    # -- errors of the app's own workers --------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

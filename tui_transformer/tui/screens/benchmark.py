@@ -318,7 +318,6 @@ class BenchmarkScreen(Screen):
             error = event.worker.error
             reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
             self.notify(reason, title="benchmark failed", severity="error", timeout=8)
-            event.stop()  # told here, with this screen's context: the app's central handler need not repeat it
             self.query_one("#bn-status", Static).update("failed: see the notification")
 
 

@@ -288,7 +288,6 @@ class LearnScreen(Screen):
             error = event.worker.error
             reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
             self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
-            event.stop()  # said here with this screen's context; the app need not repeat it
             if event.worker.group == "learn-load":  # the model in use stays
                 self.query_one("#learn-model", Static).update(f"{self.model_label or 'no model'} (loading failed)")
             if event.worker.group == "learn":

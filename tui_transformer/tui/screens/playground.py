@@ -570,7 +570,6 @@ class PlaygroundScreen(Screen):
             error = event.worker.error
             reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
             self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
-            event.stop()  # told here, with this screen's context: the app's central handler need not repeat it
             if event.worker.group == "load":
                 self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
 

@@ -63,7 +63,7 @@ class RunPickerScreen(ModalScreen[str | None]):
         if event.state == WorkerState.SUCCESS:
             self._show_runs(event.worker.result or [])
         elif event.state == WorkerState.ERROR:
-            # Say why in the list (the app's handler notifies too); typing a run directory still works.
+            # Say why in the list; typing a run directory still works.
             options = self.query_one(OptionList)
             options.clear_options()
             options.add_option(Option(f"could not list the runs folder: {event.worker.error}", disabled=True))
