@@ -81,8 +81,11 @@ def read_first_and_last_events(path: Path, tail_bytes: int = 64 * 1024) -> tuple
         tail = file.read()
     if start > len(first_line):
         tail = tail.partition(b"\n")[2]  # the cut fell inside a line: that line is not a whole event
-    decode = lambda data: data.decode("utf-8", "replace").splitlines()  # noqa: E731
-    return list(_parsed(decode(first_line))), list(_parsed(decode(tail)))
+    return list(_parsed(_lines(first_line))), list(_parsed(_lines(tail)))
+
+
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8", "replace").splitlines()  # damaged bytes spoil a line, not the file
 
 
 def _parsed(lines) -> Iterator[Event]:
