@@ -186,3 +186,32 @@ def test_unsupported_or_missing_paths_are_user_errors(tmp_path):
         open_source(str(tmp_path / "data.csv"))
     with pytest.raises(UserError, match="no .txt, .md, .jsonl, .parquet files"):
         open_source(str(tmp_path))
+
+
+def test_closing_does_not_wait_for_a_chunk_that_never_arrives(cl100k):
+    """A stalled download held stop and quit for minutes: close() joined the prefetch thread without a limit."""
+    import threading
+    import time
+
+    from tui_transformer.data.http import CLOSE_WAIT_S
+    from tui_transformer.data.sources import DocumentGroup, LocalSource
+
+    entered, release = threading.Event(), threading.Event()
+
+    def stalled() -> list[tuple[str, str]]:  # stands in for a download that gets no answer
+        entered.set()
+        release.wait(60)
+        return [(f"late{i}", f"late document {i} " * 10) for i in range(20)]
+
+    fast = [(f"fast{i}", f"document number {i} " * 10) for i in range(20)]
+    source = LocalSource([DocumentGroup("fast", "fast", lambda: fast), DocumentGroup("stalled", "stalled", stalled)])
+    loader = BatchLoader(source, cl100k, batch_size=2, seq_len=16, prefetch=256)
+    loader.next_batch()
+    assert entered.wait(30), "the prefetch thread never reached the second chunk"
+    thread = loader._thread
+    started = time.monotonic()
+    loader.close()
+    assert time.monotonic() - started < CLOSE_WAIT_S + 1.5
+    release.set()
+    thread.join(30)
+    assert not thread.is_alive(), "the abandoned thread stopped once its download returned"

@@ -249,3 +249,16 @@ def test_a_download_killed_midway_leaves_no_shard_and_the_next_run_refetches(hub
     entry = FinewebSource(cache=cache, http=FAST_HTTP).ensure_shard(0)
     assert pq.read_table(cache.path(entry["name"])).to_pylist() == remote_rows(hub, FIRST, 0)
     assert no_partial_files(cache)  # the dead writer's temp file is gone too
+
+
+def test_closing_does_not_wait_out_a_stalled_background_download(hub, cache, cl100k):
+    source = open_source("fineweb", shard_cache=cache, http=HttpPolicy(timeout=30, retries=0))
+    source.ensure_shard(0)
+    hub.faults = ["stall"]  # the background fetch of shard 1 gets no answer for 5 s
+    source.chunk("train", 0, cl100k).release()  # the read of shard 0 starts that fetch
+    prefetch = source._prefetch
+    started = time.monotonic()
+    source.close()
+    assert time.monotonic() - started < 4, "close waited for the stalled download"
+    prefetch.join(30)  # left alone, the download ends (here: fails) and leaves the cache whole
+    assert not prefetch.is_alive() and no_partial_files(cache)

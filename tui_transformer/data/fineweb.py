@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pyarrow as pa
 
-from tui_transformer.data.http import HttpClient, HttpPolicy, NetworkError
+from tui_transformer.data.http import CLOSE_WAIT_S, HttpClient, HttpPolicy, NetworkError
 from tui_transformer.data.remote_parquet import RemoteParquet
 from tui_transformer.data.shard_cache import ShardCache, shard_name
 from tui_transformer.data.sources import Chunk, Source
@@ -152,7 +152,7 @@ class FinewebSource(Source):
 
     def close(self) -> None:
         if self._prefetch is not None:
-            self._prefetch.join()
+            self._prefetch.join(timeout=CLOSE_WAIT_S)  # a stalled download must not hold up stop and quit
 
     # -- shards ----------------------------------------------------------------------------------
 

@@ -46,6 +46,11 @@ class NetworkError(UserError):
         self.cause = cause or message
 
 
+# How long closing a source or loader waits for its background thread, which may be inside a
+# download. Such a thread only fills the cache, atomically, so after this it is left to finish alone.
+CLOSE_WAIT_S = 2.0
+
+
 @dataclass(frozen=True)
 class HttpPolicy:
     """Timeouts and retries. Tests use tiny values; the defaults suit a real, flaky network.

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tui_transformer.data.http import CLOSE_WAIT_S
 from tui_transformer.data.packing import gather_windows, window_count
 from tui_transformer.data.split import check_split
 from tui_transformer.errors import ConfigError, UserError
@@ -73,7 +74,7 @@ class BatchLoader:
         self._cursor = Cursor()
         self._thread: threading.Thread | None = None
         self._queue: queue.Queue | None = None
-        self._stop = threading.Event()
+        self._stop: threading.Event | None = None  # the running thread's; see _start_thread
         self._fixed: list | None = None
 
     # -- the public state ------------------------------------------------------------------------
@@ -193,7 +194,7 @@ class BatchLoader:
     # -- the prefetch thread ---------------------------------------------------------------------
 
     def _start_thread(self) -> None:
-        self._stop.clear()
+        self._stop = threading.Event()  # its own: an abandoned thread (see _stop_thread) must stay stopped
         self._queue = queue.Queue(maxsize=self.prefetch)
         self._thread = threading.Thread(target=self._fill, args=(self._cursor, self._queue, self._stop),
                                         name=f"batch-loader-{self.split}", daemon=True)
@@ -230,7 +231,9 @@ class BatchLoader:
     def _stop_thread(self) -> None:
         if self._thread is not None:
             self._stop.set()
-            self._thread.join()
+            # a thread inside a stalled download sees the stop only when the download returns (HTTP
+            # timeouts and retries: minutes); stopping must not wait that long (see CLOSE_WAIT_S)
+            self._thread.join(timeout=CLOSE_WAIT_S)
             self._thread = None
             self._queue = None
 
