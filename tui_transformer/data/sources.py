@@ -64,7 +64,7 @@ class Source:
         """Stop calling ``listener``."""
 
     def close(self) -> None:
-        """Wait for background downloads; call it once every loader on this source is closed."""
+        """Wait (briefly) for background downloads; call it once every loader on this source is closed."""
 
 
 @dataclass(frozen=True)
