@@ -33,6 +33,7 @@ from tui_transformer.data.split import check_split
 from tui_transformer.errors import ConfigError, UserError
 
 STATE_VERSION = 1
+STOP_POLL_S = 0.1  # how often a wait for the next batch looks at the caller's stop event
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Cursor:
 
 class _Stop(Exception):
     pass
+
+
+class StopRequested(Exception):
+    """``next_batch(stop)`` gave up waiting because ``stop`` was set."""
 
 
 class BatchLoader:
@@ -100,24 +105,45 @@ class BatchLoader:
         for key in ("split", "seed", "rank", "world_size", "seq_len"):
             if state.get(key) != getattr(self, key):
                 raise ConfigError(f"cannot resume the data loader: {key} was {state.get(key)!r}, now {getattr(self, key)!r}")
-        self._stop_thread()
         tokens_per_batch = self.batch_size * self.seq_len
         batches = int(state.get("tokens_consumed", 0)) // tokens_per_batch
-        self._cursor = Cursor(epoch=int(state["epoch"]), chunk=int(state["chunk"]), window=int(state["window"]),
-                              batches=batches)
+        self.rewind(Cursor(epoch=int(state["epoch"]), chunk=int(state["chunk"]), window=int(state["window"]),
+                           batches=batches))
 
     # -- batches ---------------------------------------------------------------------------------
 
-    def next_batch(self):
-        """The next ``(x, y)``; epochs wrap around forever (the trainer decides when to stop)."""
+    def next_batch(self, stop: threading.Event | None = None):
+        """The next ``(x, y)``; epochs wrap around forever (the trainer decides when to stop).
+
+        If ``stop`` is set while the batch is still being prepared (its shard is downloading), the
+        wait ends with :class:`StopRequested` and the loader's position is unchanged.
+        """
         if self._thread is None:
             self._start_thread()
-        item = self._queue.get()
+        item = self._wait_for_item(stop)
         if isinstance(item, BaseException):
             self._thread = None
             raise item
         x, y, self._cursor = item
         return x, y
+
+    def _wait_for_item(self, stop: threading.Event | None):
+        while True:
+            try:
+                return self._queue.get(timeout=None if stop is None else STOP_POLL_S)
+            except queue.Empty:
+                if stop.is_set():
+                    raise StopRequested from None
+
+    @property
+    def position(self) -> Cursor:
+        """Where the next batch starts (the cursor after the last batch returned)."""
+        return self._cursor
+
+    def rewind(self, position: Cursor) -> None:
+        """Go back to an earlier :attr:`position`: the batches handed out since then come again."""
+        self._stop_thread()
+        self._cursor = position
 
     def fixed_batches(self, n: int) -> list:
         """The first ``n`` batches of the split from the very start: the same ones on every call."""

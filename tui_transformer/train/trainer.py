@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 
+from tui_transformer.data.loader import StopRequested
 from tui_transformer.errors import UserError
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import config_file, distributed
@@ -379,6 +380,9 @@ class Trainer:
                 loss, grad_norm, lr, n_tokens = self.optimizer_step()
             except TrainingDiverged as diverged:
                 return self._diverged(str(diverged))
+            except StopRequested:  # while waiting for data (a slow download): the step never happened
+                reason = "stopped"
+                break
             self.step += 1
             self.tokens_seen += n_tokens
             self.recent_losses.append(loss)
@@ -404,15 +408,26 @@ class Trainer:
         return distributed.any_rank(self.stop.is_set(), self.env, self.device)
 
     def next_cycle(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """The micro-batches of one optimizer step: ``accumulation_steps``, or fewer if an epoch ends inside."""
+        """The micro-batches of one optimizer step: ``accumulation_steps``, or fewer if an epoch ends inside.
+
+        A stop while a batch is still being prepared raises StopRequested, with the loader put back
+        where the step began, so the checkpoint saved next resumes exactly. Under DDP every rank must
+        take part in every step, so there the wait is not cut short.
+        """
         batches = []
         per_batch = self.config.batch_size * self.config.model.max_seq_len * self.env.world_size
         start_epoch = self.epoch()
-        for _ in range(self.config.accumulation_steps):
-            batches.append(self.loader.next_batch())
-            ended = self.epoch(extra_tokens=len(batches) * per_batch) != start_epoch
-            if distributed.any_rank(ended, self.env, self.device):
-                break
+        start = self.loader.position
+        stop = None if self.env.enabled else self.stop
+        try:
+            for _ in range(self.config.accumulation_steps):
+                batches.append(self.loader.next_batch(stop))
+                ended = self.epoch(extra_tokens=len(batches) * per_batch) != start_epoch
+                if distributed.any_rank(ended, self.env, self.device):
+                    break
+        except StopRequested:
+            self.loader.rewind(start)
+            raise
         return batches
 
     def optimizer_step(self) -> tuple[float, float, float, int]:
