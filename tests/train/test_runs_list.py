@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_transformer.train.events import EvalResult, RunFailed, RunFinished, RunStarted, StepMetrics, to_json
-from tui_transformer.train.metrics import read_events, read_first_and_last_events
+from tui_transformer.train.events import (EvalResult, LogMessage, RunFailed, RunFinished, RunStarted, StepMetrics,
+                                          to_json)
+from tui_transformer.train.metrics import read_events, read_head_and_tail_events
 from tui_transformer.train.runs import run_info
 
 
@@ -21,9 +22,11 @@ def evals(n: int, step: int) -> list[EvalResult]:
     return [EvalResult(step, 3.1, 22.2, 3.0, "normal") for _ in range(n)]
 
 
-LONG = 1500  # steps: about 300 KB, several times the 64 KB tail
+LONG = 1500  # steps: about 300 KB, several times the 64 KB head and tail
+OPENING = [LogMessage("info", "opening data 'builtin' and tokenizer 'bpe-8192'")]  # the trainer logs before RunStarted
 HISTORIES = {
-    "interrupted": [started(), *steps(1, LONG)],
+    "interrupted": [*OPENING, started(), *steps(1, LONG)],
+    "logs before the start": [*OPENING * 3, started(), *steps(1, LONG), RunFinished(LONG, "stopped", 2048 * LONG, 3.1)],
     "finished": [started(), *steps(1, LONG), RunFinished(LONG, "max_steps", 2048 * LONG, 3.1)],
     "resumed, then failed": [started(), *steps(1, LONG), started(LONG), *steps(LONG + 1, LONG + 9),
                              RunFailed(LONG + 9, "loss is NaN")],
@@ -60,14 +63,14 @@ def test_the_summary_from_head_and_tail_equals_the_whole_files(tmp_path, history
         assert info.state == "interrupted"
 
 
-def test_the_tail_skips_the_middle_and_the_cut_line(tmp_path):
-    run = write_run(tmp_path / "r", HISTORIES["finished"])
-    metrics = run / "metrics.jsonl"
-    first, recent = read_first_and_last_events(metrics, tail_bytes=4096)
-    assert first == [HISTORIES["finished"][0]]
-    assert recent[-1] == HISTORIES["finished"][-1]
-    assert 5 < len(recent) < 30, "only the tail was read, and its cut first line was dropped"
-    assert recent == list(read_events(metrics))[-len(recent):]
-    # a small file: the tail is everything after the first line, nothing twice
+def test_head_and_tail_skip_the_middle_and_the_cut_lines(tmp_path):
+    history = HISTORIES["finished"]
+    metrics = write_run(tmp_path / "r", history) / "metrics.jsonl"
+    head, tail = read_head_and_tail_events(metrics, part_bytes=4096)
+    assert head[0] == history[0] and tail[-1] == history[-1]
+    assert 5 < len(head) < 30 and 5 < len(tail) < 30, "only the two ends were read, each cut at whole lines"
+    assert head == history[:len(head)] and tail == history[-len(tail):]
+    # a file of at most two parts: all of it, once
+    assert read_head_and_tail_events(metrics, part_bytes=metrics.stat().st_size // 2 + 1) == (history, [])
     small = write_run(tmp_path / "s", HISTORIES["short"]) / "metrics.jsonl"
-    assert read_first_and_last_events(small) == ([HISTORIES["short"][0]], HISTORIES["short"][1:])
+    assert read_head_and_tail_events(small) == (HISTORIES["short"], [])

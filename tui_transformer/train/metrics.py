@@ -67,21 +67,25 @@ def read_events(path: Path) -> Iterator[Event]:
         yield from _parsed(file)
 
 
-def read_first_and_last_events(path: Path, tail_bytes: int = 64 * 1024) -> tuple[list[Event], list[Event]]:
-    """The file's first event and the events of about its last ``tail_bytes``, without reading the middle.
+def read_head_and_tail_events(path: Path, part_bytes: int = 64 * 1024) -> tuple[list[Event], list[Event]]:
+    """The events of about the first and the last ``part_bytes`` of the file, without the middle.
 
     A long GPU run writes hundreds of thousands of lines; a summary (``runs list``) needs only how
-    the run began and how it stands now. Returns ``([first] or [], tail events)``; the two never overlap.
+    the run began (its first ``RunStarted`` comes after a few log lines) and how it stands now. A
+    line cut at either edge is dropped; the two parts never overlap, and a small file is all head.
     """
     with Path(path).open("rb") as file:
-        first_line = file.readline()
+        head = file.read(part_bytes)
         size = file.seek(0, 2)
-        start = max(len(first_line), size - tail_bytes)
-        file.seek(start)
+        tail_start = max(len(head), size - part_bytes)
+        file.seek(tail_start)
         tail = file.read()
-    if start > len(first_line):
-        tail = tail.partition(b"\n")[2]  # the cut fell inside a line: that line is not a whole event
-    return list(_parsed(_lines(first_line))), list(_parsed(_lines(tail)))
+    if tail_start > len(head):  # a middle was skipped: cut the head and the tail at whole lines
+        head = head.rpartition(b"\n")[0]
+        tail = tail.partition(b"\n")[2]
+    else:  # head and tail touch: the head's last (partial) line continues in the tail
+        head, tail = head + tail, b""
+    return list(_parsed(_lines(head))), list(_parsed(_lines(tail)))
 
 
 def _lines(data: bytes) -> list[str]:

@@ -27,7 +27,7 @@ from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted, StepMetrics
-from tui_transformer.train.metrics import METRICS_FILE, read_events, read_first_and_last_events
+from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
 
 CONFIG_FILE = "config.toml"
 SAMPLES_FILE = "samples.txt"
@@ -143,10 +143,10 @@ def run_info(run_dir: Path) -> RunInfo:
 
 
 def _summary_events(metrics: Path) -> list[Event]:
-    """The events that decide a run's summary: its first, and its latest (the whole file if those hold no step)."""
-    first, recent = read_first_and_last_events(metrics)
-    if any(isinstance(event, (RunStarted, StepMetrics)) for event in recent):
-        return first + recent
+    """The events that decide a run's summary: its first and its latest (the whole file if the latest hold no step)."""
+    head, tail = read_head_and_tail_events(metrics)
+    if not tail or any(isinstance(event, (RunStarted, StepMetrics)) for event in tail):
+        return head + tail
     return list(read_events(metrics))  # a tail of only evals or samples: rare, and then worth the full read
 
 
