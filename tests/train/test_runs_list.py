@@ -6,7 +6,7 @@ import pytest
 
 from tui_transformer.train.events import (EvalResult, LogMessage, RunFailed, RunFinished, RunStarted, StepMetrics,
                                           to_json)
-from tui_transformer.train.metrics import read_events, read_head_and_tail_events
+from tui_transformer.train.metrics import read_head_and_tail_events
 from tui_transformer.train.runs import run_info
 
 

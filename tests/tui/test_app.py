@@ -1,6 +1,5 @@
 """The app shell: modes, help, header, command palette, themes, errors and quitting."""
 
-import threading
 import time
 
 from textual.command import CommandPalette

@@ -1,6 +1,5 @@
 """The Learn panels' parts that do not need the app: the training summary, the heatmap, empty prompts."""
 
-import torch
 
 from tests.tui.conftest import RECORDED
 from tests.tui.test_learn import plain, tiny  # noqa: F401 (a fixture)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from types import UnionType
 from typing import Any, Callable, get_args, get_origin, get_type_hints
 
@@ -140,20 +140,23 @@ def to_json(event: Event) -> str:
 def event_from_json(line: str) -> Event:
     """Inverse of :func:`to_json`. Unknown keys are dropped so newer files load in older readers.
 
-    A line that is not an event (damaged bytes can still parse as JSON, e.g. a bare number, or a
-    field of the wrong type) raises ValueError, KeyError or TypeError, the errors readers skip a
-    line on: every reader, the dashboard included, can then trust the fields' types.
+    A line that is not an event raises ValueError, the one error readers skip a line on: damaged
+    bytes can still parse as JSON (a bare number, an unknown event, a field missing or of the wrong
+    type). Every reader, the dashboard included, can then trust the fields' types.
     """
     data = json.loads(line)
-    if not isinstance(data, dict):
+    cls = EVENT_TYPES.get(data.get("event")) if isinstance(data, dict) and isinstance(data.get("event"), str) else None
+    if cls is None:
         raise ValueError(f"not an event: {line[:80]!r}")
-    cls = EVENT_TYPES[data.pop("event")]
     hints = _FIELD_TYPES[cls]
     values = {k: v for k, v in data.items() if k in hints}
     for name, value in values.items():
         if not _is_a(value, hints[name]):
-            raise TypeError(f"{cls.__name__}.{name} should be {hints[name]}, got {value!r:.40}")
-    return cls(**values)
+            raise ValueError(f"{cls.__name__}.{name} should be {hints[name]}, got {value!r:.40}")
+    try:
+        return cls(**values)
+    except TypeError as error:  # a required field is missing
+        raise ValueError(f"not a whole {cls.__name__}: {error}") from None
 
 
 _FIELD_TYPES = {cls: get_type_hints(cls) for cls in EVENT_TYPES.values()}

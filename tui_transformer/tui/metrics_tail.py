@@ -14,13 +14,11 @@ Two details make this robust:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tui_transformer.errors import UserError
 from tui_transformer.train.events import Event, event_from_json
-
-METRICS_FILE = "metrics.jsonl"
+from tui_transformer.train.metrics import METRICS_FILE
 
 
 def metrics_path(run_dir: str | Path) -> Path:
@@ -66,6 +64,6 @@ class MetricsTail:
                 continue
             try:
                 events.append(event_from_json(line.decode("utf-8")))
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+            except ValueError:  # a damaged line, undecodable bytes included (see event_from_json)
                 self.skipped_lines += 1
         return events
