@@ -23,6 +23,7 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "tui-transformer"
+RUNS_ENV = "TUI_TRANSFORMER_RUNS"  # also set by `bench tui` for the processes it measures in
 
 
 def _from_env_or(env_var: str, default: Path) -> Path:
@@ -37,7 +38,7 @@ def cache_dir() -> Path:
 
 def runs_dir() -> Path:
     """Root of the run directories (config, metrics, checkpoints, samples)."""
-    return _from_env_or("TUI_TRANSFORMER_RUNS", platformdirs.user_data_path(APP_NAME) / "runs")
+    return _from_env_or(RUNS_ENV, platformdirs.user_data_path(APP_NAME) / "runs")
 
 
 def config_dir() -> Path:

@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_transformer.paths import RUNS_ENV
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.tui.metrics_tail import MetricsTail
 
@@ -119,7 +120,7 @@ def _measure_in_a_new_process(variant: str, config: TrainConfig) -> dict[str, An
     # These runs are measurements, not the learner's: they train in a runs folder of their own,
     # deleted afterwards, so they never show up in `runs list` or the pickers (each holds checkpoints).
     with tempfile.TemporaryDirectory(prefix="tui-transformer-bench-runs-") as runs:
-        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TUI_TRANSFORMER_RUNS": runs})
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, RUNS_ENV: runs})
     if done.returncode != 0:
         raise RuntimeError(f"the {variant} measurement failed:\n{done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
