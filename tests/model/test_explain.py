@@ -16,7 +16,7 @@ from tui_transformer.model.explain import (
     residual_norms,
     sampler_stages,
 )
-from tui_transformer.model.inspect import inspect
+from tui_transformer.model.inspection import inspect
 from tui_transformer.model.positional import sinusoidal_table
 from tui_transformer.model.sampling import Sampler
 from tui_transformer.model.transformer import count_parameters

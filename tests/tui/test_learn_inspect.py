@@ -5,7 +5,7 @@ from textual.widgets import TextArea
 
 from tests.tui.test_learn import plain
 from tests.tui.test_playground import PlaygroundApp, _ready, tiny  # noqa: F401 (a fixture)
-from tui_transformer.model.inspect import inspect
+from tui_transformer.model.inspection import inspect
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 
 

@@ -19,8 +19,12 @@ With a KV cache the queries are the ``Tq`` newest tokens, at positions ``start .
 and the keys are all ``Tk = start + Tq`` tokens so far, so query ``i`` may see keys ``0 .. start+i``.
 A single decoded token (``Tq = 1``) may see every key, and needs no mask at all.
 
-:func:`scaled_dot_product_attention` is the reference used by default. :func:`fused_attention`
-calls PyTorch's fused kernel (``attention="sdpa"``), only to compare speed; a test proves they agree.
+:func:`scaled_dot_product_attention` is the computation written out (``attention="explicit"``).
+:func:`fused_attention` calls PyTorch's fused kernel instead (``attention="sdpa"``, what the presets
+use): the same maths in one call, without ever storing the ``[Tq, Tk]`` weights, which is faster and
+lets GPUs use flash attention. A test proves the two agree. To *see* the weights of a model that runs
+the fused kernel, :mod:`~.inspection` recomputes them from its queries and keys with
+:func:`attention_weights`, the first half of the explicit path.
 """
 
 from __future__ import annotations
@@ -42,6 +46,17 @@ def causal_mask(n_queries: int, n_keys: int, device: torch.device | str = "cpu")
     return torch.ones(n_queries, n_keys, dtype=torch.bool, device=device).tril(diagonal=n_keys - n_queries)
 
 
+def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """``softmax(q kᵀ / √d_k + M)``: how each query spreads its attention, ``[B, H, Tq, Tk]``.
+
+    ``mask`` is boolean (True = may attend), broadcast over batch and heads. Each row sums to 1.
+    """
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+
+
 def scaled_dot_product_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -51,13 +66,9 @@ def scaled_dot_product_attention(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``softmax(q kᵀ / √d_k + M) v``; returns ``(output [B,H,Tq,d_k], weights [B,H,Tq,Tk])``.
 
-    ``mask`` is boolean (True = may attend), broadcast over batch and heads. ``dropout_p`` > 0
-    drops attention weights (pass 0 outside training).
+    ``dropout_p`` > 0 drops attention weights (pass 0 outside training).
     """
-    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)
+    weights = attention_weights(q, k, mask)
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p, training=True)
     return weights @ v, weights

@@ -22,6 +22,8 @@ import torch
 from torch import nn
 
 from tui_transformer.model.feedforward import FeedForward
+from tui_transformer.model.hooks import HookPoint
+from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.multi_head import MultiHeadAttention
 from tui_transformer.model.positional import RotaryEmbedding
 
@@ -35,20 +37,22 @@ class Block(nn.Module):
         dropout: float = 0.0,
         attention: str = "explicit",
         rope: RotaryEmbedding | None = None,
+        layer: int = 0,
     ) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(d_model)
-        self.attn = MultiHeadAttention(d_model, n_heads, dropout, attention, rope)
+        self.attn = MultiHeadAttention(d_model, n_heads, dropout, attention, rope, layer)
         self.ln2 = nn.LayerNorm(d_model)
         self.ff = FeedForward(d_model, d_ff, dropout)
+        self.hook_resid_pre, self.hook_resid_mid, self.hook_resid_post = HookPoint(), HookPoint(), HookPoint()
 
     def forward(
         self,
         x: torch.Tensor,
         start_pos: int = 0,
         mask: torch.Tensor | None = None,
-        cache=None,
-        layer: int = 0,
+        cache: Cache | None = None,
     ) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), start_pos, mask, cache, layer)
-        return x + self.ff(self.ln2(x))
+        x = self.hook_resid_pre(x)
+        x = self.hook_resid_mid(x + self.attn(self.ln1(x), start_pos, mask, cache))
+        return self.hook_resid_post(x + self.ff(self.ln2(x)))

@@ -10,7 +10,7 @@ Python data (lists, dataclasses, small tensors) that a view can draw:
 * :func:`component_table`: every component's parameter shapes and counts, from the live modules.
 * :func:`residual_norms`: the mean length ``|x|`` of the residual stream entering and leaving
   each block, from one inspected forward pass.
-* :func:`logit_lens_table`: the top token per layer and position (see ``model.inspect``).
+* :func:`logit_lens_table`: the top token per layer and position (see ``model.inspection``).
 * :func:`kv_cache_bytes` / :func:`kv_cache_table`: the KV cache's memory,
   ``2 · layers · batch · heads · T · d_head · bytes_per_value``, as the context grows.
 * :func:`sampler_stages`: the next-token distribution after each processor of

@@ -110,3 +110,7 @@ class NaiveKVCache:
     def memory_bytes(self) -> int:
         """Bytes currently held (it grows with ``length``)."""
         return sum(t.numel() * t.element_size() for t in self._keys + self._values if t is not None)
+
+
+Cache = KVCache | NaiveKVCache
+"""What the model's ``cache=`` accepts: anything with ``length``, ``update(layer, k, v)`` and ``advance(n)``."""

@@ -25,8 +25,9 @@ import torch
 from torch import nn
 
 from tui_transformer.model.attention import fused_attention, scaled_dot_product_attention
+from tui_transformer.model.hooks import HookPoint
+from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.positional import RotaryEmbedding
-from tui_transformer.model.recording import open_recording
 
 
 class MultiHeadAttention(nn.Module):
@@ -37,8 +38,10 @@ class MultiHeadAttention(nn.Module):
         dropout: float = 0.0,
         attention: str = "explicit",
         rope: RotaryEmbedding | None = None,
+        layer: int = 0,
     ) -> None:
         super().__init__()
+        self.layer = layer  # which cache slot holds this layer's keys and values
         self.n_heads = n_heads
         self.d_head = d_model // n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
@@ -47,19 +50,19 @@ class MultiHeadAttention(nn.Module):
         self.resid_dropout = nn.Dropout(dropout)
         self.use_fused = attention == "sdpa"
         self.rope = rope
+        self.hook_q, self.hook_k, self.hook_z = HookPoint(), HookPoint(), HookPoint()
 
     def forward(
         self,
         x: torch.Tensor,
         start_pos: int = 0,
         mask: torch.Tensor | None = None,
-        cache=None,
-        layer: int = 0,
+        cache: Cache | None = None,
     ) -> torch.Tensor:
         """``x [B, T, D]`` at positions ``start_pos ..`` -> ``[B, T, D]``.
 
         ``mask`` is the boolean causal mask for these queries (None for a single decoded token);
-        ``cache`` (a :class:`~.kv_cache.KVCache` or None) receives this layer's keys and values.
+        ``cache``, when given, receives this layer's keys and values and returns all of them so far.
         """
         batch, n_tokens, d_model = x.shape
         qkv = self.qkv(x).view(batch, n_tokens, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
@@ -69,14 +72,13 @@ class MultiHeadAttention(nn.Module):
         else:
             q, k, v = qkv.unbind(0)  # each [B, H, T, d_head]
         if cache is not None:
-            k, v = cache.update(layer, k, v)  # now [B, H, start_pos + T, d_head]
+            k, v = cache.update(self.layer, k, v)  # now [B, H, start_pos + T, d_head]
+        q, k = self.hook_q(q), self.hook_k(k)
         dropout_p = self.attn_dropout if self.training else 0.0
-        recording = open_recording()  # inspect() wants the weights, which the fused kernel never makes
-        if self.use_fused and recording is None:
+        if self.use_fused:
             heads = fused_attention(q, k, v, mask, dropout_p)
         else:
-            heads, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p)
-            if recording is not None:
-                recording.attention.append(weights)
+            heads, _ = scaled_dot_product_attention(q, k, v, mask, dropout_p)
+        heads = self.hook_z(heads)  # [B, H, T, d_head]
         merged = heads.transpose(1, 2).reshape(batch, n_tokens, d_model)
         return self.resid_dropout(self.out(merged))

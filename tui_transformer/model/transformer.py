@@ -41,13 +41,12 @@ from tui_transformer.model.attention import causal_mask
 from tui_transformer.model.block import Block
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.embedding import TokenEmbedding
-from tui_transformer.model.kv_cache import KVCache, NaiveKVCache
+from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
 from tui_transformer.model.positional import (
     LearnedPositionalEncoding,
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
 )
-from tui_transformer.model.recording import open_recording
 
 
 def count_parameters(config: ModelConfig) -> int:
@@ -78,8 +77,8 @@ class DecoderTransformer(nn.Module):
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
-            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope)
-            for _ in range(config.n_layers)
+            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer)
+            for layer in range(config.n_layers)
         )
         self.ln_f = nn.LayerNorm(d)
         self.lm_head = None if config.tie_weights else nn.Linear(d, config.vocab_size, bias=False)
@@ -113,7 +112,7 @@ class DecoderTransformer(nn.Module):
         weight = self.embed.weight
         return KVCache(cfg.n_layers, batch_size, cfg.n_heads, max_len, cfg.d_head, weight.dtype, weight.device)
 
-    def forward(self, tokens: torch.Tensor, cache: KVCache | NaiveKVCache | None = None) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, cache: Cache | None = None) -> torch.Tensor:
         """``tokens [B, T]`` -> logits ``[B, T, V]``.
 
         Without a cache the tokens sit at positions ``0 .. T-1``. With one they sit at
@@ -131,13 +130,8 @@ class DecoderTransformer(nn.Module):
             x = self.pos(x, start)
         x = self.drop(x)
         mask = causal_mask(n_tokens, start + n_tokens, tokens.device)
-        recording = open_recording()  # None unless inspect() is looking inside this pass
-        if recording is not None:
-            recording.embedded.append(x)
-        for layer, block in enumerate(self.blocks):
-            x = block(x, start, mask, cache, layer)
-            if recording is not None:
-                recording.residual.append(x)
+        for block in self.blocks:
+            x = block(x, start, mask, cache)
         if cache is not None:
             cache.advance(n_tokens)
         x = self.ln_f(x)

@@ -1,7 +1,7 @@
 """The Playground's inspect panel: what the model does at one token of the prompt.
 
 For the token under the cursor (position ``i``) it shows two views of one recorded forward pass
-(:func:`tui_transformer.model.inspect.inspect`):
+(:func:`tui_transformer.model.inspection.inspect`):
 
 * **attention, last layer**: for each head, row ``i`` of its attention weights, i.e. how token ``i``
   spreads its attention over tokens ``0 .. i``. The context is drawn with each token's background
@@ -49,7 +49,7 @@ def token_at(pieces: list[str], offset: int) -> int:
 
 def inspect_token(model: Any, tokenizer: Any, ids: list[int], position: int) -> Group:
     """The panel's content for token ``position`` of ``ids`` (runs in a worker thread)."""
-    from tui_transformer.model.inspect import inspect
+    from tui_transformer.model.inspection import inspect
 
     ids = ids[: position + 1][-model.config.max_seq_len:]  # the model sees the context up to the cursor
     position = len(ids) - 1

@@ -7,8 +7,7 @@ import torch
 
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.inspect import inspect
-from tui_transformer.model.recording import open_recording
+from tui_transformer.model.inspection import inspect
 
 TOKENS = torch.tensor([[3, 14, 15, 9, 26, 5, 35, 8, 9, 7], [2, 7, 1, 8, 28, 18, 28, 45, 9, 0]])
 
@@ -63,10 +62,9 @@ def test_with_inspection_off_outputs_are_identical_and_nothing_is_retained():
         after = model(TOKENS)
     assert torch.equal(before, after)
     assert torch.equal(seen.logits, after)
-    assert open_recording() is None
     assert len(seen.residual) == len(seen.attention) == model.config.n_layers, "later passes add nothing"
-    for block in model.blocks:
-        assert not block._forward_hooks and not block._forward_pre_hooks
+    for module in model.modules():
+        assert not module._forward_hooks and not module._forward_pre_hooks
 
 
 def test_another_thread_running_the_same_model_does_not_mix_into_an_inspection():
@@ -93,7 +91,7 @@ def test_another_thread_running_the_same_model_does_not_mix_into_an_inspection()
         other.join()
 
 
-def test_the_recording_check_compiles_without_breaking_the_graph():
+def test_the_hook_points_compile_without_breaking_the_graph():
     # fullgraph=True raises at the first graph break; the eager backend needs no C compiler
     model = tiny_model(attention="sdpa").eval()
     compiled = torch.compile(model, backend="eager", fullgraph=True)
@@ -108,3 +106,19 @@ def test_inspect_accepts_a_list_and_rejects_bad_input():
         inspect(model, list(range(9)))
     with pytest.raises(ConfigError, match="at least one token"):
         inspect(model, [])
+
+
+def test_inspecting_a_fused_model_runs_the_fused_path(monkeypatch):
+    # the weights are recomputed from q and k; the model itself never switches to the explicit path
+    import tui_transformer.model.multi_head as multi_head
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the explicit path ran")
+
+    monkeypatch.setattr(multi_head, "scaled_dot_product_attention", refuse)
+    model = tiny_model(attention="sdpa")
+    seen = inspect(model, TOKENS)
+    monkeypatch.undo()
+    reference = inspect(tiny_model(attention="explicit"), TOKENS)
+    for fused, explicit in zip(seen.attention, reference.attention):
+        assert torch.allclose(fused, explicit, atol=1e-6)

@@ -17,11 +17,13 @@ layer ``l``: apply the final LayerNorm and the LM head to ``residual[l]``::
 At the last layer this *is* the model's output. On earlier layers it shows the prediction taking
 shape: often the right next token surfaces a layer or two before the end.
 
-**Zero cost when off.** Only :func:`inspect` opens a :class:`~.recording.Recording`; while it is
-open the model appends each layer's tensors to it (the attention layers take the explicit path,
-since the fused kernel never materialises the weights). Otherwise a forward pass checks for an open
-recording once per layer and keeps nothing. The recording belongs to the calling thread, so other
-threads may run the same model at the same time without mixing their tensors into it.
+**How it looks inside.** The forward pass itself knows nothing of inspection: :func:`inspect` reads
+the model's :mod:`~.hooks` points (the residual stream at ``blocks.{l}.hook_resid_pre/post``, the
+queries and keys at ``blocks.{l}.attn.hook_q/k``) for one pass, in the calling thread only, so other
+threads may run the same model at the same time. The attention weights are recomputed from those
+queries and keys with :func:`~.attention.attention_weights`, the first half of the explicit
+attention: the fused kernel that the presets run never stores them, and the model runs the same
+path whether or not it is inspected.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import torch
 import torch.nn.functional as F
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.recording import recording
+from tui_transformer.model.attention import attention_weights, causal_mask
+from tui_transformer.model.eval_mode import eval_mode
+from tui_transformer.model.hooks import run_with_cache
 
 
 @dataclass
@@ -79,11 +83,13 @@ def inspect(model, tokens) -> Inspection:
         raise ConfigError(f"inspect needs at least one token id, as [T] or [B, T]; got shape {list(tokens.shape)}")
     if tokens.shape[1] > model.config.max_seq_len:
         raise ConfigError(f"inspect takes at most max_seq_len={model.config.max_seq_len} tokens, got {tokens.shape[1]}")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode(), recording() as seen:
-            logits = model(tokens)
-    finally:
-        model.train(was_training)
-    return Inspection(tokens, seen.embedded[0], seen.residual, seen.attention, logits, model)
+    layers = range(model.config.n_layers)
+    names = ["blocks.0.hook_resid_pre"] + [f"blocks.{layer}.{point}" for layer in layers
+                                            for point in ("hook_resid_post", "attn.hook_q", "attn.hook_k")]
+    with eval_mode(model), torch.inference_mode():
+        logits, seen = run_with_cache(model, tokens, names)
+        mask = causal_mask(tokens.shape[1], tokens.shape[1], device)
+        attention = [attention_weights(seen[f"blocks.{layer}.attn.hook_q"], seen[f"blocks.{layer}.attn.hook_k"], mask)
+                     for layer in layers]
+    residual = [seen[f"blocks.{layer}.hook_resid_post"] for layer in layers]
+    return Inspection(tokens, seen["blocks.0.hook_resid_pre"], residual, attention, logits, model)
