@@ -2,8 +2,9 @@
 
 Read in this order: :mod:`.embedding`, :mod:`.positional`, :mod:`.attention`, :mod:`.multi_head`,
 :mod:`.feedforward`, :mod:`.block`, :mod:`.transformer`, :mod:`.kv_cache`, :mod:`.sampling`,
-:mod:`.generation`, :mod:`.perplexity`; then :mod:`.inspect` (attention maps, residual stream, logit
-lens of one forward pass).
+:mod:`.generation`, :mod:`.perplexity`; then :mod:`.hooks` (named points where a probe reads or
+patches the forward pass) and :mod:`.inspection` (attention maps, residual stream, logit lens of one
+forward pass).
 
 ::
 
