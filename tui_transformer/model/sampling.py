@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.errors import ConfigError, UserError
+from tui_transformer.seeds import check_seed
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,8 @@ class SamplingConfig:
             raise ConfigError(f"min_p must be in [0, 1) (0 turns it off), got {self.min_p!r}")
         if not self.repetition_penalty > 0.0:
             raise ConfigError(f"repetition_penalty must be > 0 (1 turns it off), got {self.repetition_penalty!r}")
-        if self.seed is not None and not (isinstance(self.seed, int) and -(2**63) <= self.seed < 2**64):
-            # the range torch.Generator.manual_seed takes (a 64-bit number, signed or not)
-            raise ConfigError(f"seed must be a whole number from -2**63 to 2**64 - 1, or none, got {self.seed!r}")
+        if self.seed is not None:
+            check_seed(self.seed)
 
     @property
     def greedy(self) -> bool:

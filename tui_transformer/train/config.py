@@ -20,6 +20,7 @@ from typing import Any
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.config import ModelConfig, reject_unknown_fields
+from tui_transformer.seeds import check_seed
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class TrainConfig:
             raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
         if not self.grad_clip >= 0:
             raise ConfigError(f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}")
+        check_seed(self.seed)
         if not isinstance(self.device, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps; got {self.device!r}")
 
