@@ -3,7 +3,7 @@
 import pytest
 
 from tui_transformer.data import get_tokenizer
-from tui_transformer.data.sources import DocumentGroup, LocalSource
+from tui_transformer.data.local_source import DocumentGroup, LocalSource
 
 
 def _memory_source(groups_of_texts, val_fraction=0.1):

@@ -194,7 +194,7 @@ def test_closing_does_not_wait_for_a_chunk_that_never_arrives(cl100k):
     import time
 
     from tui_transformer.data.http import CLOSE_WAIT_S
-    from tui_transformer.data.sources import DocumentGroup, LocalSource
+    from tui_transformer.data.local_source import DocumentGroup, LocalSource
 
     entered, release = threading.Event(), threading.Event()
 

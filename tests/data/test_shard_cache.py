@@ -181,3 +181,59 @@ def test_limits_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TUI_TRANSFORMER_MAX_CACHE_BYTES", "lots")
     with pytest.raises(ConfigError, match="TUI_TRANSFORMER_MAX_CACHE_BYTES"):
         ShardCache.from_env(tmp_path)
+
+
+def test_the_cache_reports_hits_misses_and_downloaded_bytes_it_is_told_of(tmp_path):
+    cache = ShardCache(tmp_path)
+    cache.record_hit()
+    cache.record_hit()
+    cache.record_miss()
+    cache.record_downloaded(1234)
+    cache.record_downloaded(66)
+    status = cache.status()
+    assert (status["hits"], status["misses"], status["bytes_downloaded"]) == (2, 1, 1300)
+    assert cache.stats == {"hits": 2, "misses": 1, "bytes_downloaded": 1300, "corrupt_refetched": 0,
+                           "metadata_rebuilt": 0}
+    cache.stats["hits"] = 99  # a copy: only the cache's own methods change its counters
+    assert cache.status()["hits"] == 2
+
+
+def test_a_download_is_reported_from_start_through_progress_to_its_end(tmp_path, monkeypatch):
+    from tui_transformer.data import shard_cache
+
+    monkeypatch.setattr(shard_cache, "PROGRESS_INTERVAL", 0.0)  # report every piece
+    cache = ShardCache(tmp_path)
+    seen = []
+    cache.subscribe(lambda status: seen.append(status["download"]))
+    cache.download_progress(10)  # a footer read, before any download: not progress
+    assert seen == [] and cache.status()["download"] is None
+    cache.download_started(shard_name(3), "001.parquet", 7)
+    assert seen[-1] == {"name": shard_name(3), "source_file": "001.parquet", "row_group": 7,
+                        "bytes_done": 0, "bytes_total": None, "progress": 0.0}
+    cache.download_progress(50)  # no total yet: the bytes count, the fraction does not
+    assert (seen[-1]["bytes_done"], seen[-1]["progress"]) == (50, 0.0)
+    cache.download_sized(200)
+    cache.download_progress(50)
+    assert (seen[-1]["bytes_done"], seen[-1]["bytes_total"], seen[-1]["progress"]) == (100, 200, 0.5)
+    cache.download_progress(500)  # the total is an estimate: the fraction stops at 1
+    assert seen[-1]["progress"] == 1.0
+    cache.download_finished()
+    assert seen[-1] is None and cache.status()["download"] is None
+
+
+def test_progress_reports_are_rate_limited_but_every_byte_is_counted(tmp_path):
+    cache = ShardCache(tmp_path)
+    seen = []
+    cache.subscribe(seen.append)
+    cache.download_started(shard_name(0), "001.parquet", 0)
+    for _ in range(100):
+        cache.download_progress(1)
+    assert len(seen) <= 3  # the start, and at most two reports in this fraction of a second
+    assert cache.status()["download"]["bytes_done"] == 100
+
+
+def test_notices_are_kept_and_the_last_five_shown(tmp_path):
+    cache = ShardCache(tmp_path)
+    for i in range(7):
+        cache.notice(f"note {i}")
+    assert cache.status()["notices"] == [f"note {i}" for i in range(2, 7)]

@@ -4,7 +4,7 @@ import pytest
 
 from tui_transformer.data import get_tokenizer
 from tui_transformer.data.bpe import train_bpe
-from tui_transformer.data.sources import DocumentGroup, LocalSource
+from tui_transformer.data.local_source import DocumentGroup, LocalSource
 from tui_transformer.data.tokenizer import load_tiktoken_file, train_or_load_bpe
 from tui_transformer.errors import UserError
 

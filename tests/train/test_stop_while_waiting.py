@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from tui_transformer.data.sources import DocumentGroup, LocalSource
+from tui_transformer.data.local_source import DocumentGroup, LocalSource
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import run_training
 

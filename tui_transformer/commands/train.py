@@ -18,16 +18,17 @@ import re
 import sys
 import time
 
-SIZE_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000, "g": 1_000_000_000}
+from tui_transformer.sizes import parse_size
+
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 def count(text: str) -> int:
-    """A positive count with an optional K/M/B suffix: ``100M`` -> 100_000_000."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmbgKMBG]?)\s*", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"expected a number like 5000, 100k or 100M, got {text!r}")
-    return int(float(match.group(1)) * SIZE_SUFFIXES[match.group(2).lower()])
+    """A count with an optional K/M/B (or G) suffix: ``100M`` -> 100_000_000 (see :mod:`tui_transformer.sizes`)."""
+    try:
+        return int(parse_size(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number like 5000, 100k or 100M, got {text!r}") from None
 
 
 def duration(text: str) -> float:

@@ -12,7 +12,8 @@ Importing this package is cheap: torch is imported only when the first batch is 
 """
 
 from tui_transformer.data.loader import BatchLoader
-from tui_transformer.data.sources import Source, open_source
+from tui_transformer.data.source_factory import open_source
+from tui_transformer.data.sources import Source
 from tui_transformer.data.tokenizer import Tokenizer, get_tokenizer
 
 __all__ = ["BatchLoader", "Source", "Tokenizer", "get_tokenizer", "open_source"]

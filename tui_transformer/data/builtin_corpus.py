@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 from tui_transformer import paths
+from tui_transformer.atomic import atomic_write
 
 DESCRIPTION = "Python's own documentation (offline)"
 MIN_DOCSTRING_CHARS = 80
@@ -48,11 +49,8 @@ def load_builtin_documents() -> list[tuple[str, str]]:
         except (OSError, ValueError, EOFError):
             pass  # a damaged cache file is rebuilt below
     documents = collect_documents()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8") as f:
+    with atomic_write(path) as file, gzip.open(file, "wt", encoding="utf-8") as f:
         json.dump(documents, f)
-    tmp.replace(path)
     return documents
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tui_transformer.data.sources import DocumentGroup, LocalSource
+from tui_transformer.data.local_source import DocumentGroup, LocalSource
 from tui_transformer.data.split import document_id
 from tui_transformer.errors import UserError
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -38,7 +37,6 @@ DATASET = "HuggingFaceFW/fineweb"
 CONFIG = "sample-10BT"
 FOLDER = "sample/10BT"
 DEFAULT_ENDPOINT = "https://huggingface.co"
-PROGRESS_INTERVAL = 0.25  # seconds between download progress reports
 
 
 def hub_endpoint() -> str:
@@ -107,7 +105,6 @@ class FinewebSource(Source):
         self._fetch_lock = threading.Lock()  # one download at a time in this process
         self._parquet: tuple[str, RemoteParquet] | None = None  # the last file's footer, reused
         self._prefetch: threading.Thread | None = None
-        self._last_report = 0.0
 
     # -- the Source interface --------------------------------------------------------------------
 
@@ -161,37 +158,34 @@ class FinewebSource(Source):
         name = shard_name(index)
         entry = self.cache.lookup(name, pin=pin)
         if entry is not None:
-            self.cache.stats["hits"] += 1
+            self.cache.record_hit()
             return entry
         with self._fetch_lock, self.cache.shard_lock(name):
             entry = self.cache.lookup(name, pin=pin)  # another thread or process may have fetched it
             if entry is not None:
-                self.cache.stats["hits"] += 1
+                self.cache.record_hit()
                 return entry
             location = self._locate(index)
             if location is None:
                 return None
-            self.cache.stats["misses"] += 1
+            self.cache.record_miss()
             return self._download(name, index, *location, pin=pin)
 
     def _download(self, name: str, index: int, file: dict, row_group: int, pin: bool) -> dict:
         if self.offline:
             raise UserError(f"{name} is not cached and HF_HUB_OFFLINE is set: run without it, or use --data builtin")
-        download = {"name": name, "source_file": file["path"], "row_group": row_group,
-                    "bytes_done": 0, "bytes_total": None, "progress": 0.0}
-        self.cache.set_download(download)
+        self.cache.download_started(name, file["path"], row_group)
         try:
             remote = self._remote_parquet(file)
             # total_byte_size is uncompressed: the progress is an estimate that may end early
-            download["bytes_total"] = remote.parquet.metadata.row_group(row_group).total_byte_size
-            self.cache.set_download(download)
+            self.cache.download_sized(remote.parquet.metadata.row_group(row_group).total_byte_size)
             before = self.client.bytes_downloaded
             table = remote.read_row_group(row_group)
-            self.cache.stats["bytes_downloaded"] += self.client.bytes_downloaded - before
+            self.cache.record_downloaded(self.client.bytes_downloaded - before)
         except (ValueError, pa.ArrowException) as error:
             raise UserError(f"{file_url(self.endpoint, file['path'])}: not a readable parquet file ({error})") from error
         finally:
-            self.cache.set_download(None)
+            self.cache.download_finished()
         table = _documents(table)
         val = sum(split_of(doc_id, self.val_fraction) == "val" for doc_id in table.column("id").to_pylist())
         splits = {"train": table.num_rows - val, "val": val}
@@ -202,19 +196,8 @@ class FinewebSource(Source):
     def _remote_parquet(self, file: dict) -> RemoteParquet:
         if self._parquet is None or self._parquet[0] != file["path"]:
             url = file_url(self.endpoint, file["path"])
-            self._parquet = (file["path"], RemoteParquet(self.client, url, file["size"], self._progress))
+            self._parquet = (file["path"], RemoteParquet(self.client, url, file["size"], self.cache.download_progress))
         return self._parquet[1]
-
-    def _progress(self, n: int) -> None:
-        download = self.cache.download
-        if download is None:
-            return
-        download["bytes_done"] += n
-        if download["bytes_total"]:
-            download["progress"] = min(1.0, download["bytes_done"] / download["bytes_total"])
-        if time.monotonic() - self._last_report >= PROGRESS_INTERVAL:
-            self._last_report = time.monotonic()
-            self.cache.changed()
 
     def _locate(self, index: int) -> tuple[dict, int] | None:
         """(remote file, row group) of shard ``index``: row groups are numbered across files in order."""
@@ -253,7 +236,7 @@ class FinewebSource(Source):
             try:
                 self.ensure_shard(index)
             except Exception as error:  # the loader meets the same error, with its message, when it gets there
-                self.cache._notice(f"prefetch of shard {index} failed: {error}")
+                self.cache.notice(f"prefetch of shard {index} failed: {error}")
 
         self._prefetch = threading.Thread(target=fetch, name="fineweb-prefetch", daemon=True)
         self._prefetch.start()

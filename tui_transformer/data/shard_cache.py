@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -43,11 +42,15 @@ import pyarrow.parquet as pq
 from filelock import FileLock
 
 from tui_transformer import paths
+from tui_transformer.atomic import remove_stale_temps, write_bytes_atomic
 from tui_transformer.data.split import split_of
+from tui_transformer.process import pid_alive
+from tui_transformer.sizes import parse_size
 
 METADATA_FILE = "cache_metadata.json"
 SHARD_KEY = b"tui_transformer_shard"
 DEFAULT_MAX_SHARDS = 5
+PROGRESS_INTERVAL = 0.25  # seconds between download progress reports to the listeners
 
 
 def shard_name(index: int) -> str:
@@ -57,7 +60,8 @@ def shard_name(index: int) -> str:
 def limits_from_env() -> tuple[int | None, int | None]:
     """``(max_shards, max_bytes)`` from ``TUI_TRANSFORMER_MAX_SHARDS`` and ``TUI_TRANSFORMER_MAX_CACHE_BYTES``.
 
-    Sizes accept a K, M or G suffix (powers of 1000); ``0`` or ``none`` means no limit of that kind.
+    Sizes accept a K, M or G suffix (powers of 1000, :mod:`tui_transformer.sizes`); ``0`` or ``none``
+    means no limit of that kind.
     """
     from tui_transformer.errors import ConfigError
 
@@ -67,9 +71,8 @@ def limits_from_env() -> tuple[int | None, int | None]:
             return default
         if raw in ("0", "none"):
             return None
-        scale = {"k": 10**3, "m": 10**6, "g": 10**9}.get(raw[-1], 1)
         try:
-            return int(float(raw[:-1] if scale > 1 else raw) * scale)
+            return int(parse_size(raw))
         except ValueError:
             raise ConfigError(f"{name} must be a number (optionally with K, M or G), got {raw!r}") from None
 
@@ -93,11 +96,13 @@ class ShardCache:
                  max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else paths.cache_dir() / "fineweb"
         self.max_shards, self.max_bytes = max_shards, max_bytes
-        self.stats = {"hits": 0, "misses": 0, "bytes_downloaded": 0, "corrupt_refetched": 0, "metadata_rebuilt": 0}
-        self.download: dict | None = None  # the download in progress: shard, bytes, total
-        self.notices: list[str] = []
+        # This process's activity, shown by status(); written only through the methods below.
+        self._stats = {"hits": 0, "misses": 0, "bytes_downloaded": 0, "corrupt_refetched": 0, "metadata_rebuilt": 0}
+        self._download: dict | None = None  # the download in progress: shard, bytes, total
+        self._notices: list[str] = []
+        self._last_progress_report = 0.0
         self._listeners: list = []
-        self._guard = threading.Lock()
+        self._guard = threading.Lock()  # the activity is written by the loader and the prefetch thread
 
     # -- metadata --------------------------------------------------------------------------------
 
@@ -124,7 +129,7 @@ class ShardCache:
             before = json.dumps(metadata, sort_keys=True)
             yield metadata
             if rebuilt or json.dumps(metadata, sort_keys=True) != before:
-                _write_atomic(self.metadata_path, json.dumps(metadata, indent=1, sort_keys=True).encode())
+                write_bytes_atomic(self.metadata_path, json.dumps(metadata, indent=1, sort_keys=True).encode())
 
     def _load_or_rebuild(self) -> tuple[dict, bool]:
         """``(metadata, rebuilt)``."""
@@ -137,13 +142,13 @@ class ShardCache:
             _check_metadata(metadata)
             return metadata, False
         except (ValueError, OSError) as error:
-            self._notice(f"cache metadata was damaged ({type(error).__name__}); rebuilt it from the shards on disk")
-            self.stats["metadata_rebuilt"] += 1
+            self.notice(f"cache metadata was damaged ({type(error).__name__}); rebuilt it from the shards on disk")
+            self._count("metadata_rebuilt")
             return self._rebuild(), True
 
     def _rebuild(self) -> dict:
         metadata = _empty_metadata()
-        _remove_stale_temp_files(self.root)
+        remove_stale_temps(self.root)
         for path in sorted(self.root.glob("shard_*.parquet")):
             try:
                 info = json.loads(pq.read_schema(path).metadata[SHARD_KEY])
@@ -186,8 +191,8 @@ class ShardCache:
             path = self.path(name)
             if not path.exists() or _sha256(path) != entry["sha256"]:
                 what = "missing" if not path.exists() else "corrupt (sha256 mismatch)"
-                self._notice(f"{name} was {what}: fetching it again")
-                self.stats["corrupt_refetched"] += 1
+                self.notice(f"{name} was {what}: fetching it again")
+                self._count("corrupt_refetched")
                 self._delete(metadata, name)
                 return None
             entry["last_accessed"] = time.time()
@@ -201,14 +206,14 @@ class ShardCache:
         info = {**info, "name": name}
         table = table.replace_schema_metadata({SHARD_KEY: json.dumps(info).encode()})
         path = self.path(name)
-        _write_atomic(path, _parquet_bytes(table))
+        write_bytes_atomic(path, _parquet_bytes(table))
         now = time.time()
         entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
                  "readers": [os.getpid()] if pin else [], "created": now, "last_accessed": now, "access_count": 1}
         with self.update() as metadata:
             metadata["shards"][name] = entry
             self._evict(metadata, protect={name})
-            _remove_stale_temp_files(self.root)
+            remove_stale_temps(self.root)
         self.changed()
         return entry
 
@@ -232,7 +237,7 @@ class ShardCache:
                 path.unlink(missing_ok=True)
         stream = tokenize(self.read_texts(name, split, val_fraction))
         buffer = _npy_bytes(stream)
-        _write_atomic(path, buffer)
+        write_bytes_atomic(path, buffer)
         with self.update() as metadata:
             entry = metadata["shards"].get(name)
             if entry is None:  # evicted meanwhile by another process: do not leave an orphan
@@ -261,7 +266,7 @@ class ShardCache:
                 return
             if name in protect or _live_readers(shards[name]):
                 continue
-            self._notice(f"evicted {name} (least recently used)")
+            self.notice(f"evicted {name} (least recently used)")
             self._delete(metadata, name)
 
     def _over_limits(self, shards: dict) -> bool:
@@ -281,7 +286,7 @@ class ShardCache:
             names = [n for n, e in metadata["shards"].items() if not _live_readers(e)]
             for name in names:
                 self._delete(metadata, name)
-            _remove_stale_temp_files(self.root)
+            remove_stale_temps(self.root)
         self.changed()
         return len(names)
 
@@ -320,20 +325,80 @@ class ShardCache:
                  "in_use": bool(_live_readers(e)), "lru_rank": rank}
                 for rank, e in enumerate(shards)]
         with self._guard:
-            download = dict(self.download) if self.download else None
-            notices = list(self.notices[-5:])
+            download = dict(self._download) if self._download else None
+            notices = list(self._notices[-5:])
         return {"cache_dir": str(self.root), "max_shards": self.max_shards, "max_bytes": self.max_bytes,
                 "shards": rows, "total_bytes": sum(_entry_bytes(e) for e in shards), **self.stats,
                 "download": download, "notices": notices}
 
-    def set_download(self, download: dict | None) -> None:
+    # -- activity: what this process did, as the shard panel shows it ----------------------------
+
+    @property
+    def stats(self) -> dict:
+        """This process's counters: hits, misses, bytes_downloaded, corrupt_refetched, metadata_rebuilt."""
         with self._guard:
-            self.download = download
+            return dict(self._stats)
+
+    def record_hit(self) -> None:
+        """A shard that was asked for was already here."""
+        self._count("hits")
+
+    def record_miss(self) -> None:
+        """A shard that was asked for has to be downloaded."""
+        self._count("misses")
+
+    def record_downloaded(self, n_bytes: int) -> None:
+        """``n_bytes`` more came over the network (counted once a shard's download succeeds)."""
+        self._count("bytes_downloaded", n_bytes)
+
+    def _count(self, counter: str, n: int = 1) -> None:
+        with self._guard:
+            self._stats[counter] += n
+
+    def download_started(self, name: str, source_file: str, row_group: int) -> None:
+        """Shard ``name`` (``row_group`` of the remote ``source_file``) is being downloaded; its size is not known yet."""
+        self._set_download({"name": name, "source_file": source_file, "row_group": row_group,
+                            "bytes_done": 0, "bytes_total": None, "progress": 0.0})
+
+    def download_sized(self, bytes_total: int) -> None:
+        """The download in progress is expected to take about ``bytes_total`` bytes."""
+        with self._guard:
+            if self._download is not None:
+                self._download["bytes_total"] = bytes_total
         self.changed()
 
-    def _notice(self, message: str) -> None:
+    def download_progress(self, n_bytes: int) -> None:
+        """``n_bytes`` more of the download arrived; listeners hear of it at most every ``PROGRESS_INTERVAL`` s.
+
+        ``progress = bytes_done / bytes_total``, capped at 1: the total is an estimate. Bytes read
+        while no download is in progress (a file's footer, say) are not a shard's progress.
+        """
         with self._guard:
-            self.notices.append(message)
+            download = self._download
+            if download is None:
+                return
+            download["bytes_done"] += n_bytes
+            if download["bytes_total"]:
+                download["progress"] = min(1.0, download["bytes_done"] / download["bytes_total"])
+            report = time.monotonic() - self._last_progress_report >= PROGRESS_INTERVAL
+            if report:
+                self._last_progress_report = time.monotonic()
+        if report:
+            self.changed()
+
+    def download_finished(self) -> None:
+        """The download in progress ended, done or failed."""
+        self._set_download(None)
+
+    def _set_download(self, download: dict | None) -> None:
+        with self._guard:
+            self._download = download
+        self.changed()
+
+    def notice(self, message: str) -> None:
+        """Something worth a line in the shard panel (an eviction, a refetch, a failed prefetch)."""
+        with self._guard:
+            self._notices.append(message)
 
 
 # The fields every reader of an entry relies on, and their JSON kinds (bool is not a number here).
@@ -381,17 +446,7 @@ def _entry_bytes(entry: dict) -> int:
 
 
 def _live_readers(entry: dict) -> list[int]:
-    return [pid for pid in entry.get("readers", []) if _alive(pid)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return [pid for pid in entry.get("readers", []) if pid_alive(pid)]
 
 
 def _sha256(path: Path) -> str:
@@ -414,29 +469,3 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _remove_stale_temp_files(root: Path) -> None:
-    """Temp files of processes that died mid-write (a live writer's file is left alone)."""
-    for tmp in root.glob(".tmp-*"):
-        try:
-            pid = int(tmp.name.split("-")[1])
-        except (IndexError, ValueError):
-            continue
-        if not _alive(pid):
-            tmp.unlink(missing_ok=True)

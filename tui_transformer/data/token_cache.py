@@ -9,12 +9,11 @@ and the tokenizer's sha256), so a stale file can never be read for the wrong dat
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tui_transformer.atomic import atomic_write
 from tui_transformer.data.packing import compact, pack_documents
 
 
@@ -50,15 +49,6 @@ def load_or_tokenize(folder: Path, key: str, tokenizer, texts_fn) -> tuple[np.nd
 
 
 def save_atomic(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` through a temp file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``array`` to ``path`` as ``.npy``, atomically (:func:`tui_transformer.atomic.atomic_write`)."""
+    with atomic_write(path) as file:
+        np.save(file, array, allow_pickle=False)

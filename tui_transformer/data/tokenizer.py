@@ -143,7 +143,7 @@ def _trained_bpe(spec: str, source: Source | None) -> Tokenizer:
     if not 257 <= vocab_size <= 200_000:
         raise UserError(f"bpe vocabulary size must be between 257 and 200000, got {vocab_size}")
     if source is None:
-        from tui_transformer.data.sources import open_source
+        from tui_transformer.data.source_factory import open_source
 
         source = open_source("builtin")
     return train_or_load_bpe(source, vocab_size)

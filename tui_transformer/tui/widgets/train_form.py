@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from tui_transformer.errors import ConfigError
+from tui_transformer.sizes import parse_size
 from tui_transformer.train.config import TrainConfig
 
 DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
@@ -28,16 +29,15 @@ TOKENIZER_CHOICES = ("bpe-8192", "bpe-4096", "bpe-2048", "cl100k_base", "gpt2", 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 BUDGET_KINDS = ("steps", "tokens", "time")
 
-_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
 def parse_count(text: str, what: str) -> int:
-    """A positive whole number, with optional ``_`` separators and a k/M/G suffix (``500k``)."""
-    match = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kKmMgG]?)\s*", text)
-    if not match:
-        raise ConfigError(f"{what} must be a whole number like 1000 or 500k, got {text!r}")
-    value = float(match.group(1).replace("_", "")) * _SUFFIXES[match.group(2).lower()]
+    """A positive whole number, in the notation of :mod:`tui_transformer.sizes` (``1_000``, ``500k``, ``2M``)."""
+    try:
+        value = parse_size(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a whole number like 1000 or 500k, got {text!r}") from None
     if value != int(value) or value < 1:
         raise ConfigError(f"{what} must be a whole number of at least 1, got {text!r}")
     return int(value)

@@ -1,0 +1,45 @@
+"""From a ``--data`` value to a source: the one module that knows every concrete source.
+
+``builtin``, ``fineweb`` and a path each name their source; ``auto`` means FineWeb when the Hub
+answers quickly, else the builtin corpus, with a ``notice`` that says why. The sources depend only
+on the interface (:mod:`.sources`); this factory depends on them, so the imports run one way.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tui_transformer.data.builtin_source import BuiltinSource
+from tui_transformer.data.files import PathSource
+from tui_transformer.data.sources import Source
+from tui_transformer.errors import UserError
+
+
+def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=None, http=None,
+                probe_timeout: float = 3.0) -> Source:
+    """The data source named by ``spec``: ``"auto"``, ``"builtin"``, ``"fineweb"`` or a path.
+
+    ``shard_cache`` (a :class:`~.shard_cache.ShardCache`) and ``http`` (an
+    :class:`~.http.HttpPolicy`: timeouts, retries) configure FineWeb; the defaults suit real use.
+    ``auto`` tries the Hub for at most ``probe_timeout`` seconds and otherwise falls back to
+    ``builtin``, saying why in ``source.notice``. Bad specs raise :class:`UserError`.
+    """
+    spec = (spec or "auto").strip()
+    if spec == "builtin":
+        return BuiltinSource(val_fraction)
+    if spec in ("fineweb", "auto"):
+        # imported here: pyarrow and the HTTP client load only when FineWeb may be used
+        from tui_transformer.data.fineweb import FinewebSource, hub_unreachable_reason
+
+        if spec == "fineweb":
+            return FinewebSource(val_fraction, cache=shard_cache, http=http)
+        reason = hub_unreachable_reason(http=http, timeout=probe_timeout)
+        if reason is None:
+            return FinewebSource(val_fraction, cache=shard_cache, http=http)
+        source = BuiltinSource(val_fraction)
+        source.notice = f"FineWeb unreachable ({reason}): using {source.description}"
+        return source
+    path = os.path.expanduser(spec)
+    if not os.path.exists(path):
+        raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb' or an existing path")
+    return PathSource(path, val_fraction)
