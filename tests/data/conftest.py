@@ -70,7 +70,8 @@ class FakeHub:
     """Serves a Hub listing and parquet files with range requests; faults are injected on demand.
 
     ``faults`` is a list consumed one per file request: ``"500"``, ``"drop"`` (the connection closes
-    mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 5 s).
+    mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 5 s), ``"trickle"`` (the
+    body at 64 bytes every 0.05 s, for at most 3 s: each read is quick, the whole is far too slow).
     Downloads go through a redirect to ``/cdn/...``, as on the real Hub.
     """
 
@@ -126,6 +127,16 @@ class FakeHub:
                 self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if fault == "trickle":
+                    give_up = time.monotonic() + 3.0
+                    for offset in range(0, len(body), 64):
+                        if time.monotonic() > give_up:
+                            break
+                        self.wfile.write(body[offset : offset + 64])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    self.close_connection = True
+                    return None
                 if fault == "drop":
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()

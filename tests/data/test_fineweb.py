@@ -117,6 +117,32 @@ def test_a_single_try_is_counted_in_the_singular(hub):
         HttpClient(HttpPolicy(timeout=0.5, retries=0)).get_range(f"{hub.url}/cdn/{next(iter(hub.files))}", 0, 8)
 
 
+def test_a_trickling_server_is_cut_by_the_deadline_and_retried(hub):
+    # 64 B every 0.05 s: no single read waits the 0.5 s timeout, but 1,280 B/s is far below min_rate
+    url = f"{hub.url}/cdn/{next(iter(hub.files))}"
+    expected = hub.files[url.split("/cdn/", 1)[1]][:4096]
+    policy = HttpPolicy(timeout=0.5, retries=1, backoff=0.01, min_rate=20_000)  # deadline 0.5 + 4096/20000 s
+    hub.faults = ["trickle", "trickle"]
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match=r"too slow: \d+ of 4096 bytes.*after 2 attempts"):
+        HttpClient(policy).get_range(url, 0, 4096)
+    assert time.monotonic() - started < 2 * (0.71 + 0.5) + 0.5, "each try ends within timeout of its deadline"
+    hub.faults = ["trickle"]
+    assert HttpClient(policy).get_range(url, 0, 4096) == expected, "the retry after a trickle succeeds"
+
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("TUI_TRANSFORMER_HTTP_TIMEOUT", "-1", "timeout must be a positive"),
+    ("TUI_TRANSFORMER_HTTP_RETRIES", "-3", "retries must be a whole number >= 0"),
+    ("TUI_TRANSFORMER_HTTP_MIN_RATE", "0", "minimum rate must be a positive"),
+    ("TUI_TRANSFORMER_HTTP_BACKOFF", "nan", "backoff must be a number"),
+])
+def test_bad_http_settings_are_one_clear_error(monkeypatch, variable, value, says):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UserError, match=says):
+        HttpPolicy.from_env()
+
+
 def test_auto_uses_fineweb_when_the_hub_answers(hub, cache):
     source = open_source("auto", shard_cache=cache, http=FAST_HTTP)
     assert source.name == "fineweb" and source.notice == ""

@@ -7,10 +7,17 @@ what happens                                what we do
 ==========================================  =============================================
 connection refused / reset, DNS failure     retry, waiting ``backoff * 2**attempt`` seconds
 no answer within ``timeout`` seconds        retry (a stalled server must not hang a run)
+slower than ``min_rate`` bytes/s overall    retry (a trickling server must not either)
 HTTP 5xx or 429 (server busy)               retry
 body shorter than announced / than asked    retry (a truncated body is never kept)
 HTTP 401, 403, 404 and other 4xx            fail at once: retrying cannot help
 ==========================================  =============================================
+
+**The deadline.** ``timeout`` bounds each wait for the socket, so a server that trickles a few bytes
+just before every timeout would never be cut by it alone. Each request therefore also has a
+deadline of ``timeout + expected_bytes / min_rate`` seconds (``expected_bytes`` is the range asked
+for, or the announced length of a listing), checked after every read. A read waits at most
+``timeout``, so a request ends at most ``timeout`` seconds past its deadline.
 
 After ``retries`` failed retries, :class:`NetworkError` (a :class:`UserError`) names the URL and
 the last cause. Nothing here writes files, so a failure can never leave a partial shard behind.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import socket
 import time
@@ -50,6 +58,9 @@ class NetworkError(UserError):
 # download. Such a thread only fills the cache, atomically, so after this it is left to finish alone.
 CLOSE_WAIT_S = 2.0
 
+# The bytes a listing without a Content-Length may take at min_rate before it counts as too slow.
+JSON_BUDGET = 1 << 20
+
 
 @dataclass(frozen=True)
 class HttpPolicy:
@@ -63,18 +74,37 @@ class HttpPolicy:
     retries: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
+    min_rate: float = 16_384.0  # bytes/s; a row group of ~100 MB may take up to ~1.7 h at this rate
+
+    def __post_init__(self) -> None:
+        if not 0 < self.timeout < math.inf:
+            raise UserError(f"the HTTP timeout must be a positive number of seconds, got {self.timeout!r}")
+        if not 0 <= self.backoff < math.inf:
+            raise UserError(f"the HTTP backoff must be a number of seconds >= 0, got {self.backoff!r}")
+        if not 0 < self.min_rate < math.inf:
+            raise UserError(f"the HTTP minimum rate must be a positive number of bytes/s, got {self.min_rate!r}")
+        if self.retries < 0:
+            raise UserError(f"the HTTP retries must be a whole number >= 0, got {self.retries!r}")
 
     @classmethod
     def from_env(cls) -> HttpPolicy:
         values = {}
-        for name, kind in (("timeout", float), ("retries", int), ("backoff", float)):
-            raw = os.environ.get(f"TUI_TRANSFORMER_HTTP_{name.upper()}")
+        for name, kind in (("timeout", float), ("retries", int), ("backoff", float), ("min_rate", float)):
+            variable = f"TUI_TRANSFORMER_HTTP_{name.upper()}"
+            raw = os.environ.get(variable)
             if raw:
                 try:
                     values[name] = kind(raw)
                 except ValueError:
-                    raise UserError(f"TUI_TRANSFORMER_HTTP_{name.upper()} must be a number, got {raw!r}") from None
-        return cls(**values)
+                    raise UserError(f"{variable} must be a number, got {raw!r}") from None
+        try:
+            return cls(**values)
+        except UserError as error:
+            raise UserError(f"{error} (from the TUI_TRANSFORMER_HTTP_* settings)") from None
+
+    def deadline(self, expected_bytes: int) -> float:
+        """Seconds a whole request may take: ``timeout + expected_bytes / min_rate``."""
+        return self.timeout + expected_bytes / self.min_rate
 
     def delay(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * 2**attempt)
@@ -94,7 +124,11 @@ class HttpClient:
 
     def get_json(self, url: str):
         """``(decoded JSON, response headers)``."""
-        body, headers = self._with_retries(url, None, lambda response: (response.read(), response.headers))
+        def read(response):
+            announced = int(response.headers.get("Content-Length") or JSON_BUDGET)
+            return self._read_all(response, announced), response.headers
+
+        body, headers = self._with_retries(url, None, read)
         try:
             return json.loads(body), headers
         except ValueError as error:
@@ -112,19 +146,33 @@ class HttpClient:
         return self._with_retries(url, f"bytes={start}-{end - 1}", read)
 
     def _read_exactly(self, response, want: int, on_bytes) -> bytes:
+        body = self._read_all(response, want, on_bytes)
+        if len(body) < want:
+            raise _Retryable(f"body truncated: {len(body)} of {want} bytes")
+        return body
+
+    def _read_all(self, response, want: int, on_bytes=None) -> bytes:
+        """Up to ``want`` bytes of the body (fewer if it ends early), within the request's deadline.
+
+        ``read1`` returns what one socket read brings, so the deadline is checked while bytes trickle in.
+        """
+        started, deadline = time.monotonic(), self.policy.deadline(want)
         parts, got = [], 0
         while got < want:
             try:
-                part = response.read(min(1 << 20, want - got))
+                part = response.read1(min(1 << 20, want - got))
             except http.client.IncompleteRead as error:
                 raise _Retryable(f"connection dropped after {got + len(error.partial)} of {want} bytes") from None
             if not part:
-                raise _Retryable(f"body truncated: {got} of {want} bytes")
+                break
             parts.append(part)
             got += len(part)
             self.bytes_downloaded += len(part)
             if on_bytes:
                 on_bytes(len(part))
+            if got < want and time.monotonic() - started > deadline:
+                raise _Retryable(f"too slow: {got} of {want} bytes in {deadline:.0f} s "
+                                 f"(below {self.policy.min_rate:,.0f} bytes/s)")
         return b"".join(parts)
 
     def _with_retries(self, url: str, byte_range: str | None, read):
