@@ -18,7 +18,8 @@ def _one_error_line(capsys, message: str) -> None:
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--lr", "inf"], "lr must be a positive finite number"),  # trained one step, then diverged
+    (["--lr", "inf"], "lr must be a positive number up to 10"),  # trained one step, then diverged
+    (["--lr", "1e38"], "lr must be a positive number up to 10"),  # overflowed inside AdamW: a traceback
     (["--weight-decay", "nan"], "weight_decay must be a finite number >= 0"),  # diverged at step 2
     (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
     (["--grad-clip", "nan"], "grad_clip must be >= 0"),  # silently trained without clipping
@@ -39,6 +40,43 @@ def test_out_of_range_values_in_a_config_file_are_refused(toml, message, tmp_pat
     path.write_text(toml)
     assert main(["train", "--no-ui", "--preset", "tiny", "--data", "/nonexistent", "--config", str(path)]) == 2
     _one_error_line(capsys, message)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--seed", "-1"], "seed must be a whole number from 0 to 2**63 - 1, got -1"),  # NumPy's traceback
+    (["--seed", str(2**70)], "seed must be a whole number from 0 to 2**63 - 1"),  # torch's overflow
+    (["--max-steps", "1.5"], "expected a whole number like 5000, 100k or 1.5M, got '1.5'"),  # became 1
+    (["--data", ""], "data must be auto, builtin, fineweb or a path; got an empty value"),  # taken as auto
+    (["--run-dir", "/dev/null"], "cannot use /dev/null/"),  # NotADirectoryError traceback
+])
+def test_bad_train_values_are_one_line_before_anything_runs(flags, message, capsys):
+    try:
+        code = main(["train", "--no-ui", "--preset", "tiny", "--data", "builtin", "--max-steps", "1", *flags])
+    except SystemExit as exit:  # argparse's own refusals exit from inside the parser
+        code = exit.code
+    assert code == 2
+    _one_error_line(capsys, message)
+
+
+def test_an_argument_error_is_one_line_and_a_pointer_to_help(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--max-steps", "lots"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["error: argument --max-steps: expected a number like 5000, 100k or 100M, got 'lots'",
+                                "(see `tui-transformer train --help`)"]
+
+
+def test_generate_takes_the_same_seed_rule_as_train(capsys):
+    assert main(["generate", "--checkpoint", "/nonexistent.pt", "--prompt", "x", "--seed", "-1"]) == 2
+    _one_error_line(capsys, "seed must be a whole number from 0 to 2**63 - 1, got -1")
+
+
+@pytest.mark.parametrize("variable", ["TUI_TRANSFORMER_RUNS", "TUI_TRANSFORMER_CACHE"])
+def test_a_location_that_is_a_file_is_named(variable, monkeypatch, capsys):
+    monkeypatch.setenv(variable, "/dev/null")
+    assert main(["train", "--no-ui", "--preset", "tiny", "--data", "builtin", "--max-steps", "1"]) == 2
+    _one_error_line(capsys, f"/dev/null is not a folder; {variable} must name a folder")
 
 
 def test_runs_list_skips_a_damaged_metrics_line_that_still_parses_as_json(capsys):

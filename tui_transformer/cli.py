@@ -3,8 +3,9 @@
 With no subcommand it opens the dashboard. Subcommands live in :mod:`tui_transformer.commands`,
 one module each, so that the training, data and benchmark code each own their command.
 
-Errors meant for the user (:class:`~tui_transformer.errors.UserError`) print one line and exit 2;
-Ctrl-C exits 130, the shell convention for SIGINT.
+Errors meant for the user (:class:`~tui_transformer.errors.UserError`) print one line and exit 2,
+and so does an ``OSError`` about a path (a folder that is a file, a disk that refuses a write): the
+path is the user's to fix. Ctrl-C exits 130, the shell convention for SIGINT.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from tui_transformer.commands import command_modules
 from tui_transformer.errors import UserError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one ``error:`` line and a pointer to ``--help``, not the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}\n(see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tui-transformer",
         description="Build, train and probe a decoder-only transformer from the terminal.",
     )
@@ -40,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.filename is None:  # not about a path the user gave: a bug, keep its traceback
+            raise
+        print(f"error: cannot use {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -22,13 +22,18 @@ from pathlib import Path
 
 import platformdirs
 
+from tui_transformer.errors import UserError
+
 APP_NAME = "tui-transformer"
 RUNS_ENV = "TUI_TRANSFORMER_RUNS"  # also set by `bench tui` for the processes it measures in
 
 
 def _from_env_or(env_var: str, default: Path) -> Path:
     value = os.environ.get(env_var)
-    return Path(value).expanduser() if value else default
+    path = Path(value).expanduser() if value else default
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path} is not a folder; {env_var} must name a folder (it is created if missing)")
+    return path
 
 
 def cache_dir() -> Path:

@@ -26,9 +26,12 @@ TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
 def count(text: str) -> int:
     """A count with an optional K/M/B (or G) suffix: ``100M`` -> 100_000_000 (see :mod:`tui_transformer.sizes`)."""
     try:
-        return int(parse_size(text))
+        value = parse_size(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number like 5000, 100k or 100M, got {text!r}") from None
+    if abs(value - round(value)) > 1e-6:  # 1.5 steps is no count; 1.5M is (the tolerance: 0.1 * 10**6 in float)
+        raise argparse.ArgumentTypeError(f"expected a whole number like 5000, 100k or 1.5M, got {text!r}")
+    return round(value)
 
 
 def duration(text: str) -> float:

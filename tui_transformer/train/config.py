@@ -23,6 +23,11 @@ from tui_transformer.model.config import ModelConfig, reject_unknown_fields
 from tui_transformer.seeds import check_seed
 
 
+# Far above any useful rate (1e-4 .. 1e-2): a larger one only turns the weights into NaN, and near
+# 1e38 AdamW's step size itself overflows float32.
+MAX_LR = 10.0
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     preset: str = "tiny"
@@ -79,8 +84,8 @@ class TrainConfig:
         # an infinite rate or decay would only turn the first step's weights into NaN.
         if self.max_time is not None and not 0 < self.max_time < math.inf:
             raise ConfigError(f"max_time must be a positive, finite number of seconds, got {self.max_time!r}")
-        if not 0 < self.lr < math.inf:
-            raise ConfigError(f"lr must be a positive finite number, got {self.lr!r}")
+        if not 0 < self.lr <= MAX_LR:
+            raise ConfigError(f"lr must be a positive number up to {MAX_LR:g} (1e-3 is usual), got {self.lr!r}")
         if not 0.0 <= self.weight_decay < math.inf:
             raise ConfigError(f"weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
         for name in ("beta1", "beta2"):
@@ -95,6 +100,8 @@ class TrainConfig:
         if not self.grad_clip >= 0:
             raise ConfigError(f"grad_clip must be >= 0 (0 disables clipping), got {self.grad_clip!r}")
         check_seed(self.seed)
+        if not isinstance(self.data, str) or not self.data.strip():
+            raise ConfigError("data must be auto, builtin, fineweb or a path; got an empty value")
         if not isinstance(self.device, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps; got {self.device!r}")
 
