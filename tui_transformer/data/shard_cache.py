@@ -44,6 +44,7 @@ from filelock import FileLock
 from tui_transformer import paths
 from tui_transformer.atomic import remove_stale_temps, write_bytes_atomic
 from tui_transformer.data.split import split_of
+from tui_transformer.data.token_cache import load_stream, save_stream
 from tui_transformer.process import pid_alive
 from tui_transformer.sizes import parse_size
 
@@ -230,21 +231,18 @@ class ShardCache:
         """
         key = hashlib.sha256(f"{tokenizer.sha256()}:{val_fraction!r}".encode()).hexdigest()[:16]
         path = self.root / f"{Path(name).stem}.{key}.{split}.npy"
-        if path.exists():
-            try:
-                return np.load(path, allow_pickle=False), True
-            except (OSError, ValueError):
-                path.unlink(missing_ok=True)
-        stream = tokenize(self.read_texts(name, split, val_fraction))
-        buffer = _npy_bytes(stream)
-        write_bytes_atomic(path, buffer)
+        cached = load_stream(path)
+        if cached is not None:
+            return cached, True
+        stream = tokenize(self.read_texts(name, split, val_fraction))  # none yet, or damaged: overwrite
+        written = save_stream(path, stream)
         with self.update() as metadata:
             entry = metadata["shards"].get(name)
             if entry is None:  # evicted meanwhile by another process: do not leave an orphan
                 path.unlink(missing_ok=True)
             else:
                 entry["tokens"][f"{key}.{split}"] = {"tokenizer": tokenizer.name, "count": int(len(stream)),
-                                                     "bytes": len(buffer)}
+                                                     "bytes": written}
                 self._evict(metadata, protect={name})
         return stream, False
 
@@ -461,11 +459,3 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()

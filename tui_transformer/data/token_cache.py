@@ -4,16 +4,23 @@ Tokenizing is the slow part of the data path (about a million tokens a second wi
 reading a ``.npy`` file back is a memory copy. A chunk's packed stream is stored under a key made
 of everything it depends on (the chunk's content fingerprint, the split, the validation fraction
 and the tokenizer's sha256), so a stale file can never be read for the wrong data.
+
+**Verified on every read.** A flipped bit in a token file would train silently on wrong tokens, or
+crash on an id past the vocabulary. So each file is the ``.npy`` bytes followed by a trailer holding
+their sha256 (``\nsha256:<64 hex digits>``; NumPy reads the array by its header's shape and never
+looks past it). :func:`load_stream` checks the digest and answers None for a file that is missing,
+damaged or written before the digest existed, and its caller tokenizes again and overwrites it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
 
-from tui_transformer.atomic import atomic_write
+from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.packing import compact, pack_documents
 
 
@@ -35,20 +42,41 @@ def load_or_tokenize(folder: Path, key: str, tokenizer, texts_fn) -> tuple[np.nd
     (full disk, read-only folder) leaves nothing behind and is not an error.
     """
     path = folder / f"{key}.npy"
-    if path.exists():
-        try:
-            return np.load(path, allow_pickle=False), True
-        except (OSError, ValueError):
-            pass  # damaged: tokenize again and overwrite
+    stream = load_stream(path)
+    if stream is not None:
+        return stream, True
     stream = tokenize_documents(tokenizer, texts_fn())
     try:
-        save_atomic(path, stream)
+        save_stream(path, stream)
     except OSError:
         pass  # a full disk or a read-only cache: the stream is only a shortcut, so train on without it
     return stream, False
 
 
-def save_atomic(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` as ``.npy``, atomically (:func:`tui_transformer.atomic.atomic_write`)."""
-    with atomic_write(path) as file:
-        np.save(file, array, allow_pickle=False)
+_TRAILER = b"\nsha256:"
+_TRAILER_LEN = len(_TRAILER) + 64
+
+
+def save_stream(path: Path, array: np.ndarray) -> int:
+    """Write ``array`` and its digest to ``path`` atomically; returns the bytes written."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    payload = buffer.getvalue()
+    data = payload + _TRAILER + hashlib.sha256(payload).hexdigest().encode()
+    write_bytes_atomic(path, data)
+    return len(data)
+
+
+def load_stream(path: Path) -> np.ndarray | None:
+    """The array saved at ``path``, or None if the file is missing or its digest does not match."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    payload, trailer = data[:-_TRAILER_LEN], data[-_TRAILER_LEN:]
+    if not trailer.startswith(_TRAILER) or hashlib.sha256(payload).hexdigest().encode() != trailer[len(_TRAILER):]:
+        return None
+    try:
+        return np.load(io.BytesIO(payload), allow_pickle=False)
+    except ValueError:  # a digest that matches a payload np.save never wrote: not our file
+        return None
