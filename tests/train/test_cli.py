@@ -146,3 +146,33 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(corpus, tmp_path):
     last = list(read_events(runs / "sig" / "metrics.jsonl"))[-1]
     assert type(last).__name__ == "RunFinished" and last.reason == "stopped" and last.step == saved["step"]
     assert not (runs / "sig" / "RUNNING").exists()
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM (Linux: the SigCgt mask in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the signal mask from /proc")
+def test_a_sigterm_at_start_up_exits_cleanly_before_anything_is_written(corpus, tmp_path):
+    # it used to arrive before the handler (installed after importing torch) and kill the process
+    runs = tmp_path / "runs"
+    env = {**os.environ, "TUI_TRANSFORMER_RUNS": str(runs)}
+    cmd = [sys.executable, "-m", "tui_transformer", "train", "--no-ui", "--preset", "tiny", "--data", str(corpus),
+           "--tokenizer", "bpe-300", "--name", "early", "--max-steps", "5", "--device", "cpu"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not _catches_sigterm(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)  # the handler is in place; torch is (typically) still importing
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "stopped before training started" in err or "--resume early" in err
+    assert not (runs / "early").exists() or (runs / "early" / "config.toml").is_file()

@@ -126,11 +126,10 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from tui_transformer.train import run_training
-
-    config, reason = build(args)
     if not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty():
-        return _run_in_dashboard(config, reason, args.resume)
+        return _run_in_dashboard(*build(args), args.resume)  # the dashboard asks before it stops a run
+    # Installed first, before the seconds of importing torch and opening the data: a SIGTERM that
+    # early must still end in the same clean way as one during training.
     stop = threading.Event()
     interrupted = []
 
@@ -141,13 +140,23 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
     try:
-        with view:
-            summary = run_training(config, on_event=view.handle, stop=stop, resume=args.resume, preset_reason=reason)
+        return _train(args, stop, interrupted)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
+    from tui_transformer.train import run_training
+
+    config, reason = build(args)
+    if interrupted:
+        print("stopped before training started; nothing was written", file=sys.stderr)
+        return 130
+    view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
+    with view:
+        summary = run_training(config, on_event=view.handle, stop=stop, resume=args.resume, preset_reason=reason)
     if summary.reason == "diverged":
         print(f"error: {view.failure}", file=sys.stderr)
         return 1
