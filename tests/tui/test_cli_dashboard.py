@@ -1,5 +1,6 @@
 """The command line opens the dashboard with no subcommand, and ``dashboard --attach`` passes the run on."""
 
+import pytest
 from textual.widgets import Input, Select
 
 from tests.tui.conftest import make_app
@@ -16,9 +17,20 @@ def test_no_subcommand_and_dashboard_open_the_app(monkeypatch):
         opened.append(self._attach_on_start)
 
     monkeypatch.setattr(TuiTransformerApp, "run", fake_run)
+    for stream in ("stdin", "stderr"):  # as on a terminal
+        monkeypatch.setattr(f"sys.{stream}.isatty", lambda: True)
     assert cli.main([]) == 0
     assert cli.main(["dashboard", "--attach", "some-run"]) == 0
     assert opened == [None, "some-run"]
+
+
+def test_without_a_terminal_the_dashboard_is_refused_with_the_headless_command(monkeypatch, capsys):
+    # it used to start anyway and spin at 100 % CPU with no screen to draw on
+    monkeypatch.setattr(TuiTransformerApp, "run", lambda self: pytest.fail("the app started"))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the dashboard needs a terminal") and "train --no-ui" in err
 
 
 async def test_app_can_start_training_a_given_config(monkeypatch):
