@@ -122,7 +122,8 @@ def run_prefetch(args: argparse.Namespace) -> int:
         print(f"{entry['name']}: {entry['rows']} documents, {_size(entry['bytes'])} from {entry['source_file']} "
               f"row group {entry['row_groups'][0]}", flush=True)
     status = source.cache.status()
-    print(f"downloaded {_size(status['bytes_downloaded'])}; {status['hits']} already cached")
+    fetched = f"downloaded {_size(status['bytes_downloaded'])}" if status["bytes_downloaded"] else "nothing downloaded"
+    print(f"{fetched}; {status['hits']} already cached")
     source.close()
     return 0
 

@@ -175,11 +175,11 @@ class FinewebSource(Source):
         if self.offline:
             raise UserError(f"{name} is not cached and HF_HUB_OFFLINE is set: run without it, or use --data builtin")
         self.cache.download_started(name, file["path"], row_group)
+        before = self.client.bytes_downloaded  # the footer counts too: it is read for this shard
         try:
             remote = self._remote_parquet(file)
             # total_byte_size is uncompressed: the progress is an estimate that may end early
             self.cache.download_sized(remote.parquet.metadata.row_group(row_group).total_byte_size)
-            before = self.client.bytes_downloaded
             table = remote.read_row_group(row_group)
             self.cache.record_downloaded(self.client.bytes_downloaded - before)
         except (ValueError, pa.ArrowException) as error:
