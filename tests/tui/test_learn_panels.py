@@ -1,8 +1,7 @@
 """The Learn panels' parts that do not need the app: the training summary, the heatmap, empty prompts."""
 
 
-from tests.tui.conftest import RECORDED
-from tests.tui.test_learn import plain, tiny  # noqa: F401 (a fixture)
+from tests.tui.helpers import RECORDED, plain
 from tui_transformer.train.events import EvalResult, StepMetrics, event_from_json
 from tui_transformer.tui.learn.context import LiveContext
 from tui_transformer.tui.learn.registry import PAGES
@@ -37,7 +36,7 @@ def test_heatmap_packs_two_rows_a_line_and_colours_by_sign():
     assert top_left.color.get_truecolor() == POSITIVE and top_left.bgcolor == value_color(0.0, 1.0)
 
 
-def test_every_page_survives_an_empty_prompt_and_markup_in_tokens(tiny):  # noqa: F811
+def test_every_page_survives_an_empty_prompt_and_markup_in_tokens(tiny):
     model, tokenizer = tiny
     for page in PAGES:
         text = plain(page.live(LiveContext(model, tokenizer, "")))
@@ -48,7 +47,7 @@ def test_every_page_survives_an_empty_prompt_and_markup_in_tokens(tiny):  # noqa
     assert "[/" in plain(PAGES[0].live(LiveContext(model, tokenizer, "[/b] [b]bold")))
 
 
-def test_bpe_merges_replay_ends_in_the_tokenizers_own_tokens(tiny):  # noqa: F811
+def test_bpe_merges_replay_ends_in_the_tokenizers_own_tokens(tiny):
     from tui_transformer.tui.learn.tokenization import bpe_merges, longest_word
 
     _, tokenizer = tiny
