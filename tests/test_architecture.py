@@ -53,11 +53,11 @@ def shortest_cycle(graph: dict[str, dict[str, int]], group: list[str]) -> list[s
     while queue:
         node = queue.popleft()
         for target in sorted(graph[node]):
-            if target == start:
-                path = [node]
+            if target == start:  # walk back from the last step of the way round
+                path = [start, node]
                 while path[-1] != start:
                     path.append(came_from[path[-1]])
-                return [start, *reversed(path[:-1]), start] if node != start else [start, start]
+                return path[::-1]
             if target in members and target not in came_from:
                 came_from[target] = node
                 queue.append(target)
