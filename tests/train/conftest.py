@@ -4,12 +4,9 @@ import random
 
 import pytest
 
+from tests.sentences import OBJECTS, SUBJECTS, VERBS
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.train.config import TrainConfig
-
-SUBJECTS = ["the cat", "a dog", "the teacher", "my friend", "the model", "a bird", "the child", "our team"]
-VERBS = ["sees", "likes", "reads", "finds", "builds", "trains", "writes", "moves"]
-OBJECTS = ["the ball", "a book", "the tree", "some code", "the river", "a letter", "the house", "a song"]
 
 
 @pytest.fixture(scope="session")

@@ -12,16 +12,8 @@ from tui_transformer.tui.widgets.bench_chart import BenchChart
 
 
 class BenchApp(App):
-    def __init__(self) -> None:
-        super().__init__()
-        self.notes: list[tuple[str, str]] = []
-
     def on_mount(self) -> None:
         self.push_screen(BenchmarkScreen())
-
-    def notify(self, message, *, severity="information", **kwargs) -> None:
-        self.notes.append((severity, str(message)))
-        super().notify(message, severity=severity, **kwargs)
 
 
 async def _ready(app: BenchApp, pilot, lengths: tuple[int, ...]) -> BenchmarkScreen:
@@ -43,7 +35,7 @@ def _cells(screen: BenchmarkScreen) -> list[list[str]]:
 
 
 @pytest.mark.slow  # a real bench of the tiny dims: measured 15-30 s here while other suites ran (load 7-9)
-async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path):
+async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path, notes):
     app = BenchApp()
     async with app.run_test(size=(100, 34)) as pilot:
         screen = await _ready(app, pilot, (8, 16))
@@ -65,7 +57,7 @@ async def test_tiny_kv_bench_fills_the_table_and_chart_then_saves_json(tmp_path)
         assert progress.total and progress.progress == progress.total  # the bar ends full
 
         await pilot.press("s")
-        severity, message = app.notes[-1]
+        severity, message = notes[-1]
         saved = tmp_path / "config" / "benchmarks"
         assert severity == "information" and message.startswith(f"saved {saved}")
         assert json.loads((saved / message.split("/")[-1]).read_text())["kv"]["rows"] == result["rows"]
@@ -87,19 +79,19 @@ async def test_stop_ends_the_bench_early_and_keeps_what_it_measured():
         assert "stopped early" in str(screen.query_one("#bn-status", Static).content)
 
 
-async def test_errors_are_notifications(tmp_path):
+async def test_errors_are_notifications(tmp_path, notes):
     app = BenchApp()
     async with app.run_test(size=(100, 34)) as pilot:
         screen = await _ready(app, pilot, ())
         await pilot.press("r")
-        assert app.notes[-1] == ("warning", "select at least one length")
+        assert notes[-1] == ("warning", "select at least one length")
         await pilot.press("s")
-        assert app.notes[-1][0] == "warning"  # nothing to save yet
+        assert notes[-1][0] == "warning"  # nothing to save yet
         worker = screen._run_kv(f"run:{tmp_path / 'missing-run'}", [8], "cpu", screen._stop)
         with pytest.raises(WorkerFailed):
             await worker.wait()
         await pilot.pause()
-        severity, message = app.notes[-1]
+        severity, message = notes[-1]
         assert severity == "error" and "missing-run" in message
         assert app.is_running
 

@@ -3,7 +3,7 @@
 import pytest
 from textual.widgets import Input, Select
 
-from tests.tui.conftest import make_app
+from tests.tui.helpers import make_app
 from tui_transformer import cli
 from tui_transformer.presets import PRESETS
 from tui_transformer.tui.app import TuiTransformerApp

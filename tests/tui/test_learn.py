@@ -4,15 +4,10 @@ The model is a seeded random d32/L2 DecoderTransformer with the offline cl100k_b
 the panels are rich renderables, read back as plain text with a recording console.
 """
 
-import pytest
-import torch
-from rich.console import Console
 from textual.app import App
 from textual.widgets import Input, Markdown, Static
 
-from tests.tui.conftest import make_app
-from tui_transformer.data import get_tokenizer
-from tui_transformer.model import DecoderTransformer, ModelConfig
+from tests.tui.helpers import make_app, plain
 from tui_transformer.tui.learn.registry import PAGES
 from tui_transformer.tui.screens.learn import LearnScreen
 
@@ -22,20 +17,6 @@ PROMPT = "The cat sat on the mat. The cat"
 class LearnApp(App):
     def on_mount(self) -> None:
         self.push_screen(LearnScreen(autoload=False))
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    tokenizer = get_tokenizer("cl100k_base")
-    torch.manual_seed(0)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=64)
-    return DecoderTransformer(config).eval(), tokenizer
-
-
-def plain(renderable, width: int = 120) -> str:
-    console = Console(width=width, record=True, file=open("/dev/null", "w"))
-    console.print(renderable)
-    return console.export_text()
 
 
 async def _settled(screen: LearnScreen, pilot) -> str:

@@ -3,8 +3,7 @@
 import torch
 from textual.widgets import TextArea
 
-from tests.tui.test_learn import plain
-from tests.tui.test_playground import PlaygroundApp, _ready, tiny  # noqa: F401 (a fixture)
+from tests.tui.helpers import PlaygroundApp, plain, playground_ready
 from tui_transformer.model.inspection import inspect
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 
@@ -14,11 +13,11 @@ def test_token_at_maps_a_cursor_to_the_token_it_follows():
     assert [token_at(pieces, offset) for offset in (0, 2, 3, 4, 7, 8, 11, 99)] == [0, 0, 0, 1, 1, 2, 2, 2]
 
 
-async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny):  # noqa: F811
+async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny):
     model, tokenizer = tiny
     app = PlaygroundApp()
     async with app.run_test(size=(100, 40)) as pilot:
-        screen = await _ready(app, pilot, tiny, prompt="The cat sat on the mat")
+        screen = await playground_ready(app, pilot, tiny, prompt="The cat sat on the mat")
         panel = screen.query_one(InspectPanel)
         assert not panel.display
         await pilot.press("ctrl+o")
@@ -51,7 +50,7 @@ async def test_inspect_toggle_shows_attention_and_logit_lens_at_the_cursor(tiny)
         await screen.workers.wait_for_complete()
 
 
-async def test_a_failed_inspection_says_why_in_the_panel(tiny):  # noqa: F811
+async def test_a_failed_inspection_says_why_in_the_panel(tiny):
     from copy import deepcopy
 
     from textual.app import App

@@ -9,52 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import torch
-from textual.app import App
 from textual.widgets import Select, Static, Switch, TextArea
 from textual.worker import WorkerFailed
 
-from tui_transformer.data import get_tokenizer
-from tui_transformer.model import SAMPLER_PRESETS, DecoderTransformer, ModelConfig, SamplingConfig, generate
+from tests.tui.helpers import PLAYGROUND_PROMPT, PlaygroundApp, playground_ready
+from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
 
-PROMPT = "The cat sat on the mat."
 PROMPT_DEFAULT = "The"  # the prompt a fresh Playground starts with
-
-
-class PlaygroundApp(App):
-    def __init__(self) -> None:
-        super().__init__()
-        self.notes: list[tuple[str, str]] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(PlaygroundScreen())
-
-    def notify(self, message, *, severity="information", **kwargs) -> None:
-        self.notes.append((severity, str(message)))
-        super().notify(message, severity=severity, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    tokenizer = get_tokenizer("cl100k_base")
-    torch.manual_seed(0)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=64)
-    return DecoderTransformer(config), tokenizer
-
-
-async def _ready(app: PlaygroundApp, pilot, tiny, prompt: str = PROMPT) -> PlaygroundScreen:
-    await pilot.pause()
-    screen = app.screen
-    assert isinstance(screen, PlaygroundScreen)
-    await screen.workers.wait_for_complete()  # the run list
-    screen.set_model(*tiny, "tiny-test")
-    screen.query_one("#pg-prompt", TextArea).text = prompt
-    await pilot.pause()
-    return screen
 
 
 def _output(screen: PlaygroundScreen) -> str:
@@ -65,14 +30,14 @@ async def test_greedy_generation_streams_what_the_core_generates(tiny):
     model, tokenizer = tiny
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         screen.apply_preset("greedy")
         screen.query_one("#pg-max_new_tokens", Slider).value = 12
         await pilot.press("ctrl+g")
         await screen.workers.wait_for_complete()
         await pilot.pause()
 
-        prompt_ids = tokenizer.encode(PROMPT)
+        prompt_ids = tokenizer.encode(PLAYGROUND_PROMPT)
         expected = list(generate(model, prompt_ids, max_new_tokens=12, sampling=SamplingConfig(temperature=0.0)))
         assert _output(screen) == tokenizer.decode(prompt_ids + expected)
         stats = str(screen.query_one("#pg-stats", Static).content)
@@ -100,7 +65,7 @@ def at_most_200_tokens_per_second(model):
 async def test_stop_ends_a_long_generation_early(tiny):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         screen.apply_preset("balanced")
         screen.query_one("#pg-max_new_tokens", Slider).value = 512  # slides the 64-token window many times
         with at_most_200_tokens_per_second(tiny[0]):
@@ -118,7 +83,7 @@ async def test_stop_ends_a_long_generation_early(tiny):
 async def test_cache_off_gives_the_same_greedy_text(tiny):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         screen.apply_preset("greedy")
         screen.query_one("#pg-max_new_tokens", Slider).value = 8
         await pilot.press("ctrl+g")
@@ -136,7 +101,7 @@ async def test_cache_off_gives_the_same_greedy_text(tiny):
 async def test_presets_set_the_sliders(tiny):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         for name in SAMPLER_PRESETS:  # ctrl+n walks through the presets in order
             await pilot.press("ctrl+n")
             preset = SAMPLER_PRESETS[name]
@@ -163,7 +128,7 @@ async def test_prompt_tokens_are_shown_one_by_one(tiny):
     _, tokenizer = tiny
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny, prompt="unbelievably")
+        screen = await playground_ready(app, pilot, tiny, prompt="unbelievably")
         view = str(screen.query_one(TokenView).content)
         pieces = [tokenizer.decode([i]) for i in tokenizer.encode("unbelievably")]
         assert len(pieces) > 1
@@ -173,30 +138,30 @@ async def test_prompt_tokens_are_shown_one_by_one(tiny):
         assert str(screen.query_one(TokenView).content).endswith("↵x")  # a newline is drawn, not lost
 
 
-async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path):
+async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path, notes):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
         await pilot.pause()
         screen = app.screen
         await screen.workers.wait_for_complete()  # presets and the checkpoint list
         await pilot.press("ctrl+g")  # no model yet
-        assert app.notes[-1] == ("warning", "load a run first (pick one under Model)")
+        assert notes[-1] == ("warning", "load a run first (pick one under Model)")
         worker = screen._load(str(tmp_path / "no-such-run"))  # a bad run: the load worker fails
         with pytest.raises(WorkerFailed):
             await worker.wait()
         await pilot.pause()
-        severity, message = app.notes[-1]
+        severity, message = notes[-1]
         assert severity == "error" and "no-such-run" in message
         assert app.is_running
         screen.set_model(*tiny, "tiny-test")
         screen.query_one("#pg-prompt", TextArea).text = ""
         await pilot.press("ctrl+g")
-        assert app.notes[-1] == ("warning", "the prompt is empty: write at least one character")
+        assert notes[-1] == ("warning", "the prompt is empty: write at least one character")
         assert not screen.workers
 
 
 @pytest.mark.slow  # trains a real 3-step run first: about 15 s measured here with other test suites running
-async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path: Path):
+async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path: Path, notes):
     from tui_transformer.presets import PRESETS
     from tui_transformer.train import run_training
 
@@ -222,7 +187,7 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.model_label == "pg-test · latest" and screen.model.config.d_model == 32
-        assert app.notes[-1] == ("information", "loaded pg-test · latest")
+        assert notes[-1] == ("information", "loaded pg-test · latest")
 
         screen.apply_preset("creative")
         screen.query_one("#pg-max_new_tokens", Slider).value = 512
@@ -242,7 +207,7 @@ def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
     app = PlaygroundApp()
 
     async def run_before(pilot) -> None:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         screen.show_timings = False
         screen.query_one("#pg-prompt", TextArea).cursor_blink = False
         screen.apply_preset("greedy")
@@ -258,7 +223,7 @@ async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
     model, tokenizer = tiny
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
-        screen = await _ready(app, pilot, tiny)
+        screen = await playground_ready(app, pilot, tiny)
         bars = screen.query_one(NextTokenBars)
 
         async def settled() -> list[tuple[str, float]]:
@@ -277,5 +242,5 @@ async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
         assert len(candidates) == 3 and sum(p for _, p in candidates) == pytest.approx(1.0)
         screen.apply_preset("greedy")  # temperature 0: one token at 100 %, the one greedy decoding picks
         candidates = await settled()
-        first = next(generate(model, tokenizer.encode(PROMPT), max_new_tokens=1))
+        first = next(generate(model, tokenizer.encode(PLAYGROUND_PROMPT), max_new_tokens=1))
         assert candidates == [(tokenizer.decode([first]), pytest.approx(1.0))]

@@ -5,21 +5,11 @@ from pathlib import Path
 import torch
 from textual.widgets import Input, OptionList
 
-from tests.tui.conftest import make_app
-from tests.tui.test_app import fake_session_run
+from tests.tui.helpers import PlaygroundApp, fake_session_run, make_app
 from tui_transformer.tui.screens.learn import LearnScreen
 from tui_transformer.tui.screens.run_picker import RunPickerScreen
 from tui_transformer.tui.screens.train import TrainScreen
 from tui_transformer.tui.training_session import TrainingSession
-
-
-def record_notes(app) -> list[tuple[str, str]]:
-    """(severity, message) of every notification the app shows from now on."""
-    notes: list[tuple[str, str]] = []
-    original = app.notify
-    app.notify = lambda message, **kw: (notes.append((kw.get("severity", "information"), str(message))),
-                                        original(message, **kw))
-    return notes
 
 
 def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
@@ -44,13 +34,12 @@ def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
     return run_dir
 
 
-async def test_learn_explains_a_run_that_has_only_its_best_checkpoint_so_far(monkeypatch, tmp_path):
+async def test_learn_explains_a_run_that_has_only_its_best_checkpoint_so_far(monkeypatch, tmp_path, notes):
     # A run in its first minutes: the first evaluation wrote best.pt, the first latest.pt is still to come.
     # Learn listed it (it has a checkpoint) and then failed to load it ("has no checkpoint yet").
     run_dir = write_run(tmp_path / "runs", "young", checkpoints=("best",))
     monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(tmp_path / "runs"))
     app = make_app()
-    notes = record_notes(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
         screen = app.screen
@@ -81,11 +70,10 @@ async def test_run_picker_says_why_when_the_runs_cannot_be_listed(monkeypatch):
         assert app.focused is picker.query_one("#path", Input)  # typing a run directory still works
 
 
-async def test_open_and_resume_keys_are_refused_while_a_run_trains(monkeypatch):
+async def test_open_and_resume_keys_are_refused_while_a_run_trains(monkeypatch, notes):
     # The buttons were disabled, but r and o opened the picker anyway, and the choice was refused afterwards.
     monkeypatch.setattr(TrainingSession, "run", fake_session_run)
     app = make_app()
-    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("s")
         for _ in range(100):
@@ -104,9 +92,8 @@ async def test_open_and_resume_keys_are_refused_while_a_run_trains(monkeypatch):
             await pilot.pause()
 
 
-async def test_a_seed_that_is_not_a_number_is_explained():
+async def test_a_seed_that_is_not_a_number_is_explained(notes):
     # The seed field lets a lone "-" in; generating then said "invalid literal for int() with base 10: '-'".
-    from tests.tui.test_playground import PlaygroundApp
     from tui_transformer.data import get_tokenizer
     from tui_transformer.model import DecoderTransformer, ModelConfig
 
@@ -121,7 +108,7 @@ async def test_a_seed_that_is_not_a_number_is_explained():
         screen.set_model(model, tokenizer, "tiny-test")
         screen.query_one("#pg-seed", Input).value = "-"
         await pilot.press("ctrl+g")
-        assert app.notes[-1] == ("error", "seed must be a whole number, or empty for a random one, got '-'")
+        assert notes[-1] == ("error", "seed must be a whole number, or empty for a random one, got '-'")
         assert not any(worker.group == "generate" for worker in screen.workers)
         await screen.workers.wait_for_complete()
 
@@ -141,11 +128,10 @@ async def test_attaching_to_a_metrics_line_with_wrong_types_skips_it(recorded_ru
         assert app.is_running
 
 
-async def test_a_run_deleted_while_attached_is_said_once_and_its_charts_stay(recorded_run):
+async def test_a_run_deleted_while_attached_is_said_once_and_its_charts_stay(recorded_run, notes):
     import shutil
 
     app = make_app()
-    notes = record_notes(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
         screen.attach(recorded_run)

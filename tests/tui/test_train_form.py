@@ -3,7 +3,7 @@
 import pytest
 from textual.widgets import Input, Select, Static
 
-from tests.tui.conftest import make_app
+from tests.tui.helpers import make_app
 from tui_transformer.errors import ConfigError
 from tui_transformer.presets import PRESETS
 from tui_transformer.tui.widgets.train_form import TrainForm, budget_overrides, parse_count, parse_duration, parse_lr
@@ -27,10 +27,8 @@ def test_parsers_accept_friendly_values_and_reject_bad_ones():
                                                 "epochs": None}
 
 
-async def test_invalid_values_are_explained_inline_and_block_the_start():
+async def test_invalid_values_are_explained_inline_and_block_the_start(notes):
     app = make_app()
-    notes = []
-    app.notify = lambda message, **kw: notes.append((kw.get("severity"), str(message)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen

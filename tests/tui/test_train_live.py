@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.conftest import make_app
+from tests.tui.helpers import make_app
 from tui_transformer.tui.screens.confirm import ConfirmScreen
 from tui_transformer.tui.widgets.line_chart import LineChart
 

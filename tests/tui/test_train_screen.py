@@ -4,7 +4,7 @@ import shutil
 
 from textual.widgets import Input, TabbedContent
 
-from tests.tui.conftest import RECORDED, make_app
+from tests.tui.helpers import RECORDED, make_app
 from tui_transformer.tui.screens.run_picker import RunPickerScreen
 from tui_transformer.tui.widgets.line_chart import LineChart
 
@@ -50,11 +50,8 @@ async def test_attach_follows_lines_appended_later(tmp_path):
         assert before < N_STEPS == len(screen.history.train_loss)
 
 
-async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path):
+async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path, notes):
     app = make_app()
-    notes = []
-    original = app.notify
-    app.notify = lambda message, **kw: (notes.append(str(message)), original(message, **kw))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("o")
         await app.workers.wait_for_complete()
@@ -65,7 +62,7 @@ async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(reco
         path.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert any("no such run directory" in note or "no run called" in note for note in notes), notes
+        assert any("no such run directory" in text or "no run called" in text for _, text in notes), notes
         await pilot.press("o")
         await app.workers.wait_for_complete()
         path = app.screen.query_one("#path", Input)

@@ -1,0 +1,68 @@
+"""Plain helpers shared by the dashboard tests (fixtures live in conftest.py).
+
+Test modules import from here, never from each other: a test module is a list of tests, and
+what two of them share belongs to neither.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from textual.app import App
+from textual.widgets import TextArea
+
+from tui_transformer.train.events import RunFinished, RunStarted, StepMetrics
+from tui_transformer.tui.screens.playground import PlaygroundScreen
+
+RECORDED = Path(__file__).parent / "data" / "recorded_run.jsonl"
+PLAYGROUND_PROMPT = "The cat sat on the mat."
+
+
+def make_app(**kwargs):
+    """The real app, with the device probe replaced by fixed text (snapshots must not depend on the machine)."""
+    from tui_transformer.tui.app import TuiTransformerApp
+
+    return TuiTransformerApp(device_info=("2.x", "cpu"), **kwargs)
+
+
+def plain(renderable, width: int = 120) -> str:
+    """A rich renderable as the plain text a terminal of ``width`` columns would show."""
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+def fake_session_run(self, post):
+    """Stands in for ``TrainingSession.run``: emits steps until stopped, honouring pause, like run_training does."""
+    post(RunStarted(run_dir="/tmp/fake", run_name="fake", config={}, device="cpu", preset="tiny",
+                    preset_reason="", n_params=1))
+    step = 0
+    while not self.stop.is_set():
+        if not self.pause.is_set():
+            step += 1
+            post(StepMetrics(step=step, max_steps=0, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=0.0, eta_s=None))
+        time.sleep(0.02)
+    post(RunFinished(step=step, reason="stopped", tokens_seen=step, final_val_loss=None))
+    self.finished_cleanly = True
+
+
+class PlaygroundApp(App):
+    """The Playground screen alone, without the rest of the dashboard."""
+
+    def on_mount(self) -> None:
+        self.push_screen(PlaygroundScreen())
+
+
+async def playground_ready(app: PlaygroundApp, pilot, tiny, prompt: str = PLAYGROUND_PROMPT) -> PlaygroundScreen:
+    """The Playground once its run list is loaded, holding the ``tiny`` (model, tokenizer) and ``prompt``."""
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    await screen.workers.wait_for_complete()  # the run list
+    screen.set_model(*tiny, "tiny-test")
+    screen.query_one("#pg-prompt", TextArea).text = prompt
+    await pilot.pause()
+    return screen
