@@ -1,0 +1,52 @@
+"""The memory check before training: a true lower bound, and a clear refusal of what cannot fit."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tui_transformer.errors import ConfigError
+from tui_transformer.model import DecoderTransformer, ModelConfig
+from tui_transformer.model.loss import lm_loss
+from tui_transformer.train.memory import check_step_fits, step_bytes_lower_bound
+
+
+def _peak_rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures the peak RSS through /proc")
+@pytest.mark.parametrize("attention", ["explicit", "sdpa"])
+def test_the_estimate_is_below_what_a_real_step_takes(attention):
+    config = ModelConfig(vocab_size=4096, d_model=64, n_heads=4, n_layers=2, d_ff=256, max_seq_len=256,
+                         attention=attention)
+    torch.manual_seed(0)
+    model = DecoderTransformer(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    tokens = torch.randint(0, config.vocab_size, (8, config.max_seq_len + 1))
+    before = _rss_bytes()  # the model's weights are already in; the bound counts them, so add them back
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current RSS
+    logits = model(tokens[:, :-1])
+    lm_loss(logits, tokens[:, 1:]).backward()
+    optimizer.step()
+    used = _peak_rss_bytes() - before + 4 * model.num_parameters()
+    bound = step_bytes_lower_bound(config, batch_size=8)
+    assert bound <= used, f"the bound {bound:,} is above the measured {used:,}"
+    assert bound >= 0.25 * used, f"the bound {bound:,} says little of the measured {used:,}"
+
+
+def test_a_step_that_cannot_fit_is_refused_with_what_to_lower():
+    config = ModelConfig(vocab_size=8192, d_model=128, n_heads=4, n_layers=4, d_ff=512, max_seq_len=128)
+    with pytest.raises(ConfigError, match=r"1,000,000 x 128 tokens needs at least .* GB .*lower --batch-size"):
+        check_step_fits(config, 1_000_000, torch.device("cpu"))
+    check_step_fits(config, 8, torch.device("cpu"))  # the tiny preset's step fits anywhere
