@@ -4,7 +4,7 @@ import pytest
 import torch
 
 
-@pytest.fixture(params=["sinusoidal", "learned", "rope"])
+@pytest.fixture(params=["sinusoidal", "learned", "rope", "alibi"])
 def pos_encoding(request) -> str:
     return request.param
 

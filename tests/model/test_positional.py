@@ -4,6 +4,7 @@ import math
 
 import torch
 
+from tui_transformer.model import DecoderTransformer, ModelConfig
 from tui_transformer.model.positional import (
     LearnedPositionalEncoding,
     RotaryEmbedding,
@@ -57,3 +58,51 @@ def test_rope_scores_depend_only_on_relative_position():
     assert not math.isclose(score(10, 3), score(10, 9), rel_tol=1e-3)
     # Rotations preserve length.
     assert torch.allclose(rope(q.expand(30, 8)).norm(dim=-1), q.norm().expand(30), atol=1e-5)
+
+
+def test_alibi_slopes_and_bias_for_8_heads_are_the_papers():
+    from tui_transformer.model.positional import ALiBi
+
+    alibi = ALiBi(8)
+    assert torch.equal(alibi.slopes, torch.tensor([2.0 ** -(h + 1) for h in range(8)]))  # 1/2 .. 1/256
+    bias = alibi(0, 5)
+    assert bias.shape == (8, 5, 5)
+    for h in range(8):
+        for i in range(5):
+            for j in range(5):
+                expected = -(2.0 ** -(h + 1)) * (i - j) if j <= i else float("-inf")
+                assert bias[h, i, j].item() == expected
+
+
+def test_alibi_slopes_for_a_head_count_that_is_no_power_of_two():
+    from tui_transformer.model.positional import alibi_slopes
+
+    # the paper's rule: the 4-head slopes, then every other one of the 8-head slopes
+    assert alibi_slopes(6).tolist() == [2.0**-2, 2.0**-4, 2.0**-6, 2.0**-8, 2.0**-1, 2.0**-3]
+
+
+def test_alibi_bias_after_cached_keys_uses_the_queries_positions():
+    from tui_transformer.model.positional import ALiBi
+
+    alibi = ALiBi(2)
+    full, tail = alibi(0, 7), alibi(4, 3)  # queries 4..6 over keys 0..6, as in a cached decode
+    assert tail.shape == (2, 3, 7) and torch.equal(tail, full[:, 4:, :])
+
+
+def test_alibi_bias_depends_only_on_relative_position():
+    from tui_transformer.model.positional import ALiBi
+
+    alibi = ALiBi(4)
+    # six queries at positions 10..15 see keys 10..15 exactly as queries 0..5 see keys 0..5
+    assert torch.equal(alibi(10, 6)[:, :, 10:], alibi(0, 6))
+
+
+def test_the_learn_page_matrix_of_alibi_is_each_heads_penalty_by_distance():
+    from tui_transformer.model.explain import positional_matrix
+
+    model = DecoderTransformer(ModelConfig(vocab_size=50, d_model=32, n_heads=4, n_layers=1, d_ff=64,
+                                           max_seq_len=64, pos_encoding="alibi"))
+    what, matrix = positional_matrix(model, 6)
+    assert "ALiBi" in what and matrix.shape == (4, 6)
+    slopes = [2.0 ** (-8 * (h + 1) / 4) for h in range(4)]
+    assert torch.allclose(matrix, torch.tensor([[-m * d for d in range(6)] for m in slopes]))

@@ -76,7 +76,7 @@ SETTINGS = [
     ("--d-ff", "model_d_ff", int, "feed-forward width"),
     ("--seq-len", "model_max_seq_len", int, "context length T"),
     ("--dropout", "model_dropout", float, "dropout rate"),
-    ("--pos-encoding", "model_pos_encoding", str, "sinusoidal, learned or rope"),
+    ("--pos-encoding", "model_pos_encoding", str, "sinusoidal, learned, rope or alibi"),
     ("--attention", "model_attention", str, "explicit (the readable reference) or sdpa (fused)"),
 ]
 

@@ -49,11 +49,14 @@ def causal_mask(n_queries: int, n_keys: int, device: torch.device | str = "cpu")
 def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """``softmax(q kᵀ / √d_k + M)``: how each query spreads its attention, ``[B, H, Tq, Tk]``.
 
-    ``mask`` is boolean (True = may attend), broadcast over batch and heads. Each row sums to 1.
+    ``mask`` is boolean (True = may attend), or a float bias added to the scores (``−∞`` hides a key,
+    as ALiBi's does), broadcast over batch and heads. Each row sums to 1.
     """
     scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    if mask is not None:
+    if mask is not None and mask.dtype == torch.bool:
         scores = scores.masked_fill(~mask, float("-inf"))
+    elif mask is not None:
+        scores = scores + mask
     return torch.softmax(scores, dim=-1)
 
 
@@ -83,10 +86,10 @@ def fused_attention(
 ) -> torch.Tensor:
     """The same computation through ``F.scaled_dot_product_attention`` (one fused kernel).
 
-    ``mask`` must be the :func:`causal_mask` for these shapes. When queries and keys are the same
-    positions (no cache) the kernel is told ``is_causal=True`` instead of given the mask, which
-    lets GPUs use flash attention.
+    ``mask`` is the :func:`causal_mask` for these shapes, or a float bias (ALiBi's). When a boolean
+    mask covers the same positions for queries and keys (no cache) the kernel is told
+    ``is_causal=True`` instead of given the mask, which lets GPUs use flash attention.
     """
-    if mask is not None and q.shape[-2] == k.shape[-2]:
+    if mask is not None and mask.dtype == torch.bool and q.shape[-2] == k.shape[-2]:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)

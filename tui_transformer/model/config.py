@@ -9,7 +9,7 @@ Every size in the model follows from these numbers::
     d_ff         F   hidden width of the feed-forward network (usually 4 * D)
     max_seq_len  T   the longest context the model attends over
 
-``pos_encoding`` picks how the model knows token order ("sinusoidal", "learned" or "rope"), and
+``pos_encoding`` picks how the model knows token order ("sinusoidal", "learned", "rope" or "alibi"), and
 ``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa").
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from tui_transformer.errors import ConfigError
 
-POS_ENCODINGS = ("sinusoidal", "learned", "rope")
+POS_ENCODINGS = ("sinusoidal", "learned", "rope", "alibi")
 ATTENTION_IMPLS = ("explicit", "sdpa")
 
 

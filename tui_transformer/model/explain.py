@@ -57,7 +57,8 @@ def positional_matrix(model, n_positions: int) -> tuple[str, torch.Tensor]:
 
     Sinusoidal and learned: the table added to the embeddings, ``[T, D]``. RoPE adds nothing;
     its matrix is the rotation angle ``p · θ_i`` of each dimension pair, ``[T, d_head / 2]``,
-    wrapped into ``(-π, π]`` as the rotation itself sees it.
+    wrapped into ``(-π, π]`` as the rotation itself sees it. ALiBi adds nothing either: its matrix is
+    each head's penalty ``−m_h · d`` at distance ``d``, ``[H, T]`` (a row per head).
     """
     n = min(n_positions, model.config.max_seq_len)
     kind = model.config.pos_encoding
@@ -66,6 +67,10 @@ def positional_matrix(model, n_positions: int) -> tuple[str, torch.Tensor]:
             return "PE[p, d] added to the embeddings", model.pos.table[:n].float().cpu()
         if kind == "learned":
             return "learned P[p, d] added to the embeddings", model.pos.weight[:n].float().cpu()
+        if kind == "alibi":
+            bias = model.alibi(0, n).float().cpu()  # [H, T, T]; the future is -inf
+            rows = bias[:, -1, :].flip(-1)  # the last query's penalty at distance 0, 1, ... per head
+            return "ALiBi penalty −m_h·distance per head (row = head, column = distance)", rows
         rope = model.blocks[0].attn.rope
         return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n], rope.cos[:n]).float().cpu()
 

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.attention import attention_weights, causal_mask
+from tui_transformer.model.attention import attention_weights
 from tui_transformer.model.eval_mode import eval_mode
 from tui_transformer.model.hooks import run_with_cache
 
@@ -88,7 +88,7 @@ def inspect(model, tokens) -> Inspection:
                                             for point in ("hook_resid_post", "attn.hook_q", "attn.hook_k")]
     with eval_mode(model), torch.inference_mode():
         logits, seen = run_with_cache(model, tokens, names)
-        mask = causal_mask(tokens.shape[1], tokens.shape[1], device)
+        mask = model.attention_mask(0, tokens.shape[1])
         attention = [attention_weights(seen[f"blocks.{layer}.attn.hook_q"], seen[f"blocks.{layer}.attn.hook_k"], mask)
                      for layer in layers]
     residual = [seen[f"blocks.{layer}.hook_resid_post"] for layer in layers]

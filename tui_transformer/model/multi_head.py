@@ -61,7 +61,8 @@ class MultiHeadAttention(nn.Module):
     ) -> torch.Tensor:
         """``x [B, T, D]`` at positions ``start_pos ..`` -> ``[B, T, D]``.
 
-        ``mask`` is the boolean causal mask for these queries (None for a single decoded token);
+        ``mask`` is the boolean causal mask for these queries (None for a single decoded token), or
+        ALiBi's float bias ``[H, T, start_pos + T]``;
         ``cache``, when given, receives this layer's keys and values and returns all of them so far.
         """
         batch, n_tokens, d_model = x.shape

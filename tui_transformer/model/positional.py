@@ -26,6 +26,15 @@ the angle ``p · θ_i`` with ``θ_i = base^(-2i/d_head)``. Seen as a complex num
 
 Because ``rot(q, m) · rot(k, n) = q · rot(k, n - m)``, the attention score between positions ``m``
 and ``n`` depends only on their distance: attention sees *relative* positions.
+
+**ALiBi** (attention with linear biases, Press et al. 2021). Nothing is added or rotated: each head
+``h`` subtracts a penalty proportional to the distance from every attention score::
+
+    score[h, i, j] = q_i · k_j / √d_head  −  m_h · (i − j)          for keys j <= i
+
+The slopes ``m_h`` are a geometric sequence, ``m_h = 2^(−8(h+1)/H)`` for ``H`` a power of two
+(8 heads: 1/2, 1/4, ..., 1/256), so some heads look only nearby and others far. Like RoPE it sees
+relative positions only; unlike RoPE it has no table sized by ``max_seq_len`` at all.
 """
 
 from __future__ import annotations
@@ -98,3 +107,38 @@ class RotaryEmbedding(nn.Module):
         # (even + j·odd) · (cos + j·sin), real and imaginary parts:
         rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
         return rotated.flatten(-2).type_as(x)
+
+
+def alibi_slopes(n_heads: int) -> torch.Tensor:
+    """The paper's slopes ``m_h``, ``[H]``: ``2^(−8(h+1)/H)`` for ``H`` a power of two.
+
+    For other ``H`` the paper takes the slopes of the nearest lower power of two ``P``, then every
+    other slope of ``2P`` heads for the rest (they fall between the first ones).
+    """
+    def geometric(n: int) -> list[float]:
+        return [2.0 ** (-8.0 * (h + 1) / n) for h in range(n)]
+
+    power = 2 ** math.floor(math.log2(n_heads))
+    slopes = geometric(power) + geometric(2 * power)[0::2][: n_heads - power]
+    return torch.tensor(slopes, dtype=torch.float32)
+
+
+class ALiBi(nn.Module):
+    """Each head's linear distance penalty on the attention scores, with the causal mask (no parameters)."""
+
+    def __init__(self, n_heads: int) -> None:
+        super().__init__()
+        self.register_buffer("slopes", alibi_slopes(n_heads), persistent=False)
+
+    def forward(self, start_pos: int, n_queries: int) -> torch.Tensor:
+        """The float bias ``[H, Tq, Tk]`` to add to the scores of queries at ``start_pos ..``.
+
+        Keys are positions ``0 .. start_pos + Tq − 1``; entry ``[h, i, j]`` is ``−m_h · (i' − j)`` for the
+        query's position ``i' = start_pos + i``, and ``−∞`` for keys after it (the causal mask).
+        """
+        device = self.slopes.device
+        queries = torch.arange(start_pos, start_pos + n_queries, device=device).unsqueeze(1)  # [Tq, 1]
+        keys = torch.arange(start_pos + n_queries, device=device).unsqueeze(0)  # [1, Tk]
+        distance = (queries - keys).float()  # [Tq, Tk], negative for future keys
+        bias = -self.slopes.view(-1, 1, 1) * distance  # [H, Tq, Tk]
+        return bias.masked_fill(distance < 0, float("-inf"))

@@ -4,7 +4,7 @@
 
     tokens [B, T]  (int64 ids)
       -> TokenEmbedding                          [B, T, D]
-      -> + positional encoding (sinusoidal or learned; rope acts inside attention instead)
+      -> + positional encoding (sinusoidal or learned; rope and alibi act inside attention instead)
       -> dropout
       -> N x Block (pre-LN attention + feed-forward, with residuals)
       -> final LayerNorm                         [B, T, D]
@@ -20,7 +20,7 @@ and each layer reads the keys and values of the earlier positions from the cache
 **Parameter count** (``count_parameters`` gives it without building the model)::
 
     embedding        V · D
-    learned PE       max_seq_len · D          (sinusoidal and rope have none)
+    learned PE       max_seq_len · D          (sinusoidal, rope and alibi have none)
     per block        4·D² + 4·D               attention: W_qkv, W_o and their biases
                      2·D·F + F + D            feed-forward
                      4·D                      two LayerNorms (γ and β)
@@ -43,6 +43,7 @@ from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.embedding import TokenEmbedding
 from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
 from tui_transformer.model.positional import (
+    ALiBi,
     LearnedPositionalEncoding,
     RotaryEmbedding,
     SinusoidalPositionalEncoding,
@@ -68,12 +69,13 @@ class DecoderTransformer(nn.Module):
         d = config.d_model
         self.embed = TokenEmbedding(config.vocab_size, d)
         self.pos: nn.Module | None = None
+        self.alibi = ALiBi(config.n_heads) if config.pos_encoding == "alibi" else None
         rope = None
         if config.pos_encoding == "sinusoidal":
             self.pos = SinusoidalPositionalEncoding(config.max_seq_len, d)
         elif config.pos_encoding == "learned":
             self.pos = LearnedPositionalEncoding(config.max_seq_len, d)
-        else:
+        elif config.pos_encoding == "rope":
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
@@ -129,7 +131,7 @@ class DecoderTransformer(nn.Module):
         if self.pos is not None:
             x = self.pos(x, start)
         x = self.drop(x)
-        mask = causal_mask(n_tokens, start + n_tokens, tokens.device)
+        mask = self.attention_mask(start, n_tokens)
         for block in self.blocks:
             x = block(x, start, mask, cache)
         if cache is not None:
@@ -137,6 +139,14 @@ class DecoderTransformer(nn.Module):
         x = self.ln_f(x)
         head = self.embed.weight if self.lm_head is None else self.lm_head.weight
         return F.linear(x, head)
+
+    def attention_mask(self, start: int, n_tokens: int) -> torch.Tensor | None:
+        """What the attention of tokens at ``start .. start + T - 1`` may see: the boolean causal
+        mask ``[T, start + T]``, or under ALiBi that mask with each head's distance penalty, a
+        float bias ``[H, T, start + T]``."""
+        if self.alibi is not None:
+            return self.alibi(start, n_tokens)
+        return causal_mask(n_tokens, start + n_tokens, self.embed.weight.device)
 
     def num_parameters(self) -> int:
         """Trainable parameters, each counted once (a tied head shares the embedding)."""
