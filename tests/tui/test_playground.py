@@ -18,6 +18,7 @@ from tui_transformer.data import get_tokenizer
 from tui_transformer.model import SAMPLER_PRESETS, DecoderTransformer, ModelConfig, SamplingConfig, generate
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
+from tui_transformer.tui.widgets.run_list import RunSelect
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
 
@@ -181,7 +182,7 @@ async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path):
         await screen.workers.wait_for_complete()  # presets and the checkpoint list
         await pilot.press("ctrl+g")  # no model yet
         assert app.notes[-1] == ("warning", "load a run first (pick one under Model)")
-        worker = screen._load(str(tmp_path / "no-such-run"))  # a bad run: the load worker fails
+        worker = screen.query_one("#pg-run", RunSelect).load_value(str(tmp_path / "no-such-run"))  # a bad run
         with pytest.raises(WorkerFailed):
             await worker.wait()
         await pilot.pause()
