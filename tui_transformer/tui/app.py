@@ -15,6 +15,13 @@ Quitting. A thread cannot be killed, and killing the process mid-step would lose
 quitting while training asks first, then sets the trainer's ``stop`` event; the trainer saves a
 checkpoint and returns, and the app exits when the worker reports it has ended.
 
+Styles. Each widget and each screen carries its own layout in its ``DEFAULT_CSS``, every rule
+starting with the screen's name; the app adds none, so a screen's look is read in one place.
+
+The Train screen. The app owns the training worker; the screen asks the app for what it needs
+through :class:`~tui_transformer.tui.training_host.TrainingHost`, and the app tells the screen
+things with messages only (:mod:`tui_transformer.tui.messages`).
+
 The header's subtitle says where the work runs (device and torch version, found by importing
 torch in a worker, since that import alone takes seconds) and which run is active, in which state.
 """
@@ -55,7 +62,6 @@ class TuiTransformerApp(App):
     """``tui-transformer`` with no arguments. ``attach`` opens a run directory in the Train screen."""
 
     TITLE = "tui-transformer"
-    CSS_PATH = "app.tcss"
     SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen,
                "learn": LearnScreen}
     MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn"}

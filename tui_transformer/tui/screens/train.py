@@ -71,6 +71,24 @@ class TrainScreen(Screen):
     """Config form and controls on the left; stats, four charts and detail tabs on the right."""
 
     TITLE = "tui-transformer"
+
+    # Small terminals (80x24, the app's "-narrow" breakpoint): a narrower form and a shorter detail
+    # area leave the charts room.
+    DEFAULT_CSS = """
+    TrainScreen #train-body { height: 1fr; }
+    TrainScreen #sidebar { width: 34; padding: 1 1 0 1; border-right: vkey $panel; }
+    TrainScreen #sidebar.-hidden { display: none; }
+    TrainScreen #sidebar .controls { height: 1; margin-bottom: 1; }
+    TrainScreen #sidebar .controls Button { margin-right: 1; min-width: 8; }
+    TrainScreen #main { width: 1fr; }
+    TrainScreen #charts { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; min-height: 8; }
+    TrainScreen #details { height: 12; }
+    TrainScreen #details TabPane { padding: 0 1; }
+    TrainScreen.-narrow #sidebar { width: 30; }
+    TrainScreen.-narrow #details { height: 8; }
+    TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
+    """
+
     AUTO_FOCUS = None  # keys reach the screen's bindings until the learner tabs into the form
     BINDINGS = [
         Binding("s", "start", "Start"),
