@@ -16,6 +16,7 @@ from tests.tui.helpers import PLAYGROUND_PROMPT, PlaygroundApp, playground_ready
 from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
+from tui_transformer.tui.widgets.run_list import RunSelect
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
 
@@ -146,7 +147,7 @@ async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path, notes)
         await screen.workers.wait_for_complete()  # presets and the checkpoint list
         await pilot.press("ctrl+g")  # no model yet
         assert notes[-1] == ("warning", "load a run first (pick one under Model)")
-        worker = screen._load(str(tmp_path / "no-such-run"))  # a bad run: the load worker fails
+        worker = screen.query_one("#pg-run", RunSelect).load_value(str(tmp_path / "no-such-run"))  # a bad run
         with pytest.raises(WorkerFailed):
             await worker.wait()
         await pilot.pause()

@@ -38,36 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-class StreamDecoder:
-    """Turns a stream of token ids into text pieces, holding back an unfinished UTF-8 character.
-
-    Byte-level BPE tokens can end in the middle of a multi-byte character; decoding it alone gives
-    U+FFFD. Decoding everything so far and printing only the new, complete suffix avoids that.
-    """
-
-    def __init__(self, tokenizer) -> None:
-        self.tokenizer = tokenizer
-        self.ids: list[int] = []
-        self.printed = 0
-
-    def push(self, token_id: int) -> str:
-        self.ids.append(int(token_id))
-        text = self.tokenizer.decode(self.ids)
-        if text.endswith("\ufffd"):
-            return ""
-        piece, self.printed = text[self.printed:], len(text)
-        return piece
-
-    def flush(self) -> str:
-        text = self.tokenizer.decode(self.ids)
-        piece, self.printed = text[self.printed:], len(text)
-        return piece
-
-
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from tui_transformer.errors import ConfigError, UserError
+    from tui_transformer.data.text_stream import TextStream
     from tui_transformer.model import SAMPLER_PRESETS, generate
     from tui_transformer.train.checkpoint import load_for_inference
 
@@ -80,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(str(error)) from None
     model, tokenizer, _ = load_for_inference(args.run or args.checkpoint, args.device)
     prompt_ids = tokenizer.encode(args.prompt) or [tokenizer.eot_id]
-    stream = StreamDecoder(tokenizer)
+    stream = TextStream(tokenizer)  # never prints half a character
     sys.stdout.write(args.prompt)
     for token_id in generate(model, prompt_ids, max_new_tokens=args.max_new_tokens, sampling=sampling,
                              use_cache=True, eos_id=tokenizer.eot_id):

@@ -15,13 +15,19 @@ Quitting. A thread cannot be killed, and killing the process mid-step would lose
 quitting while training asks first, then sets the trainer's ``stop`` event; the trainer saves a
 checkpoint and returns, and the app exits when the worker reports it has ended.
 
+Styles. Each widget and each screen carries its own layout in its ``DEFAULT_CSS``, every rule
+starting with the screen's name; the app adds none, so a screen's look is read in one place.
+
+The Train screen. The app owns the training worker; the screen asks the app for what it needs
+through :class:`~tui_transformer.tui.training_host.TrainingHost`, and the app tells the screen
+things with messages only (:mod:`tui_transformer.tui.messages`).
+
 The header's subtitle says where the work runs (device and torch version, found by importing
 torch in a worker, since that import alone takes seconds) and which run is active, in which state.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Iterable
 
 from textual import work
@@ -33,12 +39,21 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
-from tui_transformer.tui.messages import DeviceProbed, TrainingEvent
+from tui_transformer.tui.messages import (
+    DeviceProbed,
+    FollowRun,
+    StartRun,
+    TrainAction,
+    TrainCommand,
+    TrainingEnded,
+    TrainingEvent,
+)
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
 from tui_transformer.tui.screens.learn import LearnScreen
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.screens.train import TrainScreen
 from tui_transformer.tui.training_session import TrainingSession
+from tui_transformer.tui.worker_errors import error_text
 
 LIGHT_THEME, DARK_THEME = "textual-light", "textual-dark"
 
@@ -47,7 +62,6 @@ class TuiTransformerApp(App):
     """``tui-transformer`` with no arguments. ``attach`` opens a run directory in the Train screen."""
 
     TITLE = "tui-transformer"
-    CSS_PATH = "app.tcss"
     SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen,
                "learn": LearnScreen}
     MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn"}
@@ -86,6 +100,7 @@ class TuiTransformerApp(App):
         self.probed_device: str | None = device_info[1] if device_info else None
         self.torch_version: str | None = device_info[0] if device_info else None
         self._attach_on_start = attach
+        self.following: str | None = None  # the run the Train screen follows, set by the screen
         self._exit_when_training_ends = False
         self._train_worker: Worker | None = None
 
@@ -95,13 +110,14 @@ class TuiTransformerApp(App):
             self._probe_device()
         self.refresh_header()
         if self._attach_on_start:
-            self.train_screen.attach(self._attach_on_start)
+            self.train_screen.post_message(FollowRun(self._attach_on_start))
         elif self._train_on_start:
             config, reason = self._train_on_start
-            self.train_screen.call_after_refresh(self.train_screen.start_config, config, self._resume_on_start, reason)
+            self.train_screen.post_message(StartRun(config, self._resume_on_start, reason))
 
     @property
     def train_screen(self) -> TrainScreen:
+        """The Train screen, which this app only sends messages to (see :mod:`tui_transformer.tui.training_host`)."""
         return self.get_screen("train")  # type: ignore[return-value]
 
     # -- header ---------------------------------------------------------------------------------
@@ -117,7 +133,7 @@ class TuiTransformerApp(App):
     def on_device_probed(self, message: DeviceProbed) -> None:
         self.torch_version, self.probed_device = message.torch_version, message.device
         self.refresh_header()
-        self.train_screen.device_known()
+        self.train_screen.post_message(DeviceProbed(message.torch_version, message.device))  # its form may change
 
     def refresh_header(self) -> None:
         where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"
@@ -126,8 +142,8 @@ class TuiTransformerApp(App):
             run = f"{session.run_name}: {session.state}"
         elif session is not None:
             run = session.state
-        elif self.train_screen.attached is not None:
-            run = f"following {self.train_screen.attached.path.parent.name}"
+        elif self.following is not None:
+            run = f"following {self.following}"
         else:
             run = "no run"
         self.sub_title = f"{where} · {run}"
@@ -143,18 +159,18 @@ class TuiTransformerApp(App):
                        preset_reason: str = "") -> TrainingSession:
         """Start a run in the training worker (the Train screen calls this)."""
         self.training = TrainingSession(config, resume=resume, preset_reason=preset_reason)
-        self._train_worker = self._train(self.training)
+        self._train_worker = self._train(self.training, self.train_screen)
         self.refresh_header()
         return self.training
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False, name="training")
-    def _train(self, session: TrainingSession) -> object:
-        return session.run(lambda event: self.post_message(TrainingEvent(event)))
+    def _train(self, session: TrainingSession, train_screen: TrainScreen) -> object:
+        return session.run(lambda event: train_screen.post_message(TrainingEvent(event)))
 
     def on_training_event(self, message: TrainingEvent) -> None:
+        """Bubbled up from the Train screen, which has folded the event into its history."""
         if self.training is not None:
             self.training.note(message.event)
-        self.train_screen.absorb(message.event)
         if isinstance(message.event, (RunStarted, RunFinished, RunFailed)):
             self.refresh_header()
 
@@ -168,23 +184,18 @@ class TuiTransformerApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.ERROR:
-            error = worker.error
-            if isinstance(error, UserError):
-                self.notify(str(error), title=f"{worker.name or worker.group} stopped", severity="error", timeout=10)
-            else:
-                self.notify(f"{type(error).__name__}: {error}", title=f"unexpected error in {worker.name or worker.group}",
-                            severity="error", timeout=15)
+            what = worker.name or worker.group
+            # a mistake the learner can fix stops the work; anything else is a bug, shown longer
+            expected = isinstance(worker.error, UserError)
+            self.notify(error_text(worker.error), title=f"{what} stopped" if expected else f"unexpected error in {what}",
+                        severity="error", timeout=10 if expected else 15)
         if worker.group == "train" and worker.is_finished:
             self._training_ended(worker)
 
     def _training_ended(self, worker: Worker) -> None:
         if self.training is not None:
-            self.training.ended = True
-            self.training.failed = self.training.failed or worker.state == WorkerState.ERROR
-        if worker.state == WorkerState.ERROR and self.train_screen.history.failed is None:
-            # the trainer's own RunFailed, when it got that far, has already logged the reason
-            self.train_screen.history.note("error", f"training stopped on an error: {worker.error}", time.time())
-        self.train_screen.sync_controls()
+            self.training.worker_ended(failed=worker.state == WorkerState.ERROR)
+        self.train_screen.post_message(TrainingEnded(worker.error if worker.state == WorkerState.ERROR else None))
         self.refresh_header()
         if self._exit_when_training_ends:
             self.exit()
@@ -226,10 +237,10 @@ class TuiTransformerApp(App):
             self.theme = saved
         self.theme_changed_signal.subscribe(self, lambda theme: settings.save_theme(theme.name))
 
-    def _on_train_screen(self, action: str) -> None:
-        """Run one of the Train screen's actions from anywhere (the command palette)."""
+    def _on_train_screen(self, action: TrainAction) -> None:
+        """Do what one of the Train screen's keys does, from anywhere (the command palette)."""
         self.switch_mode("train")
-        self.call_after_refresh(getattr(self.train_screen, f"action_{action}"))
+        self.train_screen.post_message(TrainCommand(action))
 
     def action_run_benchmark(self) -> None:
         self.switch_mode("benchmark")

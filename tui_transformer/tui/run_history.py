@@ -32,6 +32,9 @@ from tui_transformer.train.events import (
     ShardStatus,
     StepMetrics,
 )
+from tui_transformer.train.run_state import RunState, ended_state
+
+IDLE = "idle"  # no run yet: the state of an empty history, not of a run
 
 
 @dataclass
@@ -100,14 +103,12 @@ class RunHistory:
 
     @property
     def state(self) -> str:
-        """idle, running, finished or failed: what the event stream alone can tell."""
-        if self.failed is not None:
-            return "failed"
-        if self.finished is not None:
-            return "finished"
-        if self.started is not None:
-            return "running"
-        return "idle"
+        """What the event stream alone can tell: a :class:`RunState` (running, finished, stopped,
+        failed), or ``idle`` before any run started."""
+        ended = ended_state(self.finished, self.failed)
+        if ended is not None:
+            return ended
+        return RunState.RUNNING if self.started is not None else IDLE
 
     def all_series(self) -> tuple[Series, ...]:
         return self.train_loss, self.val_loss, self.ppl, self.val_ppl, self.lr, self.tokens_per_sec

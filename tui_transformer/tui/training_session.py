@@ -21,6 +21,10 @@ from typing import Any, Callable
 
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted
+from tui_transformer.train.run_state import RunState, ended_state
+
+# What the learner asked of a running run, shown in the header until the trainer answers.
+PAUSED, STOPPING = "paused", "stopping"
 
 
 @dataclass
@@ -34,28 +38,38 @@ class TrainingSession:
     pause: threading.Event = field(default_factory=threading.Event)
     run_name: str | None = None
     run_dir: str | None = None
-    ended: bool = False
-    failed: bool = False
+    ending: RunState | None = None  # finished, stopped or failed, once the run has ended
 
     @property
     def state(self) -> str:
-        if self.failed:
-            return "failed"
-        if self.ended:
-            return "stopped" if self.stop.is_set() else "finished"
+        """A :class:`RunState` (starting, running, finished, stopped, failed), or what the learner
+        asked of a running run: ``paused``, or ``stopping`` while the checkpoint is being saved."""
+        if self.ending is not None:
+            return self.ending
         if self.stop.is_set():
-            return "stopping"
+            return STOPPING
         if self.pause.is_set():
-            return "paused"
-        return "running" if self.run_name else "starting"
+            return PAUSED
+        return RunState.RUNNING if self.run_name else RunState.STARTING
 
     def note(self, event: Event) -> None:
         """Keep what the header needs from the events (called on the UI thread)."""
         if isinstance(event, RunStarted):
             self.run_name, self.run_dir = event.run_name, event.run_dir
-        elif isinstance(event, (RunFinished, RunFailed)):
-            self.ended = True
-            self.failed = isinstance(event, RunFailed)
+        elif isinstance(event, RunFinished):
+            self.ending = ended_state(event, None)
+        elif isinstance(event, RunFailed):
+            self.ending = ended_state(None, event)
+
+    def worker_ended(self, failed: bool) -> None:
+        """The training worker returned (or raised, ``failed``): the run is over, with or without an ending event.
+
+        A stop during setup (building the corpus, training the tokenizer) returns before any event.
+        """
+        if failed:
+            self.ending = RunState.FAILED
+        elif self.ending is None:
+            self.ending = RunState.STOPPED if self.stop.is_set() else RunState.FINISHED
 
     def toggle_pause(self) -> bool:
         """Pause or resume; returns whether the run is now paused."""

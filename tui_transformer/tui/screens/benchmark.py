@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -46,9 +47,13 @@ from textual.widgets import (
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
-from tui_transformer.errors import UserError
 from tui_transformer.paths import config_dir
 from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.worker_errors import notify_failed
+
+if TYPE_CHECKING:
+    from tui_transformer.train.runs import RunInfo
 
 TRAIN_NOTE = ("One training step (forward, loss, backward, AdamW) of our model with explicit attention, "
               "with PyTorch's fused attention, and of a lean nanoGPT-style reference of the same shape. "
@@ -59,24 +64,27 @@ PRESET_SOURCES = ("tiny", "seed")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
+@dataclass
 class BenchProgress(Message):
-    def __init__(self, done: int, total: int, text: str) -> None:
-        super().__init__()
-        self.done, self.total, self.text = done, total, text
+    """``done`` of ``total`` measurements made; ``text`` says which one runs now."""
+
+    done: int
+    total: int
+    text: str
 
 
+@dataclass
 class BenchFinished(Message):
     """A benchmark returned; ``kind`` is "kv" or "train", ``result`` its JSON-ready dict."""
 
-    def __init__(self, kind: str, result: dict[str, Any]) -> None:
-        super().__init__()
-        self.kind, self.result = kind, result
+    kind: str
+    result: dict[str, Any]
 
 
-class RunsListed(Message):
-    def __init__(self, runs: list) -> None:
-        super().__init__()
-        self.runs = runs
+def shape_options(runs: list[RunInfo]) -> list[RunOption]:
+    """The model shapes to measure: each preset's dims, then each run's."""
+    return ([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES]
+            + [(f"run {run.name}", f"run:{run.path}") for run in runs])
 
 
 def kv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,8 +158,8 @@ class BenchmarkScreen(Screen):
         with Horizontal(id="bn-body"):
             with VerticalScroll(id="bn-controls"):
                 yield Label("Model shape", classes="bn-heading")
-                yield Select([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES],
-                             value="preset:tiny", allow_blank=False, id="bn-model")
+                yield RunSelect(shape_options, shape_options([]), value="preset:tiny", allow_blank=False,
+                                id="bn-model")
                 yield Label("Lengths (new tokens)", classes="bn-heading")
                 yield SelectionList(*(Selection(str(n), n, n in DEFAULT_LENGTHS) for n in LENGTHS),
                                     id="bn-lengths")
@@ -176,27 +184,12 @@ class BenchmarkScreen(Screen):
         self.query_one("#bn-train", DataTable).add_columns("variant", "tok/s", "step", "MFU", "vs ref")
 
     def on_screen_resume(self) -> None:
-        self._list_runs()  # a run trained since the last visit shows up in the picker
+        self.query_one("#bn-model", RunSelect).refresh_runs()  # a run trained since the last visit shows up
 
     def on_unmount(self) -> None:
         self._stop.set()
 
     # ---- choices -------------------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
-    def _list_runs(self) -> None:
-        from tui_transformer.train.runs import list_runs
-
-        self.post_message(RunsListed(list_runs()))
-
-    def on_runs_listed(self, message: RunsListed) -> None:
-        picker = self.query_one("#bn-model", Select)
-        value = picker.value
-        options = ([(f"{name} preset dims", f"preset:{name}") for name in PRESET_SOURCES]
-                   + [(f"run {run.name}", f"run:{run.path}") for run in message.runs])
-        picker.set_options(options)
-        if any(value == option for _, option in options):  # keep the choice unless its run is gone
-            picker.value = value
 
     def selected_lengths(self) -> list[int]:
         return sorted(self.query_one("#bn-lengths", SelectionList).selected)
@@ -315,9 +308,7 @@ class BenchmarkScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-            self.notify(reason, title="benchmark failed", severity="error", timeout=8)
+            notify_failed(self, "benchmark", event.worker.error)
             self.query_one("#bn-status", Static).update("failed: see the notification")
 
 

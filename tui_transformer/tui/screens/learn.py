@@ -20,8 +20,9 @@ Typing in the prompt waits for a 300 ms pause before recomputing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -35,34 +36,27 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tui_transformer.errors import UserError
 from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
+from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.worker_errors import error_text, notify_failed
+
+if TYPE_CHECKING:
+    from tui_transformer.train.runs import RunInfo
 
 FRESH = "fresh"  # the picker's value for the untrained model
 DEBOUNCE_S = 0.3
 DEFAULT_PROMPT = "The cat sat on the mat. The cat"
 
 
-class LearnModelLoaded(Message):
-    def __init__(self, model: Any, tokenizer: Any, label: str, run_dir: Path | None) -> None:
-        super().__init__()
-        self.model, self.tokenizer, self.label, self.run_dir = model, tokenizer, label, run_dir
-
-
-class LearnRunsListed(Message):
-    def __init__(self, options: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.options = options
-
-
+@dataclass
 class LiveComputed(Message):
     """A page's live panel (a rich renderable), for request ``serial``."""
 
-    def __init__(self, serial: int, renderable: Any) -> None:
-        super().__init__()
-        self.serial, self.renderable = serial, renderable
+    serial: int
+    renderable: Any
 
 
 class LearnScreen(Screen):
@@ -121,7 +115,7 @@ class LearnScreen(Screen):
             yield OptionList(*(f"{n:>2} {page.title}" for n, page in enumerate(registry.PAGES, 1)), id="learn-pages")
             with Vertical(id="learn-main"):
                 with Horizontal(id="learn-top"):
-                    yield Select([], prompt="pick a model", id="learn-run", allow_blank=True)
+                    yield RunSelect(model_options, prompt="pick a model", load=load_model, id="learn-run")
                     yield Input(DEFAULT_PROMPT, placeholder="a prompt to look at", id="learn-prompt")
                 yield Static("no model yet", id="learn-model")
                 with TabbedContent(initial="live", id="learn-tabs"):
@@ -143,7 +137,7 @@ class LearnScreen(Screen):
         self._show_page()
 
     def on_screen_resume(self) -> None:
-        self._list_runs()  # a run trained since the last visit shows up in the picker
+        self.action_refresh_runs()  # a run trained since the last visit shows up in the picker
 
     @property
     def page(self) -> registry.Page:
@@ -210,48 +204,25 @@ class LearnScreen(Screen):
         self.refresh_live()
 
     def action_refresh_runs(self) -> None:
-        self._list_runs()
+        self.query_one("#learn-run", RunSelect).refresh_runs()
 
-    @work(thread=True, exclusive=True, group="learn-runs", exit_on_error=False)
-    def _list_runs(self) -> None:
-        from tui_transformer.train.runs import CHECKPOINTS, list_runs
-
-        options = [(f"{run.name} · step {run.last_step}", str(run.path)) for run in list_runs()
-                   if any((run.path / CHECKPOINTS).glob("*.pt"))]
-        options.append(("fresh untrained model", FRESH))
-        self.post_message(LearnRunsListed(options))
-
-    def on_learn_runs_listed(self, message: LearnRunsListed) -> None:
-        picker = self.query_one("#learn-run", Select)
-        shown = picker.value
-        with picker.prevent(Select.Changed):  # new options, same model: nothing to reload
-            picker.set_options(message.options)
-            if any(value == shown for _, value in message.options):
-                picker.value = shown
-        if self.autoload and self.model is None and picker.value is Select.NULL:
+    def on_runs_listed(self, message: RunsListed) -> None:
+        picker = self.query_one("#learn-run", RunSelect)
+        if self.autoload and self.model is None and picker.value is Select.NULL and message.options:
             picker.value = message.options[0][1]  # the newest run, or the fresh model if there is none
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:
+        if event.value is not Select.NULL:  # the picker loads it
             self.query_one("#learn-model", Static).update(f"loading {event.value} …")
-            self._load(str(event.value))
 
-    @work(thread=True, exclusive=True, group="learn-load", exit_on_error=False)
-    def _load(self, choice: str) -> None:
-        if choice == FRESH:
-            model, tokenizer = fresh_model()
-            self.post_message(LearnModelLoaded(model, tokenizer, "fresh model", None))
-            return
-        from tui_transformer.train.checkpoint import load_for_inference
-        from tui_transformer.train.device import resolve_device
+    @on(RunSelect.Loaded, "#learn-run")
+    def _model_loaded(self, message: RunSelect.Loaded) -> None:
+        self.set_model(*message.loaded)
 
-        run_dir = Path(choice)
-        model, tokenizer, _config = load_for_inference(checkpoint_of(run_dir), resolve_device("auto"))
-        self.post_message(LearnModelLoaded(model, tokenizer, run_dir.name, run_dir))
-
-    def on_learn_model_loaded(self, message: LearnModelLoaded) -> None:
-        self.set_model(message.model, message.tokenizer, message.label, message.run_dir)
+    @on(RunSelect.LoadFailed, "#learn-run")
+    def _model_failed(self) -> None:  # the model in use stays
+        self.query_one("#learn-model", Static).update(f"{self.model_label or 'no model'} (loading failed)")
 
     # ---- the live panel ------------------------------------------------------------------------
 
@@ -284,15 +255,32 @@ class LearnScreen(Screen):
             self.query_one("#learn-live", Static).update(message.renderable)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-            self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
-            if event.worker.group == "learn-load":  # the model in use stays
-                self.query_one("#learn-model", Static).update(f"{self.model_label or 'no model'} (loading failed)")
-            if event.worker.group == "learn":
-                self.query_one("#learn-live", Static).update(Text(f"could not compute this panel: {reason}",
-                                                                  style="red"))
+        if event.state is WorkerState.ERROR and event.worker.group == "learn":
+            notify_failed(self, "learn", event.worker.error)
+            self.query_one("#learn-live", Static).update(
+                Text(f"could not compute this panel: {error_text(event.worker.error)}", style="red"))
+
+
+def model_options(runs: list[RunInfo]) -> list[RunOption]:
+    """The runs with a checkpoint, newest first, then always the fresh untrained model."""
+    from tui_transformer.train.runs import CHECKPOINTS
+
+    options = [(f"{run.name} · step {run.last_step}", str(run.path)) for run in runs
+               if any((run.path / CHECKPOINTS).glob("*.pt"))]
+    return [*options, ("fresh untrained model", FRESH)]
+
+
+def load_model(choice: str) -> tuple[Any, Any, str, Path | None]:
+    """(model, tokenizer, label, run directory) for a picked run, or for the fresh model (no directory)."""
+    if choice == FRESH:
+        model, tokenizer = fresh_model()
+        return model, tokenizer, "fresh model", None
+    from tui_transformer.train.checkpoint import load_for_inference
+    from tui_transformer.train.device import resolve_device
+
+    run_dir = Path(choice)
+    model, tokenizer, _config = load_for_inference(checkpoint_of(run_dir), resolve_device("auto"))
+    return model, tokenizer, run_dir.name, run_dir
 
 
 def checkpoint_of(run_dir: Path) -> Path:

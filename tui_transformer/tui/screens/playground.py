@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -40,10 +40,15 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
+
+if TYPE_CHECKING:
+    from tui_transformer.train.runs import RunInfo
 
 TOP_CANDIDATES = 10
 UPDATES_PER_SECOND = 20
@@ -77,34 +82,19 @@ MAX_NEW_TOKENS = SliderSpec("max_new_tokens", "new tokens", 1, 512, 1, 64, lambd
 
 # ---- messages from the worker threads ----------------------------------------------------------
 
-class ModelLoaded(Message):
-    """A checkpoint finished loading in the load worker."""
-
-    def __init__(self, model: Any, tokenizer: Any, label: str) -> None:
-        super().__init__()
-        self.model, self.tokenizer, self.label = model, tokenizer, label
-
-
+@dataclass
 class NextTokenPreview(Message):
     """The next-token candidates for the prompt as it stands, under the sampler as it stands."""
 
-    def __init__(self, serial: int, candidates: list[tuple[str, float]]) -> None:
-        super().__init__()
-        self.serial, self.candidates = serial, candidates
+    serial: int
+    candidates: list[tuple[str, float]]
 
 
+@dataclass
 class PresetsLoaded(Message):
-    def __init__(self, presets: dict[str, dict[str, Any]]) -> None:
-        super().__init__()
-        self.presets = presets
+    """The sampler presets, by name, as SamplingConfig keyword arguments."""
 
-
-class CheckpointsListed(Message):
-    """Every checkpoint of every run, newest run first, as (label, path) picker options."""
-
-    def __init__(self, options: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.options = options
+    presets: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -132,6 +122,7 @@ class GenerationStats:
         return (self.generated - 1) / elapsed if elapsed > 0 else None
 
 
+@dataclass
 class GenerationProgress(Message):
     """New text since the last message, the latest next-token candidates, and the stats so far.
 
@@ -139,39 +130,19 @@ class GenerationProgress(Message):
     replaced by a new one are recognised and dropped.
     """
 
-    def __init__(self, generation: int, text: str, candidates: list[tuple[str, float]], chosen: int | None,
-                 stats: GenerationStats) -> None:
-        super().__init__()
-        self.generation, self.text, self.candidates, self.chosen, self.stats = \
-            generation, text, candidates, chosen, stats
-
-
-class GenerationDone(Message):
-    def __init__(self, generation: int, reason: str) -> None:
-        super().__init__()
-        self.generation, self.reason = generation, reason
+    generation: int
+    text: str
+    candidates: list[tuple[str, float]]
+    chosen: int | None  # where the drawn token is among the candidates, if it is
+    stats: GenerationStats
 
 
 @dataclass
-class TextStream:
-    """Turns a growing list of token ids into text deltas that never split a character.
+class GenerationDone(Message):
+    """Generation ``generation`` ended, for ``reason``: "max new tokens", "end of text" or "stopped"."""
 
-    A byte-level tokenizer may emit half of a multi-byte character as one token; decoding it alone
-    gives ``�``. So the stream re-decodes all generated ids and holds back while the text ends in
-    an incomplete character, then releases what is new.
-    """
-
-    tokenizer: Any
-    ids: list[int] = field(default_factory=list)
-    emitted: int = 0
-
-    def push(self, token_id: int) -> str:
-        self.ids.append(token_id)
-        text = self.tokenizer.decode(self.ids)
-        if text.endswith("\ufffd"):
-            return ""
-        delta, self.emitted = text[self.emitted:], len(text)
-        return delta
+    generation: int
+    reason: str
 
 
 class PlaygroundScreen(Screen):
@@ -232,7 +203,8 @@ class PlaygroundScreen(Screen):
         with Horizontal(id="pg-body"):
             with VerticalScroll(id="pg-controls"):
                 yield Label("Model", classes="pg-heading")
-                yield Select([], prompt="pick a checkpoint", id="pg-run")
+                yield RunSelect(checkpoint_options, prompt="pick a checkpoint", empty_prompt="no checkpoints yet",
+                                load=load_checkpoint, id="pg-run")
                 yield Static("no model loaded", id="pg-model-label")
                 yield Label("Sampler", classes="pg-heading")
                 yield Select([], prompt="preset", id="pg-preset")
@@ -285,45 +257,22 @@ class PlaygroundScreen(Screen):
         self._inspect()
 
     def action_refresh_runs(self) -> None:
-        self._list_runs()
-
-    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
-    def _list_runs(self) -> None:
-        from tui_transformer.train.runs import CHECKPOINTS, list_runs
-
-        options = []
-        for run in list_runs():
-            # latest.pt first (where training stopped), then best.pt (lowest validation loss)
-            checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
-            for checkpoint in checkpoints:
-                options.append((f"{run.name} · {checkpoint.stem}", str(checkpoint)))
-        self.post_message(CheckpointsListed(options))
-
-    def on_checkpoints_listed(self, message: CheckpointsListed) -> None:
-        picker = self.query_one("#pg-run", Select)
-        picker.set_options(message.options)
-        picker.prompt = "pick a checkpoint" if message.options else "no checkpoints yet"
+        self.query_one("#pg-run", RunSelect).refresh_runs()
 
     @on(Select.Changed, "#pg-run")
     def _checkpoint_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:
+        if event.value is not Select.NULL:  # the picker loads it
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
-            self._load(str(event.value))
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self, checkpoint: str) -> None:
-        """Load a checkpoint (or a run's latest one) for inference, on the best device there is."""
-        from tui_transformer.train.checkpoint import load_for_inference
-        from tui_transformer.train.device import resolve_device
+    @on(RunSelect.Loaded, "#pg-run")
+    def _checkpoint_loaded(self, message: RunSelect.Loaded) -> None:
+        model, tokenizer, label = message.loaded
+        self.set_model(model, tokenizer, label)
+        self.notify(f"loaded {label}")
 
-        model, tokenizer, _config = load_for_inference(checkpoint, resolve_device("auto"))
-        path = Path(checkpoint)
-        label = f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else path.name
-        self.post_message(ModelLoaded(model, tokenizer, label))
-
-    def on_model_loaded(self, message: ModelLoaded) -> None:
-        self.set_model(message.model, message.tokenizer, message.label)
-        self.notify(f"loaded {message.label}")
+    @on(RunSelect.LoadFailed, "#pg-run")
+    def _checkpoint_failed(self) -> None:
+        self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
 
     # ---- the prompt ----------------------------------------------------------------------------
 
@@ -481,10 +430,11 @@ class PlaygroundScreen(Screen):
                   max_new_tokens: int, use_cache: bool, stop: threading.Event) -> None:
         """Runs in a thread: the model and tokenizer come as arguments, since loading another
         checkpoint meanwhile replaces the screen's."""
+        from tui_transformer.data.text_stream import TextStream
         from tui_transformer.model import generate_steps
 
         stats = GenerationStats(prompt_tokens=len(prompt_ids), context_max=model.config.max_seq_len)
-        stream = TextStream(tokenizer)
+        stream = TextStream(tokenizer)  # a token may end inside a character: the stream holds it back
         pending, latest = "", None  # text not posted yet; the latest step's (distribution, token id)
         start = last_post = time.perf_counter()
         reason = "max new tokens"
@@ -506,6 +456,7 @@ class PlaygroundScreen(Screen):
                     pending, last_post = "", time.perf_counter()
         finally:
             steps.close()  # lets the generator restore the model's train/eval mode
+        pending += stream.flush()  # bytes that never became a character show as they would decoded whole
         self.post_message(_progress(generation, pending, tokenizer, latest, stats))
         self.post_message(GenerationDone(generation, reason))
 
@@ -567,11 +518,30 @@ class PlaygroundScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            reason = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-            self.notify(reason, title=f"{event.worker.group} failed", severity="error", timeout=8)
-            if event.worker.group == "load":
-                self.query_one("#pg-model-label", Static).update(self.model_label or "no model loaded")
+            notify_failed(self, event.worker.group, event.worker.error)
+
+
+def checkpoint_options(runs: list[RunInfo]) -> list[RunOption]:
+    """Every checkpoint of every run, newest run first: ``latest.pt`` (where training stopped),
+    then ``best.pt`` (the lowest validation loss)."""
+    from tui_transformer.train.runs import CHECKPOINTS
+
+    options = []
+    for run in runs:
+        checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
+        options.extend((f"{run.name} · {checkpoint.stem}", str(checkpoint)) for checkpoint in checkpoints)
+    return options
+
+
+def load_checkpoint(checkpoint: str) -> tuple[Any, Any, str]:
+    """A checkpoint (or a run's latest one) loaded for inference on the best device there is, and its label."""
+    from tui_transformer.train.checkpoint import load_for_inference
+    from tui_transformer.train.device import resolve_device
+
+    model, tokenizer, _config = load_for_inference(checkpoint, resolve_device("auto"))
+    path = Path(checkpoint)
+    label = f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else path.name
+    return model, tokenizer, label
 
 
 def parse_seed(text: str) -> int | None:

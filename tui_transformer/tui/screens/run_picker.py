@@ -1,21 +1,36 @@
 """A dialog that picks a run: from the runs folder, or any run directory typed as a path.
 
-Listing runs reads each run's ``metrics.jsonl`` to find its last step and state, which can take a
-moment with many long runs, so it happens in a thread worker and the list fills in when ready.
+The list is a :class:`~tui_transformer.tui.widgets.run_list.RunOptionList`: it fills in from a
+thread worker (listing reads every run's ``metrics.jsonl``), one line per run.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
-from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
+
+from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.widgets.run_list import RunOption, RunOptionList
+
+if TYPE_CHECKING:
+    from tui_transformer.train.runs import RunInfo
+
+
+def run_lines(runs: list[RunInfo]) -> list[RunOption]:
+    """One line per run: its name, then its preset, last step, state and last change, dimmed."""
+    lines = []
+    for run in runs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
+        lines.append((f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.state} · {when}[/dim]",
+                      str(run.path)))
+    return lines
 
 
 class RunPickerScreen(ModalScreen[str | None]):
@@ -40,47 +55,16 @@ class RunPickerScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"[b]{self.heading}[/b]: {self.hint}")
-            yield OptionList(id="runs")
+            yield RunOptionList(run_lines, id="runs")
             yield Label("…or a run directory:", classes="hint")
             yield Input(placeholder="/path/to/run", id="path")
             with Horizontal():
                 yield Button("Open", id="open", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one(OptionList).add_option(Option("looking for runs…", disabled=True))
-        self.load_runs()
-
-    @work(thread=True, exclusive=True, group="run-list", exit_on_error=False)
-    def load_runs(self) -> list:
-        from tui_transformer.train.runs import list_runs
-
-        return list_runs()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "run-list":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self._show_runs(event.worker.result or [])
-        elif event.state == WorkerState.ERROR:
-            # Say why in the list; typing a run directory still works.
-            options = self.query_one(OptionList)
-            options.clear_options()
-            options.add_option(Option(f"could not list the runs folder: {event.worker.error}", disabled=True))
+    def on_runs_listed(self, message: RunsListed) -> None:
+        if message.error is not None:  # the list says why; typing a run directory still works
             self.query_one("#path", Input).focus()
-
-    def _show_runs(self, runs: list) -> None:
-        options = self.query_one(OptionList)
-        options.clear_options()
-        if not runs:
-            options.add_option(Option("no runs yet in the runs folder", disabled=True))
-            return
-        for run in runs:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
-            options.add_option(Option(f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.state} · "
-                                      f"{when}[/dim]", id=str(run.path)))
-        options.highlighted = 0
-        options.focus()
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -90,11 +74,9 @@ class RunPickerScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#open")
     def _open(self) -> None:
         path = self.query_one("#path", Input).value.strip()
-        options = self.query_one(OptionList)
-        if path:
-            self.dismiss(path)
-        elif options.highlighted is not None and options.get_option_at_index(options.highlighted).id:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+        chosen = self.query_one(RunOptionList).chosen
+        if path or chosen:
+            self.dismiss(path or chosen)
         else:
             self.notify("choose a run or type a run directory", severity="warning")
 

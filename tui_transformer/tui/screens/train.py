@@ -2,21 +2,25 @@
 
 Two sources feed the same panels:
 
-* a **live** run, started here: the app's thread worker forwards each trainer event as a
-  :class:`~tui_transformer.tui.messages.TrainingEvent` and the app hands it to :meth:`absorb`;
+* a **live** run, started here: the app's thread worker posts each trainer event to this screen
+  as a :class:`~tui_transformer.tui.messages.TrainingEvent` (it then bubbles on to the app);
 * an **attached** run, started anywhere (``train --no-ui`` in another terminal): a timer reads
   the lines appended to its ``metrics.jsonl`` (see :mod:`tui_transformer.tui.metrics_tail`).
 
 Either way, events are folded into a :class:`~tui_transformer.tui.run_history.RunHistory`, which is
 cheap, and a 10 Hz timer redraws whatever changed. A fast CPU run emits far more than ten events a
 second; drawing each one would steal the CPU from the training it is showing.
+
+The training worker is the app's (a run outlives a mode switch). This screen asks the app for
+what it needs through :class:`~tui_transformer.tui.training_host.TrainingHost` only, and the
+app answers with messages (the run's end, the probed device, the palette's commands).
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,7 +30,14 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Select, TabbedContent, TabPane
 
 from tui_transformer.errors import UserError
-from tui_transformer.train.events import Event
+from tui_transformer.tui.messages import (
+    DeviceProbed,
+    FollowRun,
+    StartRun,
+    TrainCommand,
+    TrainingEnded,
+    TrainingEvent,
+)
 from tui_transformer.tui.metrics_tail import MetricsTail, metrics_path
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import WINDOWS, Line, LineChart
@@ -38,6 +49,7 @@ from tui_transformer.tui.widgets.train_form import TrainForm
 
 if TYPE_CHECKING:
     from tui_transformer.train.config import TrainConfig
+    from tui_transformer.tui.training_host import TrainingHost
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
 ATTACH_POLL_S = 0.5
@@ -59,6 +71,24 @@ class TrainScreen(Screen):
     """Config form and controls on the left; stats, four charts and detail tabs on the right."""
 
     TITLE = "tui-transformer"
+
+    # Small terminals (80x24, the app's "-narrow" breakpoint): a narrower form and a shorter detail
+    # area leave the charts room.
+    DEFAULT_CSS = """
+    TrainScreen #train-body { height: 1fr; }
+    TrainScreen #sidebar { width: 34; padding: 1 1 0 1; border-right: vkey $panel; }
+    TrainScreen #sidebar.-hidden { display: none; }
+    TrainScreen #sidebar .controls { height: 1; margin-bottom: 1; }
+    TrainScreen #sidebar .controls Button { margin-right: 1; min-width: 8; }
+    TrainScreen #main { width: 1fr; }
+    TrainScreen #charts { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; min-height: 8; }
+    TrainScreen #details { height: 12; }
+    TrainScreen #details TabPane { padding: 0 1; }
+    TrainScreen.-narrow #sidebar { width: 30; }
+    TrainScreen.-narrow #details { height: 8; }
+    TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
+    """
+
     AUTO_FOCUS = None  # keys reach the screen's bindings until the learner tabs into the form
     BINDINGS = [
         Binding("s", "start", "Start"),
@@ -118,11 +148,33 @@ class TrainScreen(Screen):
         self.set_interval(REDRAW_INTERVAL_S, self.redraw)
         self.redraw()
 
-    # -- events in ----------------------------------------------------------------------------
+    @property
+    def host(self) -> TrainingHost:
+        """The app, through the only interface this screen uses of it."""
+        return cast("TrainingHost", self.app)
 
-    def absorb(self, event: Event) -> None:
-        """Take one event of the live run (UI thread, called per event: keep it tiny)."""
-        self.history.absorb(event)
+    # -- messages from the app ----------------------------------------------------------------
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        """One event of the live run (UI thread, once per event: keep it tiny). It bubbles on to the app."""
+        self.history.absorb(message.event)
+
+    def on_training_ended(self, message: TrainingEnded) -> None:
+        if message.error is not None and self.history.failed is None:
+            # the trainer's own RunFailed, when it got that far, has already logged the reason
+            self.history.note("error", f"training stopped on an error: {message.error}", time.time())
+        self.sync_controls()
+
+    def on_follow_run(self, message: FollowRun) -> None:
+        self.attach(message.run)
+
+    def on_start_run(self, message: StartRun) -> None:
+        self.start_config(message.config, message.resume, message.preset_reason)
+
+    def on_train_command(self, message: TrainCommand) -> None:
+        actions = {"start": self.action_start, "pause": self.action_pause, "open_run": self.action_open_run,
+                   "resume_run": self.action_resume_run}
+        actions[message.action]()
 
     def redraw(self) -> None:
         """Redraw the panels if anything changed since the last call (the 10 Hz timer)."""
@@ -163,17 +215,18 @@ class TrainScreen(Screen):
         config, _reason = resolve_preset(form.preset, self._device_hint(form.device))
         form.fill_from(config)
 
-    def device_known(self) -> None:
-        """The app found the real device: ``auto`` may now mean another preset (seed on a GPU)."""
+    def on_device_probed(self, message: DeviceProbed) -> None:
+        """The real device is known: ``auto`` may now mean another preset (seed on a GPU)."""
+        message.stop()  # the app sent it here, having read it already
         form = self.query_one(TrainForm)
-        if form.preset == "auto" and form.device == "auto" and not self.app.training_active:
+        if form.preset == "auto" and form.device == "auto" and not self.host.training_active:
             self._fill_form_from_preset()
 
     def _device_hint(self, device: str) -> str:
         """The device to resolve presets against, without importing torch on the UI thread."""
         if device != "auto":
             return device
-        return getattr(self.app, "probed_device", None) or "cpu"
+        return self.host.probed_device or "cpu"
 
     def build_config(self) -> tuple["TrainConfig", str]:
         """The form's config (preset, then the form's values, then ``config_overrides``) and why this preset."""
@@ -213,29 +266,28 @@ class TrainScreen(Screen):
             form.show_run(config)
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
         self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
-        self.app.start_training(config, resume=resume, preset_reason=preset_reason)
+        self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
 
     def action_pause(self) -> None:
-        session = self.app.training
-        if not self.app.training_active or session is None:
+        session = self.host.training
+        if not self.host.training_active or session is None:
             return
         paused = session.toggle_pause()
         self.history.note("info", "paused" if paused else "resumed", time.time())
         self.sync_controls()
-        self.app.refresh_header()
+        self.host.refresh_header()
 
     def action_stop(self) -> None:
-        if self.app.training_active and self.app.training is not None:
-            self.app.training.stop.set()
+        if self.host.training_active and self.host.training is not None:
+            self.host.stop_training()
             self.history.note("info", "stopping: the trainer saves a checkpoint first…", time.time())
             self.sync_controls()
-            self.app.refresh_header()
 
     def sync_controls(self) -> None:
         """Enable the buttons that make sense in the current state."""
-        active = self.app.training_active
-        session = self.app.training
+        active = self.host.training_active
+        session = self.host.training
         self.query_one("#start", Button).disabled = active
         self.query_one("#resume-run", Button).disabled = active
         self.query_one("#open-run", Button).disabled = active
@@ -246,7 +298,7 @@ class TrainScreen(Screen):
 
     def _refuse_while_training(self) -> bool:
         """True (with a notification) when a run trains here: another one cannot be opened or resumed."""
-        if self.app.training_active:
+        if self.host.training_active:
             self.notify("a run is training here: stop it first (x)", severity="warning")
             return True
         return False
@@ -303,7 +355,8 @@ class TrainScreen(Screen):
         self.history.note("info", f"following {path}", time.time())
         self.poll_attached()
         self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
-        self.app.refresh_header()
+        self.host.following = path.parent.name
+        self.host.refresh_header()
         return True
 
     @staticmethod
@@ -332,6 +385,7 @@ class TrainScreen(Screen):
             self._attach_timer.stop()
             self._attach_timer = None
         self.attached = None
+        self.host.following = None
 
     # -- view toggles -------------------------------------------------------------------------
 

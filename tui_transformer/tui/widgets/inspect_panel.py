@@ -17,6 +17,7 @@ worker state messages do not bubble, so the screen would never hear of it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
@@ -28,6 +29,7 @@ from textual.widgets import Static
 
 from tui_transformer.tui.widgets.heatmap import value_color
 from tui_transformer.tui.widgets.next_token_bars import shown
+from tui_transformer.tui.worker_errors import error_text
 
 CONTEXT_TOKENS = 24  # the attention strip shows the last this many tokens up to the cursor
 TOP = 3
@@ -87,10 +89,12 @@ class InspectPanel(Static):
     InspectPanel.-shown { display: block; }
     """
 
+    @dataclass
     class Computed(Message):
-        def __init__(self, serial: int, content: Any) -> None:
-            super().__init__()
-            self.serial, self.content = serial, content
+        """The panel's content for request ``serial``: (the token shown or None, a renderable)."""
+
+        serial: int
+        content: Any
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
@@ -109,7 +113,7 @@ class InspectPanel(Static):
         try:
             content = (position, inspect_token(model, tokenizer, ids, position))
         except Exception as error:  # said in the panel, in its turn; a worker's error would reach no one
-            content = (None, Text(f"could not inspect token {position}: {type(error).__name__}: {error}", style="red"))
+            content = (None, Text(f"could not inspect token {position}: {error_text(error)}", style="red"))
         self.post_message(self.Computed(serial, content))
 
     def on_inspect_panel_computed(self, message: Computed) -> None:

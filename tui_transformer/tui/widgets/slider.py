@@ -19,6 +19,7 @@ A disabled slider ignores keys and the mouse and is drawn dimmed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from rich.text import Text
@@ -62,13 +63,12 @@ class Slider(Widget, can_focus=True):
 
     value: reactive[float] = reactive(0.0, init=False)
 
+    @dataclass
     class Changed(Message):
         """The slider's value changed (by key, mouse or code)."""
 
-        def __init__(self, slider: "Slider", value: float) -> None:
-            super().__init__()
-            self.slider = slider
-            self.value = value
+        slider: Slider
+        value: float
 
         @property
         def control(self) -> "Slider":

@@ -9,9 +9,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui_transformer.train.run_state import RunState
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import format_number
 
+_STATE_STYLES = {RunState.FAILED: "bold red", RunState.FINISHED: "green", RunState.STOPPED: "green"}
 _VERDICT_STYLES = {"overfit": "bold red", "gap": "yellow", "learning": "green", "normal": "green", "no verdict": "dim"}
 
 
@@ -61,7 +63,7 @@ def stats_text(history: RunHistory) -> Text:
         text.append("run ", style="dim").append(started.run_name, style="bold")
         text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
         text.append("  ")
-        text.append(history.state, style={"failed": "bold red", "finished": "green"}.get(history.state, "bold"))
+        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))
     return text
 
 
