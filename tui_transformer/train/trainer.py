@@ -41,7 +41,8 @@ from tui_transformer.train import config_file, distributed
 from tui_transformer.train.accumulation import accumulate_gradients
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
-from tui_transformer.train.evaluate import evaluate, perplexity_of, verdict
+from tui_transformer.model.perplexity import mean_loss, perplexity_of
+from tui_transformer.train.evaluate import verdict
 from tui_transformer.train.events import (CheckpointSaved, EvalResult, Event, EventCallback, LogMessage, RunFailed,
                                           RunFinished, RunStarted, Sample, ShardStatus, StepMetrics)
 from tui_transformer.train.metrics import METRICS_FILE, MetricsWriter
@@ -476,8 +477,7 @@ class Trainer:
     def run_eval(self) -> float:
         """Validation loss on the fixed batches (averaged over ranks); saves ``best.pt`` on a new best."""
         with torch.random.fork_rng(devices=self._rng_devices()):
-            val_loss, _ = evaluate(self.model, self.val_batches, self.device,
-                                   autocast=lambda: self.precision.autocast(self.device))
+            val_loss, _ = mean_loss(self.model, self.val_batches, autocast=lambda: self.precision.autocast(self.device))
         val_loss = distributed.mean(val_loss, self.env, self.device)
         train_loss = sum(self.recent_losses) / len(self.recent_losses) if self.recent_losses else float("nan")
         self.last_val_loss = val_loss
