@@ -70,7 +70,7 @@ def test_events_metrics_file_and_run_listing(tiny_config):
     assert Path(summary.run_dir, "samples.txt").read_text().count("--- step") == 2
 
     (info,) = list_runs(Path(summary.run_dir).parent)
-    assert info.name == summary.run_name and info.last_step == 12 and info.state == "finished (max_steps)"
+    assert info.name == summary.run_name and info.last_step == 12 and info.label == "finished (max_steps)"
 
 
 def test_pause_waits_and_stop_still_works(tiny_config):

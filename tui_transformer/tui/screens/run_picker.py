@@ -77,7 +77,7 @@ class RunPickerScreen(ModalScreen[str | None]):
             return
         for run in runs:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
-            options.add_option(Option(f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.state} · "
+            options.add_option(Option(f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.label} · "
                                       f"{when}[/dim]", id=str(run.path)))
         options.highlighted = 0
         options.focus()
