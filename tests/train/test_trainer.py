@@ -139,3 +139,14 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
     weights = [ckpt.load(ckpt.find(r.run_dir))["model"] for r in runs]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+
+
+def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(tiny_config):
+    """Checkpoints used to carry the schedule's numbers, which nothing read; they are no longer saved."""
+    summary = run_training(tiny_config(max_steps=2))
+    path = ckpt.find(summary.run_dir)
+    payload = ckpt.load(path)
+    assert "schedule" not in payload
+    old = {k: v for k, v in payload.items() if k not in ("format", "version", "digest")}
+    ckpt.save(old | {"schedule": {"peak_lr": 3e-3, "warmup_steps": 1, "total_steps": 2, "min_lr_ratio": 0.1}}, path)
+    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4

@@ -12,6 +12,8 @@ A run directory holds::
 Runs live under :func:`tui_transformer.paths.runs_dir` unless ``run_dir`` says otherwise, and are
 named ``<preset>-<data>-<MMDD>-<HHMMSS>`` (or ``--name``), so that ``runs list`` reads like a diary.
 Anywhere a run is expected, a name under the runs folder or a path to a run directory both work.
+A training session holds its directory through a :class:`RunDirectory`; ``runs list`` reads each
+one back as a :class:`RunInfo`.
 """
 
 from __future__ import annotations

@@ -11,8 +11,12 @@ One optimizer step, in order::
 
 and around it: validation every ``eval_interval`` steps and at the end, a sample every
 ``sample_interval``, a checkpoint every ``checkpoint_interval`` and at the end, a ``StepMetrics``
-event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs) end the run; the first
-one reached is the reason in ``RunFinished``.
+event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs; train.budget) end the
+run; the first one reached is the reason in ``RunFinished``.
+
+Around the loop, other modules keep the bookkeeping: train.runs the run directory (its RUNNING
+marker, config.toml, the cleanup of a failed new run), train.checkpoint what a checkpoint holds and
+how a resume puts it back, train.reporter where the events go, train.distributed the DDP collectives.
 
 The loop runs in the caller's thread (the TUI runs it in a worker thread), so it never installs
 signal handlers or exits the process. It checks ``stop`` between steps (then saves a checkpoint
@@ -46,7 +50,7 @@ from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.evaluate import verdict
 from tui_transformer.train.events import (CheckpointSaved, EvalResult, EventCallback, RunFailed, RunFinished,
-                                          RunStarted, Sample, ShardStatus, StepMetrics)
+                                          RunStarted, Sample, StepMetrics)
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.run_state import STOPPED_REASON
@@ -108,8 +112,7 @@ class Trainer:
         self.emit, self.log = self.reporter.emit, self.reporter.log  # rank 0 reports, the others stay silent
         self.run_dir: Path | None = None
         self.run: RunDirectory | None = None  # rank 0's hold on run_dir: RUNNING marker, run files, cleanup
-        self.source = None
-        self.loader = None
+        self.source = self.loader = None
         self.step = 0
         self.tokens_seen = 0
         self.elapsed_before = 0.0  # seconds trained in earlier sessions of this run
@@ -121,7 +124,6 @@ class Trainer:
         self.session_start: float | None = None
         self.paused_s = 0.0
         self.failed = False
-        self.last_shard_status: dict | None = None
 
     def fail(self, error: BaseException) -> None:
         """Report how the run failed, once (``run_training`` re-raises the error)."""
@@ -181,7 +183,7 @@ class Trainer:
                              device=f"{self.device} ({self.precision.name})", preset=config.preset,
                              preset_reason=self.preset_reason, n_params=sum(p.numel() for p in self.model.parameters()),
                              data_notice=getattr(self.source, "notice", "") or "", resumed_from_step=self.step))
-        self._emit_shard_status()
+        self.reporter.source_status(self.source)
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run); refuses a run that another process is training."""
@@ -280,7 +282,7 @@ class Trainer:
             if self.step % self.config.checkpoint_interval == 0:
                 self.save_checkpoint()
             if time.monotonic() - last_shard_status > SHARD_STATUS_EVERY_S:
-                self._emit_shard_status()
+                self.reporter.source_status(self.source)
                 last_shard_status = time.monotonic()
         return self._finish(reason)
 
@@ -384,15 +386,6 @@ class Trainer:
             return []
         index = torch.device(self.device).index
         return [torch.cuda.current_device() if index is None else index]
-
-    def _emit_shard_status(self) -> None:
-        """A ShardStatus event when the source's status changed since the last one."""
-        status = self.source.status() if hasattr(self.source, "status") else {}
-        if status == self.last_shard_status:
-            return
-        self.last_shard_status = status
-        self.emit(ShardStatus(source=self.source.name, description=getattr(self.source, "description", ""),
-                              status=status))
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
