@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from tui_transformer.data.loader import StopRequested
+from tui_transformer.data.loader import BatchLoader, StopRequested
 from tui_transformer.errors import UserError
 from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
 from tui_transformer.model.perplexity import mean_loss, perplexity_of
@@ -141,7 +141,7 @@ class Trainer:
     # ---- setup ---------------------------------------------------------------------------------
 
     def setup(self, resume: str | Path | None) -> None:
-        from tui_transformer.data import get_tokenizer, open_source
+        from tui_transformer.data import get_tokenizer, open_source  # looked up per call: tests substitute a source
 
         config = self.config
         self.device = distributed.init(self.env, resolve_device(config.device))
@@ -213,9 +213,7 @@ class Trainer:
         if self.run is not None:
             self.run.mark_running()
 
-    def _loader(self, split: str):
-        from tui_transformer.data import BatchLoader
-
+    def _loader(self, split: str) -> BatchLoader:
         c = self.config
         return BatchLoader(self.source, self.tokenizer, split=split, batch_size=c.batch_size,
                            seq_len=c.model.max_seq_len, rank=self.env.rank, world_size=self.env.world_size, seed=c.seed)
