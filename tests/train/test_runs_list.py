@@ -7,6 +7,7 @@ import pytest
 from tui_transformer.train.events import (EvalResult, LogMessage, RunFailed, RunFinished, RunStarted, StepMetrics,
                                           to_json)
 from tui_transformer.train.metrics import read_head_and_tail_events
+from tui_transformer.train.run_state import RunState
 from tui_transformer.train.runs import run_info
 
 
@@ -54,13 +55,13 @@ def test_the_summary_from_head_and_tail_equals_the_whole_files(tmp_path, history
     assert info.last_step == max([e.step for e in whole if isinstance(e, StepMetrics)] +
                                  [e.resumed_from_step for e in whole if isinstance(e, RunStarted)])
     if failed:
-        assert info.state == "failed: loss is NaN"
+        assert (info.state, info.reason, info.label) == (RunState.FAILED, "loss is NaN", "failed: loss is NaN")
     elif finished and finished[0].reason == "stopped":
-        assert info.state == "stopped"
+        assert (info.state, info.label) == (RunState.STOPPED, "stopped")
     elif finished:
-        assert info.state == "finished (max_steps)"
+        assert (info.state, info.reason, info.label) == (RunState.FINISHED, "max_steps", "finished (max_steps)")
     else:
-        assert info.state == "interrupted"
+        assert (info.state, info.reason, info.label) == (RunState.INTERRUPTED, "", "interrupted")
 
 
 def test_head_and_tail_skip_the_middle_and_the_cut_lines(tmp_path):

@@ -70,7 +70,7 @@ def test_events_metrics_file_and_run_listing(tiny_config):
     assert Path(summary.run_dir, "samples.txt").read_text().count("--- step") == 2
 
     (info,) = list_runs(Path(summary.run_dir).parent)
-    assert info.name == summary.run_name and info.last_step == 12 and info.state == "finished (max_steps)"
+    assert info.name == summary.run_name and info.last_step == 12 and info.label == "finished (max_steps)"
 
 
 def test_pause_waits_and_stop_still_works(tiny_config):
@@ -139,3 +139,14 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
     weights = [ckpt.load(ckpt.find(r.run_dir))["model"] for r in runs]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+
+
+def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(tiny_config):
+    """Checkpoints used to carry the schedule's numbers, which nothing read; they are no longer saved."""
+    summary = run_training(tiny_config(max_steps=2))
+    path = ckpt.find(summary.run_dir)
+    payload = ckpt.load(path)
+    assert "schedule" not in payload
+    old = {k: v for k, v in payload.items() if k not in ("format", "version", "digest")}
+    ckpt.save(old | {"schedule": {"peak_lr": 3e-3, "warmup_steps": 1, "total_steps": 2, "min_lr_ratio": 0.1}}, path)
+    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4

@@ -46,7 +46,7 @@ def windows(ids: list[int], seq_len: int, batch_size: int):
 def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import UserError
     from tui_transformer.train.checkpoint import load_for_inference
-    from tui_transformer.train.evaluate import evaluate, perplexity_of
+    from tui_transformer.model.perplexity import mean_loss, perplexity_of
 
     path = Path(args.text).expanduser()
     try:
@@ -61,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     ids = tokenizer.encode(text)
     if len(ids) < 2:
         raise UserError(f"{path} holds {len(ids)} token(s); at least 2 are needed to predict one")
-    device = str(next(model.parameters()).device)
-    loss, n_tokens = evaluate(model, windows(ids, config.model.max_seq_len, args.batch_size), device)
+    loss, n_tokens = mean_loss(model, windows(ids, config.model.max_seq_len, args.batch_size))
     result = {"file": str(path), "loss": loss, "perplexity": perplexity_of(loss), "tokens": n_tokens,
               "tokenizer": tokenizer.name}
     if args.json:

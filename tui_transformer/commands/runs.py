@@ -28,7 +28,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         for info in runs:
             print(json.dumps({"name": info.name, "path": str(info.path), "preset": info.preset,
-                              "last_step": info.last_step, "state": info.state, "updated": info.updated}))
+                              "last_step": info.last_step, "state": info.label, "updated": info.updated}))
         return 0
     console = Console(highlight=False)
     if not runs:
@@ -39,6 +39,6 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(column, justify="right" if column == "step" else "left", no_wrap=column != "state")
     for info in runs:
         updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
-        table.add_row(info.name, info.preset, str(info.last_step), info.state, updated)
+        table.add_row(info.name, info.preset, str(info.last_step), info.label, updated)
     console.print(table)
     return 0

@@ -35,6 +35,8 @@ from collections.abc import Iterable
 
 import regex
 
+from tui_transformer.atomic import write_bytes_atomic
+
 # The GPT-4 (cl100k_base) split pattern: contractions, words with one leading non-letter,
 # numbers of at most 3 digits, punctuation runs, and whitespace handled so that " word" keeps its space.
 GPT4_SPLIT_PATTERN = (
@@ -155,9 +157,9 @@ def _replace_pair(word: list[int], pair: Pair, new_id: int) -> list[int]:
 
 
 def write_tiktoken_file(path, tokens: list[bytes]) -> None:
-    """Write ranks in tiktoken's format: one ``base64(bytes) rank`` line per token."""
+    """Write ranks in tiktoken's format: one ``base64(bytes) rank`` line per token (atomically)."""
     lines = [f"{base64.b64encode(tok).decode('ascii')} {rank}\n" for rank, tok in enumerate(tokens)]
-    path.write_text("".join(lines), encoding="ascii")
+    write_bytes_atomic(path, "".join(lines).encode("ascii"))
 
 
 def read_tiktoken_file(path) -> dict[bytes, int]:

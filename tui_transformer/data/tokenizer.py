@@ -64,12 +64,23 @@ class Tokenizer:
         """Text of ``ids``. A cut in the middle of a UTF-8 character decodes to U+FFFD."""
         return self.encoding.decode([int(i) for i in ids])
 
+    @property
+    def ranks(self) -> dict[bytes, int]:
+        """The merge table: each token's bytes -> its rank, which is also its id (lower ranks merge first).
+
+        Read-only: it is the encoding's own table (tiktoken keeps it private; this is the one place we reach it).
+        """
+        return self.encoding._mergeable_ranks
+
+    def write_ranks_file(self, path: Path) -> None:
+        """Save the merge table as a ``.tiktoken`` file, which :func:`load_tiktoken_file` reads back."""
+        write_tiktoken_file(path, sorted(self.ranks, key=self.ranks.__getitem__))
+
     def sha256(self) -> str:
         """Fingerprint of the merge table, the split pattern and the special tokens."""
         if self._sha256 is None:
             digest = hashlib.sha256(self.encoding._pat_str.encode())
-            ranks = sorted(self.encoding._mergeable_ranks.items(), key=lambda item: item[1])
-            for token, rank in ranks:
+            for token, rank in sorted(self.ranks.items(), key=lambda item: item[1]):
                 digest.update(rank.to_bytes(4, "little") + len(token).to_bytes(2, "little") + token)
             digest.update(json.dumps(sorted(self.encoding._special_tokens.items())).encode())
             self._sha256 = digest.hexdigest()
@@ -176,10 +187,8 @@ def train_or_load_bpe(source: Source, vocab_size: int, on_progress=None) -> Toke
                 on_progress(f"training {name} on {sum(map(len, texts)):,} characters of {source.description}")
             started = time.perf_counter()
             tokens = train_bpe(texts, vocab_size - 1)  # one id is kept for end-of-text
-            tmp = path.with_suffix(".tmp")
-            write_tiktoken_file(tmp, tokens)
             info = {"vocab_size": len(tokens) + 1, "requested": vocab_size, "source": source.name,
                     "characters": sum(map(len, texts)), "train_seconds": round(time.perf_counter() - started, 3)}
             path.with_suffix(".json").write_text(json.dumps(info, indent=2))
-            tmp.replace(path)
+            write_tiktoken_file(path, tokens)  # atomic, and last: its presence means "trained"
     return load_tiktoken_file(path, name=name)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.errors import ConfigError
+from tui_transformer.model.eval_mode import eval_mode
 from tui_transformer.model.sampling import Sampler, SamplingConfig
 
 
@@ -117,20 +118,16 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
         raise ConfigError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     stops = _stop_lists(stop_sequences)
     device = model.embed.weight.device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         with torch.inference_mode():
             decoder = _Decoder(model, _prompt_tensor(prompt, model.config.vocab_size, device), max_new_tokens,
                                Sampler(sampling or SamplingConfig(temperature=0.0), device), use_cache)
         for _ in range(max_new_tokens):
-            with torch.inference_mode():
+            with torch.inference_mode():  # not around the yield: the consumer's own code runs between steps
                 step = decoder.step(want_probs, eos_id, stops)
             yield step
             if bool(step.finished.all()):
                 return
-    finally:
-        model.train(was_training)
 
 
 def _stop_lists(stop_sequences) -> list[list[int]]:

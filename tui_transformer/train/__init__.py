@@ -6,8 +6,9 @@ summary = run_training(config, on_event=print, stop=threading.Event(), pause=thr
 ```
 
 Files: ``config`` (the settings), ``config_file`` (TOML), ``events`` (what a run reports),
-``trainer`` (the loop), ``accumulation``, ``optimizer``, ``schedule``, ``evaluate``, ``checkpoint``,
-``metrics`` (metrics.jsonl), ``runs`` (run directories), ``distributed`` (DDP), ``device``.
+``trainer`` (the loop), ``accumulation``, ``optimizer``, ``schedule``, ``budget`` (when a run ends),
+``evaluate``, ``checkpoint``, ``metrics`` (metrics.jsonl), ``reporter`` (where events go), ``runs``
+(run directories), ``run_state``, ``distributed`` (DDP), ``device``.
 
 ``run_training`` is imported lazily so that ``from tui_transformer.train import TrainConfig`` does
 not pull in torch (the CLI's ``--help`` stays fast).

@@ -23,15 +23,10 @@ import contextlib
 from typing import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
+
+from tui_transformer.model.loss import lm_loss
 
 Batch = tuple[torch.Tensor, torch.Tensor]
-
-
-def lm_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy: logits [B, T, V] against targets [B, T]."""
-    logits = model(x)
-    return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
 
 
 def accumulate_gradients(model: torch.nn.Module, micro_batches: Sequence[Batch], expected: int,
@@ -52,7 +47,8 @@ def accumulate_gradients(model: torch.nn.Module, micro_batches: Sequence[Batch],
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync:
             with autocast() if autocast else contextlib.nullcontext():
-                loss = lm_loss(model, x.to(device, non_blocking=True), y.to(device, non_blocking=True))
+                logits = model(x.to(device, non_blocking=True))
+                loss = lm_loss(logits, y.to(device, non_blocking=True))
             scaled = loss / expected
             (scaler.scale(scaled) if scaler else scaled).backward()
         total += loss.item()

@@ -5,9 +5,9 @@ What a checkpoint holds (a dict of tensors and plain Python values only)::
     format, version      "tui-transformer/checkpoint", 1
     model                the model's state_dict (weights)
     optimizer            AdamW's state_dict: per-parameter moments exp_avg, exp_avg_sq and the step count
-    schedule             the LR schedule's numbers (the rate itself is a function of the step)
     scaler               the fp16 GradScaler's state, or None
     step, tokens_seen, elapsed_s, best_val_loss
+    world_size           how many DDP ranks trained it (a resume needs as many)
     ranks                one entry per DDP rank: that rank's data-loader position and RNG states
     config               the effective TrainConfig as a dict
     tokenizer            the tokenizer's identity dict (name, vocab size, fingerprint)
@@ -16,12 +16,14 @@ What a checkpoint holds (a dict of tensors and plain Python values only)::
 **Exact resume.** Continuing from step k must give the same weights as never stopping. That needs
 the weights *and* the optimizer moments, the data position (which batch comes next) and the random
 number generators (dropout masks are random draws): torch's CPU generator, CUDA's, Python's
-``random`` and numpy's. All are saved and restored.
+``random`` and numpy's. All are saved (:func:`training_payload`) and restored (:func:`restore_training`).
+The learning rate is not saved: it is a pure function of the step (see train.schedule). Checkpoints
+of older versions carry a ``schedule`` entry, which is ignored.
 
-**Atomic writes.** The file is written to a temporary name in the same folder, flushed and fsynced
-to the disk, then renamed over the old one. A rename within one filesystem is atomic: a reader, or
-a run that is killed or runs out of disk mid-save, sees either the complete old file or the
-complete new one, never half of each.
+**Atomic writes** (:mod:`tui_transformer.atomic`). The file is written to a temporary name in the
+same folder, flushed and fsynced to the disk, then renamed over the old one. A rename within one
+filesystem is atomic: a reader, or a run that is killed or runs out of disk mid-save, sees either
+the complete old file or the complete new one, never half of each.
 
 **Safe loading.** ``torch.load(weights_only=True)`` only rebuilds tensors and plain containers; a
 pickle cannot run code on load. A zip checksum is not verified by ``torch.load`` (a flipped byte in
@@ -31,17 +33,21 @@ a tensor loads silently, measured), so the checkpoint carries its own digest of 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import random
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from tui_transformer.atomic import atomic_write, remove_stale_temps
 from tui_transformer.errors import UserError
+
+if TYPE_CHECKING:
+    from tui_transformer.data.loader import BatchLoader
 
 FORMAT = "tui-transformer/checkpoint"
 VERSION = 1
@@ -106,19 +112,14 @@ def digest(payload: dict[str, Any]) -> str:
 # ---- write ---------------------------------------------------------------------------------------
 
 def save(payload: dict[str, Any], path: Path) -> None:
-    """Write ``payload`` to ``path`` atomically (temp file, fsync, rename, fsync the folder)."""
+    """Write ``payload`` to ``path`` atomically; a failed write leaves the previous file as it was."""
     path = Path(path)
     payload = {"format": FORMAT, "version": VERSION, **payload}
     payload["digest"] = digest(payload)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    _remove_stale_temps(path)
+    remove_stale_temps(path.parent)  # left by a process killed mid-save
     try:
-        with open(tmp, "wb") as file:
+        with atomic_write(path) as file:
             torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
     except (OSError, RuntimeError) as error:  # torch.save reports a failed write (a full disk) as RuntimeError
         if isinstance(error, OSError):
             reason = error.strerror or str(error)
@@ -126,33 +127,63 @@ def save(payload: dict[str, Any], path: Path) -> None:
             reason = f"the write failed, is the disk full? (torch: {_first_line(error)})"
         raise CheckpointError(f"could not save checkpoint {path}: {reason}; the previous checkpoint is intact") \
             from error
-    finally:
-        tmp.unlink(missing_ok=True)  # after a failure (or Ctrl-C) mid-write; after success it is already renamed
 
 
-def _remove_stale_temps(path: Path) -> None:
-    """Delete temp files left by a process killed mid-save (their pid is gone)."""
-    for stale in path.parent.glob(f".{path.name}.tmp-*"):
-        try:
-            os.kill(int(stale.name.rsplit("-", 1)[1]), 0)
-        except ProcessLookupError:
-            stale.unlink(missing_ok=True)
-        except (ValueError, PermissionError, OSError):
-            continue
+# ---- a training run: what it saves, and how it is put back -------------------------------------
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run has got: the counters that carry on from one session of the run to the next."""
+
+    step: int
+    tokens_seen: int
+    elapsed_s: float  # seconds of training over all sessions, pauses excluded
+    best_val_loss: float | None
+
+    @classmethod
+    def of(cls, payload: dict[str, Any]) -> Progress:
+        return cls(payload["step"], payload["tokens_seen"], payload["elapsed_s"], payload["best_val_loss"])
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (a no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def rank_state(loader: BatchLoader) -> dict[str, Any]:
+    """One rank's share of a checkpoint: where its data loader stands, and its random generators."""
+    return {"loader": loader.state_dict(), "rng": capture_rng_state()}
+
+
+def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
+                     progress: Progress, ranks: list[dict[str, Any]], config: dict[str, Any],
+                     tokenizer: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint of a training run; ``ranks`` holds every rank's :func:`rank_state`, in rank order."""
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler else None,
+        "step": progress.step,
+        "tokens_seen": progress.tokens_seen,
+        "elapsed_s": progress.elapsed_s,
+        "best_val_loss": progress.best_val_loss,
+        "world_size": len(ranks),
+        "ranks": ranks,
+        "config": config,
+        "tokenizer": tokenizer,
+    }
+
+
+def restore_training(payload: dict[str, Any], model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                     scaler: torch.amp.GradScaler | None, loader: BatchLoader, rank: int, world_size: int,
+                     run_name: str) -> Progress:
+    """Put this rank of a run back where ``payload`` left it; returns the run's counters."""
+    if payload["world_size"] != world_size:
+        raise UserError(f"run {run_name} was trained on {payload['world_size']} process(es) and can "
+                        f"only resume on as many (this is {world_size}): each has its own data position")
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    if scaler is not None and payload.get("scaler"):
+        scaler.load_state_dict(payload["scaler"])
+    mine = payload["ranks"][rank]
+    loader.load_state_dict(mine["loader"])
+    restore_rng_state(mine["rng"])
+    return Progress.of(payload)
 
 
 # ---- read ----------------------------------------------------------------------------------------

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,34 @@ def gather(obj: Any, env: DistEnv) -> list[Any]:
     blobs: list[Any] = [None] * env.world_size
     dist.all_gather_object(blobs, buffer.getvalue())
     return [torch.load(io.BytesIO(blob), weights_only=True) for blob in blobs]
+
+
+def rank0_first(make: Callable[[], T], env: DistEnv) -> T:
+    """``make()`` on rank 0 first (it may build and cache something, a tokenizer), then on the others from the cache."""
+    if not env.enabled:
+        return make()
+    if env.is_main:
+        value = make()
+        dist.barrier()
+    else:
+        dist.barrier()
+        value = make()
+    return value
+
+
+def wrap(model: torch.nn.Module, env: DistEnv, device: str) -> torch.nn.Module:
+    """``model`` in DistributedDataParallel when there are several ranks (its backward all-reduces the gradients)."""
+    if not env.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [torch.device(device).index] if device.startswith("cuda") else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def same_on_every_rank(digest: str, env: DistEnv) -> str:
+    """``digest`` if every rank computed the same one (of its weights, say); raises if the replicas differ."""
+    digests = gather(digest, env)
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"DDP replicas diverged: weight digests per rank {digests}")
+    return digest

@@ -12,6 +12,8 @@ A run directory holds::
 Runs live under :func:`tui_transformer.paths.runs_dir` unless ``run_dir`` says otherwise, and are
 named ``<preset>-<data>-<MMDD>-<HHMMSS>`` (or ``--name``), so that ``runs list`` reads like a diary.
 Anywhere a run is expected, a name under the runs folder or a path to a run directory both work.
+A training session holds its directory through a :class:`RunDirectory`; ``runs list`` reads each
+one back as a :class:`RunInfo`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,19 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
+from tui_transformer.process import pid_alive
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted, StepMetrics
 from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
+from tui_transformer.train.run_state import RunState, ended_state
+
+if TYPE_CHECKING:
+    from tui_transformer.data.tokenizer import Tokenizer
 
 CONFIG_FILE = "config.toml"
 SAMPLES_FILE = "samples.txt"
@@ -91,23 +99,69 @@ def clear_running(run_dir: Path) -> None:
     (run_dir / RUNNING_FILE).unlink(missing_ok=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 def is_running(run_dir: Path) -> bool:
     """Whether a live process is training in ``run_dir`` right now."""
     try:
         pid = int((run_dir / RUNNING_FILE).read_text().strip())
     except (OSError, ValueError):
         return False
-    return pid != os.getpid() and _pid_alive(pid)  # our own pid: a session of ours that ended without cleanup
+    return pid != os.getpid() and pid_alive(pid)  # our own pid: a session of ours that ended without cleanup
+
+
+def refuse_if_running(run_dir: Path) -> None:
+    """A run has one trainer at a time: two would interleave their metrics and overwrite each other's checkpoints."""
+    if is_running(run_dir):
+        raise UserError(f"run {run_dir.name} is being trained right now by another process; stop it first")
+
+
+# ---- one training session in a run directory ------------------------------------------------------
+
+class RunDirectory:
+    """A training session's hold on its run directory, from setup to close (rank 0 only under DDP).
+
+    The lifecycle::
+
+        RunDirectory(path, new)     new: this session created the folder (not a resume)
+        mark_running()              RUNNING holds our pid: `runs list` says "running", a second
+                                    trainer is refused
+        write_run_files(...)        config.toml (the run can now be listed and resumed) and a
+                                    copy of a trained tokenizer
+        close()                     RUNNING goes; a new run whose setup failed is removed again
+    """
+
+    def __init__(self, path: Path, new: bool) -> None:
+        self.path = path
+        self.new = new
+        self.listed = False  # config.toml is there: the run can be listed and resumed
+
+    def mark_running(self) -> None:
+        mark_running(self.path)
+
+    def write_run_files(self, config: TrainConfig, tokenizer: Tokenizer) -> None:
+        config_file.write(config, self.path / CONFIG_FILE)
+        self.listed = True
+        copy = self.path / TOKENIZER_FILE
+        if tokenizer.name.startswith("bpe-") and not copy.exists():
+            tokenizer.write_ranks_file(copy)  # a trained tokenizer lives in the cache, which may be cleaned
+
+    def close(self) -> None:
+        clear_running(self.path)
+        if self.new and not self.listed:
+            self._remove_unstarted()
+
+    def _remove_unstarted(self) -> None:
+        """Undo a new run directory whose setup failed (bad data, a tokenizer error, no network).
+
+        Without its config.toml it can be neither listed nor resumed, yet it would keep its
+        ``--name`` taken. Only the files setup writes are removed, so nothing else is ever lost.
+        """
+        for name in (METRICS_FILE, RUNNING_FILE):
+            (self.path / name).unlink(missing_ok=True)
+        for folder in (self.path / CHECKPOINTS, self.path):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                return
 
 
 # ---- listing -------------------------------------------------------------------------------------
@@ -118,28 +172,39 @@ class RunInfo:
     path: Path
     preset: str
     last_step: int
-    state: str  # "running", "finished (<reason>)", "stopped", "failed: <reason>", "interrupted", "new"
+    state: RunState  # new, running, finished, stopped, failed or interrupted
+    reason: str  # how the latest session ended: RunFinished's budget (or "stopped"), RunFailed's message; else ""
     updated: float  # unix time of the last metrics line (or of the directory)
+
+    @property
+    def label(self) -> str:
+        """The state as ``runs list`` prints it: "finished (max_steps)", "failed: <why>", "stopped", ..."""
+        if self.state is RunState.FINISHED:
+            return f"finished ({self.reason})"
+        if self.state is RunState.FAILED:
+            return f"failed: {self.reason}"
+        return self.state.value
 
 
 def run_info(run_dir: Path) -> RunInfo:
     metrics = run_dir / METRICS_FILE
-    preset, last_step, state = "?", 0, "new"
+    preset, last_step, state, reason = "?", 0, RunState.NEW, ""
     if metrics.is_file():
         for event in _summary_events(metrics):
-            if isinstance(event, RunStarted):
-                preset, state = event.preset, "interrupted"
+            if isinstance(event, RunStarted):  # a resume starts a new session: its ending is still to come
+                preset, state, reason = event.preset, RunState.INTERRUPTED, ""
                 last_step = max(last_step, event.resumed_from_step)
             elif isinstance(event, StepMetrics):
                 last_step = event.step
             elif isinstance(event, RunFinished):
-                state = "stopped" if event.reason == "stopped" else f"finished ({event.reason})"
+                state, reason = ended_state(event, None), event.reason
             elif isinstance(event, RunFailed):
-                state = f"failed: {event.reason}"
+                state, reason = ended_state(None, event), event.reason
     if is_running(run_dir):
-        state = "running"
+        state, reason = RunState.RUNNING, ""
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
-    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, updated=updated)
+    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, reason=reason,
+                   updated=updated)
 
 
 def _summary_events(metrics: Path) -> list[Event]:

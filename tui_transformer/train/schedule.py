@@ -17,7 +17,7 @@ recomputes it instead of restoring any scheduler object.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,3 @@ class CosineSchedule:
             return self.floor_lr
         progress = (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps)
         return self.floor_lr + (self.peak_lr - self.floor_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    def state_dict(self) -> dict:
-        return asdict(self)

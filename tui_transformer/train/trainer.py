@@ -11,8 +11,12 @@ One optimizer step, in order::
 
 and around it: validation every ``eval_interval`` steps and at the end, a sample every
 ``sample_interval``, a checkpoint every ``checkpoint_interval`` and at the end, a ``StepMetrics``
-event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs) end the run; the first
-one reached is the reason in ``RunFinished``.
+event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs; train.budget) end the
+run; the first one reached is the reason in ``RunFinished``.
+
+Around the loop, other modules keep the bookkeeping: train.runs the run directory (its RUNNING
+marker, config.toml, the cleanup of a failed new run), train.checkpoint what a checkpoint holds and
+how a resume puts it back, train.reporter where the events go, train.distributed the DDP collectives.
 
 The loop runs in the caller's thread (the TUI runs it in a worker thread), so it never installs
 signal handlers or exits the process. It checks ``stop`` between steps (then saves a checkpoint
@@ -34,20 +38,24 @@ from typing import Any
 
 import torch
 
-from tui_transformer.data.loader import StopRequested
+from tui_transformer.data.loader import BatchLoader, StopRequested
 from tui_transformer.errors import UserError
+from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
+from tui_transformer.model.perplexity import mean_loss, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
-from tui_transformer.train import config_file, distributed
+from tui_transformer.train import distributed
 from tui_transformer.train.accumulation import accumulate_gradients
+from tui_transformer.train.budget import budget_reached, epoch_of, eta_s, horizon_steps, refuse_a_spent_budget
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
-from tui_transformer.train.evaluate import evaluate, perplexity_of, verdict
-from tui_transformer.train.events import (CheckpointSaved, EvalResult, Event, EventCallback, LogMessage, RunFailed,
-                                          RunFinished, RunStarted, Sample, ShardStatus, StepMetrics)
-from tui_transformer.train.metrics import METRICS_FILE, MetricsWriter
+from tui_transformer.train.evaluate import verdict
+from tui_transformer.train.events import (CheckpointSaved, EvalResult, EventCallback, RunFailed, RunFinished,
+                                          RunStarted, Sample, StepMetrics)
 from tui_transformer.train.optimizer import build_optimizer
-from tui_transformer.train.runs import (CHECKPOINTS, CONFIG_FILE, RUNNING_FILE, SAMPLES_FILE, TOKENIZER_FILE,
-                                        clear_running, create_run_dir, is_running, mark_running, resolve_run)
+from tui_transformer.train.reporter import Reporter
+from tui_transformer.train.run_state import STOPPED_REASON
+from tui_transformer.train.runs import (CHECKPOINTS, SAMPLES_FILE, RunDirectory, create_run_dir, refuse_if_running,
+                                        resolve_run)
 from tui_transformer.train.schedule import CosineSchedule
 
 SHARD_STATUS_EVERY_S = 10.0
@@ -65,19 +73,6 @@ class RunSummary:
     final_val_loss: float | None
     best_val_loss: float | None
     checkpoint: str | None
-
-
-def _budget_reached(c: TrainConfig, step: int, tokens_seen: int, elapsed_s: float, epoch: int) -> str | None:
-    """The first budget of ``c`` that these counters have reached, or None."""
-    if c.max_steps is not None and step >= c.max_steps:
-        return "max_steps"
-    if c.max_tokens is not None and tokens_seen >= c.max_tokens:
-        return "max_tokens"
-    if c.max_time is not None and elapsed_s >= c.max_time:
-        return "max_time"
-    if c.epochs is not None and epoch > c.epochs:
-        return "epochs"
-    return None
 
 
 class TrainingDiverged(Exception):
@@ -104,21 +99,20 @@ def run_training(config: TrainConfig, on_event: EventCallback | None = None, sto
 
 
 class Trainer:
+    """One call of :func:`run_training`: :meth:`setup`, :meth:`train`, then :meth:`close`."""
+
     def __init__(self, config: TrainConfig, on_event: EventCallback | None, stop: threading.Event,
                  pause: threading.Event, preset_reason: str) -> None:
         self.config = config
-        self.on_event = on_event
         self.stop = stop
         self.pause = pause
         self.preset_reason = preset_reason
         self.env = distributed.detect()
-        self.metrics: MetricsWriter | None = None
-        self.early_events: list[Event] = []
+        self.reporter = Reporter(on_event, self.env.is_main)
+        self.emit, self.log = self.reporter.emit, self.reporter.log  # rank 0 reports, the others stay silent
         self.run_dir: Path | None = None
-        self.new_run_dir = False  # this process created run_dir (not a resume)
-        self.run_files_written = False  # config.toml is there: the run can be listed and resumed
-        self.source = None
-        self.loader = None
+        self.run: RunDirectory | None = None  # rank 0's hold on run_dir: RUNNING marker, run files, cleanup
+        self.source = self.loader = None
         self.step = 0
         self.tokens_seen = 0
         self.elapsed_before = 0.0  # seconds trained in earlier sessions of this run
@@ -130,24 +124,9 @@ class Trainer:
         self.session_start: float | None = None
         self.paused_s = 0.0
         self.failed = False
-        self.last_shard_status: dict | None = None
-
-    # ---- events --------------------------------------------------------------------------------
-
-    def emit(self, event: Event) -> None:
-        if not self.env.is_main:
-            return
-        if self.metrics is not None:
-            self.metrics.write(event)
-        else:
-            self.early_events.append(event)  # written once the run directory exists
-        if self.on_event is not None:
-            self.on_event(event)
-
-    def log(self, message: str, level: str = "info") -> None:
-        self.emit(LogMessage(level=level, message=message))
 
     def fail(self, error: BaseException) -> None:
+        """Report how the run failed, once (``run_training`` re-raises the error)."""
         if self.failed:
             return
         self.failed = True
@@ -162,8 +141,7 @@ class Trainer:
     # ---- setup ---------------------------------------------------------------------------------
 
     def setup(self, resume: str | Path | None) -> None:
-        from tui_transformer.data import BatchLoader, get_tokenizer, open_source
-        from tui_transformer.model import DecoderTransformer
+        from tui_transformer.data import get_tokenizer, open_source  # looked up per call: tests substitute a source
 
         config = self.config
         self.device = distributed.init(self.env, resolve_device(config.device))
@@ -173,7 +151,7 @@ class Trainer:
         self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         self.source = open_source(config.data, val_fraction=config.val_fraction)
-        self.tokenizer = self._rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source))
+        self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer.identity(), self.resume_path)
@@ -185,13 +163,12 @@ class Trainer:
         torch.manual_seed(config.seed + self.env.rank)  # but each rank its own dropout masks
         self.optimizer = build_optimizer(self.model, config, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.precision.use_grad_scaler else None
-        self.schedule = self._schedule()
+        self.schedule = CosineSchedule.for_run(config.lr, horizon_steps(config, self.env.world_size), config.warmup_frac,
+                                               config.min_lr_ratio)
 
-        seq_len = config.model.max_seq_len
-        self.loader = BatchLoader(self.source, self.tokenizer, split="train", batch_size=config.batch_size,
-                                  seq_len=seq_len, rank=self.env.rank, world_size=self.env.world_size, seed=config.seed)
-        val_loader = BatchLoader(self.source, self.tokenizer, split="val", batch_size=config.batch_size,
-                                 seq_len=seq_len, rank=self.env.rank, world_size=self.env.world_size, seed=config.seed)
+        self.tokens_per_batch = config.batch_size * config.model.max_seq_len * self.env.world_size  # all ranks
+        self.loader = self._loader("train")
+        val_loader = self._loader("val")
         try:
             self.val_batches = val_loader.fixed_batches(config.eval_batches)
         finally:
@@ -200,146 +177,56 @@ class Trainer:
         if payload is not None:
             self._restore(payload)
         self.train_model = self._wrap(self.model)
-        self._write_run_files()
+        if self.run is not None:
+            self.run.write_run_files(config, self.tokenizer)
         self.emit(RunStarted(run_dir=str(self.run_dir), run_name=self.run_dir.name, config=config.to_dict(),
                              device=f"{self.device} ({self.precision.name})", preset=config.preset,
                              preset_reason=self.preset_reason, n_params=sum(p.numel() for p in self.model.parameters()),
                              data_notice=getattr(self.source, "notice", "") or "", resumed_from_step=self.step))
-        self._emit_shard_status()
+        self.reporter.source_status(self.source)
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run); refuses a run that another process is training."""
         if resume is None:
             return None
         run_dir = resolve_run(resume)
-        if self.env.is_main and is_running(run_dir):
-            raise UserError(f"run {run_dir.name} is being trained right now by another process; stop it first")
+        if self.env.is_main:
+            refuse_if_running(run_dir)
         self.resume_path = ckpt.find(run_dir)
         payload = ckpt.load(self.resume_path, map_location="cpu")
-        self._refuse_a_spent_budget(run_dir, payload)
+        done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
+        refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
+                              epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
         self.run_dir = run_dir
+        if self.env.is_main:
+            self.run = RunDirectory(run_dir, new=False)
         return payload
-
-    def _refuse_a_spent_budget(self, run_dir: Path, payload: dict[str, Any]) -> None:
-        """A resume whose budget is already used up would only re-evaluate and log a second ending.
-
-        Checked before the run directory is touched, so a finished run stays listed as finished.
-        """
-        c = self.config
-        loader_epoch = payload["ranks"][0]["loader"]["epoch"]
-        epoch = payload["tokens_seen"] // c.tokens_per_epoch + 1 if c.tokens_per_epoch else loader_epoch + 1
-        reason = _budget_reached(c, payload["step"], payload["tokens_seen"], payload["elapsed_s"], epoch)
-        if reason is not None:
-            flag = "--" + reason.replace("_", "-")
-            raise UserError(f"run {run_dir.name} has already reached its {reason.replace('_', ' ')} budget "
-                            f"(step {payload['step']}); give a larger {flag} to train it further")
 
     def _open_run_dir(self) -> None:
         """Create the run directory (rank 0 picks the name) unless resuming; start its metrics file."""
         if self.run_dir is None:
             path = create_run_dir(self.config) if self.env.is_main else None
             self.run_dir = Path(distributed.broadcast(str(path) if path else None, self.env))
-            self.new_run_dir = True
-        if self.env.is_main:
-            self.metrics = MetricsWriter(self.run_dir)
-            for event in self.early_events:
-                self.metrics.write(event)
-            mark_running(self.run_dir)
+            if self.env.is_main:
+                self.run = RunDirectory(self.run_dir, new=True)
+        self.reporter.open(self.run_dir)
+        if self.run is not None:
+            self.run.mark_running()
 
-    def _rank0_first(self, make):
-        """Run ``make`` on rank 0 first (it may train and cache a tokenizer), then on the others from the cache."""
-        if not self.env.enabled:
-            return make()
-        if self.env.is_main:
-            value = make()
-            torch.distributed.barrier()
-        else:
-            torch.distributed.barrier()
-            value = make()
-        return value
-
-    def _schedule(self) -> CosineSchedule:
+    def _loader(self, split: str) -> BatchLoader:
         c = self.config
-        per_step = c.tokens_per_step * self.env.world_size
-        horizons = [c.max_steps] if c.max_steps else []
-        if c.max_tokens:
-            horizons.append(math.ceil(c.max_tokens / per_step))
-        if c.epochs and c.tokens_per_epoch:
-            horizons.append(math.ceil(c.epochs * c.tokens_per_epoch / per_step))
-        return CosineSchedule.for_run(c.lr, min(horizons) if horizons else None, c.warmup_frac, c.min_lr_ratio)
+        return BatchLoader(self.source, self.tokenizer, split=split, batch_size=c.batch_size,
+                           seq_len=c.model.max_seq_len, rank=self.env.rank, world_size=self.env.world_size, seed=c.seed)
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """The module the training steps run through: compiled and/or DDP-wrapped; eval and samples use the plain one."""
-        if self.config.compile:
-            model = torch.compile(model)
-        if self.env.enabled:
-            from torch.nn.parallel import DistributedDataParallel
-
-            ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
-            model = DistributedDataParallel(model, device_ids=ids)
-        return model
-
-    def _write_run_files(self) -> None:
-        if not self.env.is_main:
-            return
-        config_file.write(self.config, self.run_dir / CONFIG_FILE)
-        self.run_files_written = True
-        copy = self.run_dir / TOKENIZER_FILE
-        if self.tokenizer.name.startswith("bpe-") and not copy.exists():
-            # a trained tokenizer lives in the cache, which may be cleaned: the run keeps its own copy
-            from tui_transformer.data.bpe import write_tiktoken_file
-
-            ranks = self.tokenizer.encoding._mergeable_ranks
-            write_tiktoken_file(copy, sorted(ranks, key=ranks.__getitem__))
-
-    # ---- checkpoints ---------------------------------------------------------------------------
-
-    def _payload(self) -> dict[str, Any]:
-        """The checkpoint dict (collective under DDP: every rank contributes its loader position and RNG)."""
-        ranks = distributed.gather({"loader": self.loader.state_dict(), "rng": ckpt.capture_rng_state()}, self.env)
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "scaler": self.scaler.state_dict() if self.scaler else None,
-            "step": self.step,
-            "tokens_seen": self.tokens_seen,
-            "elapsed_s": self.elapsed(),
-            "best_val_loss": self.best_val_loss,
-            "world_size": self.env.world_size,
-            "ranks": ranks,
-            "config": self.config.to_dict(),
-            "tokenizer": self.tokenizer.identity(),
-        }
-
-    def save_checkpoint(self, kinds: tuple[str, ...] = ("latest",)) -> None:
-        payload = self._payload()  # every rank takes part: the payload gathers each rank's data position
-        if "latest" in kinds:
-            self.latest_saved_step = self.step
-        if not self.env.is_main:
-            return
-        for kind in kinds:
-            path = self.run_dir / CHECKPOINTS / f"{kind}.pt"
-            ckpt.save(payload, path)
-            if kind == "latest":
-                self.last_checkpoint = path
-            self.emit(CheckpointSaved(step=self.step, path=str(path), kind=kind))
+        return distributed.wrap(torch.compile(model) if self.config.compile else model, self.env, self.device)
 
     def _restore(self, payload: dict[str, Any]) -> None:
-        if payload["world_size"] != self.env.world_size:
-            raise UserError(f"run {self.run_dir.name} was trained on {payload['world_size']} process(es) and can "
-                            f"only resume on as many (this is {self.env.world_size}): each has its own data position")
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        if self.scaler is not None and payload.get("scaler"):
-            self.scaler.load_state_dict(payload["scaler"])
-        self.step = payload["step"]
-        self.tokens_seen = payload["tokens_seen"]
-        self.elapsed_before = payload["elapsed_s"]
-        self.best_val_loss = payload["best_val_loss"]
-        mine = payload["ranks"][self.env.rank]
-        self.loader.load_state_dict(mine["loader"])
-        ckpt.restore_rng_state(mine["rng"])
+        done = ckpt.restore_training(payload, self.model, self.optimizer, self.scaler, self.loader, self.env.rank,
+                                     self.env.world_size, self.run_dir.name)
+        self.step, self.tokens_seen, self.elapsed_before = done.step, done.tokens_seen, done.elapsed_s
+        self.best_val_loss = done.best_val_loss
         self.last_checkpoint = self.resume_path
         self.latest_saved_step = self.step
 
@@ -352,13 +239,10 @@ class Trainer:
         return self.elapsed_before + time.monotonic() - self.session_start - self.paused_s
 
     def epoch(self, extra_tokens: int = 0) -> int:
-        """The epoch in progress, from 1: by ``tokens_per_epoch`` if set, else by passes over the data."""
-        if self.config.tokens_per_epoch:
-            return (self.tokens_seen + extra_tokens) // self.config.tokens_per_epoch + 1
-        return self.loader.epoch + 1
+        return epoch_of(self.config, self.tokens_seen + extra_tokens, self.loader.epoch)
 
     def budget_reached(self) -> str | None:
-        return _budget_reached(self.config, self.step, self.tokens_seen, self.elapsed(), self.epoch())
+        return budget_reached(self.config, self.step, self.tokens_seen, self.elapsed(), self.epoch())
 
     # ---- the loop ------------------------------------------------------------------------------
 
@@ -372,7 +256,7 @@ class Trainer:
             # time and a rank's own epoch count can differ between ranks: all follow rank 0's decision
             reason = distributed.broadcast(self.budget_reached(), self.env)
             if reason is None and self._should_stop():
-                reason = "stopped"
+                reason = STOPPED_REASON
             if reason is not None:
                 break
             started = time.monotonic()
@@ -381,7 +265,7 @@ class Trainer:
             except TrainingDiverged as diverged:
                 return self._diverged(str(diverged))
             except StopRequested:  # while waiting for data (a slow download): the step never happened
-                reason = "stopped"
+                reason = STOPPED_REASON
                 break
             self.step += 1
             self.tokens_seen += n_tokens
@@ -396,7 +280,7 @@ class Trainer:
             if self.step % self.config.checkpoint_interval == 0:
                 self.save_checkpoint()
             if time.monotonic() - last_shard_status > SHARD_STATUS_EVERY_S:
-                self._emit_shard_status()
+                self.reporter.source_status(self.source)
                 last_shard_status = time.monotonic()
         return self._finish(reason)
 
@@ -415,14 +299,13 @@ class Trainer:
         take part in every step, so there the wait is not cut short.
         """
         batches = []
-        per_batch = self.config.batch_size * self.config.model.max_seq_len * self.env.world_size
         start_epoch = self.epoch()
         start = self.loader.position
         stop = None if self.env.enabled else self.stop
         try:
             for _ in range(self.config.accumulation_steps):
                 batches.append(self.loader.next_batch(stop))
-                ended = self.epoch(extra_tokens=len(batches) * per_batch) != start_epoch
+                ended = self.epoch(extra_tokens=len(batches) * self.tokens_per_batch) != start_epoch
                 if distributed.any_rank(ended, self.env, self.device):
                     break
         except StopRequested:
@@ -454,30 +337,22 @@ class Trainer:
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        n_tokens = len(batches) * self.config.batch_size * self.config.model.max_seq_len * self.env.world_size
-        return loss, grad_norm, lr, n_tokens
+        return loss, grad_norm, lr, len(batches) * self.tokens_per_batch
 
     def _emit_step(self, loss: float, grad_norm: float, lr: float, n_tokens: int, step_times: deque[float]) -> None:
-        mean_step = sum(step_times) / len(step_times)
-        horizon = self.schedule.total_steps
-        eta = None
-        if horizon:
-            eta = max(0, horizon - self.step) * mean_step
-        if self.config.max_time is not None:
-            left = max(0.0, self.config.max_time - self.elapsed())
-            eta = left if eta is None else min(eta, left)
+        mean_step, elapsed, horizon = sum(step_times) / len(step_times), self.elapsed(), self.schedule.total_steps
         self.emit(StepMetrics(step=self.step, max_steps=horizon or 0, epoch=self.epoch(), loss=loss,
                               ppl=perplexity_of(loss), lr=lr, grad_norm=grad_norm,
                               tokens_per_sec=n_tokens / mean_step if mean_step > 0 else 0.0,
-                              tokens_seen=self.tokens_seen, elapsed_s=self.elapsed(), eta_s=eta))
+                              tokens_seen=self.tokens_seen, elapsed_s=elapsed,
+                              eta_s=eta_s(self.config, horizon, self.step, mean_step, elapsed)))
 
     # ---- evaluation and samples ----------------------------------------------------------------
 
     def run_eval(self) -> float:
         """Validation loss on the fixed batches (averaged over ranks); saves ``best.pt`` on a new best."""
         with torch.random.fork_rng(devices=self._rng_devices()):
-            val_loss, _ = evaluate(self.model, self.val_batches, self.device,
-                                   autocast=lambda: self.precision.autocast(self.device))
+            val_loss, _ = mean_loss(self.model, self.val_batches, autocast=lambda: self.precision.autocast(self.device))
         val_loss = distributed.mean(val_loss, self.env, self.device)
         train_loss = sum(self.recent_losses) / len(self.recent_losses) if self.recent_losses else float("nan")
         self.last_val_loss = val_loss
@@ -489,20 +364,15 @@ class Trainer:
         return val_loss
 
     def sample(self) -> None:
+        """A sample of the model at this step, into samples.txt and a Sample event (rank 0)."""
         if not self.env.is_main:
             return
-        from tui_transformer.model import SamplingConfig, generate
-
         prompt = self.config.sample_prompt
         ids = self.tokenizer.encode(prompt) or [self.tokenizer.eot_id]
         sampling = SamplingConfig(temperature=0.8, top_k=50, seed=self.config.seed + self.step)
-        with torch.random.fork_rng(devices=self._rng_devices()):
-            self.model.eval()
-            try:
-                new = list(generate(self.model, ids, max_new_tokens=self.config.sample_tokens, sampling=sampling,
-                                    use_cache=True, eos_id=self.tokenizer.eot_id))
-            finally:
-                self.model.train()
+        with torch.random.fork_rng(devices=self._rng_devices()):  # generate itself switches to eval mode and back
+            new = list(generate(self.model, ids, max_new_tokens=self.config.sample_tokens, sampling=sampling,
+                                use_cache=True, eos_id=self.tokenizer.eot_id))
         text = self.tokenizer.decode(new)
         with open(self.run_dir / SAMPLES_FILE, "a", encoding="utf-8") as file:
             file.write(f"--- step {self.step}\n{prompt}{text}\n")
@@ -515,14 +385,24 @@ class Trainer:
         index = torch.device(self.device).index
         return [torch.cuda.current_device() if index is None else index]
 
-    def _emit_shard_status(self) -> None:
-        """A ShardStatus event when the source's status changed since the last one."""
-        status = self.source.status() if hasattr(self.source, "status") else {}
-        if status == self.last_shard_status:
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def save_checkpoint(self, kinds: tuple[str, ...] = ("latest",)) -> None:
+        """Save this step as ``kinds`` (latest, best); under DDP every rank must call it."""
+        ranks = distributed.gather(ckpt.rank_state(self.loader), self.env)  # each rank's data position and RNG
+        if "latest" in kinds:
+            self.latest_saved_step = self.step
+        if not self.env.is_main:
             return
-        self.last_shard_status = status
-        self.emit(ShardStatus(source=self.source.name, description=getattr(self.source, "description", ""),
-                              status=status))
+        progress = ckpt.Progress(self.step, self.tokens_seen, self.elapsed(), self.best_val_loss)
+        payload = ckpt.training_payload(self.model, self.optimizer, self.scaler, progress, ranks,
+                                        self.config.to_dict(), self.tokenizer.identity())
+        for kind in kinds:
+            path = self.run_dir / CHECKPOINTS / f"{kind}.pt"
+            ckpt.save(payload, path)
+            if kind == "latest":
+                self.last_checkpoint = path
+            self.emit(CheckpointSaved(step=self.step, path=str(path), kind=kind))
 
     # ---- endings -------------------------------------------------------------------------------
 
@@ -530,14 +410,12 @@ class Trainer:
         """Under DDP, prove that every rank holds the same weights (they must, after each all-reduced step)."""
         if not self.env.enabled:
             return
-        digests = distributed.gather(ckpt.digest({"model": self.model.state_dict()}), self.env)
-        if len(set(digests)) != 1:
-            raise RuntimeError(f"DDP replicas diverged: weight digests per rank {digests}")
-        self.log(f"DDP: the {self.env.world_size} replicas hold identical weights (sha256 {digests[0][:12]})")
+        digest = distributed.same_on_every_rank(ckpt.digest({"model": self.model.state_dict()}), self.env)
+        self.log(f"DDP: the {self.env.world_size} replicas hold identical weights (sha256 {digest[:12]})")
 
     def _finish(self, reason: str) -> RunSummary:
         evaluated_now = self.step % self.config.eval_interval == 0 and self.last_val_loss is not None
-        if reason != "stopped" and self.step > 0 and not evaluated_now:
+        if reason != STOPPED_REASON and self.step > 0 and not evaluated_now:
             self.run_eval()  # the final validation; a user's stop skips it to return promptly
         self._check_replicas()
         if self.latest_saved_step != self.step:  # the periodic save may have just written this step
@@ -565,24 +443,7 @@ class Trainer:
             self.loader.close()
         if self.source is not None:
             self.source.close()
-        if self.metrics is not None:
-            self.metrics.close()
-        if self.run_dir is not None and self.env.is_main:
-            clear_running(self.run_dir)
-            if self.new_run_dir and not self.run_files_written:
-                self._remove_unstarted_run_dir()
+        self.reporter.close()
+        if self.run is not None:
+            self.run.close()
         distributed.shutdown(self.env)
-
-    def _remove_unstarted_run_dir(self) -> None:
-        """Undo a new run directory whose setup failed (bad data, a tokenizer error, no network).
-
-        Without its config.toml it can be neither listed nor resumed, yet it would keep its
-        ``--name`` taken. Only the files setup writes are removed, so nothing else is ever lost.
-        """
-        for name in (METRICS_FILE, RUNNING_FILE):
-            (self.run_dir / name).unlink(missing_ok=True)
-        for folder in (self.run_dir / CHECKPOINTS, self.run_dir):
-            try:
-                folder.rmdir()  # only if empty
-            except OSError:
-                return

@@ -57,7 +57,7 @@ def merge_steps(tokenizer, text: str, max_steps: int = 10) -> Text:
     word = longest_word(tokenizer.encoding, text)
     if not word:
         return Text("")
-    steps = bpe_merges(tokenizer.encoding._mergeable_ranks, word)
+    steps = bpe_merges(tokenizer.ranks, word)
     text = Text(f"BPE merges of {shown(word.decode(errors='replace'))!r} with {tokenizer.name}: "
                 f"{len(steps) - 1} merges, {len(word)} bytes → {len(steps[-1])} tokens", style="bold")
     shown_steps = steps if len(steps) <= max_steps else steps[: max_steps - 1] + [steps[-1]]

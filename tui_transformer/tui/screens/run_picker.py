@@ -28,7 +28,7 @@ def run_lines(runs: list[RunInfo]) -> list[RunOption]:
     lines = []
     for run in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.updated))
-        lines.append((f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.state} · {when}[/dim]",
+        lines.append((f"{run.name}  [dim]{run.preset} · step {run.last_step:,} · {run.label} · {when}[/dim]",
                       str(run.path)))
     return lines
 
