@@ -18,8 +18,8 @@ def _one_error_line(capsys, message: str) -> None:
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--lr", "inf"], "lr must be a positive number up to 10"),  # trained one step, then diverged
-    (["--lr", "1e38"], "lr must be a positive number up to 10"),  # overflowed inside AdamW: a traceback
+    (["--lr", "inf"], "lr must be a positive number up to 1e+06"),  # trained one step, then diverged
+    (["--lr", "1e38"], "lr must be a positive number up to 1e+06"),  # overflowed inside AdamW: a traceback
     (["--weight-decay", "nan"], "weight_decay must be a finite number >= 0"),  # diverged at step 2
     (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
     (["--grad-clip", "nan"], "grad_clip must be >= 0"),  # silently trained without clipping

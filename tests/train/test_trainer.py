@@ -92,7 +92,7 @@ def test_pause_waits_and_stop_still_works(tiny_config):
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_config):
     events = []
     # an absurd learning rate blows the weights up: the loss is no longer finite within a few steps
-    summary = run_training(tiny_config(lr=1e30, warmup_frac=0.0, grad_clip=0.0, max_steps=50, checkpoint_interval=1),
+    summary = run_training(tiny_config(lr=1e6, warmup_frac=0.0, grad_clip=0.0, max_steps=50, checkpoint_interval=1),
                            on_event=events.append)
     assert summary.reason == "diverged"
     failed = [e for e in events if isinstance(e, RunFailed)]

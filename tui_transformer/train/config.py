@@ -23,9 +23,9 @@ from tui_transformer.model.config import ModelConfig, reject_unknown_fields
 from tui_transformer.seeds import check_seed
 
 
-# Far above any useful rate (1e-4 .. 1e-2): a larger one only turns the weights into NaN, and near
-# 1e38 AdamW's step size itself overflows float32.
-MAX_LR = 10.0
+# Far above any useful rate (1e-4 .. 1e-2), and still a rate whose divergence the trainer reports
+# as such (the loss turns NaN); near 1e38 AdamW's step size itself overflows float32 and crashes.
+MAX_LR = 1e6
 
 
 @dataclass(frozen=True)
