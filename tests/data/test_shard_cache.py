@@ -237,3 +237,18 @@ def test_notices_are_kept_and_the_last_five_shown(tmp_path):
     for i in range(7):
         cache.notice(f"note {i}")
     assert cache.status()["notices"] == [f"note {i}" for i in range(2, 7)]
+
+
+def test_a_folder_where_a_cache_file_belongs_is_named_and_kept(tmp_path):
+    from tui_transformer.errors import UserError
+
+    cache = ShardCache(tmp_path)
+    cache.metadata_path.mkdir()
+    with pytest.raises(UserError, match="cache_metadata.json is a folder where the cache's metadata file belongs"):
+        cache.read_metadata()
+    assert cache.metadata_path.is_dir(), "the user's folder is never deleted"
+    cache.metadata_path.rmdir()
+    cache.path(shard_name(0)).mkdir()
+    with pytest.raises(UserError, match="is a folder where shard shard_00000.parquet belongs"):
+        add(cache, 0)
+    assert cache.path(shard_name(0)).is_dir()

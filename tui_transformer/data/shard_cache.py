@@ -45,6 +45,7 @@ from tui_transformer import paths
 from tui_transformer.atomic import remove_stale_temps, write_bytes_atomic
 from tui_transformer.data.split import split_of
 from tui_transformer.data.token_cache import load_stream, save_stream
+from tui_transformer.errors import UserError
 from tui_transformer.process import pid_alive
 from tui_transformer.sizes import parse_size
 
@@ -113,6 +114,7 @@ class ShardCache:
 
     def _lock(self) -> FileLock:
         self.root.mkdir(parents=True, exist_ok=True)
+        _refuse_folder(self.metadata_path, "the cache's metadata file")
         return FileLock(str(self.root / ".metadata.lock"))
 
     def read_metadata(self) -> dict:
@@ -190,6 +192,7 @@ class ShardCache:
             if entry is None:
                 return None
             path = self.path(name)
+            _refuse_folder(path, f"shard {name}")
             if not path.exists() or _sha256(path) != entry["sha256"]:
                 what = "missing" if not path.exists() else "corrupt (sha256 mismatch)"
                 self.notice(f"{name} was {what}: fetching it again")
@@ -207,6 +210,7 @@ class ShardCache:
         info = {**info, "name": name}
         table = table.replace_schema_metadata({SHARD_KEY: json.dumps(info).encode()})
         path = self.path(name)
+        _refuse_folder(path, f"shard {name}")
         write_bytes_atomic(path, _parquet_bytes(table))
         now = time.time()
         entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
@@ -459,3 +463,9 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
+
+
+def _refuse_folder(path: Path, what: str) -> None:
+    """A folder where one of the cache's files belongs is the user's, never deleted: name it."""
+    if path.is_dir():
+        raise UserError(f"{path} is a folder where {what} belongs; move or remove it (the cache never deletes folders)")
