@@ -1,6 +1,7 @@
 """The headless CLI end to end: train, generate, eval, runs list; Ctrl-C; bad input."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -31,7 +32,10 @@ def test_train_generate_eval_on_builtin(tmp_path, capsys):
     events = list(read_events(runs / "e2e" / "metrics.jsonl"))
     losses = [e.loss for e in events if isinstance(e, StepMetrics)]
     assert len(losses) == 30 and sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5  # clearly learning
-    assert [e.step for e in events if isinstance(e, EvalResult)] == [10, 20, 30]
+    evals = [e for e in events if isinstance(e, EvalResult)]
+    assert [e.step for e in evals] == [10, 20, 30]
+    assert all(0 < e.val_bpb < e.val_loss for e in evals)  # bpe-512 tokens hold more than one byte each
+    assert "bits/byte" in out
 
     assert main(["generate", "--run", "e2e", "--prompt", "The", "--max-new-tokens", "12", "--seed", "1"]) == 0
     first = capsys.readouterr().out
@@ -44,10 +48,14 @@ def test_train_generate_eval_on_builtin(tmp_path, capsys):
     assert main(["eval", "--run", "e2e", "--text", str(text), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["tokens"] > 10 and 1 < result["perplexity"] < 512  # better than a uniform guess
+    predicted = len(text.read_text().encode()) - len(text.read_text()[:1].encode())  # all but the first token's
+    assert result["bytes"] <= predicted and result["bytes"] > result["tokens"]
+    assert result["bpb"] == pytest.approx(result["loss"] * result["tokens"] / (result["bytes"] * math.log(2)))
 
     assert main(["runs", "list", "--json"]) == 0
     (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert listed["name"] == "e2e" and listed["last_step"] == 30 and listed["state"] == "finished (max_steps)"
+    assert listed["val_bpb"] == evals[-1].val_bpb
 
 
 def test_json_events_and_resume_from_the_cli(corpus, capsys):

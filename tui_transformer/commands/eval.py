@@ -1,7 +1,8 @@
 """``tui-transformer eval --run RUN --text FILE``: how well a trained model predicts a text.
 
-Prints the mean cross-entropy per token (the loss), the perplexity ``exp(loss)`` and the number of
-predicted tokens. The text is cut into consecutive windows of the model's context length; each
+Prints the mean cross-entropy per token (the loss), the perplexity ``exp(loss)``, the bits per byte
+(the summed loss over the UTF-8 bytes of the predicted text, in bits: comparable across tokenizers)
+and the number of predicted tokens and bytes. The text is cut into consecutive windows of the model's context length; each
 token is predicted from the tokens before it in its window.
 """
 
@@ -46,7 +47,7 @@ def windows(ids: list[int], seq_len: int, batch_size: int):
 def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import UserError
     from tui_transformer.train.checkpoint import load_for_inference
-    from tui_transformer.model.perplexity import mean_loss, perplexity_of
+    from tui_transformer.model.perplexity import evaluate, perplexity_of
 
     path = Path(args.text).expanduser()
     try:
@@ -61,12 +62,13 @@ def run(args: argparse.Namespace) -> int:
     ids = tokenizer.encode(text)
     if len(ids) < 2:
         raise UserError(f"{path} holds {len(ids)} token(s); at least 2 are needed to predict one")
-    loss, n_tokens = mean_loss(model, windows(ids, config.model.max_seq_len, args.batch_size))
-    result = {"file": str(path), "loss": loss, "perplexity": perplexity_of(loss), "tokens": n_tokens,
-              "tokenizer": tokenizer.name}
+    scored = evaluate(model, windows(ids, config.model.max_seq_len, args.batch_size),
+                      token_bytes=tokenizer.token_byte_counts())
+    result = {"file": str(path), "loss": scored.loss, "perplexity": perplexity_of(scored.loss), "bpb": scored.bpb,
+              "tokens": scored.tokens, "bytes": scored.bytes, "tokenizer": tokenizer.name}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{path.name}: loss {loss:.4f}, perplexity {result['perplexity']:,.2f} over {n_tokens:,} tokens "
-              f"({tokenizer.name})")
+        print(f"{path.name}: loss {scored.loss:.4f}, perplexity {result['perplexity']:,.2f}, "
+              f"{scored.bpb:.4f} bits per byte over {scored.tokens:,} tokens ({scored.bytes:,} bytes, {tokenizer.name})")
     return 0

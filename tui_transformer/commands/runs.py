@@ -28,17 +28,19 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         for info in runs:
             print(json.dumps({"name": info.name, "path": str(info.path), "preset": info.preset,
-                              "last_step": info.last_step, "state": info.label, "updated": info.updated}))
+                              "last_step": info.last_step, "state": info.label, "val_bpb": info.val_bpb,
+                              "updated": info.updated}))
         return 0
     console = Console(highlight=False)
     if not runs:
         console.print(f"no runs yet in {runs_dir()}; start one with `tui-transformer train --no-ui`")
         return 0
     table = Table(title=f"runs in {runs_dir()}")
-    for column in ("name", "preset", "step", "state", "updated"):
-        table.add_column(column, justify="right" if column == "step" else "left", no_wrap=column != "state")
+    for column in ("name", "preset", "step", "val bpb", "state", "updated"):
+        table.add_column(column, justify="right" if column in ("step", "val bpb") else "left", no_wrap=column != "state")
     for info in runs:
         updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
-        table.add_row(info.name, info.preset, str(info.last_step), info.label, updated)
+        bpb = "-" if info.val_bpb is None else f"{info.val_bpb:.3f}"
+        table.add_row(info.name, info.preset, str(info.last_step), bpb, info.label, updated)
     console.print(table)
     return 0

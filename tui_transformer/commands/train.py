@@ -272,7 +272,8 @@ class ProgressView:
                 self.console.print(f"step {e.step}{total}  {info}")
 
     def on_EvalResult(self, e) -> None:
-        self.line(f"[cyan]eval[/] step {e.step}: val loss {e.val_loss:.4f} (ppl {e.val_ppl:,.1f}), "
+        bpb = f", {e.val_bpb:.3f} bits/byte" if e.val_bpb is not None else ""
+        self.line(f"[cyan]eval[/] step {e.step}: val loss {e.val_loss:.4f} (ppl {e.val_ppl:,.1f}{bpb}), "
                   f"train {e.train_loss:.4f} -> {e.verdict}")
 
     def on_Sample(self, e) -> None:

@@ -51,6 +51,7 @@ class Tokenizer:
         self.eot_id = eot_id
         self.vocab_size = encoding.n_vocab
         self._sha256: str | None = None
+        self._byte_counts: list[int] | None = None
 
     def encode(self, text: str) -> list[int]:
         """Ids of ``text``; special-token text is encoded as ordinary text."""
@@ -63,6 +64,20 @@ class Tokenizer:
     def decode(self, ids) -> str:
         """Text of ``ids``. A cut in the middle of a UTF-8 character decodes to U+FFFD."""
         return self.encoding.decode([int(i) for i in ids])
+
+    def token_byte_counts(self) -> list[int]:
+        """``counts[id]`` = the UTF-8 bytes token ``id`` stands for; 0 for end-of-text and other specials.
+
+        Bits per byte divide a loss by the bytes of the predicted tokens, so these must be exact:
+        they are the lengths of the merge table's own byte strings, not of decoded text (a token may
+        hold half a character). Counted once per tokenizer.
+        """
+        if self._byte_counts is None:
+            counts = [0] * self.vocab_size
+            for token, rank in self.ranks.items():
+                counts[rank] = len(token)
+            self._byte_counts = counts
+        return self._byte_counts
 
     @property
     def ranks(self) -> dict[bytes, int]:

@@ -65,6 +65,7 @@ class EvalResult:
     val_ppl: float
     train_loss: float
     verdict: str
+    val_bpb: float | None = None  # bits per byte (None in runs logged before it existed)
     time: float = field(default_factory=_now)
 
 

@@ -30,7 +30,7 @@ from tui_transformer.paths import runs_dir
 from tui_transformer.process import pid_alive
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted, StepMetrics
+from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished, RunStarted, StepMetrics
 from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
 from tui_transformer.train.run_state import RunState, ended_state
 
@@ -175,6 +175,7 @@ class RunInfo:
     state: RunState  # new, running, finished, stopped, failed or interrupted
     reason: str  # how the latest session ended: RunFinished's budget (or "stopped"), RunFailed's message; else ""
     updated: float  # unix time of the last metrics line (or of the directory)
+    val_bpb: float | None = None  # the latest evaluation's bits per byte
 
     @property
     def label(self) -> str:
@@ -188,7 +189,7 @@ class RunInfo:
 
 def run_info(run_dir: Path) -> RunInfo:
     metrics = run_dir / METRICS_FILE
-    preset, last_step, state, reason = "?", 0, RunState.NEW, ""
+    preset, last_step, state, reason, val_bpb = "?", 0, RunState.NEW, "", None
     if metrics.is_file():
         for event in _summary_events(metrics):
             if isinstance(event, RunStarted):  # a resume starts a new session: its ending is still to come
@@ -196,6 +197,8 @@ def run_info(run_dir: Path) -> RunInfo:
                 last_step = max(last_step, event.resumed_from_step)
             elif isinstance(event, StepMetrics):
                 last_step = event.step
+            elif isinstance(event, EvalResult):
+                val_bpb = event.val_bpb
             elif isinstance(event, RunFinished):
                 state, reason = ended_state(event, None), event.reason
             elif isinstance(event, RunFailed):
@@ -204,7 +207,7 @@ def run_info(run_dir: Path) -> RunInfo:
         state, reason = RunState.RUNNING, ""
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
     return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, reason=reason,
-                   updated=updated)
+                   updated=updated, val_bpb=val_bpb)
 
 
 def _summary_events(metrics: Path) -> list[Event]:

@@ -41,7 +41,7 @@ import torch
 from tui_transformer.data.loader import BatchLoader, StopRequested
 from tui_transformer.errors import UserError
 from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
-from tui_transformer.model.perplexity import mean_loss, perplexity_of
+from tui_transformer.model.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed
 from tui_transformer.train.accumulation import accumulate_gradients
@@ -352,12 +352,14 @@ class Trainer:
     def run_eval(self) -> float:
         """Validation loss on the fixed batches (averaged over ranks); saves ``best.pt`` on a new best."""
         with torch.random.fork_rng(devices=self._rng_devices()):
-            val_loss, _ = mean_loss(self.model, self.val_batches, autocast=lambda: self.precision.autocast(self.device))
-        val_loss = distributed.mean(val_loss, self.env, self.device)
+            scored = evaluate(self.model, self.val_batches, autocast=lambda: self.precision.autocast(self.device),
+                              token_bytes=self.tokenizer.token_byte_counts())
+        val_loss = distributed.mean(scored.loss, self.env, self.device)
+        val_bpb = None if scored.bpb is None else distributed.mean(scored.bpb, self.env, self.device)
         train_loss = sum(self.recent_losses) / len(self.recent_losses) if self.recent_losses else float("nan")
         self.last_val_loss = val_loss
         self.emit(EvalResult(step=self.step, val_loss=val_loss, val_ppl=perplexity_of(val_loss), train_loss=train_loss,
-                             verdict=verdict(val_loss, train_loss)))
+                             verdict=verdict(val_loss, train_loss), val_bpb=val_bpb))
         if math.isfinite(val_loss) and (self.best_val_loss is None or val_loss < self.best_val_loss):
             self.best_val_loss = val_loss
             self.save_checkpoint(("best",))
