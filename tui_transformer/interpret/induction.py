@@ -101,6 +101,41 @@ def copy_losses(logits: torch.Tensor, tokens: torch.Tensor, length: int) -> tupl
 
 
 @dataclass(frozen=True)
+class InductionProbe:
+    """What the trainer measures at each eval to watch an induction head form: the cheap half of
+    :func:`induction_report` (one forward pass, no copying scores)."""
+
+    in_context_learning: float  # nats
+    best_prefix_matching: float  # of any head
+
+
+PROBE_LENGTH, PROBE_BATCH = 24, 4  # 4 sequences of 24 ids twice: about 1/10 of a default eval's tokens
+
+
+def induction_probe_tokens(batches, eot_id: int, max_seq_len: int) -> torch.Tensor | None:
+    """The trainer's fixed probe ``[PROBE_BATCH, 2R]``: ids drawn from those the validation ``batches``
+    hold (so the model has seen them), ``R = min(PROBE_LENGTH, max_seq_len / 2)``; None if too few ids."""
+    counts: dict[int, int] = {}
+    for x, _ in batches:
+        for token in x.reshape(-1).tolist():
+            counts[token] = counts.get(token, 0) + 1
+    counts.pop(eot_id, None)
+    pool = sorted(counts, key=counts.get, reverse=True)[:1000]
+    length = min(PROBE_LENGTH, max_seq_len // 2, len(pool))
+    if length < 2:
+        return None
+    device = batches[0][0].device
+    return repeated_random_tokens(pool, length, PROBE_BATCH, seed=0).to(device)
+
+
+def probe_induction(model, tokens: torch.Tensor, length: int) -> InductionProbe:
+    """Both numbers on ``tokens [B, 2 · length]``, a fixed batch of repeated sequences."""
+    seen = inspect(model, tokens)
+    first, second = copy_losses(seen.logits, tokens, length)
+    return InductionProbe(first - second, float(prefix_matching_scores(seen.attention, length).max()))
+
+
+@dataclass(frozen=True)
 class InductionReport:
     length: int
     prefix_matching: torch.Tensor  # [L, H]

@@ -66,6 +66,9 @@ class EvalResult:
     train_loss: float
     verdict: str
     val_bpb: float | None = None  # bits per byte (None in runs logged before it existed)
+    # the induction probe (interpret.induction): in-context learning in nats, the best head's prefix matching
+    in_context_learning: float | None = None
+    induction_score: float | None = None
     time: float = field(default_factory=_now)
 
 

@@ -41,6 +41,7 @@ import torch
 from tui_transformer.data.loader import BatchLoader, StopRequested
 from tui_transformer.errors import UserError
 from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
+from tui_transformer.interpret.induction import induction_probe_tokens, probe_induction
 from tui_transformer.model.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed
@@ -171,6 +172,8 @@ class Trainer:
         val_loader = self._loader("val")
         try:
             self.val_batches = val_loader.fixed_batches(config.eval_batches)
+            self.induction_tokens = induction_probe_tokens(self.val_batches, self.tokenizer.eot_id,
+                                                           config.model.max_seq_len)
         finally:
             val_loader.close()
 
@@ -350,16 +353,21 @@ class Trainer:
     # ---- evaluation and samples ----------------------------------------------------------------
 
     def run_eval(self) -> float:
-        """Validation loss on the fixed batches (averaged over ranks); saves ``best.pt`` on a new best."""
+        """Validation loss and bits per byte on the fixed batches (averaged over ranks), and the
+        induction probe on its fixed repeated sequences; saves ``best.pt`` on a new best."""
         with torch.random.fork_rng(devices=self._rng_devices()):
             scored = evaluate(self.model, self.val_batches, autocast=lambda: self.precision.autocast(self.device),
                               token_bytes=self.tokenizer.token_byte_counts())
+            probe = None if self.induction_tokens is None else probe_induction(
+                self.model, self.induction_tokens, self.induction_tokens.shape[1] // 2)
         val_loss = distributed.mean(scored.loss, self.env, self.device)
         val_bpb = None if scored.bpb is None else distributed.mean(scored.bpb, self.env, self.device)
         train_loss = sum(self.recent_losses) / len(self.recent_losses) if self.recent_losses else float("nan")
         self.last_val_loss = val_loss
         self.emit(EvalResult(step=self.step, val_loss=val_loss, val_ppl=perplexity_of(val_loss), train_loss=train_loss,
-                             verdict=verdict(val_loss, train_loss), val_bpb=val_bpb))
+                             verdict=verdict(val_loss, train_loss), val_bpb=val_bpb,
+                             in_context_learning=None if probe is None else probe.in_context_learning,
+                             induction_score=None if probe is None else probe.best_prefix_matching))
         if math.isfinite(val_loss) and (self.best_val_loss is None or val_loss < self.best_val_loss):
             self.best_val_loss = val_loss
             self.save_checkpoint(("best",))
