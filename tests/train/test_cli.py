@@ -35,6 +35,7 @@ def test_train_generate_eval_on_builtin(tmp_path, capsys):
     evals = [e for e in events if isinstance(e, EvalResult)]
     assert [e.step for e in evals] == [10, 20, 30]
     assert all(0 < e.val_bpb < e.val_loss for e in evals)  # bpe-512 tokens hold more than one byte each
+    assert all(0 <= e.induction_score <= 1 and abs(e.in_context_learning) < 10 for e in evals)  # the probe ran
     assert "bits/byte" in out
 
     assert main(["generate", "--run", "e2e", "--prompt", "The", "--max-new-tokens", "12", "--seed", "1"]) == 0
