@@ -276,6 +276,9 @@ class ProgressView:
         self.line(f"[cyan]eval[/] step {e.step}: val loss {e.val_loss:.4f} (ppl {e.val_ppl:,.1f}{bpb}), "
                   f"train {e.train_loss:.4f} -> {e.verdict}")
 
+    def on_Alert(self, e) -> None:
+        self.line(f"[yellow]alert[/] step {e.step}: {e.message} (Learn: {e.learn})")
+
     def on_Sample(self, e) -> None:
         self.line(f"[magenta]sample[/] step {e.step}: {(e.prompt + e.text)!r}")
 

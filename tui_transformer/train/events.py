@@ -101,6 +101,18 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """The training doctor's word on something going wrong (see train.doctor): one line, and the
+    Learn page whose idea explains it."""
+
+    step: int
+    rule: str  # "loss spike", "overfitting", "clipping", "plateau", "data repeating", "not a number"
+    message: str
+    learn: str
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class LogMessage:
     level: str  # "info", "warning" or "error"
     message: str
@@ -127,12 +139,14 @@ class RunFailed:
     time: float = field(default_factory=_now)
 
 
-Event = RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | LogMessage | RunFinished | RunFailed
+Event = (RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | Alert | LogMessage
+         | RunFinished | RunFailed)
 EventCallback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, LogMessage, RunFinished, RunFailed)
+    for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, Alert, LogMessage,
+                RunFinished, RunFailed)
 }
 
 

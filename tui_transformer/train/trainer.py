@@ -49,8 +49,9 @@ from tui_transformer.train.accumulation import accumulate_gradients
 from tui_transformer.train.budget import budget_reached, epoch_of, eta_s, horizon_steps, refuse_a_spent_budget
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
+from tui_transformer.train.doctor import LEARN_TRAINING, Doctor, Finding
 from tui_transformer.train.evaluate import verdict
-from tui_transformer.train.events import (CheckpointSaved, EvalResult, EventCallback, RunFailed, RunFinished,
+from tui_transformer.train.events import (Alert, CheckpointSaved, EvalResult, EventCallback, RunFailed, RunFinished,
                                           RunStarted, Sample, StepMetrics)
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.reporter import Reporter
@@ -166,6 +167,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if self.precision.use_grad_scaler else None
         self.schedule = CosineSchedule.for_run(config.lr, horizon_steps(config, self.env.world_size), config.warmup_frac,
                                                config.min_lr_ratio)
+        self.doctor = Doctor(config.model.vocab_size, config.grad_clip, self.schedule.warmup_steps,
+                             config.tokens_per_epoch)
 
         self.tokens_per_batch = config.batch_size * config.model.max_seq_len * self.env.world_size  # all ranks
         self.loader = self._loader("train")
@@ -273,6 +276,7 @@ class Trainer:
             self.step += 1
             self.tokens_seen += n_tokens
             self.recent_losses.append(loss)
+            self.report(self.doctor.after_step(self.step, loss, grad_norm, self.epoch()))
             step_times.append(time.monotonic() - started)
             if self.step % self.config.log_interval == 0:
                 self._emit_step(loss, grad_norm, lr, n_tokens, step_times)
@@ -364,6 +368,7 @@ class Trainer:
         val_bpb = None if scored.bpb is None else distributed.mean(scored.bpb, self.env, self.device)
         train_loss = sum(self.recent_losses) / len(self.recent_losses) if self.recent_losses else float("nan")
         self.last_val_loss = val_loss
+        self.report(self.doctor.after_eval(self.step, val_loss, train_loss))
         self.emit(EvalResult(step=self.step, val_loss=val_loss, val_ppl=perplexity_of(val_loss), train_loss=train_loss,
                              verdict=verdict(val_loss, train_loss), val_bpb=val_bpb,
                              in_context_learning=None if probe is None else probe.in_context_learning,
@@ -438,9 +443,15 @@ class Trainer:
         kept = f"; the last good checkpoint ({self.last_checkpoint}) is kept" if self.last_checkpoint else \
             "; no checkpoint had been saved yet"
         self.log(message + kept, level="error")
+        self.report([Finding("not a number", message, LEARN_TRAINING)])  # the doctor's table lists it too
         self.emit(RunFailed(step=self.step, reason=message))
         self.failed = True
         return self._summary("diverged")
+
+    def report(self, findings: list[Finding]) -> None:
+        """The doctor's findings as Alert events."""
+        for finding in findings:
+            self.emit(Alert(step=self.step, rule=finding.rule, message=finding.message, learn=finding.learn))
 
     def _summary(self, reason: str) -> RunSummary:
         return RunSummary(run_dir=str(self.run_dir), run_name=self.run_dir.name, step=self.step, reason=reason,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_transformer.train.events import (
+    Alert,
     CheckpointSaved,
     Event,
     EvalResult,
@@ -96,6 +97,7 @@ class RunHistory:
         self.shards: ShardStatus | None = None
         self.finished: RunFinished | None = None
         self.failed: RunFailed | None = None
+        self.alerts: list[Alert] = []  # the training doctor's, oldest first
         self.samples: deque[Sample] = deque(maxlen=max_samples)  # newest first (appendleft)
         self.log: deque[LogLine] = deque(maxlen=max_log)
         self.version = 0
@@ -163,6 +165,10 @@ class RunHistory:
         self.last_checkpoint = event
         self._log("info", f"step {event.step}: saved {event.kind} checkpoint {event.path}", event.time)
 
+    def _on_alert(self, event: Alert) -> None:
+        self.alerts.append(event)
+        self._log("warning", f"step {event.step}: {event.message} (Learn: {event.learn})", event.time)
+
     def _on_log(self, event: LogMessage) -> None:
         self._log(event.level, event.message, event.time)
 
@@ -191,6 +197,7 @@ class RunHistory:
         Sample: _on_sample,
         ShardStatus: _on_shards,
         CheckpointSaved: _on_checkpoint,
+        Alert: _on_alert,
         LogMessage: _on_log,
         RunFinished: _on_finished,
         RunFailed: _on_failed,
