@@ -39,7 +39,7 @@ file. Any single changed byte, anywhere, is refused (``tests/train/test_checkpoi
 each one). The trailer leaves the file a normal ``torch.load``-able zip (the zip reader finds its
 directory from the end and skips trailing bytes), and a shell can check it::
 
-    head -c -88 latest.pt | sha256sum; tail -c 65 latest.pt
+    head -c -89 latest.pt | sha256sum; tail -n 1 latest.pt
 
 Version 1 files (before the trailer) carried a digest of their tensors only; they still load,
 checked as before, and the next save of the run writes version 2.
@@ -69,7 +69,7 @@ FORMAT = "tui-transformer/checkpoint"
 VERSION = 2  # 2: a sha256 trailer over the whole file; 1: a digest of the tensors only (still read)
 LEGACY_VERSION = 1
 TRAILER_MAGIC = b"\ntui-transformer sha256 "
-TRAILER_SIZE = len(TRAILER_MAGIC) + 64 + 1  # the magic, 64 hex digits, a newline: 88 bytes
+TRAILER_SIZE = len(TRAILER_MAGIC) + 64 + 1  # the magic, 64 hex digits, a newline: 89 bytes
 LATEST = "latest.pt"
 BEST = "best.pt"
 
