@@ -64,6 +64,7 @@ from tui_transformer.errors import UserError
 
 if TYPE_CHECKING:
     from tui_transformer.data.loader import BatchLoader
+    from tui_transformer.data.tokenizer import Tokenizer
 
 FORMAT = "tui-transformer/checkpoint"
 VERSION = 2  # 2: a sha256 trailer over the whole file; 1: a digest of the tensors only (still read)
@@ -332,7 +333,7 @@ def _first_line(error: BaseException) -> str:
 
 # ---- compatibility -------------------------------------------------------------------------------
 
-def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], tokenizer: dict[str, Any] | None,
+def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], tokenizer: Tokenizer | None,
                      path: Path | str) -> None:
     """Refuse a checkpoint whose model shape or tokenizer differ from what the caller built, clearly."""
     saved_model = payload["config"]["model"]
@@ -342,16 +343,9 @@ def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], toke
     if diffs:
         raise CheckpointError(f"checkpoint {path} was trained with a different model ({'; '.join(diffs)}); "
                               "start a new run, or drop the model flags that changed")
-    saved_tok = payload.get("tokenizer") or {}
-    if tokenizer is not None and saved_tok != tokenizer:
-        raise CheckpointError(f"checkpoint {path} was trained with tokenizer {_describe(saved_tok)}, "
-                              f"but this run uses {_describe(tokenizer)}; token ids would mean different text")
-
-
-def _describe(identity: dict[str, Any]) -> str:
-    name = identity.get("name", "?")
-    vocab = identity.get("vocab_size")
-    return f"{name!r} (vocab {vocab})" if vocab else repr(name)
+    why = tokenizer.mismatch(payload.get("tokenizer") or {}) if tokenizer is not None else None
+    if why:
+        raise CheckpointError(f"checkpoint {path} {why}")
 
 
 def find(run_or_path: str | Path, which: str = LATEST) -> Path:
@@ -375,6 +369,18 @@ def find(run_or_path: str | Path, which: str = LATEST) -> Path:
     raise CheckpointError(f"run {run_dir.name} has no checkpoint yet ({candidate} does not exist)")
 
 
+def run_of(run_or_checkpoint: str | Path) -> Path:
+    """The run directory of a run name, a run directory, or a checkpoint inside ``<run>/checkpoints/``."""
+    from tui_transformer.train.runs import CHECKPOINTS, resolve_run
+
+    path = Path(run_or_checkpoint).expanduser()
+    if path.suffix != ".pt":
+        return resolve_run(run_or_checkpoint)
+    if path.parent.name != CHECKPOINTS:
+        raise CheckpointError(f"{path} is not a checkpoint of a run (those are <run>/{CHECKPOINTS}/*.pt)")
+    return resolve_run(path.parent.parent)
+
+
 def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
     """(run name | run dir | checkpoint path, device) -> (model in eval mode, tokenizer, TrainConfig)."""
     from tui_transformer.model import DecoderTransformer
@@ -386,7 +392,7 @@ def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
     payload = load(path, map_location=device)
     config = TrainConfig.from_dict(payload["config"])
     tokenizer = _tokenizer_for(payload, path)
-    check_compatible(payload, config.model.to_dict() | {"vocab_size": tokenizer.vocab_size}, tokenizer.identity(), path)
+    check_compatible(payload, config.model.to_dict() | {"vocab_size": tokenizer.vocab_size}, tokenizer, path)
     model = DecoderTransformer(config.model)
     model.load_state_dict(payload["model"])
     return model.to(device).eval(), tokenizer, config
