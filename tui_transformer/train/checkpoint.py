@@ -2,7 +2,7 @@
 
 What a checkpoint holds (a dict of tensors and plain Python values only)::
 
-    format, version      "tui-transformer/checkpoint", 1
+    format, version      "tui-transformer/checkpoint", 2
     model                the model's state_dict (weights)
     optimizer            AdamW's state_dict: per-parameter moments exp_avg, exp_avg_sq and the step count
     scaler               the fp16 GradScaler's state, or None
