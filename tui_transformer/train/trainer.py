@@ -195,7 +195,7 @@ class Trainer:
         run_dir = ckpt.run_of(resume)
         if self.env.is_main:
             refuse_if_running(run_dir)
-        self.resume_path = ckpt.find(resume if Path(resume).suffix == ".pt" else run_dir)
+        self.resume_path = ckpt.find(resume)
         payload = ckpt.load(self.resume_path, map_location="cpu")
         if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
             self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
