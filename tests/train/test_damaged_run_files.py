@@ -3,8 +3,9 @@
 * a flipped byte in latest.pt: `train --resume`, `generate` and `eval` refuse it in one line that
   names the file and the run's other checkpoint; `train --resume RUN --from best` continues;
 * latest.pt gone but best.pt there: it used to say "has no checkpoint yet";
-* a flipped byte in the run's tokenizer.tiktoken: it used to say "trained with 'bpe-300' (vocab
-  300), but this run uses 'bpe-300' (vocab 300)";
+* a changed byte in the run's tokenizer.tiktoken (generate, eval) or in the cache's copy (--resume):
+  it used to say "trained with 'bpe-300' (vocab 300), but this run uses 'bpe-300' (vocab 300)";
+  now it names the damaged file and where a good copy comes from;
 * an empty config.toml: it used to be blamed on a model setting.
 """
 
@@ -46,6 +47,13 @@ def flip(path: Path, at: int) -> None:
     data = bytearray(path.read_bytes())
     data[at] ^= 0x01
     path.write_bytes(bytes(data))
+
+
+def damage_last_token(ranks_file: Path) -> None:
+    """One changed character in the last line's base64: the file still parses, one token's bytes differ."""
+    lines = ranks_file.read_bytes().splitlines(keepends=True)
+    lines[-1] = (b"R" if lines[-1][:1] == b"Q" else b"Q") + lines[-1][1:]
+    ranks_file.write_bytes(b"".join(lines))
 
 
 def sessions(run: Path) -> list[RunStarted]:
@@ -100,9 +108,7 @@ def test_from_needs_resume_and_a_checkpoint_that_exists(run, capsys):
 
 def test_a_flipped_byte_in_the_runs_tokenizer_copy_says_the_file_is_damaged(run, capsys):
     copy = run / "tokenizer.tiktoken"
-    lines = copy.read_bytes().splitlines(keepends=True)
-    lines[-1] = lines[-1].replace(lines[-1][:1], b"Q" if lines[-1][:1] != b"Q" else b"R", 1)  # another token's bytes
-    copy.write_bytes(b"".join(lines))
+    damage_last_token(copy)
     assert main(["generate", "--run", "r", "--prompt", "the", "--max-new-tokens", "3"]) == 2
     err = one_error_line(capsys, f"does not match tokenizer file {copy}", "damaged or replaced",
                          "the tokenizer cache holds the original: copy ")  # the cache's bpe-300 of this corpus
@@ -114,3 +120,17 @@ def test_an_empty_config_toml_is_called_empty(run, capsys):
     assert main(["train", "--no-ui", "--resume", "r", "--max-steps", "6"]) == 2
     err = one_error_line(capsys, f"{run / 'config.toml'} is empty")
     assert "pos_encoding" not in err and "d_model" not in err
+
+
+def test_a_damaged_tokenizer_in_the_cache_is_named_and_retrained_after_deleting_it(corpus, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """On --resume the tokenizer comes from the cache; the message's advice must work."""
+    monkeypatch.setenv("TUI_TRANSFORMER_CACHE", str(tmp_path / "own-cache"))  # this test damages its cache
+    assert main(["train", "--no-ui", "--data", str(corpus), *TINY, "--name", "c", "--max-steps", "2"]) == 0
+    (cached,) = (tmp_path / "own-cache" / "tokenizers").glob("bpe-300-*.tiktoken")
+    damage_last_token(cached)
+    capsys.readouterr()
+    assert main(["train", "--no-ui", "--resume", "c", "--max-steps", "4", "--quiet"]) == 2
+    one_error_line(capsys, f"does not match tokenizer file {cached}", f"delete {cached} and it is trained again")
+    cached.unlink()
+    assert main(["train", "--no-ui", "--resume", "c", "--max-steps", "4", "--quiet"]) == 0
