@@ -19,6 +19,7 @@ import argparse
 import re
 import sys
 import time
+from contextlib import contextmanager
 
 from tui_transformer.sizes import parse_size
 
@@ -142,26 +143,35 @@ def resume_target(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     if not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty():
         resume = resume_target(args)
         return _run_in_dashboard(*build(args), resume)  # the dashboard asks before it stops a run
     # Installed first, before the seconds of importing torch and opening the data: a SIGTERM that
     # early must still end in the same clean way as one during training.
+    with stop_on_signals() as (stop, interrupted):
+        return _train(args, stop, interrupted)
+
+
+@contextmanager
+def stop_on_signals():
+    """``with stop_on_signals() as (stop, interrupted):`` SIGINT and SIGTERM set ``stop`` and are
+    appended to ``interrupted``; a second one raises KeyboardInterrupt (stop waiting for the
+    checkpoint). The previous handlers come back on exit."""
+    import signal
+    import threading
+
     stop = threading.Event()
-    interrupted = []
+    interrupted: list[int] = []
 
     def on_signal(signum, frame):
         if stop.is_set():
-            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting for the checkpoint
+            raise KeyboardInterrupt
         interrupted.append(signum)
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _train(args, stop, interrupted)
+        yield stop, interrupted
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -227,13 +237,13 @@ def _clock(seconds: float | None) -> str:
 class ProgressView:
     """A live progress bar on a terminal (plain lines elsewhere), and a line for each eval, sample and checkpoint."""
 
-    def __init__(self, quiet: bool = False) -> None:
+    def __init__(self, quiet: bool = False, stderr: bool = False) -> None:
         from rich.console import Console
 
         self.quiet = quiet
-        self.console = Console(highlight=False)
+        self.console = Console(highlight=False, stderr=stderr)
         if not self.console.is_terminal:  # a pipe or a log file: one line per message, never wrapped
-            self.console = Console(highlight=False, soft_wrap=True)
+            self.console = Console(highlight=False, soft_wrap=True, stderr=stderr)
         self.progress = None
         self.task = None
         self.last_plain_step = 0

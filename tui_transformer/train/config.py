@@ -68,6 +68,7 @@ class TrainConfig:
     # where
     run_dir: str | None = None
     run_name: str | None = None
+    sweep: str | None = None  # the sweep this run belongs to (see train.sweep)
 
     def __post_init__(self) -> None:
         positive = ("batch_size", "accumulation_steps", "eval_interval", "eval_batches", "sample_interval",

@@ -1,0 +1,191 @@
+"""Sweeps: the experiment loop (change one thing, train, compare) run for every combination at once.
+
+``--vary lr=1e-3,2e-3 --vary pos_encoding=rope,alibi`` makes a grid of 2 x 2 = 4 runs. They train
+one after another, each an ordinary run in the runs folder named ``<sweep>-<i>`` (``i`` from 1, in
+grid order: the last ``--vary`` changes fastest), with the sweep's name in its config, and are then
+ranked by their best val bits per byte (fair across tokenizers; see model.perplexity).
+
+* **Every field ``train`` accepts can be varied**, by its config name (``lr``, ``batch_size``) or the
+  model's (``pos_encoding``, ``d_model``), also written as flags are (``seq-len`` for
+  ``max_seq_len``). Values are read by the field's type; whole numbers may use ``10k`` and ``2M``.
+* **Checked first.** Every run's config is built before the first one trains, so a field that does
+  not exist or a value it refuses is one error, and nothing has trained.
+* **A manifest** ``.sweeps/<name>.json`` in the runs folder holds the base settings and the grid, so
+  ``sweep --resume NAME`` can continue: finished runs are skipped, a stopped or interrupted one is
+  resumed from its checkpoint (bitwise, as ``train --resume`` is), and the rest start fresh.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from tui_transformer.atomic import write_bytes_atomic
+from tui_transformer.errors import ConfigError, UserError
+from tui_transformer.model.config import ModelConfig
+from tui_transformer.paths import runs_dir
+from tui_transformer.sizes import parse_size
+from tui_transformer.train.config import TrainConfig
+
+SWEEPS_FOLDER = ".sweeps"
+ALIASES = {"seq_len": "max_seq_len", "name": "run_name"}  # the train flags that differ from their field
+NOT_VARIED = ("run_name", "run_dir", "sweep", "model_vocab_size")  # set by the sweep or the tokenizer
+
+
+@dataclass(frozen=True)
+class Axis:
+    key: str  # a with_overrides key: "lr" or "model_pos_encoding"
+    values: tuple[Any, ...]
+
+
+def parse_vary(text: str) -> Axis:
+    """``"lr=1e-3,2e-3"`` -> ``Axis("lr", (0.001, 0.002))``, each value read by the field's type."""
+    name, sep, raw = text.partition("=")
+    field_name = ALIASES.get(name.strip().replace("-", "_"), name.strip().replace("-", "_"))
+    if not sep or not raw.strip():
+        raise ConfigError(f"--vary takes field=value1,value2,...; got {text!r}")
+    train_types, model_types = get_type_hints(TrainConfig), get_type_hints(ModelConfig)
+    if field_name in model_types and field_name not in train_types:
+        key, kind = f"model_{field_name}", model_types[field_name]
+    elif field_name in train_types and field_name != "model":
+        key, kind = field_name, train_types[field_name]
+    else:
+        known = sorted({f.name for f in fields(TrainConfig)} - {"model"} | {f.name for f in fields(ModelConfig)})
+        raise ConfigError(f"--vary: no setting called {name.strip()!r}; known: {', '.join(known)}")
+    if key in NOT_VARIED:
+        raise ConfigError(f"--vary: {field_name} is set by the sweep itself, not varied")
+    values = tuple(_value(key, kind, part.strip()) for part in raw.split(","))
+    if len(set(map(repr, values))) != len(values):
+        raise ConfigError(f"--vary {field_name}: a value is listed twice")
+    return Axis(key, values)
+
+
+def _value(key: str, kind: Any, text: str) -> Any:
+    """``text`` as a value of the field's type (``int | None`` fields take ints; ``none`` unsets them)."""
+    options = getattr(kind, "__args__", (kind,))
+    if type(None) in options and text.lower() == "none":
+        return None
+    try:
+        if bool in options:
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            return text.lower() == "true"
+        if int in options:
+            value = parse_size(text)
+            if value != int(value):
+                raise ValueError
+            return int(value)
+        if float in options:
+            return float(text)
+    except ValueError:
+        raise ConfigError(f"--vary {key.removeprefix('model_')}: {text!r} is not a {options[0].__name__}") from None
+    return text
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    configs: tuple[TrainConfig, ...]  # in grid order
+    grid: tuple[dict[str, Any], ...]  # each run's varied values
+
+    def run_name(self, index: int) -> str:
+        return f"{self.name}-{index + 1}"
+
+
+def plan(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
+    """Every run's config, built (and so validated) before anything trains."""
+    if not re.fullmatch(r"[\w.-]+", name):
+        raise UserError(f"sweep name {name!r} may only use letters, digits, '.', '_' and '-'")
+    if not axes:
+        raise UserError("a sweep needs at least one --vary field=v1,v2,...")
+    keys = [axis.key for axis in axes]
+    if len(set(keys)) != len(keys):
+        raise UserError("--vary names the same field twice; list all its values in one --vary")
+    grid = tuple(dict(zip(keys, combination)) for combination in itertools.product(*(a.values for a in axes)))
+    configs = []
+    for index, values in enumerate(grid):
+        try:
+            configs.append(base.with_overrides(**values, run_name=f"{name}-{index + 1}", sweep=name))
+        except ConfigError as error:
+            raise ConfigError(f"sweep run {index + 1} ({describe(values)}): {error}") from None
+    return Plan(name, tuple(configs), grid)
+
+
+def describe(values: dict[str, Any]) -> str:
+    """``lr=0.001, pos_encoding=rope``: a run's varied values, as a label."""
+    return ", ".join(f"{key.removeprefix('model_')}={value}" for key, value in values.items())
+
+
+# ---- the manifest --------------------------------------------------------------------------------
+
+def manifest_path(name: str, root: Path | None = None) -> Path:
+    return (root or runs_dir()) / SWEEPS_FOLDER / f"{name}.json"
+
+
+def save_manifest(name: str, base: TrainConfig, axes: list[Axis], root: Path | None = None) -> None:
+    data = {"name": name, "base": base.to_dict(), "axes": [{"key": a.key, "values": list(a.values)} for a in axes]}
+    write_bytes_atomic(manifest_path(name, root), json.dumps(data, indent=1).encode())
+
+
+def load_manifest(name: str, root: Path | None = None) -> tuple[TrainConfig, list[Axis]]:
+    path = manifest_path(name, root)
+    try:
+        data = json.loads(path.read_text())
+        return TrainConfig.from_dict(data["base"]), [Axis(a["key"], tuple(a["values"])) for a in data["axes"]]
+    except FileNotFoundError:
+        raise UserError(f"no sweep called {name!r} (looked for {path})") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserError(f"the sweep manifest {path} is damaged ({type(error).__name__}: {error})") from None
+
+
+# ---- running it ----------------------------------------------------------------------------------
+
+def parent_folder(config: TrainConfig) -> Path:
+    """The folder the sweep's runs (and its manifest) live in."""
+    return Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
+
+
+def run_sweep(sweep: Plan, on_run_start=None, on_event=None, stop=None) -> list[dict[str, Any]]:
+    """Train each run of ``sweep`` that is not finished yet; returns the ranked results (see :func:`ranked`).
+
+    ``on_run_start(index, total, values, action)`` is told before each run ("start", "resume" or
+    "skip"). A set ``stop`` ends the current run with its checkpoint, and the sweep after it.
+    """
+    from tui_transformer.train.run_state import RunState
+    from tui_transformer.train.runs import CONFIG_FILE, run_info
+    from tui_transformer.train.trainer import run_training
+
+    for index, (config, values) in enumerate(zip(sweep.configs, sweep.grid)):
+        if stop is not None and stop.is_set():
+            break
+        path = parent_folder(config) / sweep.run_name(index)
+        exists = (path / CONFIG_FILE).is_file()
+        if exists and run_info(path).state is RunState.FINISHED:
+            action = "skip"
+        else:
+            action = "resume" if exists else "start"
+        if on_run_start:
+            on_run_start(index, len(sweep.configs), values, action)
+        if action != "skip":
+            run_training(config, on_event=on_event, stop=stop, resume=str(path) if exists else None,
+                         preset_reason=f"sweep {sweep.name}, run {index + 1}: {describe(values)}")
+    return ranked(sweep)
+
+
+def ranked(sweep: Plan) -> list[dict[str, Any]]:
+    """One row per run that has trained: its varied values and results, best val bpb first."""
+    from tui_transformer.train.run_compare import metric_history, summary
+    from tui_transformer.train.runs import CONFIG_FILE, run_info
+
+    rows = []
+    for index, (config, values) in enumerate(zip(sweep.configs, sweep.grid)):
+        path = parent_folder(config) / sweep.run_name(index)
+        if not (path / CONFIG_FILE).is_file():
+            continue
+        rows.append({"run": path.name, "values": {k.removeprefix("model_"): v for k, v in values.items()},
+                     "state": run_info(path).label, **summary(metric_history(path))})
+    return sorted(rows, key=lambda row: (row["best_val_bpb"] is None, row["best_val_bpb"] or 0.0))
