@@ -38,6 +38,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tui_transformer.model import DecoderTransformer, ModelConfig
+from tui_transformer.model.flops import flops_per_token
+from tui_transformer.train.peak import measure_peak_flops, synchronize
 
 VARIANTS = ("ours-explicit", "ours-sdpa", "reference")
 
@@ -104,39 +106,6 @@ class ReferenceGPT(nn.Module):
         return self.lm_head(self.ln_f(x))
 
 
-# ---- arithmetic ----------------------------------------------------------------------------------
-
-def matmul_params(c: ModelConfig) -> int:
-    """Weights that multiply activations: per layer QKV + output (4 d^2) and the MLP (2 d d_ff), plus the LM head."""
-    return c.n_layers * (4 * c.d_model * c.d_model + 2 * c.d_model * c.d_ff) + c.d_model * c.vocab_size
-
-
-def flops_per_token(c: ModelConfig) -> int:
-    return 6 * matmul_params(c) + 12 * c.n_layers * c.d_model * c.max_seq_len
-
-
-def measure_peak_flops(device: str, dtype: torch.dtype, size: int = 1024, repeats: int = 5) -> float:
-    """Best observed rate of a ``size x size`` matmul, in FLOP/s."""
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
-    a @ b  # warm up (thread pool, kernels)
-    best = math.inf
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(3):
-            a @ b
-        _sync(device)
-        best = min(best, (time.perf_counter() - start) / 3)
-    return 2 * size**3 / best
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    elif device == "mps":
-        torch.mps.synchronize()
-
 
 # ---- the benchmark -------------------------------------------------------------------------------
 
@@ -195,11 +164,11 @@ def run_train_bench(model_config: ModelConfig, batch_size: int = 8, steps_per_ro
             if stop is not None and stop.is_set():
                 break
             model, optimizer = setups[variant]
-            _sync(device)
+            synchronize(device)
             start = time.perf_counter()
             for _ in range(steps_per_round):
                 _train_step(model, optimizer, x, y, autocast)
-            _sync(device)
+            synchronize(device)
             timings[variant].append((time.perf_counter() - start) / steps_per_round)
             done += 1
             if on_progress:

@@ -250,6 +250,7 @@ class ProgressView:
         self.last_plain_time = time.monotonic()
         self.failure: str | None = None
         self.last_shard_line = ""
+        self.system_text = ""  # the latest SystemSample, appended to the progress line
 
     def __enter__(self):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -290,7 +291,7 @@ class ProgressView:
 
     def on_StepMetrics(self, e) -> None:
         info = (f"epoch {e.epoch}  loss {e.loss:.4f}  ppl {e.ppl:,.1f}  lr {e.lr:.2e}  |g| {e.grad_norm:.2f}  "
-                f"{e.tokens_per_sec:,.0f} tok/s  {e.tokens_seen:,} tok  ETA {_clock(e.eta_s)}")
+                f"{e.tokens_per_sec:,.0f} tok/s  {e.tokens_seen:,} tok  ETA {_clock(e.eta_s)}{self.system_text}")
         if self.progress is not None:
             if self.task is None:
                 self.task = self.progress.add_task("train", total=e.max_steps or None, info="")
@@ -306,6 +307,11 @@ class ProgressView:
         bpb = f", {e.val_bpb:.3f} bits/byte" if e.val_bpb is not None else ""
         self.line(f"[cyan]eval[/] step {e.step}: val loss {e.val_loss:.4f} (ppl {e.val_ppl:,.1f}{bpb}), "
                   f"train {e.train_loss:.4f} -> {e.verdict}")
+
+    def on_SystemSample(self, e) -> None:
+        gpu = f" · gpu {e.cuda_reserved / 1e9:.1f} GB" if e.cuda_reserved is not None else ""
+        util = f" {e.gpu_util:.0f}%" if e.gpu_util is not None else ""
+        self.system_text = f"  cpu {e.cpu_percent:.0f}% · rss {e.rss_bytes / 1e9:.2f} GB{gpu}{util} · mfu {e.mfu:.1%}"
 
     def on_Alert(self, e) -> None:
         self.line(f"[yellow]alert[/] step {e.step}: {e.message} (Learn: {e.learn})")

@@ -113,6 +113,21 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class SystemSample:
+    """What the machine spends on the run (see train.system), every few seconds."""
+
+    step: int
+    cpu_percent: float  # this process; 100 per busy core
+    rss_bytes: int
+    tokens_per_sec: float
+    mfu: float  # model FLOPs utilisation, 0..1
+    cuda_allocated: float | None = None
+    cuda_reserved: float | None = None
+    gpu_util: float | None = None  # percent, where the driver reports it
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class LogMessage:
     level: str  # "info", "warning" or "error"
     message: str
@@ -139,14 +154,14 @@ class RunFailed:
     time: float = field(default_factory=_now)
 
 
-Event = (RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | Alert | LogMessage
-         | RunFinished | RunFailed)
+Event = (RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | Alert | SystemSample
+         | LogMessage | RunFinished | RunFailed)
 EventCallback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, Alert, LogMessage,
-                RunFinished, RunFailed)
+    for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, Alert, SystemSample,
+                LogMessage, RunFinished, RunFailed)
 }
 
 

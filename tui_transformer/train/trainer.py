@@ -40,8 +40,9 @@ import torch
 
 from tui_transformer.data.loader import BatchLoader, StopRequested
 from tui_transformer.errors import UserError
-from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
 from tui_transformer.interpret.induction import induction_probe_tokens, probe_induction
+from tui_transformer.model import DecoderTransformer, SamplingConfig, generate
+from tui_transformer.model.flops import flops_per_token
 from tui_transformer.model.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed
@@ -54,10 +55,12 @@ from tui_transformer.train.evaluate import verdict
 from tui_transformer.train.events import (Alert, CheckpointSaved, EvalResult, EventCallback, RunFailed, RunFinished,
                                           RunStarted, Sample, StepMetrics)
 from tui_transformer.train.optimizer import build_optimizer
+from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.run_state import STOPPED_REASON
 from tui_transformer.train.runs import CHECKPOINTS, SAMPLES_FILE, RunDirectory, create_run_dir, refuse_if_running
 from tui_transformer.train.schedule import CosineSchedule
+from tui_transformer.train.system import SystemSampler
 
 SHARD_STATUS_EVERY_S = 10.0
 
@@ -169,6 +172,8 @@ class Trainer:
                                                config.min_lr_ratio)
         self.doctor = Doctor(config.model.vocab_size, config.grad_clip, self.schedule.warmup_steps,
                              config.tokens_per_epoch)
+        self.system = SystemSampler(self.device, flops_per_token(config.model),
+                                    lambda: peak_flops(self.device, self.precision.dtype or torch.float32))
 
         self.tokens_per_batch = config.batch_size * config.model.max_seq_len * self.env.world_size  # all ranks
         self.loader = self._loader("train")
@@ -284,6 +289,8 @@ class Trainer:
             self.recent_losses.append(loss)
             self.report(self.doctor.after_step(self.step, loss, grad_norm, self.epoch()))
             step_times.append(time.monotonic() - started)
+            if self.system.due():
+                self.emit(self.system.sample(self.step, n_tokens * len(step_times) / sum(step_times)))
             if self.step % self.config.log_interval == 0:
                 self._emit_step(loss, grad_norm, lr, n_tokens, step_times)
             if self.step % self.config.eval_interval == 0:
