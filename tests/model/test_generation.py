@@ -148,3 +148,13 @@ def test_bad_settings_give_a_clear_error(kwargs, message):
 
 def test_zero_new_tokens_yields_nothing():
     assert list(generate(tiny_model(), [1, 2], max_new_tokens=0)) == []
+
+
+def test_last_only_logits_equal_the_last_row_of_the_full_logits(pos_encoding):
+    model = tiny_model(pos_encoding=pos_encoding)
+    tokens = torch.randint(0, 61, (2, 12), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        full = model(tokens)
+        last = model(tokens, last_only=True)
+    assert last.shape == (2, 1, 61)
+    assert torch.allclose(last[:, 0], full[:, -1], atol=1e-6)

@@ -195,7 +195,7 @@ def _decode(model, prompt: torch.Tensor, length: int, variant: str, progress: _P
             else:
                 model_input = sequence[:, :end] if i == 0 else sequence[:, end - 1 : end]
             start = time.perf_counter()
-            next_ids = model(model_input, cache=cache)[:, -1].argmax(dim=-1)
+            next_ids = model(model_input, cache=cache, last_only=True)[:, -1].argmax(dim=-1)
             sequence[:, end] = next_ids
             sync()
             step_times.append(time.perf_counter() - start)

@@ -170,7 +170,7 @@ class _Decoder:
         """Run the whole window in one forward pass; the logits [B, V] at its last position."""
         if self.cache is not None:
             self.cache.reset()
-        return self.model(self.tokens[:, self.start : self.length], cache=self.cache)[:, -1]
+        return self.model(self.tokens[:, self.start : self.length], cache=self.cache, last_only=True)[:, -1]
 
     def step(self, want_probs: bool, eos_id: int | None, stops: list[list[int]]) -> GenerationStep:
         # The forward pass for this token runs now rather than at the end of the previous step,
@@ -194,11 +194,11 @@ class _Decoder:
         new_start = self._window_start(self.start)
         if self.cache is None:
             self.start = new_start
-            return self.model(self.tokens[:, self.start : self.length])[:, -1]
+            return self.model(self.tokens[:, self.start : self.length], last_only=True)[:, -1]
         if new_start != self.start:  # the window slid: rebuild the cache from the new window
             self.start = new_start
             return self._prefill()
-        return self.model(self.tokens[:, self.length - 1 : self.length], cache=self.cache)[:, -1]
+        return self.model(self.tokens[:, self.length - 1 : self.length], cache=self.cache, last_only=True)[:, -1]
 
     def _ended(self, next_ids: torch.Tensor, eos_id: int | None, stops: list[list[int]]) -> torch.Tensor:
         """Rows whose newest token is ``eos_id`` or completes a stop sequence."""

@@ -114,11 +114,13 @@ class DecoderTransformer(nn.Module):
         weight = self.embed.weight
         return KVCache(cfg.n_layers, batch_size, cfg.n_heads, max_len, cfg.d_head, weight.dtype, weight.device)
 
-    def forward(self, tokens: torch.Tensor, cache: Cache | None = None) -> torch.Tensor:
-        """``tokens [B, T]`` -> logits ``[B, T, V]``.
+    def forward(self, tokens: torch.Tensor, cache: Cache | None = None, last_only: bool = False) -> torch.Tensor:
+        """``tokens [B, T]`` -> logits ``[B, T, V]`` (``[B, 1, V]`` with ``last_only``).
 
         Without a cache the tokens sit at positions ``0 .. T-1``. With one they sit at
-        ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``.
+        ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``. Generating needs only
+        the last position's logits: ``last_only`` skips the LM head for the others, ``T`` times less
+        of the most expensive matmul of a prefill (``[T, D] x [D, V]``).
         """
         n_tokens = tokens.shape[1]
         start = 0 if cache is None else cache.length
@@ -136,7 +138,7 @@ class DecoderTransformer(nn.Module):
             x = block(x, start, mask, cache)
         if cache is not None:
             cache.advance(n_tokens)
-        x = self.ln_f(x)
+        x = self.ln_f(x[:, -1:] if last_only else x)
         head = self.embed.weight if self.lm_head is None else self.lm_head.weight
         return F.linear(x, head)
 
