@@ -11,13 +11,15 @@ from tui_transformer.data.split import split_of
 from tui_transformer.model import SamplingConfig, generate
 
 
-@pytest.mark.parametrize(("pos_encoding", "tied", "architecture"), [
-    ("learned", False, "GPT2LMHeadModel"),
-    ("sinusoidal", True, "GPT2LMHeadModel"),
-    ("rope", True, "GPTNeoXForCausalLM"),
+@pytest.mark.parametrize(("pos_encoding", "tied", "activation", "architecture"), [
+    ("learned", False, "gelu", "GPT2LMHeadModel"),
+    ("sinusoidal", True, "gelu", "GPT2LMHeadModel"),
+    ("rope", True, "gelu", "GPTNeoXForCausalLM"),
+    ("rope", False, "gelu_tanh", "GPTNeoXForCausalLM"),
+    ("learned", True, "gelu_tanh", "GPT2LMHeadModel"),
 ])
-def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, pos_encoding, tied, architecture):
-    model = random_model(bpe, pos_encoding, tie_weights=tied)
+def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, pos_encoding, tied, activation, architecture):
+    model = random_model(bpe, pos_encoding, tie_weights=tied, activation=activation)
     save_as_run(model, bpe, "r")
     assert main(["export", "r", "--format", "hf", "--out", str(tmp_path / "hf")]) == 0
     assert architecture in capsys.readouterr().out

@@ -14,7 +14,7 @@ from tui_transformer.train.checkpoint import load_for_inference
 TEXT = "A random GPT-2 speaks: don't panic, 42 times!\n\tIndented code() follows.  "
 
 
-def local_gpt2(folder, corpus_text: str):
+def local_gpt2(folder, corpus_text: str, activation: str = "gelu_new"):
     """A randomly initialised GPT2LMHeadModel and a byte-level BPE tokenizer trained by `tokenizers`, saved."""
     trainer = ByteLevelBPETokenizer()
     trainer.train_from_iterator([corpus_text], vocab_size=400, special_tokens=["<|endoftext|>"], show_progress=False)
@@ -22,23 +22,28 @@ def local_gpt2(folder, corpus_text: str):
                                   bos_token="<|endoftext|>")
     torch.manual_seed(1)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4,
-                        activation_function="gelu", tie_word_embeddings=True,
+                        activation_function=activation, tie_word_embeddings=True,
                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
     model = GPT2LMHeadModel(config).eval()
+    with torch.no_grad():  # GPT-2's init (std 0.02) keeps pre-activations so small that any GELU looks alike
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.2)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return model, tokenizer
 
 
-def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path, capsys):
+@pytest.mark.parametrize("activation", ["gelu_new", "gelu"])  # GPT-2's own tanh GELU, and the exact one
+def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path, capsys, activation):
     from tui_transformer.data.builtin_corpus import load_builtin_documents
 
     corpus = " ".join(text for _, text in load_builtin_documents()[:40])
-    hf_model, hf_tokenizer = local_gpt2(tmp_path / "gpt2", corpus)
+    hf_model, hf_tokenizer = local_gpt2(tmp_path / "gpt2", corpus, activation)
     assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2"]) == 0
     assert "imported" in capsys.readouterr().out
     model, tokenizer, config = load_for_inference("tiny-gpt2")
     assert config.model.pos_encoding == "learned"
+    assert config.model.activation == ("gelu_tanh" if activation == "gelu_new" else "gelu")
     ids = hf_tokenizer(TEXT)["input_ids"]
     assert tokenizer.encode(TEXT) == ids
     with torch.inference_mode():
@@ -95,9 +100,9 @@ def test_import_refuses_what_is_not_gpt2_shaped(bpe, tmp_path, capsys):
     local_gpt2(tmp_path / "g", corpus)
     capsys.readouterr()  # save_pretrained's progress bars
     config = json.loads((tmp_path / "g" / "config.json").read_text())
-    (tmp_path / "g" / "config.json").write_text(json.dumps(config | {"activation_function": "gelu_new"}))
+    (tmp_path / "g" / "config.json").write_text(json.dumps(config | {"activation_function": "relu"}))
     assert main(["import", str(tmp_path / "g")]) == 2
-    assert "gelu_new" in one_error_line(capsys)
+    assert "'relu'" in one_error_line(capsys)
     (tmp_path / "g" / "config.json").write_text(json.dumps(config | {"model_type": "llama"}))
     assert main(["import", str(tmp_path / "g")]) == 2
     assert "not GPT-2" in one_error_line(capsys)

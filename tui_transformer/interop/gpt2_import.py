@@ -10,8 +10,9 @@ tiktoken ranks (:mod:`.tokenizer_json`), and write a run folder::
     tokenizer.tiktoken     the ranks              } .safetensors_export)
 
 Only ``model.safetensors`` is read (``save_pretrained`` writes it by default): a ``.bin`` file is a
-pickle, which can run code when loaded. Anything our model cannot reproduce exactly (another
-activation, scaled attention, a different model type) is refused with one line.
+pickle, which can run code when loaded. GPT-2's own ``gelu_new`` (the tanh approximation) becomes
+our ``activation="gelu_tanh"``. Anything our model cannot reproduce exactly (another activation,
+scaled attention, a different model type) is refused with one line.
 """
 
 from __future__ import annotations

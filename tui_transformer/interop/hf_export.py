@@ -17,7 +17,7 @@
     alibi          refused                           no standard causal LM in transformers adds
                                                      ALiBi to a GPT-2 block exactly (BLOOM differs)
 
-Both use the exact GELU (``"gelu"``), LayerNorm ε = 1e-5 and 1/√d_head attention scaling, as ours.
+Both get our GELU (exact ``"gelu"``, or the tanh form as ``"gelu_pytorch_tanh"``), LayerNorm ε = 1e-5 and 1/√d_head attention scaling, as ours.
 :func:`verify` loads the folder back with ``transformers`` and measures the largest logit difference.
 """
 

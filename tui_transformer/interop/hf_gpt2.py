@@ -19,8 +19,9 @@ Names (``{i}`` the layer)::
     lm_head.weight       [V, D]   lm_head.weight (no prefix)        only when untied
 
 ``c_attn`` makes q, k and v in the same order as our ``qkv`` (q rows first, head ``h`` owning
-``h·d_head ..``), so a transpose is all it takes. The activation must be the exact GELU:
-GPT-2's default ``gelu_new`` is the tanh approximation, ``"gelu"`` is ``x·Φ(x)``, ours.
+``h·d_head ..``), so a transpose is all it takes. The activation: our exact GELU is ``"gelu"``;
+GPT-2's default ``gelu_new`` is the tanh approximation, our ``activation="gelu_tanh"``, which
+``"gelu_pytorch_tanh"`` computes with the very same kernel (``F.gelu(approximate="tanh")``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ LAYERS = {  # ours -> GPT-2, inside block i; True: the weight is transposed (Con
     "attn.qkv": ("attn.c_attn", True), "attn.out": ("attn.c_proj", True),
     "ff.up": ("mlp.c_fc", True), "ff.down": ("mlp.c_proj", True),
 }
+HF_ACTIVATION = {"gelu": "gelu", "gelu_tanh": "gelu_pytorch_tanh"}  # ours -> transformers, bit for bit
+OUR_ACTIVATION = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh"}  # the other way
 IGNORED_SUFFIXES = (".attn.bias", ".attn.masked_bias")  # older GPT-2 files store the causal mask as a buffer
 
 
@@ -47,7 +50,7 @@ def gpt2_config(config: ModelConfig, eot_id: int) -> dict[str, Any]:
         "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
         "vocab_size": config.vocab_size, "n_positions": config.max_seq_len, "n_embd": config.d_model,
         "n_layer": config.n_layers, "n_head": config.n_heads, "n_inner": config.d_ff,
-        "activation_function": "gelu", "layer_norm_epsilon": 1e-5,
+        "activation_function": HF_ACTIVATION[config.activation], "layer_norm_epsilon": 1e-5,
         "resid_pdrop": config.dropout, "embd_pdrop": config.dropout, "attn_pdrop": config.dropout,
         "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False, "reorder_and_upcast_attn": False,
         "tie_word_embeddings": config.tie_weights, "bos_token_id": eot_id, "eos_token_id": eot_id,
@@ -79,9 +82,10 @@ def model_config_from_gpt2(hf: dict[str, Any], where: str) -> ModelConfig:
     """A GPT-2 ``config.json`` -> our ModelConfig; anything our model cannot reproduce exactly is refused."""
     if hf.get("model_type") != "gpt2":
         raise UserError(f"{where} is a {hf.get('model_type')!r} model, not GPT-2 (model_type 'gpt2')")
-    if hf.get("activation_function", "gelu_new") != "gelu":
-        raise UserError(f"{where} uses activation {hf.get('activation_function', 'gelu_new')!r}; our feed-forward "
-                        "is the exact GELU ('gelu'), so its outputs would differ")
+    activation = hf.get("activation_function", "gelu_new")
+    if activation not in OUR_ACTIVATION:
+        raise UserError(f"{where} uses activation {activation!r}; our feed-forward has only "
+                        f"{', '.join(OUR_ACTIVATION)}, so its outputs would differ")
     exact = {"scale_attn_by_inverse_layer_idx": False, "reorder_and_upcast_attn": False, "scale_attn_weights": True,
              "layer_norm_epsilon": 1e-5, "add_cross_attention": False}
     for key, want in exact.items():
@@ -91,7 +95,8 @@ def model_config_from_gpt2(hf: dict[str, Any], where: str) -> ModelConfig:
     return ModelConfig(vocab_size=hf.get("vocab_size", 50257), d_model=d_model, n_heads=hf.get("n_head", 12),
                        n_layers=hf.get("n_layer", 12), d_ff=hf.get("n_inner") or 4 * d_model,
                        max_seq_len=hf.get("n_positions", 1024), dropout=0.0, pos_encoding="learned",
-                       attention="sdpa", tie_weights=hf.get("tie_word_embeddings", True))
+                       attention="sdpa", tie_weights=hf.get("tie_word_embeddings", True),
+                       activation=OUR_ACTIVATION[activation])
 
 
 def from_gpt2(tensors: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:

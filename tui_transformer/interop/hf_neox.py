@@ -3,7 +3,7 @@
 GPT-NeoX is the standard architecture with rotary positions. Three settings make it our block:
 ``use_parallel_residual=False`` (attention, *then* the feed-forward on the updated stream, not both
 from the same input), a full rotary (``partial_rotary_factor = rotary_pct = 1.0``: every dimension of
-a head rotates) and the exact GELU (``hidden_act="gelu"``).
+a head rotates) and our GELU (``hidden_act="gelu"``, or ``"gelu_pytorch_tanh"`` for ``activation="gelu_tanh"``).
 
 Two layouts differ, and are fixed by permuting rows of the weights:
 
@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from tui_transformer.interop.hf_gpt2 import HF_ACTIVATION
 from tui_transformer.model import ModelConfig
 
 LAYERS = {"ln1": "input_layernorm", "ln2": "post_attention_layernorm", "attn.out": "attention.dense",
@@ -37,7 +38,7 @@ def neox_config(config: ModelConfig, eot_id: int) -> dict[str, Any]:
     return {
         "architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox",
         "vocab_size": config.vocab_size, "hidden_size": config.d_model, "num_hidden_layers": config.n_layers,
-        "num_attention_heads": config.n_heads, "intermediate_size": config.d_ff, "hidden_act": "gelu",
+        "num_attention_heads": config.n_heads, "intermediate_size": config.d_ff, "hidden_act": HF_ACTIVATION[config.activation],
         "max_position_embeddings": config.max_seq_len, "layer_norm_eps": 1e-5, "use_parallel_residual": False,
         "rope_parameters": {"rope_type": "default", "rope_theta": config.rope_base, "partial_rotary_factor": 1.0},
         "rotary_pct": 1.0, "rotary_emb_base": config.rope_base,  # what transformers 4.x reads

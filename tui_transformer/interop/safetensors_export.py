@@ -15,14 +15,13 @@ and the Playground take the folder wherever they take a run (:func:`load_export`
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import tiktoken
 import torch
-
-import base64
 
 from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.bpe import read_tiktoken_file
@@ -86,14 +85,16 @@ def read_tokenizer(folder: Path, meta: dict[str, Any]) -> Tokenizer:
     return tokenizer
 
 
-def load_export(folder: Path, device: str = "cpu"):
-    """An export folder -> (model in eval mode, tokenizer, TrainConfig), like ``load_for_inference``."""
+def load_export(folder: Path, device: str, make_config: Callable[[dict], Any]):
+    """An export folder -> (model in eval mode on ``device``, tokenizer, config), for ``load_for_inference``.
+
+    ``make_config`` turns the stored dict into the caller's config (``TrainConfig.from_dict``): the
+    train package calls this module, so this module must not import train back.
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from tui_transformer.model import DecoderTransformer
-    from tui_transformer.train.config import TrainConfig
-    from tui_transformer.train.device import resolve_device
 
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
@@ -101,7 +102,7 @@ def load_export(folder: Path, device: str = "cpu"):
         raise UserError(f"{folder / META_FILE} is damaged ({error})") from None
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise UserError(f"{folder} is not a tui-transformer safetensors export of version {VERSION}")
-    config = TrainConfig.from_dict(meta["config"])
+    config = make_config(meta["config"])
     tokenizer = read_tokenizer(folder, meta)
     if tokenizer.vocab_size != config.model.vocab_size:
         raise UserError(f"{folder}: the model has {config.model.vocab_size} token ids, its tokenizer "
@@ -116,5 +117,4 @@ def load_export(folder: Path, device: str = "cpu"):
     except RuntimeError as error:
         raise UserError(f"{folder / WEIGHTS_FILE} does not fit the model in {META_FILE} "
                         f"({str(error).splitlines()[0][:160]})") from None
-    device = resolve_device(device)
     return model.to(device).eval(), tokenizer, config
