@@ -4,7 +4,7 @@
 
     config.json              GPT2LMHeadModel or GPTNeoXForCausalLM, our shape
     model.safetensors        the weights under that architecture's names
-    generation_config.json   end-of-text as BOS/EOS, the context length as max_length
+    generation_config.json   end-of-text as BOS/EOS (generation stops there)
     tokenizer.json           our BPE as a byte-level BPE (see .tokenizer_json)
     tokenizer_config.json    PreTrainedTokenizerFast
 
@@ -61,8 +61,7 @@ def write_hf(folder: Path, model: torch.nn.Module, tokenizer: Tokenizer) -> str:
         hf_config, tensors = neox_config(config, tokenizer.eot_id), to_neox(state, config)
     save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
     write_json(folder, "config.json", hf_config)
-    write_json(folder, "generation_config.json", {"bos_token_id": tokenizer.eot_id, "eos_token_id": tokenizer.eot_id,
-                                                  "max_length": config.max_seq_len})
+    write_json(folder, "generation_config.json", {"bos_token_id": tokenizer.eot_id, "eos_token_id": tokenizer.eot_id})
     write_json(folder, "tokenizer.json", tokenizer_json(tokenizer))
     write_json(folder, "tokenizer_config.json", tokenizer_config(tokenizer, config.max_seq_len))
     return architecture

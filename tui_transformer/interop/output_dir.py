@@ -37,6 +37,7 @@ def output_dir(out: Path, force: bool = False) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=f"-{out.name}"))
     try:
         yield tmp
+        _usual_permissions(tmp)
         if out.exists():
             old = out.with_name(f"{TEMP_PREFIX}{os.getpid()}-old-{out.name}")
             os.replace(out, old)
@@ -48,6 +49,16 @@ def output_dir(out: Path, force: bool = False) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     fsync_dir(out.parent)
+
+
+def _usual_permissions(folder: Path) -> None:
+    """mkdtemp makes a private (0700) folder and some writers private files; give them the umask's
+    usual modes, so the export can be shared like any folder the user makes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 def write_json(folder: Path, name: str, data: object) -> None:
