@@ -52,6 +52,9 @@ def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path
     assert main(["generate", "--run", "tiny-gpt2", "--prompt", "Hello", "--max-new-tokens", "5", "--preset",
                  "greedy", "--device", "cpu"]) == 0
     assert main(["runs", "list"]) == 0 and "tiny-gpt2" in capsys.readouterr().out
+    assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2"]) == 2
+    assert "--force" in one_error_line(capsys)
+    assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2", "--force"]) == 0
 
 
 def test_safetensors_export_is_what_generate_and_eval_load(bpe, tmp_path, capsys):
@@ -131,3 +134,5 @@ def test_missing_extra_is_one_line_naming_the_install_command(bpe, tmp_path, cap
     save_as_run(random_model(bpe, "learned"), bpe, "r")
     assert main(["export", "r", "--out", str(tmp_path / "hf"), "--verify"]) == 2
     assert "uv sync --extra hf" in one_error_line(capsys) and not (tmp_path / "hf").exists()
+    assert main(["export", "r", "--out", str(tmp_path / "hf")]) == 0  # writing needs no transformers
+    assert (tmp_path / "hf" / "tokenizer.json").is_file()
