@@ -38,12 +38,13 @@ class Block(nn.Module):
         attention: str = "explicit",
         rope: RotaryEmbedding | None = None,
         layer: int = 0,
+        activation: str = "gelu",
     ) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(d_model)
         self.attn = MultiHeadAttention(d_model, n_heads, dropout, attention, rope, layer)
         self.ln2 = nn.LayerNorm(d_model)
-        self.ff = FeedForward(d_model, d_ff, dropout)
+        self.ff = FeedForward(d_model, d_ff, dropout, activation)
         self.hook_resid_pre, self.hook_resid_mid, self.hook_resid_post = HookPoint(), HookPoint(), HookPoint()
 
     def forward(

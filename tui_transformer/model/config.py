@@ -10,7 +10,9 @@ Every size in the model follows from these numbers::
     max_seq_len  T   the longest context the model attends over
 
 ``pos_encoding`` picks how the model knows token order ("sinusoidal", "learned", "rope" or "alibi"), and
-``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa").
+``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa"), and
+``activation`` the feed-forward's GELU: exact ("gelu", the default) or GPT-2's tanh approximation
+("gelu_tanh"), which an imported GPT-2 needs to compute exactly what it computed before.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tui_transformer.errors import ConfigError
 
 POS_ENCODINGS = ("sinusoidal", "learned", "rope", "alibi")
 ATTENTION_IMPLS = ("explicit", "sdpa")
+ACTIVATIONS = ("gelu", "gelu_tanh")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ModelConfig:
     attention: str = "explicit"
     tie_weights: bool = True
     rope_base: float = 10000.0
+    activation: str = "gelu"
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len"):
@@ -56,6 +60,8 @@ class ModelConfig:
             raise ConfigError(f"pos_encoding must be one of {', '.join(POS_ENCODINGS)}; got {self.pos_encoding!r}")
         if self.attention not in ATTENTION_IMPLS:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTION_IMPLS)}; got {self.attention!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
         if not (isinstance(self.rope_base, (int, float)) and 1.0 < self.rope_base < math.inf):
             raise ConfigError(f"rope_base must be a finite number above 1 (10000 is usual), got {self.rope_base!r}")
         if self.pos_encoding == "rope" and self.d_head % 2:

@@ -79,7 +79,7 @@ class DecoderTransformer(nn.Module):
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
-            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer)
+            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer, config.activation)
             for layer in range(config.n_layers)
         )
         self.ln_f = nn.LayerNorm(d)

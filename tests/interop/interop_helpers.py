@@ -1,0 +1,38 @@
+"""Helpers for the interop tests: tiny random models, and runs saved the way the trainer saves them."""
+
+import torch
+
+from tui_transformer.model import DecoderTransformer, ModelConfig
+
+
+def random_model(tokenizer, pos_encoding: str, tie_weights: bool = True, seed: int = 0,
+                 activation: str = "gelu") -> DecoderTransformer:
+    """A d32/L2/H4 model whose every weight (biases and LayerNorms too) is random, so a mapping that
+    drops or misplaces any tensor changes the logits."""
+    torch.manual_seed(seed)
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=4, n_layers=2, d_ff=64,
+                         max_seq_len=64, pos_encoding=pos_encoding, tie_weights=tie_weights,
+                         activation=activation)
+    model = DecoderTransformer(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.2)
+    return model
+
+
+def save_as_run(model, tokenizer, run_name: str):
+    """Write ``model`` as a run folder with a real checkpoint, as the trainer does (step 0)."""
+    from tui_transformer.paths import runs_dir
+    from tui_transformer.train import config_file
+    from tui_transformer.train.checkpoint import save
+    from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.runs import CHECKPOINTS, CONFIG_FILE, TOKENIZER_FILE
+
+    config = TrainConfig(model=model.config, tokenizer=tokenizer.name)
+    run_dir = runs_dir() / run_name
+    (run_dir / CHECKPOINTS).mkdir(parents=True)
+    config_file.write(config, run_dir / CONFIG_FILE)
+    tokenizer.write_ranks_file(run_dir / TOKENIZER_FILE)
+    save({"model": model.state_dict(), "config": config.to_dict(), "tokenizer": tokenizer.identity(), "step": 0},
+         run_dir / CHECKPOINTS / "latest.pt")
+    return run_dir
