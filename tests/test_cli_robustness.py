@@ -2,6 +2,9 @@
 
 import json
 import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,6 +119,29 @@ def test_a_run_that_fails_in_setup_leaves_no_directory_and_frees_its_name(tmp_pa
         assert main(args) == 2
         _one_error_line(capsys, f"split of file {text} has no windows of 17 tokens")
     assert not (Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "first").exists()
+
+
+def _address_space(limit: int):
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="the CPU's free memory is read from /proc")
+@pytest.mark.parametrize("flags", [["--batch-size", "1000000"], ["--seq-len", "100000"]])
+def test_a_step_too_large_for_memory_is_one_line_before_the_run_exists(flags, tmp_path):
+    """--batch-size 1000000 failed allocating; --seq-len 100000 ran for minutes with no output.
+
+    The trainer runs in a process whose address space is capped (torch takes about 3 GB of it), so
+    that a regression fails there with an allocation error instead of swapping the machine.
+    """
+    text = tmp_path / "note.txt"
+    text.write_text("hello world, this is a short note.\n" * 50)
+    cmd = [sys.executable, "-m", "tui_transformer", "train", "--no-ui", "--preset", "tiny", "--data", str(text),
+           "--tokenizer", "cl100k_base", "--device", "cpu", "--name", "huge", *flags]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, preexec_fn=_address_space(6 * 1024**3))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.startswith("error: a training step of ") and "GB of memory" in proc.stderr
+    assert "lower --batch-size" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (Path(os.environ["TUI_TRANSFORMER_RUNS"]) / "huge").exists()
 
 
 def test_tokenizing_works_when_the_token_cache_cannot_be_written(tmp_path):

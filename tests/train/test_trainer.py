@@ -1,9 +1,9 @@
 """The training loop, in-process, on a tiny model and corpus."""
 
 import math
-import subprocess
-import sys
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import run_training
 from tui_transformer.train.events import CheckpointSaved, EvalResult, RunFailed, RunFinished, RunStarted, StepMetrics
 from tui_transformer.train.metrics import read_events
+from tui_transformer.train.run_lock import RunBusy, RunLock
 from tui_transformer.train.runs import list_runs
 
 
@@ -120,18 +121,38 @@ def test_resume_with_another_model_shape_is_a_clear_error(tiny_config):
         run_training(tiny_config(max_steps=4, model_d_model=48), resume=summary.run_dir)
 
 
-def test_a_run_in_progress_cannot_be_resumed_twice(tiny_config):
+def test_a_run_locked_by_another_holder_is_refused_with_its_pid_then_free_again(tiny_config):
+    """The lock, not the marker, decides: another open lock on the run refuses a resume at once."""
     summary = run_training(tiny_config(max_steps=2))
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    run_dir = Path(summary.run_dir)
+    before = (run_dir / "metrics.jsonl").read_bytes()
+    other = RunLock(run_dir)  # another descriptor on run.lock, as another process would hold it
+    other.acquire()
     try:
-        (Path(summary.run_dir) / "RUNNING").write_text(str(sleeper.pid))
-        with pytest.raises(UserError, match="being trained right now"):
+        started = time.monotonic()
+        with pytest.raises(RunBusy, match=f"being trained right now by process {os.getpid()}"):
             run_training(tiny_config(max_steps=4), resume=summary.run_dir)
-        assert (Path(summary.run_dir) / "RUNNING").exists()  # the other's marker stays
+        assert time.monotonic() - started < 5  # refused at the lock, not after opening the data
+        assert (run_dir / "metrics.jsonl").read_bytes() == before and (run_dir / "RUNNING").exists()
+        (info,) = list_runs(run_dir.parent)
+        assert info.state == "running"
     finally:
-        sleeper.kill()
-        sleeper.wait()
-    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4  # a dead pid is no obstacle
+        other.release()
+    assert not (run_dir / "RUNNING").exists()
+    (info,) = list_runs(run_dir.parent)
+    assert info.state == "finished"
+    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
+
+
+def test_a_marker_without_a_held_lock_is_a_dead_writer_and_blocks_nothing(tiny_config):
+    """kill -9 leaves RUNNING behind; the kernel has dropped the lock, so the run is free."""
+    summary = run_training(tiny_config(max_steps=2))
+    run_dir = Path(summary.run_dir)
+    (run_dir / "RUNNING").write_text(str(os.getpid()))  # even a live pid: the lock is what counts
+    (run_dir / "run.lock").touch()
+    (info,) = list_runs(run_dir.parent)
+    assert info.state == "finished"
+    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
 
 
 def test_same_seed_same_weights_other_seed_other_weights(tiny_config):

@@ -191,6 +191,9 @@ def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
     if summary.reason == "diverged":
         print(f"error: {view.failure}", file=sys.stderr)
         return 1
+    if interrupted and not summary.run_name:  # stopped in setup: a new run leaves nothing behind
+        print("stopped before training started; nothing was written", file=sys.stderr)
+        return 130
     if interrupted:
         print(f"stopped at step {summary.step}; continue with: tui-transformer train --no-ui --resume "
               f"{summary.run_name}", file=sys.stderr)

@@ -12,6 +12,9 @@ three things, and each has a closed form (in 4-byte floats, ``N = B · T`` token
       + the attention weights (explicit path)   N · L · H · T           one [T] row per token and head
     the logits, in float32, and their gradient  2 · N · V
 
+Under 16-bit autocast (bf16 on CUDA) the activations may take 2 bytes each instead of 4
+(``activation_bytes``); the weights, the optimizer state and the float32 logits do not shrink.
+
 The true peak is higher (temporaries, the allocator's slack, the data loader), so this is a *lower
 bound*: a step that it says cannot fit certainly cannot, and refusing it loses nothing. A step it
 allows may still fail, rarely, near the limit.
@@ -28,14 +31,15 @@ from tui_transformer.model.transformer import count_parameters
 FLOAT_BYTES = 4
 
 
-def step_bytes_lower_bound(model: ModelConfig, batch_size: int) -> int:
+def step_bytes_lower_bound(model: ModelConfig, batch_size: int, activation_bytes: int = FLOAT_BYTES) -> int:
     """The bytes one training micro-batch of ``batch_size`` sequences needs at least (see above)."""
     d, f, layers, t = model.d_model, model.d_ff, model.n_layers, model.max_seq_len
     tokens = batch_size * t
-    per_token = layers * (8 * d + 2 * f) + 2 * model.vocab_size
+    activations = layers * (8 * d + 2 * f)
     if model.attention == "explicit":
-        per_token += layers * model.n_heads * t
-    return FLOAT_BYTES * (4 * count_parameters(model) + tokens * per_token)
+        activations += layers * model.n_heads * t
+    per_token = activation_bytes * activations + FLOAT_BYTES * 2 * model.vocab_size
+    return FLOAT_BYTES * 4 * count_parameters(model) + tokens * per_token
 
 
 def available_bytes(device: torch.device) -> int | None:
@@ -53,10 +57,11 @@ def available_bytes(device: torch.device) -> int | None:
     return None
 
 
-def check_step_fits(model: ModelConfig, batch_size: int, device: torch.device) -> None:
+def check_step_fits(model: ModelConfig, batch_size: int, device: torch.device,
+                    activation_bytes: int = FLOAT_BYTES) -> None:
     """Raise a ConfigError, saying what to lower, if a step certainly cannot fit on ``device``."""
     available = available_bytes(device)
-    need = step_bytes_lower_bound(model, batch_size)
+    need = step_bytes_lower_bound(model, batch_size, activation_bytes)
     if available is None or need <= available:
         return
     raise ConfigError(

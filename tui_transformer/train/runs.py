@@ -7,7 +7,7 @@ A run directory holds::
     samples.txt        the sample generations, readable as they come
     tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer, so the run works after the cache is cleaned
     checkpoints/       latest.pt (every checkpoint_interval steps and at the end) and best.pt (lowest val loss)
-    RUNNING            present while a process trains in it; holds that process's pid
+    run.lock, RUNNING  the lock of the process training in it, and that process's pid (see train.run_lock)
 
 Runs live under :func:`tui_transformer.paths.runs_dir` unless ``run_dir`` says otherwise, and are
 named ``<preset>-<data>-<MMDD>-<HHMMSS>`` (or ``--name``), so that ``runs list`` reads like a diary.
@@ -18,20 +18,21 @@ one back as a :class:`RunInfo`.
 
 from __future__ import annotations
 
-import os
+import itertools
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_transformer.atomic import TEMP_PREFIX, write_bytes_atomic
 from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
-from tui_transformer.process import pid_alive
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished, RunStarted, StepMetrics
 from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
+from tui_transformer.train.run_lock import LOCK_FILE, RUNNING_FILE, RunBusy, RunLock, training_pid
 from tui_transformer.train.run_state import RunState, ended_state
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 CONFIG_FILE = "config.toml"
 SAMPLES_FILE = "samples.txt"
 CHECKPOINTS = "checkpoints"
-RUNNING_FILE = "RUNNING"
 TOKENIZER_FILE = "tokenizer.tiktoken"
 
 
@@ -52,23 +52,6 @@ def _slug(text: str) -> str:
 def new_run_name(config: TrainConfig, now: float | None = None) -> str:
     stamp = time.strftime("%m%d-%H%M%S", time.localtime(now))
     return f"{_slug(config.preset)}-{_slug(config.data)}-{stamp}"
-
-
-def create_run_dir(config: TrainConfig) -> Path:
-    """A fresh directory for a new run; ``run_dir``/``run_name`` pick its parent and name."""
-    parent = Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
-    name = config.run_name or new_run_name(config)
-    if not re.fullmatch(r"[\w.-]+", name):
-        raise UserError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'")
-    path = parent / name
-    suffix = 1
-    while path.exists() and any(path.iterdir()):
-        if config.run_name:
-            raise UserError(f"run {path} already exists; use --resume {name} to continue it, or another --name")
-        suffix += 1
-        path = parent / f"{name}-{suffix}"
-    (path / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def resolve_run(run: str | Path) -> Path:
@@ -89,31 +72,6 @@ def load_run_config(run: str | Path) -> TrainConfig:
     return config_file.read(resolve_run(run) / CONFIG_FILE)
 
 
-# ---- the RUNNING marker: tells "in progress" apart from "killed" ---------------------------------
-
-def mark_running(run_dir: Path) -> None:
-    (run_dir / RUNNING_FILE).write_text(str(os.getpid()), encoding="utf-8")
-
-
-def clear_running(run_dir: Path) -> None:
-    (run_dir / RUNNING_FILE).unlink(missing_ok=True)
-
-
-def is_running(run_dir: Path) -> bool:
-    """Whether a live process is training in ``run_dir`` right now."""
-    try:
-        pid = int((run_dir / RUNNING_FILE).read_text().strip())
-    except (OSError, ValueError):
-        return False
-    return pid != os.getpid() and pid_alive(pid)  # our own pid: a session of ours that ended without cleanup
-
-
-def refuse_if_running(run_dir: Path) -> None:
-    """A run has one trainer at a time: two would interleave their metrics and overwrite each other's checkpoints."""
-    if is_running(run_dir):
-        raise UserError(f"run {run_dir.name} is being trained right now by another process; stop it first")
-
-
 # ---- one training session in a run directory ------------------------------------------------------
 
 class RunDirectory:
@@ -121,47 +79,133 @@ class RunDirectory:
 
     The lifecycle::
 
-        RunDirectory(path, new)     new: this session created the folder (not a resume)
-        mark_running()              RUNNING holds our pid: `runs list` says "running", a second
-                                    trainer is refused
-        write_run_files(...)        config.toml (the run can now be listed and resumed) and a
-                                    copy of a trained tokenizer
-        close()                     RUNNING goes; a new run whose setup failed is removed again
+        RunDirectory.create(config, tokenizer)   a new run: the folder, its lock, then config.toml
+                                                 first, so the run can be listed and resumed from
+                                                 the moment it exists (a kill leaves no wedge)
+        RunDirectory.resume(path)                an existing run: its lock, before anything is read
+        write_run_files(...)                     config.toml again (a resume's new flags) and a copy
+                                                 of a trained tokenizer
+        started = True                           the session's RunStarted is written
+        close()                                  the lock goes; a new run that never started is
+                                                 removed again, which frees its name
+
+    A second trainer is refused at the lock (see :mod:`.run_lock`), whichever way it comes in.
     """
 
     def __init__(self, path: Path, new: bool) -> None:
         self.path = path
-        self.new = new
-        self.listed = False  # config.toml is there: the run can be listed and resumed
+        self.new = new  # this session created the folder (not a resume)
+        self.lock = RunLock(path)
+        self.started = False  # the session's RunStarted is in metrics.jsonl
 
-    def mark_running(self) -> None:
-        mark_running(self.path)
+    @classmethod
+    def create(cls, config: TrainConfig, tokenizer: Tokenizer) -> RunDirectory:
+        """A new run directory, locked, with its config.toml; ``run_dir``/``run_name`` pick its parent and name."""
+        parent = Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
+        name = config.run_name or new_run_name(config)
+        if not re.fullmatch(r"[\w.-]+", name):
+            raise UserError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'")
+        for suffix in itertools.count(1):
+            path = parent / (name if suffix == 1 else f"{name}-{suffix}")
+            run = cls._claim(path, named=bool(config.run_name))
+            if run is not None:
+                run.write_run_files(config, tokenizer)
+                (path / CHECKPOINTS).mkdir(exist_ok=True)
+                return run
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _claim(cls, path: Path, named: bool) -> RunDirectory | None:
+        """Lock ``path`` for a new run if it is free (absent, empty or a dead setup's leftover), else None.
+
+        A ``--name`` that is taken is an error instead: the user asked for that very folder.
+        """
+        if not _free_for_a_new_run(path):  # checked before locking, so another run's folder is not touched
+            return _taken(path, named)
+        path.mkdir(parents=True, exist_ok=True)
+        run = cls(path, new=True)
+        try:
+            run.lock.acquire()
+        except RunBusy:
+            if named:
+                raise
+            return None
+        if not _free_for_a_new_run(path):  # another process filled it between the look and the lock
+            run.lock.release()
+            return _taken(path, named)
+        _remove_setup_files(path)  # a dead setup's leftover: reused, as if it had never been
+        return run
+
+    @classmethod
+    def resume(cls, path: Path) -> RunDirectory:
+        """Lock the existing run at ``path``; raises RunBusy if another process is training it."""
+        run = cls(path, new=False)
+        run.lock.acquire()
+        return run
 
     def write_run_files(self, config: TrainConfig, tokenizer: Tokenizer) -> None:
-        config_file.write(config, self.path / CONFIG_FILE)
-        self.listed = True
+        write_bytes_atomic(self.path / CONFIG_FILE, config_file.dumps(config).encode("utf-8"))
         copy = self.path / TOKENIZER_FILE
         if tokenizer.name.startswith("bpe-") and not copy.exists():
             tokenizer.write_ranks_file(copy)  # a trained tokenizer lives in the cache, which may be cleaned
 
     def close(self) -> None:
-        clear_running(self.path)
-        if self.new and not self.listed:
-            self._remove_unstarted()
-
-    def _remove_unstarted(self) -> None:
-        """Undo a new run directory whose setup failed (bad data, a tokenizer error, no network).
-
-        Without its config.toml it can be neither listed nor resumed, yet it would keep its
-        ``--name`` taken. Only the files setup writes are removed, so nothing else is ever lost.
-        """
-        for name in (METRICS_FILE, RUNNING_FILE):
-            (self.path / name).unlink(missing_ok=True)
-        for folder in (self.path / CHECKPOINTS, self.path):
+        """Let go of the run; a new run whose setup failed or was stopped is removed again."""
+        if self.new and not self.started and self.lock.held:
+            _remove_setup_files(self.path)  # while still locked: no other process is using them
+            self.lock.release()
+            (self.path / LOCK_FILE).unlink(missing_ok=True)
             try:
-                folder.rmdir()  # only if empty
+                self.path.rmdir()  # only if empty: anything else in it is not ours to delete
             except OSError:
-                return
+                pass
+            return
+        self.lock.release()
+
+
+# What a setup writes before its first checkpoint: a folder holding only these (and an empty
+# checkpoints/) is a setup that died or failed, which a new run may reuse.
+SETUP_FILES = (CONFIG_FILE, METRICS_FILE, TOKENIZER_FILE, RUNNING_FILE, LOCK_FILE)
+
+
+def _taken(path: Path, named: bool) -> None:
+    """A folder in use: the next numbered name is tried, unless the user named this one."""
+    if named:
+        raise UserError(f"run {path} already exists; use --resume {path.name} to continue it, or another --name")
+
+
+def _is_setup_file(entry: Path) -> bool:
+    return entry.name in SETUP_FILES or entry.name.startswith(TEMP_PREFIX)
+
+
+def _free_for_a_new_run(path: Path) -> bool:
+    """Absent, empty, or holding only what a setup that never started leaves (no config.toml, no checkpoint)."""
+    if not path.exists():
+        return True
+    if not path.is_dir() or (path / CONFIG_FILE).exists():
+        return False
+    for entry in path.iterdir():
+        if entry.name == CHECKPOINTS and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        if not _is_setup_file(entry) or not entry.is_file():
+            return False
+    return True
+
+
+def _remove_setup_files(path: Path) -> None:
+    """Delete what a setup writes (never anything else), so that the folder can be used afresh."""
+    for entry in path.iterdir() if path.is_dir() else ():
+        if _is_setup_file(entry) and entry.name != LOCK_FILE and entry.is_file():
+            entry.unlink(missing_ok=True)
+    try:
+        (path / CHECKPOINTS).rmdir()  # only if empty
+    except OSError:
+        pass
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds any checkpoint (one without any restarts from step 0 on --resume)."""
+    return any((run_dir / CHECKPOINTS).glob("*.pt"))
 
 
 # ---- listing -------------------------------------------------------------------------------------
@@ -203,11 +247,20 @@ def run_info(run_dir: Path) -> RunInfo:
                 state, reason = ended_state(event, None), event.reason
             elif isinstance(event, RunFailed):
                 state, reason = ended_state(None, event), event.reason
-    if is_running(run_dir):
+    if preset == "?":  # no session has started yet (a setup that was killed): the config still says it
+        preset = _configured_preset(run_dir)
+    if training_pid(run_dir) is not None:
         state, reason = RunState.RUNNING, ""
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
     return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, reason=reason,
                    updated=updated, val_bpb=val_bpb)
+
+
+def _configured_preset(run_dir: Path) -> str:
+    try:
+        return str(config_file.read_overrides(run_dir / CONFIG_FILE).get("preset", "?"))
+    except UserError:
+        return "?"
 
 
 def _summary_events(metrics: Path) -> list[Event]:

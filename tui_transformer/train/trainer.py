@@ -14,8 +14,8 @@ and around it: validation every ``eval_interval`` steps and at the end, a sample
 event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs; train.budget) end the
 run; the first one reached is the reason in ``RunFinished``.
 
-Around the loop, other modules keep the bookkeeping: train.runs the run directory (its RUNNING
-marker, config.toml, the cleanup of a failed new run), train.checkpoint what a checkpoint holds and
+Around the loop, other modules keep the bookkeeping: train.runs the run directory (its lock,
+config.toml, the cleanup of a failed new run), train.memory whether a step can fit at all, train.checkpoint what a checkpoint holds and
 how a resume puts it back, train.reporter where the events go, train.distributed the DDP collectives.
 
 The loop runs in the caller's thread (the TUI runs it in a worker thread), so it never installs
@@ -58,11 +58,13 @@ from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.run_state import STOPPED_REASON
-from tui_transformer.train.runs import CHECKPOINTS, SAMPLES_FILE, RunDirectory, create_run_dir, refuse_if_running
+from tui_transformer.train.memory import check_step_fits
+from tui_transformer.train.runs import CHECKPOINTS, SAMPLES_FILE, RunDirectory, has_checkpoint
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
 SHARD_STATUS_EVERY_S = 10.0
+VAL_PROGRESS_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ class TrainingDiverged(Exception):
     """The loss became NaN or inf; carries the user-facing reason."""
 
 
+class StoppedInSetup(Exception):
+    """``stop`` was set before the first step: setup ends between two of its phases."""
+
+
 def run_training(config: TrainConfig, on_event: EventCallback | None = None, stop: threading.Event | None = None,
                  pause: threading.Event | None = None, resume: str | Path | None = None,
                  preset_reason: str = "") -> RunSummary:
@@ -90,12 +96,15 @@ def run_training(config: TrainConfig, on_event: EventCallback | None = None, sto
     or from the one given (a file in the run's checkpoints/, e.g. best.pt).
 
     Errors the user can fix raise :class:`~tui_transformer.errors.UserError` after a ``RunFailed``
-    event; a diverged loss returns with ``reason="diverged"`` after a ``RunFailed`` event.
+    event; a diverged loss returns with ``reason="diverged"`` after a ``RunFailed`` event. A stop
+    during setup returns ``reason="stopped"`` with nothing written (``run_name`` "" for a new run).
     """
     trainer = Trainer(config, on_event, stop or threading.Event(), pause or threading.Event(), preset_reason)
     try:
         trainer.setup(resume)
         return trainer.train()
+    except StoppedInSetup:
+        return trainer.stopped_in_setup()
     except BaseException as error:
         trainer.fail(error)
         raise
@@ -116,7 +125,8 @@ class Trainer:
         self.reporter = Reporter(on_event, self.env.is_main)
         self.emit, self.log = self.reporter.emit, self.reporter.log  # rank 0 reports, the others stay silent
         self.run_dir: Path | None = None
-        self.run: RunDirectory | None = None  # rank 0's hold on run_dir: RUNNING marker, run files, cleanup
+        self.run: RunDirectory | None = None  # rank 0's hold on run_dir: its lock, run files, cleanup
+        self.payload: dict[str, Any] | None = None  # the checkpoint a resume continues from
         self.source = self.loader = None
         self.step = 0
         self.tokens_seen = 0
@@ -146,22 +156,76 @@ class Trainer:
     # ---- setup ---------------------------------------------------------------------------------
 
     def setup(self, resume: str | Path | None) -> None:
+        """Get ready to train, phase by phase; ``stop`` is honoured between phases (StoppedInSetup).
+
+        The slow phases (the corpus, a tokenizer to train) run before a new run's folder exists,
+        and the session's events reach ``metrics.jsonl`` only when it starts, so a setup that is
+        stopped or fails leaves a resumed run as it was and a new run not at all.
+        """
+        self.new_run = resume is None
+        self.device = distributed.init(self.env, resolve_device(self.config.device))
+        self.precision = choose_precision(self.device, self.config.amp)
+        self.payload = self._read_resume(resume)
+        for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
+            self._check_stop()
+            phase()
+
+    def _check_stop(self) -> None:
+        if distributed.any_rank(self.stop.is_set(), self.env, self.device):
+            raise StoppedInSetup
+
+    def _open_data(self) -> None:
+        """The data source and the tokenizer; then whether a training step can fit in memory at all."""
         from tui_transformer.data import get_tokenizer, open_source  # looked up per call: tests substitute a source
 
         config = self.config
-        self.device = distributed.init(self.env, resolve_device(config.device))
-        self.precision = choose_precision(self.device, config.amp)
-        payload = self._read_resume(resume)
-
         self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         self.source = open_source(config.data, val_fraction=config.val_fraction)
+        self._check_stop()
         self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
+        payload = self.payload
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer, self.resume_path)
-        self._open_run_dir()
+        activation_bytes = self.precision.dtype.itemsize if self.precision.dtype is not None else 4
+        check_step_fits(config.model, config.batch_size, torch.device(self.device), activation_bytes)
 
+    def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
+        """The checkpoint to continue from (None for a new run, or a run without a checkpoint yet).
+
+        The run's lock is taken first, before anything is read or written: a second trainer is refused here.
+        """
+        if resume is None:
+            return None
+        run_dir = ckpt.run_of(resume)  # a run, or one of its checkpoint files (train --from best)
+        if self.env.is_main:
+            self.run = RunDirectory.resume(run_dir)
+        self.run_dir = run_dir
+        if not has_checkpoint(run_dir):  # set up, then killed before its first checkpoint: train it from the start
+            self.log(f"run {run_dir.name} has no checkpoint yet; training it from step 0", level="warning")
+            return None
+        self.resume_path = ckpt.find(resume)
+        payload = ckpt.load(self.resume_path, map_location="cpu")
+        if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
+            self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
+                     f"replaces the run's {ckpt.LATEST}", level="warning")
+        done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
+        refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
+                              epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
+        return payload
+
+    def _open_run_dir(self) -> None:
+        """A new run's directory, locked and holding its config.toml (rank 0 picks the name); a resume has its own."""
+        if self.run_dir is not None:
+            return
+        if self.env.is_main:
+            self.run = RunDirectory.create(self.config, self.tokenizer)
+        path = str(self.run.path) if self.run is not None else None
+        self.run_dir = Path(distributed.broadcast(path, self.env))
+
+    def _build_model(self) -> None:
+        config = self.config
         torch.manual_seed(config.seed)  # the same initial weights on every rank
         random.seed(config.seed)
         self.model = DecoderTransformer(config.model).to(self.device)
@@ -174,61 +238,63 @@ class Trainer:
                              config.tokens_per_epoch)
         self.system = SystemSampler(self.device, flops_per_token(config.model),
                                     lambda: peak_flops(self.device, self.precision.dtype or torch.float32))
-
         self.tokens_per_batch = config.batch_size * config.model.max_seq_len * self.env.world_size  # all ranks
         self.loader = self._loader("train")
-        val_loader = self._loader("val")
-        try:
-            self.val_batches = val_loader.fixed_batches(config.eval_batches)
-            self.induction_tokens = induction_probe_tokens(self.val_batches, self.tokenizer.eot_id,
-                                                           config.model.max_seq_len)
-        finally:
-            val_loader.close()
 
-        if payload is not None:
-            self._restore(payload)
+    def _read_val_batches(self) -> None:
+        """The fixed validation batches: ``eval_batches``, or fewer if the val split holds fewer.
+
+        Each window is used once (the loader would wrap around into the split again), so asking for
+        100,000 batches costs what the split holds, not minutes of repeats; a long read reports progress.
+        """
+        wanted, loader = self.config.eval_batches, self._loader("val")
+        stop = None if self.env.enabled else self.stop  # under DDP every rank must reach the same collectives
+        batches, reported = [], time.monotonic()
+        try:
+            while len(batches) < wanted:
+                batch = loader.next_batch(stop)
+                if loader.epoch > 0 and batches:  # wrapped around: the split is used up
+                    break
+                batches.append(batch)
+                if time.monotonic() - reported > VAL_PROGRESS_EVERY_S:
+                    reported = time.monotonic()
+                    self.log(f"reading validation batches: {len(batches):,} of {wanted:,}")
+        except StopRequested:
+            raise StoppedInSetup from None
+        finally:
+            loader.close()
+        if len(batches) < wanted:
+            self.log(f"the validation split holds {len(batches):,} batches of {self.config.batch_size} x "
+                     f"{self.config.model.max_seq_len} tokens, fewer than the {wanted:,} asked for (--eval-batches); "
+                     "each evaluation uses those", level="warning")
+        self.val_batches = batches
+        self.induction_tokens = induction_probe_tokens(batches, self.tokenizer.eot_id, self.config.model.max_seq_len)
+
+    def _start(self) -> None:
+        """The last phase: a resume's state put back, config.toml updated, then RunStarted into metrics.jsonl."""
+        config = self.config
+        if self.payload is not None:
+            self._restore(self.payload)
         self.train_model = self._wrap(self.model)
         if self.run is not None:
-            self.run.write_run_files(config, self.tokenizer)
+            if not self.run.new:
+                self.run.write_run_files(config, self.tokenizer)  # a resume's new flags (a larger budget)
+            self.reporter.open(self.run_dir)
         self.emit(RunStarted(run_dir=str(self.run_dir), run_name=self.run_dir.name, config=config.to_dict(),
                              device=f"{self.device} ({self.precision.name})", preset=config.preset,
                              preset_reason=self.preset_reason, n_params=sum(p.numel() for p in self.model.parameters()),
                              data_notice=getattr(self.source, "notice", "") or "", resumed_from_step=self.step))
+        if self.run is not None:
+            self.run.started = True
         self.reporter.source_status(self.source)
 
-    def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
-        """The checkpoint to continue from (None for a new run); refuses a run that another process is training.
-
-        ``resume`` is a run (its latest.pt) or one of a run's checkpoint files (``train --from best``).
-        """
-        if resume is None:
-            return None
-        run_dir = ckpt.run_of(resume)
-        if self.env.is_main:
-            refuse_if_running(run_dir)
-        self.resume_path = ckpt.find(resume)
-        payload = ckpt.load(self.resume_path, map_location="cpu")
-        if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
-            self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
-                     f"replaces the run's {ckpt.LATEST}", level="warning")
-        done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
-        refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
-                              epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
-        self.run_dir = run_dir
-        if self.env.is_main:
-            self.run = RunDirectory(run_dir, new=False)
-        return payload
-
-    def _open_run_dir(self) -> None:
-        """Create the run directory (rank 0 picks the name) unless resuming; start its metrics file."""
-        if self.run_dir is None:
-            path = create_run_dir(self.config) if self.env.is_main else None
-            self.run_dir = Path(distributed.broadcast(str(path) if path else None, self.env))
-            if self.env.is_main:
-                self.run = RunDirectory(self.run_dir, new=True)
-        self.reporter.open(self.run_dir)
-        if self.run is not None:
-            self.run.mark_running()
+    def stopped_in_setup(self) -> RunSummary:
+        """The summary of a session stopped before its first step: a resumed run is as it was, a new one gone."""
+        kept = self.run_dir is not None and not self.new_run
+        step = ckpt.Progress.of(self.payload).step if self.payload is not None else 0
+        return RunSummary(run_dir=str(self.run_dir) if kept else "", run_name=self.run_dir.name if kept else "",
+                          step=step, reason=STOPPED_REASON, tokens_seen=0, final_val_loss=None, best_val_loss=None,
+                          checkpoint=str(self.resume_path) if self.payload is not None else None)
 
     def _loader(self, split: str) -> BatchLoader:
         c = self.config
