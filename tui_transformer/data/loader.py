@@ -146,11 +146,21 @@ class BatchLoader:
         self._cursor = position
 
     def fixed_batches(self, n: int) -> list:
-        """The first ``n`` batches of the split from the very start: the same ones on every call."""
+        """The first ``n`` batches of the split from the very start: the same ones on every call.
+
+        A split that holds fewer gives all it holds, each window once (at least one batch), instead
+        of wrapping around: ``n`` = 100,000 costs what the split holds, not minutes of repeats.
+        """
         if self._fixed is None or len(self._fixed) < n:
             batches = self._batches(Cursor())
+            self._fixed = []
             try:
-                self._fixed = [(x, y) for (x, y, _), _ in zip(batches, range(n))]
+                for x, y, after in batches:
+                    if after.epoch > 0 and self._fixed:  # wrapped around: the split is used up
+                        break
+                    self._fixed.append((x, y))
+                    if len(self._fixed) == n:
+                        break
             finally:
                 batches.close()
         return self._fixed[:n]

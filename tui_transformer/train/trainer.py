@@ -64,7 +64,6 @@ from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
 SHARD_STATUS_EVERY_S = 10.0
-VAL_PROGRESS_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -242,33 +241,18 @@ class Trainer:
         self.loader = self._loader("train")
 
     def _read_val_batches(self) -> None:
-        """The fixed validation batches: ``eval_batches``, or fewer if the val split holds fewer.
-
-        Each window is used once (the loader would wrap around into the split again), so asking for
-        100,000 batches costs what the split holds, not minutes of repeats; a long read reports progress.
-        """
+        """The fixed validation batches: ``eval_batches``, or all the val split holds if that is fewer."""
         wanted, loader = self.config.eval_batches, self._loader("val")
-        stop = None if self.env.enabled else self.stop  # under DDP every rank must reach the same collectives
-        batches, reported = [], time.monotonic()
         try:
-            while len(batches) < wanted:
-                batch = loader.next_batch(stop)
-                if loader.epoch > 0 and batches:  # wrapped around: the split is used up
-                    break
-                batches.append(batch)
-                if time.monotonic() - reported > VAL_PROGRESS_EVERY_S:
-                    reported = time.monotonic()
-                    self.log(f"reading validation batches: {len(batches):,} of {wanted:,}")
-        except StopRequested:
-            raise StoppedInSetup from None
+            self.val_batches = loader.fixed_batches(wanted)
         finally:
             loader.close()
-        if len(batches) < wanted:
-            self.log(f"the validation split holds {len(batches):,} batches of {self.config.batch_size} x "
+        if len(self.val_batches) < wanted:
+            self.log(f"the validation split holds {len(self.val_batches):,} batches of {self.config.batch_size} x "
                      f"{self.config.model.max_seq_len} tokens, fewer than the {wanted:,} asked for (--eval-batches); "
                      "each evaluation uses those", level="warning")
-        self.val_batches = batches
-        self.induction_tokens = induction_probe_tokens(batches, self.tokenizer.eot_id, self.config.model.max_seq_len)
+        self.induction_tokens = induction_probe_tokens(self.val_batches, self.tokenizer.eot_id,
+                                                       self.config.model.max_seq_len)
 
     def _start(self) -> None:
         """The last phase: a resume's state put back, config.toml updated, then RunStarted into metrics.jsonl."""
