@@ -135,3 +135,35 @@ def test_snapshot_train_screen_data_tab(snap_compare, recorded_run):
     app = make_app()
     app.recorded_dir = recorded_run
     assert snap_compare(app, terminal_size=(120, 40), run_before=_attached("data-tab"))
+
+
+async def test_resume_from_the_dashboard_keeps_the_runs_whole_history(recorded_run, tmp_path, monkeypatch):
+    # The charts restarted at the resume step (x labels 1.02k 1.02k 1.03k) and the Samples tab was empty.
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import config_file
+    from tui_transformer.train.events import RunStarted, StepMetrics
+    from tui_transformer.tui.training_session import TrainingSession
+
+    config_file.write(PRESETS["tiny"].with_overrides(data="builtin"), recorded_run / "config.toml")
+    monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(tmp_path))
+
+    def resumed_run(self, post):  # the trainer continuing from the checkpoint at step 60
+        post(RunStarted(run_dir=str(recorded_run), run_name="recorded", config={}, device="cpu", preset="tiny",
+                        preset_reason="", n_params=1, resumed_from_step=60))
+        for step in (61, 62):
+            post(StepMetrics(step=step, max_steps=120, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=0.0, eta_s=None))
+
+    monkeypatch.setattr(TrainingSession, "run", resumed_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # the only run
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        history = app.screen.history
+        assert history.train_loss.xs[:3] == [1, 2, 3] and history.train_loss.xs[-3:] == [60, 61, 62]
+        assert history.samples and history.samples[-1].step <= 60  # the samples recorded before the stop
+        assert max(history.val_loss.xs) <= 60  # the evaluations after the checkpoint are redone

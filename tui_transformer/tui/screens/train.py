@@ -260,6 +260,8 @@ class TrainScreen(Screen):
             return
         self.detach()
         self.reset_history()
+        if resume:
+            self._replay_earlier_events(resume)
         form = self.query_one(TrainForm)
         # Show the run's own values; filling the selects must not refill the form from the preset.
         with form.prevent(Select.Changed):
@@ -268,6 +270,21 @@ class TrainScreen(Screen):
         self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
         self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
+
+    def _replay_earlier_events(self, run: str) -> None:
+        """Fold a resumed run's ``metrics.jsonl`` in first, so its charts and samples show its whole
+        history, as opening it with ``o`` does. The trainer's resumed ``RunStarted`` then drops the
+        steps it redoes (see :meth:`RunHistory._on_started`)."""
+        try:
+            tail = MetricsTail(metrics_path(self._resolve_run(run)))
+        except UserError:
+            return  # nothing recorded yet: the trainer explains what is wrong with the run, if anything
+        while True:  # poll reads at most a few MB at a time
+            offset = tail.offset
+            for event in tail.poll():
+                self.history.absorb(event)
+            if tail.offset == offset:
+                return
 
     def action_pause(self) -> None:
         session = self.host.training
