@@ -66,3 +66,12 @@ async def playground_ready(app: PlaygroundApp, pilot, tiny, prompt: str = PLAYGR
     screen.query_one("#pg-prompt", TextArea).text = prompt
     await pilot.pause()
     return screen
+
+
+def text_of(app: App, widget=None) -> list[str]:
+    """The lines the terminal shows: the whole screen, or only the region of ``widget`` (a dialog)."""
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    if widget is None:
+        return lines
+    region = widget.region
+    return [line[region.x:region.right] for line in lines[region.y:region.bottom]]
