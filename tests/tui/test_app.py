@@ -177,3 +177,25 @@ async def test_resume_picks_a_run_and_continues_it_with_its_saved_config(monkeyp
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
         assert not app.training_active and app.sub_title.endswith("fake: stopped")
+
+
+async def test_stop_shows_one_state_in_the_header_the_stats_and_the_log(monkeypatch):
+    # After x the header said "stopped", the status line "finished", and the ETA stayed on screen.
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.training is not None and app.training.run_name and app.screen.history.last_step:
+                break
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert "ETA" in str(screen.query_one("#stats").render())
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        stats = str(screen.query_one("#stats").render())
+        assert app.sub_title.endswith("fake: stopped") and stats.endswith("stopped"), (app.sub_title, stats)
+        assert "ETA" not in stats and "finished" not in stats
+        assert screen.history.log[-1].message.startswith("stopped at step")

@@ -169,7 +169,10 @@ class RunHistory:
     def _on_finished(self, event: RunFinished) -> None:
         self.finished = event
         val = f", final val loss {event.final_val_loss:.4f}" if event.final_val_loss is not None else ""
-        self._log("info", f"finished at step {event.step} ({event.reason}){val}", event.time)
+        # the run state's word (stopped or finished, as the header and `runs list` say), then which budget
+        state = ended_state(event, None)
+        why = f" ({event.reason})" if state == RunState.FINISHED else ""
+        self._log("info", f"{state} at step {event.step}{why}{val}", event.time)
 
     def _on_failed(self, event: RunFailed) -> None:
         self.failed = event

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_transformer.train.run_state import RunState
+from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import format_number
 
@@ -44,7 +44,8 @@ def stats_text(history: RunHistory) -> Text:
         text.append("  epoch ", style="dim").append(str(step.epoch))
         text.append("  tokens ", style="dim").append(format_number(step.tokens_seen))
         text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
-        text.append("  ETA ", style="dim").append(format_duration(step.eta_s))
+        if ended_state(history.finished, history.failed) is None:  # an ended run has nothing left to wait for
+            text.append("  ETA ", style="dim").append(format_duration(step.eta_s))
         text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")
     text.append("\n")
     evaluation = history.last_eval
