@@ -147,3 +147,29 @@ async def test_s_steps_the_sampling_page_through_the_presets(tiny):
         assert screen.sampler_name == "greedy" and "temp 0 (greedy)" in live
         left = next(line for line in live.splitlines() if "left" in line).split("│")
         assert left[-2].strip() == "1"  # greedy leaves one token
+
+
+async def test_the_code_tab_scrolls_sideways_to_show_long_lines_at_80x24(tiny):
+    # The Code tab cut long lines at the pane's edge, with no wrap and no horizontal scroll.
+    from tests.tui.helpers import text_of
+    from tui_transformer.tui.learn.registry import code
+
+    app = LearnApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        lines = code(screen.page).splitlines()
+        longest = max(lines, key=len).rstrip()
+        pane = screen.query_one("#learn-code-scroll")
+        pane.scroll_to(y=lines.index(longest), animate=False)  # that line at the top of the pane
+        await pilot.pause()
+        assert len(longest) > pane.size.width  # the page has a line wider than the pane
+        tail = longest[-12:]
+        assert not any(tail in line for line in text_of(app, pane))
+        for _ in range(len(longest) // 8 + 1):
+            await pilot.press("right")
+        await pilot.pause()
+        assert any(tail in line for line in text_of(app, pane)), text_of(app, pane)
+        await pilot.press("left")
+        assert pane.scroll_x > 0 and app.focused is screen.query_one("#learn-pages")

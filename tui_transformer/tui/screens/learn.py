@@ -29,7 +29,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -76,6 +76,9 @@ class LearnScreen(Screen):
     LearnScreen TabbedContent { height: 1fr; }
     LearnScreen TabPane { padding: 0 1; }
     LearnScreen .learn-scroll { height: 1fr; }
+    /* The source keeps its lines whole (code does not wrap well): the pane scrolls sideways (←/→). */
+    LearnScreen #learn-code-scroll { overflow-x: auto; }
+    LearnScreen #learn-code { width: auto; }
     """
 
     BINDINGS = [
@@ -88,6 +91,8 @@ class LearnScreen(Screen):
         Binding("ctrl+l", "show_tab('live')", "Live"),
         Binding("ctrl+k", "show_tab('code')", "Code"),
         Binding("escape", "focus_pages", "Pages", show=False),
+        Binding("left", "scroll_code(-8)", "Code ←", show=False),  # the prompt keeps ←/→ while it has the focus
+        Binding("right", "scroll_code(8)", "Code →", show=False),
         Binding("ctrl+r", "refresh_runs", "Runs"),
     ]
 
@@ -126,7 +131,7 @@ class LearnScreen(Screen):
                         with VerticalScroll(classes="learn-scroll"):
                             yield Static("load a model to see this page live", id="learn-live")
                     with TabPane("Code", id="code"):
-                        with VerticalScroll(classes="learn-scroll"):
+                        with ScrollableContainer(classes="learn-scroll", id="learn-code-scroll"):
                             yield Static(id="learn-code")
         yield Footer()
 
@@ -165,6 +170,11 @@ class LearnScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_scroll_code(self, columns: int) -> None:
+        """←/→ on the Code tab: scroll the source sideways, so a long line is read whole at 80 columns."""
+        if self.query_one(TabbedContent).active == "code":
+            self.query_one("#learn-code-scroll").scroll_relative(x=columns, animate=False)
 
     def action_focus_pages(self) -> None:
         self.query_one("#learn-pages", OptionList).focus()
