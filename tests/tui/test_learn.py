@@ -173,3 +173,22 @@ async def test_the_code_tab_scrolls_sideways_to_show_long_lines_at_80x24(tiny):
         assert any(tail in line for line in text_of(app, pane)), text_of(app, pane)
         await pilot.press("left")
         assert pane.scroll_x > 0 and app.focused is screen.query_one("#learn-pages")
+
+
+async def test_learn_explains_the_followed_run_not_the_newest(tmp_path):
+    # At 80x24 Learn picked the newest run, not the run the header said it was following.
+    from tests.tui.helpers import write_run
+
+    runs = tmp_path / "runs"
+    followed = write_run(runs, "followed", checkpoints=("latest",))
+    write_run(runs, "newer", checkpoints=("latest",))
+    (followed / "metrics.jsonl").write_text("")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.attach(followed)
+        await pilot.press("4")
+        screen = app.screen
+        for _ in range(3):
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+        assert screen.run_dir == followed and screen.model_label == "followed"

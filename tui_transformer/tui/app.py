@@ -28,6 +28,7 @@ torch in a worker, since that import alone takes seconds) and which run is activ
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
 from textual import work
@@ -100,7 +101,7 @@ class TuiTransformerApp(App):
         self.probed_device: str | None = device_info[1] if device_info else None
         self.torch_version: str | None = device_info[0] if device_info else None
         self._attach_on_start = attach
-        self.following: str | None = None  # the run the Train screen follows, set by the screen
+        self.following: Path | None = None  # the run the Train screen follows, set by the screen
         self._exit_when_training_ends = False
         self._train_worker: Worker | None = None
 
@@ -143,10 +144,24 @@ class TuiTransformerApp(App):
         elif session is not None:
             run = session.state
         elif self.following is not None:
-            run = f"following {self.following}"
+            run = f"following {self.following.name}"
         else:
             run = "no run"
         self.sub_title = f"{where} · {run}"
+
+    @property
+    def run_in_view(self) -> Path | None:
+        """The run the Train screen shows: the one it follows, else the one trained here last.
+
+        The Playground and Learn load this run's model on their own, so the model a learner meets
+        there is the one whose curves they were just watching. (Attaching is refused while a run
+        trains, and starting a run stops following, so ``following`` set means it is the newer.)
+        """
+        if self.following is not None:
+            return self.following
+        if self.training is not None and self.training.run_dir:
+            return Path(self.training.run_dir)
+        return None
 
     # -- training -------------------------------------------------------------------------------
 

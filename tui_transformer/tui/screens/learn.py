@@ -40,7 +40,7 @@ from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
 from tui_transformer.tui.messages import RunsListed
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class LearnScreen(Screen):
         Binding("escape", "focus_pages", "Pages", show=False),
         Binding("left", "scroll_code(-8)", "Code ←", show=False),  # the prompt keeps ←/→ while it has the focus
         Binding("right", "scroll_code(8)", "Code →", show=False),
-        Binding("ctrl+r", "refresh_runs", "Runs"),
+        Binding("ctrl+r", "pick_model", "Model"),
     ]
 
     def __init__(self, autoload: bool = True, name: str | None = None, id: str | None = None,
@@ -216,10 +216,18 @@ class LearnScreen(Screen):
     def action_refresh_runs(self) -> None:
         self.query_one("#learn-run", RunSelect).refresh_runs()
 
+    def action_pick_model(self) -> None:
+        """ctrl+r: focus the model picker and open its list."""
+        picker = self.query_one("#learn-run", RunSelect)
+        picker.focus()
+        picker.expanded = True
+
     def on_runs_listed(self, message: RunsListed) -> None:
         picker = self.query_one("#learn-run", RunSelect)
-        if self.autoload and self.model is None and picker.value is Select.NULL and message.options:
-            picker.value = message.options[0][1]  # the newest run, or the fresh model if there is none
+        # the run the Train screen shows, else the newest run, else the fresh model (always listed last)
+        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
+        if self.autoload and self.model is None and picker.value is Select.NULL and choice is not None:
+            picker.value = choice
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:

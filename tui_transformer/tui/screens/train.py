@@ -372,7 +372,7 @@ class TrainScreen(Screen):
         self.history.note("info", f"following {path}", time.time())
         self.poll_attached()
         self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
-        self.host.following = path.parent.name
+        self.host.following = path.parent
         self.host.refresh_header()
         return True
 
