@@ -99,6 +99,9 @@ class TrainScreen(Screen):
         Binding("l", "toggle_log", "Log scale"),
         Binding("w", "cycle_window", "Window"),
         Binding("f", "toggle_form", "Form"),
+        # A focused field takes every letter (s types an "s"), so the footer hides the letter keys;
+        # it then shows this one instead: how to give the keys back to the screen.
+        Binding("escape", "leave_field", "Leave field (keys work again)"),
     ]
 
     def __init__(self) -> None:
@@ -403,6 +406,17 @@ class TrainScreen(Screen):
             self._attach_timer = None
         self.attached = None
         self.host.following = None
+
+    # -- the keyboard --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return self.focused is not None  # shown and bound only while a form field has the focus
+        return True
+
+    def action_leave_field(self) -> None:
+        """Escape: no widget has the focus, so s, x, r, o... reach the screen's bindings again."""
+        self.set_focus(None)
 
     # -- view toggles -------------------------------------------------------------------------
 
