@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Select, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Input, Select, TabbedContent, TabPane
 
 from tui_transformer.errors import UserError
 from tui_transformer.tui.messages import (
@@ -89,7 +89,9 @@ class TrainScreen(Screen):
     TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
     """
 
-    AUTO_FOCUS = None  # keys reach the screen's bindings until the learner tabs into the form
+    # Nothing has the focus at first, so the keys reach the screen's bindings until the learner tabs
+    # into the form. (None would inherit the app's "*", which focused the first field.)
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("s", "start", "Start"),
         Binding("space", "pause", "Pause/resume"),
@@ -118,7 +120,7 @@ class TrainScreen(Screen):
 
         yield Header()
         with Horizontal(id="train-body"):
-            with VerticalScroll(id="sidebar"):
+            with VerticalScroll(id="sidebar", can_focus=False):  # its fields take the focus; it showed none
                 yield TrainForm(("auto", *(name for name in PRESET_NAMES if name != "auto")), id="form")
                 with Horizontal(classes="controls"):
                     yield Button("Start", id="start", variant="success", compact=True)
@@ -411,7 +413,7 @@ class TrainScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_field":
-            return self.focused is not None  # shown and bound only while a form field has the focus
+            return isinstance(self.focused, Input)  # shown and bound only while a text field has the focus
         return True
 
     def action_leave_field(self) -> None:
