@@ -199,3 +199,17 @@ async def test_stop_shows_one_state_in_the_header_the_stats_and_the_log(monkeypa
         assert app.sub_title.endswith("fake: stopped") and stats.endswith("stopped"), (app.sub_title, stats)
         assert "ETA" not in stats and "finished" not in stats
         assert screen.history.log[-1].message.startswith("stopped at step")
+
+
+def test_help_has_a_section_for_every_screen_with_its_footer_keys():
+    # The Playground and the Benchmark had no section.
+    from tui_transformer.tui.app import TuiTransformerApp
+    from tui_transformer.tui.screens.help import HELP_TEXT
+
+    sections = {part.split("\n", 1)[0]: part for part in HELP_TEXT.split("\n## ")[1:]}
+    for mode, screen_type in TuiTransformerApp.SCREENS.items():
+        section = sections.get(mode.capitalize())
+        assert section is not None, mode
+        for binding in screen_type.BINDINGS:
+            if binding.show:
+                assert f"`{binding.key}`" in section, (mode, binding.key)
