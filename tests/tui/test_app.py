@@ -204,6 +204,7 @@ async def test_stop_shows_one_state_in_the_header_the_stats_and_the_log(monkeypa
 def test_help_has_a_section_for_every_screen_with_its_footer_keys():
     # The Playground and the Benchmark had no section.
     from tui_transformer.tui.app import TuiTransformerApp
+    from tui_transformer.tui.essential_keys import HELP_AND_QUIT
     from tui_transformer.tui.screens.help import HELP_TEXT
 
     sections = {part.split("\n", 1)[0]: part for part in HELP_TEXT.split("\n## ")[1:]}
@@ -211,5 +212,23 @@ def test_help_has_a_section_for_every_screen_with_its_footer_keys():
         section = sections.get(mode.capitalize())
         assert section is not None, mode
         for binding in screen_type.BINDINGS:
-            if binding.show:
+            if binding.show and binding not in HELP_AND_QUIT:  # those two are under "Everywhere"
                 assert f"`{binding.key}`" in section, (mode, binding.key)
+
+
+async def test_footers_keep_help_quit_and_the_main_action_at_80_and_120_columns():
+    # At 120 columns the Train footer ended "q Qui"; at 80, ? and q were gone.
+    from tests.tui.helpers import text_of
+
+    main_action = {"train": "s Start", "playground": "^g Generate", "benchmark": "r KV bench", "learn": "^r Model"}
+    for size in ((120, 40), (80, 24)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            for mode, action in main_action.items():
+                app.switch_mode(mode)
+                await pilot.pause()
+                app.screen.set_focus(None)  # a focused editor takes the letter keys (the footer then hides them)
+                await pilot.pause()
+                footer = text_of(app)[-1]
+                for key in (action, "? Help", "q Quit"):
+                    assert key in footer, (size, mode, footer)

@@ -48,6 +48,7 @@ from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.paths import config_dir
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
@@ -143,6 +144,7 @@ class BenchmarkScreen(Screen):
 
     BINDINGS = [
         Binding("r", "run_kv", "KV bench"),
+        *HELP_AND_QUIT,
         Binding("m", "run_train", "Train bench"),
         Binding("escape", "stop", "Stop"),
         Binding("s", "save", "Save JSON"),

@@ -37,6 +37,7 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select,
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.model.sampling import SAMPLER_PRESETS
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
 from tui_transformer.tui.messages import RunsListed
@@ -87,6 +88,7 @@ class LearnScreen(Screen):
         Binding("full_stop,greater_than_sign", "head(1)", "Head+", show=False),
         Binding("comma,less_than_sign", "head(-1)", "Head-", show=False),
         Binding("s", "next_sampler", "Sampler", show=False),
+        *HELP_AND_QUIT,
         Binding("ctrl+o", "show_tab('prose')", "Prose"),
         Binding("ctrl+l", "show_tab('live')", "Live"),
         Binding("ctrl+k", "show_tab('code')", "Code"),

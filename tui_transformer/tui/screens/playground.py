@@ -40,6 +40,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
@@ -175,6 +176,7 @@ class PlaygroundScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate"),
+        *HELP_AND_QUIT,  # hidden while the prompt has the focus (it takes the letters); escape, then ?
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+n", "next_preset", "Preset"),
         Binding("ctrl+t", "toggle_cache", "KV cache"),

@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Select, TabbedContent, TabPane
 
 from tui_transformer.errors import UserError
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
@@ -94,11 +95,12 @@ class TrainScreen(Screen):
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding("s", "start", "Start"),
-        Binding("space", "pause", "Pause/resume"),
+        *HELP_AND_QUIT,
+        Binding("space", "pause", "Pause"),  # short labels: the row must fit at 80 columns
         Binding("x", "stop", "Stop"),
-        Binding("r", "resume_run", "Resume run"),
-        Binding("o", "open_run", "Open run"),
-        Binding("l", "toggle_log", "Log scale"),
+        Binding("r", "resume_run", "Resume"),
+        Binding("o", "open_run", "Open"),
+        Binding("l", "toggle_log", "Log"),
         Binding("w", "cycle_window", "Window"),
         Binding("f", "toggle_form", "Form"),
         # A focused field takes every letter (s types an "s"), so the footer hides the letter keys;
