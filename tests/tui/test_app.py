@@ -232,3 +232,44 @@ async def test_footers_keep_help_quit_and_the_main_action_at_80_and_120_columns(
                 footer = text_of(app)[-1]
                 for key in (action, "? Help", "q Quit"):
                     assert key in footer, (size, mode, footer)
+
+
+async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(monkeypatch):
+    # The stats line kept "step – (press s …)", the charts an ambiguous "waiting for data…", and
+    # the first ETA read 1:35:31.
+    import threading
+
+    from tests.tui.helpers import text_of
+    from tui_transformer.train.events import LogMessage, StepMetrics
+
+    gate = threading.Event()
+
+    def slow_setup(self, post):
+        post(LogMessage(level="info", message="building the builtin corpus (first use)"))
+        gate.wait(10)
+        post(RunStarted(run_dir="/tmp/fake", run_name="fake", config={}, device="cpu", preset="tiny",
+                        preset_reason="", n_params=1))
+        for step, elapsed in ((1, 0.5), (2, 30.0)):
+            gate.clear()
+            gate.wait(10)
+            post(StepMetrics(step=step, max_steps=1000, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=elapsed, eta_s=5731.0 / step))
+
+    async def shown_after(pilot) -> str:
+        gate.set()
+        await pilot.pause(0.3)  # the event, then a redraw tick
+        return str(app.screen.query_one("#stats").render()).splitlines()[0]
+
+    monkeypatch.setattr(TrainingSession, "run", slow_setup)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await pilot.pause(0.3)
+        stats = str(app.screen.query_one("#stats").render()).splitlines()[0]
+        assert stats == "step –  building the builtin corpus (first use)"
+        assert any("building the builtin corpus" in line for line in text_of(app, app.screen.query_one("#loss-chart")))
+        gate.clear()
+        assert await shown_after(pilot) == "step –  model built: waiting for step 1…"
+        assert "ETA measuring…" in await shown_after(pilot)
+        assert "ETA 47:46" in await shown_after(pilot)  # 5731 s / 2, once it has trained 30 s
+        await app.workers.wait_for_complete()

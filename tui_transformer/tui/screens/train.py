@@ -189,7 +189,10 @@ class TrainScreen(Screen):
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history)
+        placeholder = self.history.preparing or ("press s to train, o to open a run" if self.history.started is None
+                                                 else "waiting for data…")
         for chart in self.query(LineChart):
+            chart.placeholder = placeholder
             chart.data_changed()
         self.query_one(LogPane).show(self.history)
         # Samples and the data panel change rarely and their height follows their text, so updating
@@ -274,7 +277,7 @@ class TrainScreen(Screen):
         with form.prevent(Select.Changed):
             form.show_run(config)
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
-        self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
+        self.history.preparing_run(f"{what}: loading data and tokenizer…", time.time())
         self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
 

@@ -83,8 +83,9 @@ def _padded(low: float, high: float) -> tuple[float, float]:
 
 
 def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
-                 log: bool = False, window: int | None = None) -> Text:
-    """The whole chart as text, ``width`` x ``height`` cells (see the module docstring)."""
+                 log: bool = False, window: int | None = None, placeholder: str = "waiting for data…") -> Text:
+    """The whole chart as text, ``width`` x ``height`` cells (see the module docstring); with no
+    point yet, ``placeholder`` says why."""
     header = Text(title, style="bold")
     for line in lines:
         header.append("  ━ ", style=line.style).append(line.series.name)
@@ -101,7 +102,7 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     points = [(xs, ys) for (xs, ys), _ in visible if xs]
     if not points:
         body = [Text("")] * rows
-        body[rows // 2] = Text("waiting for data…", style="dim", justify="center")
+        body[rows // 2] = Text(placeholder, style="dim", justify="center", overflow="ellipsis", no_wrap=True)
         return Text("\n").join([header, *body, Text("")])
 
     x0, x1 = min(xs[0] for xs, _ in points), max(xs[-1] for xs, _ in points)
@@ -182,6 +183,7 @@ class LineChart(Widget):
         self.title = title
         self.lines = list(lines)
         self.data_version = 0
+        self.placeholder = "waiting for data…"  # shown while there is no point to draw
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
 
@@ -198,6 +200,6 @@ class LineChart(Widget):
         width, height = self.content_size
         key = (self.data_version, width, height, self.log, self.window)
         if key != self._cache_key or self._cache is None:
-            self._cache = render_chart(self.title, self.lines, width, height, self.log, self.window)
+            self._cache = render_chart(self.title, self.lines, width, height, self.log, self.window, self.placeholder)
             self._cache_key = key
         return self._cache

@@ -13,6 +13,8 @@ from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import format_number
 
+ETA_AFTER_S = 10.0  # seconds of training before the ETA is shown
+
 _STATE_STYLES = {RunState.FAILED: "bold red", RunState.FINISHED: "green", RunState.STOPPED: "green"}
 _VERDICT_STYLES = {"overfit": "bold red", "gap": "yellow", "learning": "green", "normal": "green", "no verdict": "dim"}
 
@@ -36,7 +38,9 @@ def stats_text(history: RunHistory) -> Text:
     """Three short lines: progress, generalisation, and the run itself."""
     text = Text()
     step = history.last_step
-    if step is None:
+    if step is None and history.preparing is not None:
+        text.append("step –  ", style="dim").append(history.preparing)
+    elif step is None:
         text.append("step –  (press s to start training, o to open a run)", style="dim")
     else:
         total = f"/{step.max_steps:,}" if step.max_steps else ""
@@ -45,7 +49,9 @@ def stats_text(history: RunHistory) -> Text:
         text.append("  tokens ", style="dim").append(format_number(step.tokens_seen))
         text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
         if ended_state(history.finished, history.failed) is None:  # an ended run has nothing left to wait for
-            text.append("  ETA ", style="dim").append(format_duration(step.eta_s))
+            # the first steps are slow (allocation, caches warming up): an ETA from them misleads (1:35:31)
+            eta = format_duration(step.eta_s) if step.elapsed_s >= ETA_AFTER_S else "measuring…"
+            text.append("  ETA ", style="dim").append(eta)
         text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")
     text.append("\n")
     evaluation = history.last_eval
