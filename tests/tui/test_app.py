@@ -255,18 +255,28 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
             post(StepMetrics(step=step, max_steps=1000, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
                              tokens_per_sec=1.0, tokens_seen=step, elapsed_s=elapsed, eta_s=5731.0 / step))
 
-    async def shown_after(pilot) -> str:
-        gate.set()
-        await pilot.pause(0.3)  # the event, then a redraw tick
+    def stats_line() -> str:
         return str(app.screen.query_one("#stats").render()).splitlines()[0]
+
+    async def shown_after(pilot) -> str:
+        """The stats line once the trainer's next event has been drawn."""
+        before = stats_line()
+        gate.set()
+        for _ in range(100):  # the event, then a redraw tick (slower on a busy machine)
+            await pilot.pause(0.05)
+            if stats_line() != before:
+                break
+        return stats_line()
 
     monkeypatch.setattr(TrainingSession, "run", slow_setup)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        await pilot.pause(0.3)
-        stats = str(app.screen.query_one("#stats").render()).splitlines()[0]
-        assert stats == "step –  building the builtin corpus (first use)"
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "building" in stats_line():
+                break
+        assert stats_line() == "step –  building the builtin corpus (first use)"
         assert any("building the builtin corpus" in line for line in text_of(app, app.screen.query_one("#loss-chart")))
         gate.clear()
         assert await shown_after(pilot) == "step –  model built: waiting for step 1…"

@@ -40,6 +40,7 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
+from tui_transformer.train.run_state import RunState
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
@@ -102,6 +103,7 @@ class TuiTransformerApp(App):
         self.torch_version: str | None = device_info[0] if device_info else None
         self._attach_on_start = attach
         self.following: Path | None = None  # the run the Train screen follows, set by the screen
+        self.following_state = "running"  # and its state, from its events
         self._exit_when_training_ends = False
         self._train_worker: Worker | None = None
 
@@ -143,8 +145,10 @@ class TuiTransformerApp(App):
             run = f"{session.run_name}: {session.state}"
         elif session is not None:
             run = session.state
-        elif self.following is not None:
+        elif self.following is not None and self.following_state in (RunState.RUNNING, "idle"):
             run = f"following {self.following.name}"
+        elif self.following is not None:  # it ended: there is nothing to follow any more
+            run = f"{self.following.name}: {self.following_state}"
         else:
             run = "no run"
         self.sub_title = f"{where} · {run}"

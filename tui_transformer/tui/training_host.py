@@ -26,6 +26,7 @@ class TrainingHost(Protocol):
     training: TrainingSession | None  # the run started here last (it may have ended)
     probed_device: str | None  # what "auto" resolves to, once the app has imported torch
     following: Path | None  # the directory of the run the screen follows (attached); the header shows its name
+    following_state: str  # that run's state as its events tell it (running, finished, stopped...)
 
     @property
     def training_active(self) -> bool:

@@ -115,6 +115,7 @@ class TrainScreen(Screen):
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
         self._drawn_panels: tuple | None = None
+        self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -202,12 +203,35 @@ class TrainScreen(Screen):
             self._drawn_panels = (newest, self.history.shards)
             self.query_one(SamplesView).show(self.history)
             self.query_one(ShardPanel).show(self.history.shards)
+        if (self.history.started, self.history.shards) != self._drawn_run:
+            self._drawn_run = (self.history.started, self.history.shards)
+            self._show_run_in_form()
+
+    def _show_run_in_form(self) -> None:
+        """The form shows the run on screen: an attached run's own settings, and what ``auto`` became."""
+        form = self.query_one(TrainForm)
+        started, shards = self.history.started, self.history.shards
+        if self.attached is not None and started is not None:
+            from tui_transformer.train.config import TrainConfig
+
+            try:
+                config = TrainConfig.from_dict(started.config)
+            except (UserError, TypeError, ValueError, KeyError):
+                config = None  # a run from another version: the form keeps its values
+            if config is not None:
+                with form.prevent(Select.Changed):
+                    form.show_run(config)
+        form.show_resolved({
+            "preset": started.preset if started is not None else None,
+            "device": started.device.split(" ")[0] if started is not None else None,  # "cpu (fp32)"
+            "data": shards.source if shards is not None else None,
+        })
 
     def reset_history(self) -> None:
         """Start from empty panels (a new run, or attaching to another one)."""
         self.history = RunHistory()
         self._drawn_version = -1
-        self._drawn_panels = None
+        self._drawn_panels = self._drawn_run = None
         for chart_id, lines in chart_lines(self.history).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
         self.query_one(LogPane).reset()
@@ -312,7 +336,8 @@ class TrainScreen(Screen):
             self.sync_controls()
 
     def sync_controls(self) -> None:
-        """Enable the buttons that make sense in the current state."""
+        """Enable the buttons, and show the keys, that make sense in the current state."""
+        self.refresh_bindings()
         active = self.host.training_active
         session = self.host.training
         self.query_one("#start", Button).disabled = active
@@ -380,9 +405,9 @@ class TrainScreen(Screen):
         self.reset_history()
         self.attached = MetricsTail(path)
         self.history.note("info", f"following {path}", time.time())
-        self.poll_attached()
-        self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
         self.host.following = path.parent
+        self.poll_attached()  # reads what is there, and says in the header whether it still runs
+        self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
         self.host.refresh_header()
         return True
 
@@ -405,6 +430,9 @@ class TrainScreen(Screen):
             message = f"{self.attached.path} was deleted or moved; the charts keep what was read"
             self.history.note("warning", message, time.time())
             self.notify(message, title="Run gone", severity="warning")
+        if self.history.state != self.host.following_state:
+            self.host.following_state = self.history.state
+            self.host.refresh_header()
         self.redraw()
 
     def detach(self) -> None:
@@ -419,6 +447,9 @@ class TrainScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_field":
             return isinstance(self.focused, Input)  # shown and bound only while a text field has the focus
+        if action in ("pause", "stop"):
+            # only a run trained here can be paused or stopped (not an attached one): hidden otherwise
+            return self.host.training_active
         return True
 
     def action_leave_field(self) -> None:
