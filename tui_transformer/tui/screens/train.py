@@ -199,8 +199,8 @@ class TrainScreen(Screen):
         # Samples and the data panel change rarely and their height follows their text, so updating
         # them costs a layout pass of the whole screen: do it only when they changed.
         newest = self.history.samples[0] if self.history.samples else None
-        if (newest, self.history.shards) != self._drawn_panels:
-            self._drawn_panels = (newest, self.history.shards)
+        if (newest, self.history.shards, self.history.started) != self._drawn_panels:
+            self._drawn_panels = (newest, self.history.shards, self.history.started)
             self.query_one(SamplesView).show(self.history)
             self.query_one(ShardPanel).show(self.history.shards)
         if (self.history.started, self.history.shards) != self._drawn_run:
