@@ -315,3 +315,17 @@ async def test_every_tab_stop_of_the_playground_shows_its_focus(tiny):
         output.focus()
         await pilot.pause()
         assert output.styles.border_top != unfocused  # the frame takes the accent colour
+
+
+async def test_next_token_labels_are_whole_and_counts_say_1_token(tiny):
+    # The bars cut "<|endoftext|>" to "▶<|endoftex", and the token line said "1 tokens".
+    from tests.tui.helpers import text_of
+
+    app = PlaygroundApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await playground_ready(app, pilot, tiny, prompt="The")
+        bars = screen.query_one(NextTokenBars)
+        bars.show([("<|endoftext|>", 0.6), (" the", 0.4)], chosen=0)
+        await pilot.pause()
+        assert any("▶<|endoftext|> " in line for line in text_of(app, bars))
+        assert str(screen.query_one("#pg-tokens").render()).startswith("1 token ")

@@ -41,6 +41,7 @@ from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.plural import count_of
 from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
@@ -518,7 +519,7 @@ class PlaygroundScreen(Screen):
         if self.show_timings and stats.decode_tokens_per_s is not None:
             tps = f"{stats.decode_tokens_per_s:.0f}"
         ending = f" · {self.finish_reason}" if self.finish_reason else ""
-        line.update(f"first token {ttft} · {tps} tok/s · {stats.generated} new tokens · "
+        line.update(f"first token {ttft} · {tps} tok/s · {count_of(stats.generated, 'new token')} · "
                     f"context {used}{ending}")
 
     # ---- inspect: the last layer's attention and the logit lens at the token under the cursor --
