@@ -329,3 +329,21 @@ async def test_next_token_labels_are_whole_and_counts_say_1_token(tiny):
         await pilot.pause()
         assert any("▶<|endoftext|> " in line for line in text_of(app, bars))
         assert str(screen.query_one("#pg-tokens").render()).startswith("1 token ")
+
+
+async def test_inspect_at_80x24_keeps_the_output_and_the_whole_panel_on_screen(tiny):
+    # With inspect open at 80x24 the output had 2 lines and the panel lost its bottom edge.
+    from tests.tui.helpers import make_app
+    from tui_transformer.tui.widgets.inspect_panel import InspectPanel
+
+    app = make_app()  # the whole app: its breakpoints give the screen the 80-column layout
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = await playground_ready(app, pilot, tiny)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        panel, output = screen.query_one(InspectPanel), screen.query_one("#pg-output-scroll")
+        assert output.content_region.height >= 4
+        assert panel.region.bottom <= screen.query_one("Footer").region.y  # its frame ends above the footer

@@ -211,3 +211,19 @@ async def test_the_form_names_what_auto_became(monkeypatch):
             select = screen.query_one(f"#{select_id}", Select)
             shown = "".join(text_of(app, select))
             assert select.value == "auto" and label in shown, (select_id, shown)
+
+
+async def test_at_80x24_the_stats_keep_the_runs_line_and_placeholders_stay_one_line(recorded_run):
+    # The first stats line wrapped, pushing "run … finished" out of the panel's three rows;
+    # the idle charts' placeholder wrapped onto two lines.
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one("#loss-chart", LineChart)
+        assert sum(bool(line.strip()) for line in text_of(app, chart)) == 2  # the title and "no run yet"
+        app.screen.attach(recorded_run)
+        await pilot.pause()
+        rows = text_of(app, app.screen.query_one("#stats"))
+        assert rows[0].strip().startswith("step 120/120") and rows[2].strip().startswith("run recorded")

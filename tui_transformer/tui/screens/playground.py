@@ -173,6 +173,11 @@ class PlaygroundScreen(Screen):
     PlaygroundScreen #pg-stats { height: auto; max-height: 2; color: $text-muted; }
     PlaygroundScreen #pg-main .pg-heading { margin-top: 0; }
     PlaygroundScreen #pg-next { height: 1fr; max-height: 10; }
+    /* 80 columns with inspect open: the inspect panel's logit lens stands in for the bars, so the
+       output keeps its rows and the panel is not clipped */
+    PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next,
+    PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next-heading { display: none; }
+    PlaygroundScreen.-narrow #pg-main.-inspecting InspectPanel { max-height: 10; }
     """
 
     BINDINGS = [
@@ -232,7 +237,7 @@ class PlaygroundScreen(Screen):
                 with VerticalScroll(id="pg-output-scroll"):
                     yield Static(id="pg-output")
                 yield Static(id="pg-stats")
-                yield Label("next token · top 10, sampler applied", classes="pg-heading")
+                yield Label("next token · top 10, sampler applied", classes="pg-heading", id="pg-next-heading")
                 yield NextTokenBars(id="pg-next")
                 yield InspectPanel(id="pg-inspect")
         yield Footer()
@@ -525,7 +530,9 @@ class PlaygroundScreen(Screen):
     # ---- inspect: the last layer's attention and the logit lens at the token under the cursor --
 
     def action_toggle_inspect(self) -> None:
-        self.query_one(InspectPanel).toggle_class("-shown")
+        panel = self.query_one(InspectPanel)
+        panel.toggle_class("-shown")
+        self.query_one("#pg-main").set_class(panel.has_class("-shown"), "-inspecting")
         self._inspect()
 
     @on(TextArea.SelectionChanged, "#pg-prompt")

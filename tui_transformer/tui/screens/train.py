@@ -190,8 +190,7 @@ class TrainScreen(Screen):
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history)
-        placeholder = self.history.preparing or ("press s to train, o to open a run" if self.history.started is None
-                                                 else "waiting for data…")
+        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
         for chart in self.query(LineChart):
             chart.placeholder = placeholder
             chart.data_changed()

@@ -102,7 +102,9 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     points = [(xs, ys) for (xs, ys), _ in visible if xs]
     if not points:
         body = [Text("")] * rows
-        body[rows // 2] = Text(placeholder, style="dim", justify="center", overflow="ellipsis", no_wrap=True)
+        middle = Text(placeholder, style="dim", justify="center")
+        middle.truncate(width, overflow="ellipsis")  # one line, whatever the width: the rows are counted
+        body[rows // 2] = middle
         return Text("\n").join([header, *body, Text("")])
 
     x0, x1 = min(xs[0] for xs, _ in points), max(xs[-1] for xs, _ in points)

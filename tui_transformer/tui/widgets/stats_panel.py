@@ -77,7 +77,9 @@ def stats_text(history: RunHistory) -> Text:
 class StatsPanel(Static):
     """Shows :func:`stats_text` of a history; the screen calls :meth:`show` on each redraw tick."""
 
-    DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; }"
+    # One row per line, cut at the edge (the least telling numbers come last): a wrapped first line
+    # pushed the run's name and state out of the three rows at 80 columns.
+    DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def show(self, history: RunHistory) -> None:
         self.update(stats_text(history), layout=False)  # always 3 lines: no layout pass per step
