@@ -196,7 +196,7 @@ async def test_stop_shows_one_state_in_the_header_the_stats_and_the_log(monkeypa
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
         stats = str(screen.query_one("#stats").render())
-        assert app.sub_title.endswith("fake: stopped") and stats.endswith("stopped"), (app.sub_title, stats)
+        assert app.sub_title.endswith("fake: stopped") and "run fake  stopped" in stats, (app.sub_title, stats)
         assert "ETA" not in stats and "finished" not in stats
         assert screen.history.log[-1].message.startswith("stopped at step")
 

@@ -226,4 +226,4 @@ async def test_at_80x24_the_stats_keep_the_runs_line_and_placeholders_stay_one_l
         app.screen.attach(recorded_run)
         await pilot.pause()
         rows = text_of(app, app.screen.query_one("#stats"))
-        assert rows[0].strip().startswith("step 120/120") and rows[2].strip().startswith("run recorded")
+        assert rows[0].strip().startswith("step 120/120") and rows[2].strip().startswith("run recorded  finished")

@@ -68,9 +68,9 @@ def stats_text(history: RunHistory) -> Text:
     started = history.started
     if started is not None:
         text.append("run ", style="dim").append(started.run_name, style="bold")
-        text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
         text.append("  ")
-        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))
+        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))  # before what a narrow row cuts
+        text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
     return text
 
 
