@@ -192,3 +192,4 @@ async def test_learn_explains_the_followed_run_not_the_newest(tmp_path):
             await screen.workers.wait_for_complete()
             await pilot.pause()
         assert screen.run_dir == followed and screen.model_label == "followed"
+        assert screen.query_one("#learn-run").region.height == 3  # its label on one line, not wrapped in two

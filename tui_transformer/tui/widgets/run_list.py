@@ -122,6 +122,11 @@ class RunSelect(RunListing, Select[str]):
         def control(self) -> RunSelect:
             return self.select
 
+    # A run's label stays on one line, cut with "…" (it wrapped mid-name in a narrow sidebar).
+    DEFAULT_CSS = """
+    RunSelect SelectCurrent Static#label, RunSelect SelectOverlay { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     def __init__(self, options_of: OptionsOf, options: list[RunOption] | None = None, *,
                  load: Callable[[str], Any] | None = None, empty_prompt: str | None = None, **kwargs: Any) -> None:
         super().__init__(options or [], **kwargs)
@@ -170,6 +175,8 @@ class RunSelect(RunListing, Select[str]):
 
 class RunOptionList(RunListing, OptionList):
     """An OptionList of runs, one per line with its preset, step, state and time (the run picker dialog)."""
+
+    DEFAULT_CSS = "RunOptionList { text-wrap: nowrap; text-overflow: ellipsis; }"  # one line per run
 
     def __init__(self, options_of: OptionsOf, **kwargs: Any) -> None:
         super().__init__(Option("looking for runs…", disabled=True), **kwargs)
