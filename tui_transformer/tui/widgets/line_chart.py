@@ -157,7 +157,7 @@ def _draw(canvas: BrailleCanvas, xs: list[float], ys: list[float],
 def _x_axis(x0: float, x1: float, label_width: int, cols: int) -> Text:
     """``└`` and a rule with step labels written into it at the left, middle and right."""
     rule = ["─"] * cols
-    for fraction in (0.0, 0.5, 1.0):
+    for fraction in (0.0, 1.0, 0.5):  # the ends first: a narrow chart drops the middle label, never the last
         label = format_number(round(x0 + (x1 - x0) * fraction))
         start = min(max(round(fraction * (cols - 1)) - (len(label) // 2 if fraction else 0), 0), cols - len(label))
         if start < 0 or any(ch != "─" for ch in rule[max(start - 1, 0):start + len(label) + 1]):
