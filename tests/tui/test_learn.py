@@ -111,7 +111,7 @@ async def test_learn_mode_opens_with_a_fresh_model_when_there_is_no_run():
         await app.workers.wait_for_complete()
 
 
-def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = ()) -> bool:
+def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = (), size: tuple[int, int] = (110, 32)) -> bool:
     app = LearnApp()
 
     async def run_before(pilot) -> None:
@@ -123,7 +123,7 @@ def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = ()) -> bool
             await pilot.press(key)
             await _settled(screen, pilot)
 
-    return snap_compare(app, terminal_size=(110, 32), run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_snapshot_attention_page(snap_compare, tiny):
@@ -134,6 +134,11 @@ def test_snapshot_attention_page(snap_compare, tiny):
 def test_snapshot_sampling_page(snap_compare, tiny):
     """Page 10 with the teaching sampler: every processor's column, and the tokens each one leaves."""
     assert _snapshot(snap_compare, tiny, 9)
+
+
+def test_snapshot_block_page_80x24(snap_compare, tiny):
+    """Page 7 at 80x24: the component table, then the stream's mean L2 norm from "embed + pos" on."""
+    assert _snapshot(snap_compare, tiny, 6, size=(80, 24))
 
 
 async def test_s_steps_the_sampling_page_through_the_presets(tiny):

@@ -60,3 +60,10 @@ async def test_help_wraps_its_prose_at_80x24():
         shown = words_shown(app, app.screen.query_one("VerticalScroll"))
         first_paragraph = HELP_TEXT.splitlines()[2]
         assert first_paragraph in shown, shown
+
+
+def test_snapshot_help_80x24(snap_compare):
+    """The help dialog at 80x24: its prose wraps inside the frame."""
+    from tests.tui.helpers import make_app
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["question_mark"])
