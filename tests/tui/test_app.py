@@ -283,3 +283,20 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
         assert "ETA measuring…" in await shown_after(pilot)
         assert "ETA 47:46" in await shown_after(pilot)  # 5731 s / 2, once it has trained 30 s
         await app.workers.wait_for_complete()
+
+
+async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(monkeypatch):
+    # At 80x24 the header was cut: the torch build string took the room of the run's state.
+    from pathlib import Path
+
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    app.torch_version = "2.15.0+cu132"  # a CUDA wheel's long version string
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.following = Path("/runs/tiny-20261201-121500")
+        app.following_state = "finished"
+        app.refresh_header()
+        await pilot.pause()
+        assert "tiny-20261201-121500: finished" in text_of(app)[0]
+        assert "torch" not in app.sub_title

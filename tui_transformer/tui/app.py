@@ -118,6 +118,9 @@ class TuiTransformerApp(App):
             config, reason = self._train_on_start
             self.train_screen.post_message(StartRun(config, self._resume_on_start, reason))
 
+    def on_resize(self) -> None:
+        self.refresh_header()  # the header's line is shorter at 80 columns
+
     @property
     def train_screen(self) -> TrainScreen:
         """The Train screen, which this app only sends messages to (see :mod:`tui_transformer.tui.training_host`)."""
@@ -140,6 +143,8 @@ class TuiTransformerApp(App):
 
     def refresh_header(self) -> None:
         where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"
+        if self.torch_version and self.size.width < 100:  # 80 columns: the run and its state matter more
+            where = str(self.probed_device)
         session = self.training
         if session is not None and session.run_name:
             run = f"{session.run_name}: {session.state}"
