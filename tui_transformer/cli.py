@@ -11,6 +11,7 @@ path is the user's to fix. Ctrl-C exits 130, the shell convention for SIGINT.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from tui_transformer import __version__
@@ -23,6 +24,10 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {message}\n(see `{self.prog} --help`)\n")
+
+    def format_help(self) -> str:
+        # the descriptions are the command modules' docstrings, written in reST: ``x`` reads `x` in a terminal
+        return re.sub(r"``(.+?)``", r"`\1`", super().format_help(), flags=re.DOTALL)
 
 
 def build_parser() -> argparse.ArgumentParser:

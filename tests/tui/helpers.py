@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import torch
+
 from rich.console import Console
 from textual.app import App
 from textual.widgets import TextArea
@@ -66,3 +68,34 @@ async def playground_ready(app: PlaygroundApp, pilot, tiny, prompt: str = PLAYGR
     screen.query_one("#pg-prompt", TextArea).text = prompt
     await pilot.pause()
     return screen
+
+
+def text_of(app: App, widget=None) -> list[str]:
+    """The lines the terminal shows: the whole screen, or only the region of ``widget`` (a dialog)."""
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    if widget is None:
+        return lines
+    region = widget.region
+    return [line[region.x:region.right] for line in lines[region.y:region.bottom]]
+
+
+def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
+    """A real run directory with a tiny model saved as the given checkpoints (``best``, ``latest``)."""
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.model import DecoderTransformer
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import checkpoint, config_file
+
+    tokenizer = get_tokenizer("cl100k_base")
+    config = PRESETS["tiny"].with_overrides(
+        tokenizer="cl100k_base", data="builtin", model_vocab_size=tokenizer.vocab_size, model_d_model=32,
+        model_n_heads=2, model_n_layers=2, model_d_ff=64, model_max_seq_len=32)
+    run_dir = runs / name
+    (run_dir / "checkpoints").mkdir(parents=True)
+    config_file.write(config, run_dir / "config.toml")
+    torch.manual_seed(0)
+    model = DecoderTransformer(config.model)
+    for which in checkpoints:
+        checkpoint.save({"config": config.to_dict(), "model": model.state_dict(), "tokenizer": tokenizer.identity()},
+                        run_dir / "checkpoints" / f"{which}.pt")
+    return run_dir

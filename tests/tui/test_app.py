@@ -177,3 +177,126 @@ async def test_resume_picks_a_run_and_continues_it_with_its_saved_config(monkeyp
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
         assert not app.training_active and app.sub_title.endswith("fake: stopped")
+
+
+async def test_stop_shows_one_state_in_the_header_the_stats_and_the_log(monkeypatch):
+    # After x the header said "stopped", the status line "finished", and the ETA stayed on screen.
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.training is not None and app.training.run_name and app.screen.history.last_step:
+                break
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert "ETA" in str(screen.query_one("#stats").render())
+        await pilot.press("x")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        stats = str(screen.query_one("#stats").render())
+        assert app.sub_title.endswith("fake: stopped") and "run fake  stopped" in stats, (app.sub_title, stats)
+        assert "ETA" not in stats and "finished" not in stats
+        assert screen.history.log[-1].message.startswith("stopped at step")
+
+
+def test_help_has_a_section_for_every_screen_with_its_footer_keys():
+    # The Playground and the Benchmark had no section.
+    from tui_transformer.tui.app import TuiTransformerApp
+    from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+    from tui_transformer.tui.screens.help import HELP_TEXT
+
+    sections = {part.split("\n", 1)[0]: part for part in HELP_TEXT.split("\n## ")[1:]}
+    for mode, screen_type in TuiTransformerApp.SCREENS.items():
+        section = sections.get(mode.capitalize())
+        assert section is not None, mode
+        for binding in screen_type.BINDINGS:
+            if binding.show and binding not in HELP_AND_QUIT:  # those two are under "Everywhere"
+                assert f"`{binding.key}`" in section, (mode, binding.key)
+
+
+async def test_footers_keep_help_quit_and_the_main_action_at_80_and_120_columns():
+    # At 120 columns the Train footer ended "q Qui"; at 80, ? and q were gone.
+    from tests.tui.helpers import text_of
+
+    main_action = {"train": "s Start", "playground": "^g Generate", "benchmark": "r KV bench", "learn": "^r Model"}
+    for size in ((120, 40), (80, 24)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            for mode, action in main_action.items():
+                app.switch_mode(mode)
+                await pilot.pause()
+                app.screen.set_focus(None)  # a focused editor takes the letter keys (the footer then hides them)
+                await pilot.pause()
+                footer = text_of(app)[-1]
+                for key in (action, "? Help", "q Quit"):
+                    assert key in footer, (size, mode, footer)
+
+
+async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(monkeypatch):
+    # The stats line kept "step – (press s …)", the charts an ambiguous "waiting for data…", and
+    # the first ETA read 1:35:31.
+    import threading
+
+    from tests.tui.helpers import text_of
+    from tui_transformer.train.events import LogMessage, StepMetrics
+
+    gate = threading.Event()
+
+    def slow_setup(self, post):
+        post(LogMessage(level="info", message="building the builtin corpus (first use)"))
+        gate.wait(10)
+        post(RunStarted(run_dir="/tmp/fake", run_name="fake", config={}, device="cpu", preset="tiny",
+                        preset_reason="", n_params=1))
+        for step, elapsed in ((1, 0.5), (2, 30.0)):
+            gate.clear()
+            gate.wait(10)
+            post(StepMetrics(step=step, max_steps=1000, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=elapsed, eta_s=5731.0 / step))
+
+    def stats_line() -> str:
+        return str(app.screen.query_one("#stats").render()).splitlines()[0]
+
+    async def shown_after(pilot) -> str:
+        """The stats line once the trainer's next event has been drawn."""
+        before = stats_line()
+        gate.set()
+        for _ in range(100):  # the event, then a redraw tick (slower on a busy machine)
+            await pilot.pause(0.05)
+            if stats_line() != before:
+                break
+        return stats_line()
+
+    monkeypatch.setattr(TrainingSession, "run", slow_setup)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "building" in stats_line():
+                break
+        assert stats_line() == "step –  building the builtin corpus (first use)"
+        assert any("building the builtin corpus" in line for line in text_of(app, app.screen.query_one("#loss-chart")))
+        gate.clear()
+        assert await shown_after(pilot) == "step –  model built: waiting for step 1…"
+        assert "ETA measuring…" in await shown_after(pilot)
+        assert "ETA 47:46" in await shown_after(pilot)  # 5731 s / 2, once it has trained 30 s
+        await app.workers.wait_for_complete()
+
+
+async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(monkeypatch):
+    # At 80x24 the header was cut: the torch build string took the room of the run's state.
+    from pathlib import Path
+
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    app.torch_version = "2.15.0+cu132"  # a CUDA wheel's long version string
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.following = Path("/runs/tiny-20261201-121500")
+        app.following_state = "finished"
+        app.refresh_header()
+        await pilot.pause()
+        assert "tiny-20261201-121500: finished" in text_of(app)[0]
+        assert "torch" not in app.sub_title

@@ -118,6 +118,7 @@ async def test_recorded_result_fills_table_chart_and_flatness_line():
         await pilot.pause()
         assert _cells(screen)[2] == ["256", "80", "370", "440", "5.5×", "2.12 MiB"]  # 8192 * 272 bytes
         assert str(screen.query_one("#bn-flat", Static).content) == (
+            "speedup = tok/s with the preallocated cache ÷ tok/s with no cache, at that length\n"
             "one cached decode step: 2.10 ms at position 100, 2.30 ms at 272 (1.09×)")
         assert screen.query_one(BenchChart)._data == ([64, 128, 256], {
             "none": [310.0, 160.0, 80.0], "naive": [420.0, 400.0, 370.0], "prealloc": [450.0, 445.0, 440.0]})
@@ -184,3 +185,50 @@ async def test_training_bench_of_a_small_runs_dims_shows_mfu():
             assert row[3] == f"{measured['mfu']:.1%}" and measured["mfu"] > 0
         assert rows[2][4] == "1.00×"  # the reference against itself
         assert screen.query_one("#bn-tabs").active == "bn-tab-train"
+
+
+async def test_a_bench_while_training_asks_to_pause_it_and_says_what_it_measured(tmp_path, monkeypatch):
+    # A bench beside a training run gave wrong ratios (naive 498 tok/s, prealloc 221) and slowed the run by 35 %.
+    from tests.tui.helpers import fake_session_run, make_app, text_of, write_run
+    from tui_transformer.tui.screens.confirm import ConfirmScreen
+    from tui_transformer.tui.training_session import TrainingSession
+
+    ran = []
+    monkeypatch.setattr(BenchmarkScreen, "_run_kv", lambda self, *args: ran.append(args))
+    monkeypatch.setattr(TrainingSession, "run", fake_session_run)
+    followed = write_run(tmp_path / "runs", "followed", checkpoints=("latest",))
+    (followed / "metrics.jsonl").write_text("")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.attach(followed)
+        await pilot.press("3")
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#bn-model", Select).value == f"run:{followed}"  # the run on the Train screen
+        await pilot.press("1", "s")
+        try:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if app.training is not None and app.training.run_name:
+                    break
+            await pilot.press("3", "r")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen) and not ran
+            assert "Pause the training while the bench runs?" in " ".join(" ".join(text_of(app)).split())
+            await pilot.press("y")
+            await pilot.pause()
+            assert len(ran) == 1 and app.training.pause.is_set()
+            screen.post_message(BenchFinished("kv", RECORDED, "d48 L2 H2 · T 48 · vocab 512"))
+            await pilot.pause()
+            assert not app.training.pause.is_set()  # resumed after the bench
+            status = str(screen.query_one("#bn-status", Static).render())
+            assert "on d48 L2 H2" in status and "measured while a run trained" not in status
+            assert "speedup = tok/s with the preallocated cache" in str(screen.query_one("#bn-flat", Static).render())
+            lengths = screen.query_one("#bn-lengths", SelectionList)
+            prompts = [str(lengths.get_option_at_index(i).prompt) for i in range(lengths.option_count)]
+            assert prompts[3] == "✓ 64" and prompts[0] == "  8"  # a check mark, not only a colour
+        finally:
+            app.stop_training()
+            await app.workers.wait_for_complete()
+            await pilot.pause()

@@ -111,7 +111,7 @@ async def test_learn_mode_opens_with_a_fresh_model_when_there_is_no_run():
         await app.workers.wait_for_complete()
 
 
-def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = ()) -> bool:
+def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = (), size: tuple[int, int] = (110, 32)) -> bool:
     app = LearnApp()
 
     async def run_before(pilot) -> None:
@@ -123,7 +123,7 @@ def _snapshot(snap_compare, tiny, page: int, keys: tuple[str, ...] = ()) -> bool
             await pilot.press(key)
             await _settled(screen, pilot)
 
-    return snap_compare(app, terminal_size=(110, 32), run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_snapshot_attention_page(snap_compare, tiny):
@@ -134,6 +134,11 @@ def test_snapshot_attention_page(snap_compare, tiny):
 def test_snapshot_sampling_page(snap_compare, tiny):
     """Page 10 with the teaching sampler: every processor's column, and the tokens each one leaves."""
     assert _snapshot(snap_compare, tiny, 9)
+
+
+def test_snapshot_block_page_80x24(snap_compare, tiny):
+    """Page 7 at 80x24: the component table, then the stream's mean L2 norm from "embed + pos" on."""
+    assert _snapshot(snap_compare, tiny, 6, size=(80, 24))
 
 
 async def test_s_steps_the_sampling_page_through_the_presets(tiny):
@@ -147,3 +152,49 @@ async def test_s_steps_the_sampling_page_through_the_presets(tiny):
         assert screen.sampler_name == "greedy" and "temp 0 (greedy)" in live
         left = next(line for line in live.splitlines() if "left" in line).split("│")
         assert left[-2].strip() == "1"  # greedy leaves one token
+
+
+async def test_the_code_tab_scrolls_sideways_to_show_long_lines_at_80x24(tiny):
+    # The Code tab cut long lines at the pane's edge, with no wrap and no horizontal scroll.
+    from tests.tui.helpers import text_of
+    from tui_transformer.tui.learn.registry import code
+
+    app = LearnApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        lines = code(screen.page).splitlines()
+        longest = max(lines, key=len).rstrip()
+        pane = screen.query_one("#learn-code-scroll")
+        pane.scroll_to(y=lines.index(longest), animate=False)  # that line at the top of the pane
+        await pilot.pause()
+        assert len(longest) > pane.size.width  # the page has a line wider than the pane
+        tail = longest[-12:]
+        assert not any(tail in line for line in text_of(app, pane))
+        for _ in range(len(longest) // 8 + 1):
+            await pilot.press("right")
+        await pilot.pause()
+        assert any(tail in line for line in text_of(app, pane)), text_of(app, pane)
+        await pilot.press("left")
+        assert pane.scroll_x > 0 and app.focused is screen.query_one("#learn-pages")
+
+
+async def test_learn_explains_the_followed_run_not_the_newest(tmp_path):
+    # At 80x24 Learn picked the newest run, not the run the header said it was following.
+    from tests.tui.helpers import write_run
+
+    runs = tmp_path / "runs"
+    followed = write_run(runs, "followed", checkpoints=("latest",))
+    write_run(runs, "newer", checkpoints=("latest",))
+    (followed / "metrics.jsonl").write_text("")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.attach(followed)
+        await pilot.press("4")
+        screen = app.screen
+        for _ in range(3):
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+        assert screen.run_dir == followed and screen.model_label == "followed"
+        assert screen.query_one("#learn-run").region.height == 3  # its label on one line, not wrapped in two

@@ -178,7 +178,7 @@ def test_positional_page_draws_the_sinusoid_table(sharp):
     model, tokenizer = sharp
     D = model.config.d_model
     group = live("Positional encoding", model, tokenizer)
-    title, drawn = group.renderables[:2]
+    _uses, title, drawn = group.renderables[:3]
     assert title.plain == f"sinusoidal: PE[p, d] added to the embeddings, positions 0..31 × {D} columns"
     p, two_i = torch.arange(32, dtype=torch.float64)[:, None], torch.arange(0, D, 2)
     table = torch.zeros(32, D, dtype=torch.float64)
@@ -262,7 +262,7 @@ def test_training_page_reads_the_logit_lens_of_every_layer(sharp):
     for layer, stream in enumerate(forward["residual"]):
         lens = F.layer_norm(stream, (model.config.d_model,), w["ln_f.weight"], w["ln_f.bias"]) @ w["embed.weight"].T
         probs, best = lens.softmax(-1).max(-1)
-        expected = [f"{shown(tokenizer.decode([t]))[:8]} " + (f"{p:.0%}" if p >= 0.01 else "<1%")
+        expected = [f"{shown(tokenizer.decode([t]))} " + (f"{p:.0%}" if p >= 0.01 else "<1%")
                     for t, p in zip(best.tolist()[first:], probs.tolist()[first:])]
         assert cells(text, f"layer {layer + 1}")[1:] == expected
     assert torch.equal(best, forward["logits"].argmax(-1))  # the last layer's lens is the model's prediction
@@ -315,3 +315,37 @@ def test_sampling_page_follows_each_processor(sharp):
 def percent(p: float) -> str:
     """How the sampling table writes a probability: "—" when cut to 0, tiny ones in e-notation."""
     return "—" if p == 0 else f"{p:.1%}" if p >= 0.001 else f"{p:.0e}"
+
+
+@pytest.mark.parametrize("pos_encoding", ["sinusoidal", "rope", "alibi"])
+def test_learn_labels_are_true_for_the_models_positional_encoding(tiny, pos_encoding):
+    # Page 7 said "embed + pos" on a RoPE model and "mean |x|" for a mean L2 norm; page 3 called
+    # sinusoidal "the default here"; page 9 put T inside a per-position byte count.
+    from dataclasses import replace
+
+    _, tokenizer = tiny
+    torch.manual_seed(0)
+    model = DecoderTransformer(replace(tiny[0].config, pos_encoding=pos_encoding)).eval()
+    block = plain(live("The block", model, tokenizer), width=WIDE)
+    first = "embed + pos " if pos_encoding == "sinusoidal" else "embed "
+    assert any(line.startswith(first) for line in block.splitlines()) and "mean L2 norm" in block
+    assert ("embed + pos" in block) == (pos_encoding == "sinusoidal") and "|x|" not in block
+    positional = plain(live("Positional encoding", model, tokenizer), width=WIDE)
+    assert positional.startswith(f"this model uses {pos_encoding}: ")
+    assert ("nothing added" in positional) == (pos_encoding != "sinusoidal")
+    kv = plain(live("KV cache", model, tokenizer), width=WIDE)
+    formula = kv.split("bytes per position")[0]
+    assert "T" not in formula and "× T positions" in kv
+
+
+def test_cut_attention_rows_and_logit_lens_columns_say_so(sharp):
+    # Page 5 showed 8 of 9 tokens with rows that did not add up; page 8 dropped positions silently
+    # and cut cells ("␣defau…").
+    model, tokenizer = sharp
+    count = len(tokenizer.encode(PROMPT))
+    heads = plain(live("Multi-head attention", model, tokenizer), width=WIDE)
+    assert f"the first {count - 8} tokens are hidden" in heads and "shown" in heads
+    shares = [int(line.rstrip()[-5:-1]) for line in heads.splitlines() if line.rstrip().endswith("%")]
+    assert shares and all(0 <= share <= 100 for share in shares)
+    lens = plain(live("Model and training", model, tokenizer), width=80)
+    assert f"the first {count - 8} positions are hidden" in lens and "…" not in lens

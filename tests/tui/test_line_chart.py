@@ -83,3 +83,11 @@ def test_format_number():
     assert format_number(3.14159) == "3.14"
     assert format_number(0.0003) == "3.0e-04"
     assert format_number(0) == "0"
+
+
+def test_a_narrow_chart_keeps_its_last_x_label():
+    # At 80x24 a chart lost its last x label: the middle one was written first and took its room.
+    from tui_transformer.tui.widgets.line_chart import _x_axis
+
+    axis = _x_axis(1, 1020, label_width=3, cols=10).plain
+    assert axis.rstrip().endswith("1.02k") and axis.split("└")[1].startswith("1")

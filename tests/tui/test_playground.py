@@ -146,7 +146,7 @@ async def test_errors_are_notifications_not_crashes(tiny, tmp_path: Path, notes)
         screen = app.screen
         await screen.workers.wait_for_complete()  # presets and the checkpoint list
         await pilot.press("ctrl+g")  # no model yet
-        assert notes[-1] == ("warning", "load a run first (pick one under Model)")
+        assert notes[-1] == ("warning", "no model loaded: no checkpoints yet: train a run first (F1 for Train, then s)")
         worker = screen.query_one("#pg-run", RunSelect).load_value(str(tmp_path / "no-such-run"))  # a bad run
         with pytest.raises(WorkerFailed):
             await worker.wait()
@@ -245,3 +245,105 @@ async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
         candidates = await settled()
         first = next(generate(model, tokenizer.encode(PLAYGROUND_PROMPT), max_new_tokens=1))
         assert candidates == [(tokenizer.decode([first]), pytest.approx(1.0))]
+
+
+async def test_the_playground_loads_the_run_in_view_by_itself_and_keeps_it(tmp_path, monkeypatch, notes):
+    # With no model loaded the Playground waited for a mouse pick; ^r silently refreshed the list.
+    from tests.tui.helpers import make_app, write_run
+
+    runs = tmp_path / "runs"
+    followed = write_run(runs, "followed", checkpoints=("best", "latest"))
+    write_run(runs, "newer", checkpoints=("latest",))
+    (followed / "metrics.jsonl").write_text("")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.attach(followed)
+        await pilot.press("p")
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        picker = screen.query_one("#pg-run", Select)
+        assert screen.model_label == "followed · latest"  # the followed run, not the newest one
+        assert picker.value == str(followed / "checkpoints" / "latest.pt")
+        for keys in (["question_mark", "escape"], ["ctrl+p", "escape"], ["f1", "f2"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+            assert picker.value == str(followed / "checkpoints" / "latest.pt"), keys
+        await pilot.press("ctrl+r")
+        assert picker.expanded and picker in app.focused.ancestors_with_self  # its list has the focus
+
+
+async def test_generate_with_no_model_says_which_key_opens_the_picker(tmp_path, notes):
+    from tests.tui.helpers import write_run
+
+    app = PlaygroundApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.screen.workers.wait_for_complete()
+        await pilot.press("ctrl+g")
+        assert notes[-1] == ("warning", "no model loaded: no checkpoints yet: train a run first (F1 for Train, then s)")
+    run_dir = write_run(tmp_path / "runs", "one", checkpoints=("latest",))
+    (run_dir / "checkpoints" / "latest.pt").write_bytes(b"not a checkpoint")  # listed, but it fails to load
+    app = PlaygroundApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.model is None
+        await pilot.press("ctrl+g")
+        assert notes[-1] == ("warning", "no model loaded: ctrl+r opens the checkpoint picker")
+
+
+async def test_every_tab_stop_of_the_playground_shows_its_focus(tiny):
+    # Two stops showed nothing: the controls' and the output's scroll containers.
+    app = PlaygroundApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await playground_ready(app, pilot, tiny)
+        seen = []
+        for _ in range(14):
+            await pilot.press("tab")
+            seen.append(app.focused.id)
+        assert "pg-controls" not in seen and "pg-output-scroll" in seen
+        output = screen.query_one("#pg-output-scroll")
+        screen.query_one("#pg-prompt").focus()
+        await pilot.pause()
+        unfocused = output.styles.border_top
+        output.focus()
+        await pilot.pause()
+        assert output.styles.border_top != unfocused  # the frame takes the accent colour
+
+
+async def test_next_token_labels_are_whole_and_counts_say_1_token(tiny):
+    # The bars cut "<|endoftext|>" to "▶<|endoftex", and the token line said "1 tokens".
+    from tests.tui.helpers import text_of
+
+    app = PlaygroundApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await playground_ready(app, pilot, tiny, prompt="The")
+        bars = screen.query_one(NextTokenBars)
+        bars.show([("<|endoftext|>", 0.6), (" the", 0.4)], chosen=0)
+        await pilot.pause()
+        assert any("▶<|endoftext|> " in line for line in text_of(app, bars))
+        assert str(screen.query_one("#pg-tokens").render()).startswith("1 token ")
+
+
+async def test_inspect_at_80x24_keeps_the_output_and_the_whole_panel_on_screen(tiny):
+    # With inspect open at 80x24 the output had 2 lines and the panel lost its bottom edge.
+    from tests.tui.helpers import make_app
+    from tui_transformer.tui.widgets.inspect_panel import InspectPanel
+
+    app = make_app()  # the whole app: its breakpoints give the screen the 80-column layout
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = await playground_ready(app, pilot, tiny)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        panel, output = screen.query_one(InspectPanel), screen.query_one("#pg-output-scroll")
+        assert output.content_region.height >= 4
+        assert panel.region.bottom <= screen.query_one("Footer").region.y  # its frame ends above the footer

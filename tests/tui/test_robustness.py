@@ -1,37 +1,13 @@
 """The dashboard used the wrong way: odd states, damaged runs, bad input. Each test is a bug found by hand."""
 
-from pathlib import Path
-
 import torch
 from textual.widgets import Input, OptionList
 
-from tests.tui.helpers import PlaygroundApp, fake_session_run, make_app
+from tests.tui.helpers import PlaygroundApp, fake_session_run, make_app, write_run
 from tui_transformer.tui.screens.learn import LearnScreen
 from tui_transformer.tui.screens.run_picker import RunPickerScreen
 from tui_transformer.tui.screens.train import TrainScreen
 from tui_transformer.tui.training_session import TrainingSession
-
-
-def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
-    """A real run directory with a tiny model saved as the given checkpoints (``best``, ``latest``)."""
-    from tui_transformer.data import get_tokenizer
-    from tui_transformer.model import DecoderTransformer
-    from tui_transformer.presets import PRESETS
-    from tui_transformer.train import checkpoint, config_file
-
-    tokenizer = get_tokenizer("cl100k_base")
-    config = PRESETS["tiny"].with_overrides(
-        tokenizer="cl100k_base", data="builtin", model_vocab_size=tokenizer.vocab_size, model_d_model=32,
-        model_n_heads=2, model_n_layers=2, model_d_ff=64, model_max_seq_len=32)
-    run_dir = runs / name
-    (run_dir / "checkpoints").mkdir(parents=True)
-    config_file.write(config, run_dir / "config.toml")
-    torch.manual_seed(0)
-    model = DecoderTransformer(config.model)
-    for which in checkpoints:
-        checkpoint.save({"config": config.to_dict(), "model": model.state_dict(), "tokenizer": tokenizer.identity()},
-                        run_dir / "checkpoints" / f"{which}.pt")
-    return run_dir
 
 
 async def test_learn_explains_a_run_that_has_only_its_best_checkpoint_so_far(monkeypatch, tmp_path, notes):

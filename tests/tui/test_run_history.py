@@ -73,3 +73,27 @@ def test_unknown_events_are_ignored():
     history = RunHistory()
     history.absorb(object())
     assert history.version == 0
+
+
+def test_the_empty_samples_tab_says_how_often_and_when_the_first_sample_comes():
+    # It said "every sample_interval steps", the config's field name, not the number.
+    from tui_transformer.tui.widgets.samples_view import samples_text
+
+    history = RunHistory()
+    assert "sample_interval" in samples_text(history).plain  # no run yet: the setting's name is all there is
+    for resumed, first in ((0, 200), (450, 600)):
+        history = RunHistory()
+        history.absorb(RunStarted(run_dir="/r", run_name="r", config={"sample_interval": 200}, device="cpu",
+                                  preset="tiny", preset_reason="", n_params=1, resumed_from_step=resumed))
+        assert samples_text(history).plain == f"no samples yet: this run writes one every 200 steps; the first at step {first}"
+
+
+def test_the_log_wraps_a_path_after_a_slash_not_inside_a_name():
+    from tui_transformer.tui.widgets.log_pane import wrap_line
+
+    message = "step 120: saved latest checkpoint /tmp/tt-runs/recorded/checkpoints/latest.pt"
+    lines = wrap_line(message, 40)
+    assert lines == ["step 120: saved latest checkpoint /tmp/", "tt-runs/recorded/checkpoints/latest.pt"]
+    assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == message
+    assert wrap_line("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # a piece wider than a line is cut
+    assert wrap_line("", 10) == [""]

@@ -106,3 +106,24 @@ async def test_auto_preset_follows_the_probed_device():
         assert screen.query_one("#tokenizer", Select).value == PRESETS["seed"].tokenizer
         config, reason = screen.build_config()
         assert config.model == PRESETS["seed"].model and "accelerator" in reason
+
+
+async def test_escape_leaves_a_field_and_the_footer_says_so():
+    # A focused field took every key, Escape did nothing, and the footer went blank but for ^p palette.
+    from tests.tui.helpers import text_of
+    from tui_transformer.tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        field = app.screen.query_one("#eval-interval", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press("s")
+        assert field.value == "s" and not app.training_active  # a letter in a field is text, as expected
+        assert "esc Leave field (keys work again)" in text_of(app)[-1]
+        await pilot.press("escape")
+        assert app.focused is None
+        assert "s Start" in text_of(app)[-1]
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)

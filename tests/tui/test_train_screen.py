@@ -2,7 +2,7 @@
 
 import shutil
 
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input, Select, TabbedContent
 
 from tests.tui.helpers import RECORDED, make_app
 from tui_transformer.tui.screens.run_picker import RunPickerScreen
@@ -22,7 +22,7 @@ async def test_attach_replays_the_run_into_charts_and_panels(recorded_run):
         history = screen.history
         assert len(history.train_loss) == N_STEPS == 120 and len(history.val_loss) == N_EVALS
         assert history.state == "finished" and history.samples[0].step == 120
-        assert app.sub_title.endswith("following recorded")
+        assert app.sub_title.endswith("recorded: finished")  # not "following": the run has ended
         stats = str(screen.query_one("#stats").render())
         assert "step 120/120" in stats and "finished" in stats
         chart = screen.query_one("#loss-chart", LineChart)
@@ -48,6 +48,7 @@ async def test_attach_follows_lines_appended_later(tmp_path):
             if len(screen.history.train_loss) == N_STEPS:
                 break
         assert before < N_STEPS == len(screen.history.train_loss)
+        assert app.sub_title.endswith("following growing")  # still running: there is something to follow
 
 
 async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path, notes):
@@ -135,3 +136,94 @@ def test_snapshot_train_screen_data_tab(snap_compare, recorded_run):
     app = make_app()
     app.recorded_dir = recorded_run
     assert snap_compare(app, terminal_size=(120, 40), run_before=_attached("data-tab"))
+
+
+async def test_resume_from_the_dashboard_keeps_the_runs_whole_history(recorded_run, tmp_path, monkeypatch):
+    # The charts restarted at the resume step (x labels 1.02k 1.02k 1.03k) and the Samples tab was empty.
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train import config_file
+    from tui_transformer.train.events import RunStarted, StepMetrics
+    from tui_transformer.tui.training_session import TrainingSession
+
+    config_file.write(PRESETS["tiny"].with_overrides(data="builtin"), recorded_run / "config.toml")
+    monkeypatch.setenv("TUI_TRANSFORMER_RUNS", str(tmp_path))
+
+    def resumed_run(self, post):  # the trainer continuing from the checkpoint at step 60
+        post(RunStarted(run_dir=str(recorded_run), run_name="recorded", config={}, device="cpu", preset="tiny",
+                        preset_reason="", n_params=1, resumed_from_step=60))
+        for step in (61, 62):
+            post(StepMetrics(step=step, max_steps=120, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
+                             tokens_per_sec=1.0, tokens_seen=step, elapsed_s=0.0, eta_s=None))
+
+    monkeypatch.setattr(TrainingSession, "run", resumed_run)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # the only run
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        history = app.screen.history
+        assert history.train_loss.xs[:3] == [1, 2, 3] and history.train_loss.xs[-3:] == [60, 61, 62]
+        assert history.samples and history.samples[-1].step <= 60  # the samples recorded before the stop
+        assert max(history.val_loss.xs) <= 60  # the evaluations after the checkpoint are redone
+
+
+async def test_the_form_shows_the_followed_runs_settings_and_hides_keys_that_do_nothing(recorded_run):
+    # Attached, the form kept its own preset, budget and eval interval; x and space were in the footer.
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.query_one("#preset", Select).value = "seed"
+        await pilot.pause()
+        assert screen.attach(recorded_run)
+        await pilot.pause()
+        assert screen.query_one("#preset", Select).value == "tiny"
+        assert screen.query_one("#budget", Input).value == "120" and screen.query_one("#eval-interval", Input).value == "10"
+        assert screen.query_one("#tokenizer", Select).value == "bpe-512"
+        footer = text_of(app)[-1]
+        assert "s Start" in footer and "x Stop" not in footer and "space Pause" not in footer
+
+
+async def test_the_form_names_what_auto_became(monkeypatch):
+    # "Data read auto after it became builtin."
+    from tests.tui.helpers import make_app as app_for, text_of
+    from tui_transformer.train.events import RunStarted, ShardStatus
+    from tui_transformer.tui.training_session import TrainingSession
+
+    def run(self, post):
+        post(RunStarted(run_dir="/tmp/fake", run_name="fake", config={}, device="cpu (fp32)", preset="tiny",
+                        preset_reason="auto: no GPU", n_params=1))
+        post(ShardStatus(source="builtin", description="the builtin corpus", status={}))
+
+    monkeypatch.setattr(TrainingSession, "run", run)
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        assert screen.query_one("#preset", Select).value == "tiny"  # the run's config names its preset
+        for select_id, label in (("data", "auto → builtin"), ("device", "auto → cpu")):
+            select = screen.query_one(f"#{select_id}", Select)
+            shown = "".join(text_of(app, select))
+            assert select.value == "auto" and label in shown, (select_id, shown)
+
+
+async def test_at_80x24_the_stats_keep_the_runs_line_and_placeholders_stay_one_line(recorded_run):
+    # The first stats line wrapped, pushing "run … finished" out of the panel's three rows;
+    # the idle charts' placeholder wrapped onto two lines.
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one("#loss-chart", LineChart)
+        assert sum(bool(line.strip()) for line in text_of(app, chart)) == 2  # the title and "no run yet"
+        app.screen.attach(recorded_run)
+        await pilot.pause()
+        rows = text_of(app, app.screen.query_one("#stats"))
+        assert rows[0].strip().startswith("step 120/120") and rows[2].strip().startswith("run recorded  finished")

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import ConfigError, UserError
     from tui_transformer.data.text_stream import TextStream
     from tui_transformer.model import SAMPLER_PRESETS, generate
-    from tui_transformer.train.checkpoint import load_for_inference
+    from tui_transformer.train.checkpoint import find, load_for_inference
+    from tui_transformer.train.device import resolve_device
 
     if args.max_new_tokens < 1:
         raise UserError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
@@ -53,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         sampling = replace(SAMPLER_PRESETS[args.preset], **changes)
     except ValueError as error:  # the sampler validates its values with a message naming the bad one
         raise ConfigError(str(error)) from None
-    model, tokenizer, _ = load_for_inference(args.run or args.checkpoint, args.device)
+    device = resolve_device(args.device)  # a bad device is the first thing to say, before any file
+    checkpoint = find(args.run or args.checkpoint)  # a run means its latest checkpoint: say which file that is
+    model, tokenizer, _ = load_for_inference(checkpoint, device)
+    print(f"generating with {checkpoint}", file=sys.stderr)  # stderr: stdout is the text alone
     prompt_ids = tokenizer.encode(args.prompt) or [tokenizer.eot_id]
     stream = TextStream(tokenizer)  # never prints half a character
     sys.stdout.write(args.prompt)

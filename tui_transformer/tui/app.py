@@ -28,6 +28,7 @@ torch in a worker, since that import alone takes seconds) and which run is activ
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
 from textual import work
@@ -39,6 +40,7 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
+from tui_transformer.train.run_state import RunState
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
@@ -100,7 +102,8 @@ class TuiTransformerApp(App):
         self.probed_device: str | None = device_info[1] if device_info else None
         self.torch_version: str | None = device_info[0] if device_info else None
         self._attach_on_start = attach
-        self.following: str | None = None  # the run the Train screen follows, set by the screen
+        self.following: Path | None = None  # the run the Train screen follows, set by the screen
+        self.following_state = "running"  # and its state, from its events
         self._exit_when_training_ends = False
         self._train_worker: Worker | None = None
 
@@ -114,6 +117,9 @@ class TuiTransformerApp(App):
         elif self._train_on_start:
             config, reason = self._train_on_start
             self.train_screen.post_message(StartRun(config, self._resume_on_start, reason))
+
+    def on_resize(self) -> None:
+        self.refresh_header()  # the header's line is shorter at 80 columns
 
     @property
     def train_screen(self) -> TrainScreen:
@@ -137,16 +143,34 @@ class TuiTransformerApp(App):
 
     def refresh_header(self) -> None:
         where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"
+        if self.torch_version and self.size.width < 100:  # 80 columns: the run and its state matter more
+            where = str(self.probed_device)
         session = self.training
         if session is not None and session.run_name:
             run = f"{session.run_name}: {session.state}"
         elif session is not None:
             run = session.state
-        elif self.following is not None:
-            run = f"following {self.following}"
+        elif self.following is not None and self.following_state in (RunState.RUNNING, "idle"):
+            run = f"following {self.following.name}"
+        elif self.following is not None:  # it ended: there is nothing to follow any more
+            run = f"{self.following.name}: {self.following_state}"
         else:
             run = "no run"
         self.sub_title = f"{where} · {run}"
+
+    @property
+    def run_in_view(self) -> Path | None:
+        """The run the Train screen shows: the one it follows, else the one trained here last.
+
+        The Playground and Learn load this run's model on their own, so the model a learner meets
+        there is the one whose curves they were just watching. (Attaching is refused while a run
+        trains, and starting a run stops following, so ``following`` set means it is the newer.)
+        """
+        if self.following is not None:
+            return self.following
+        if self.training is not None and self.training.run_dir:
+            return Path(self.training.run_dir)
+        return None
 
     # -- training -------------------------------------------------------------------------------
 

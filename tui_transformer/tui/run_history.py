@@ -100,6 +100,7 @@ class RunHistory:
         self.alerts: list[Alert] = []  # the training doctor's, oldest first
         self.samples: deque[Sample] = deque(maxlen=max_samples)  # newest first (appendleft)
         self.log: deque[LogLine] = deque(maxlen=max_log)
+        self.preparing: str | None = None  # what a run being set up is doing, until its first step
         self.version = 0
         self.log_count = 0  # lines ever logged; the log pane writes only the ones it has not seen
 
@@ -119,6 +120,11 @@ class RunHistory:
         """A line for the log pane from the UI itself (not from the trainer)."""
         self._log(level, message, time)
         self.version += 1
+
+    def preparing_run(self, message: str, time: float) -> None:
+        """A run is being set up here (building the corpus, training the tokenizer): say so until its first step."""
+        self.preparing = message
+        self.note("info", message, time)
 
     def absorb(self, event: Event) -> None:
         """Fold one event in. Unknown event types are ignored so newer trainers stay readable."""
@@ -140,9 +146,12 @@ class RunHistory:
         self._log("info", f"preset {event.preset}: {event.preset_reason}", event.time)
         if event.data_notice:
             self._log("info", event.data_notice, event.time)
+        if self.preparing is not None:
+            self.preparing = "model built: waiting for step 1…"
 
     def _on_step(self, event: StepMetrics) -> None:
         self.last_step = event
+        self.preparing = None
         self.train_loss.append(event.step, event.loss)
         self.ppl.append(event.step, event.ppl)
         self.lr.append(event.step, event.lr)
@@ -171,14 +180,21 @@ class RunHistory:
 
     def _on_log(self, event: LogMessage) -> None:
         self._log(event.level, event.message, event.time)
+        if self.preparing is not None and self.started is None:
+            self.preparing = event.message  # the trainer's setup, one stage at a time
 
     def _on_finished(self, event: RunFinished) -> None:
         self.finished = event
+        self.preparing = None
         val = f", final val loss {event.final_val_loss:.4f}" if event.final_val_loss is not None else ""
-        self._log("info", f"finished at step {event.step} ({event.reason}){val}", event.time)
+        # the run state's word (stopped or finished, as the header and `runs list` say), then which budget
+        state = ended_state(event, None)
+        why = f" ({event.reason})" if state == RunState.FINISHED else ""
+        self._log("info", f"{state} at step {event.step}{why}{val}", event.time)
 
     def _on_failed(self, event: RunFailed) -> None:
         self.failed = event
+        self.preparing = None
         self._log("error", f"failed at step {event.step}: {event.reason}", event.time)
 
     def _log(self, level: str, message: str, time: float) -> None:

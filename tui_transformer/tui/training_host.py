@@ -12,6 +12,7 @@ modes, and quitting can stop it cleanly. The two talk one way each:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ class TrainingHost(Protocol):
 
     training: TrainingSession | None  # the run started here last (it may have ended)
     probed_device: str | None  # what "auto" resolves to, once the app has imported torch
-    following: str | None  # the name of the run the screen follows (attached), shown in the header
+    following: Path | None  # the directory of the run the screen follows (attached); the header shows its name
+    following_state: str  # that run's state as its events tell it (running, finished, stopped...)
 
     @property
     def training_active(self) -> bool:

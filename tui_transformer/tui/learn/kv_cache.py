@@ -19,8 +19,10 @@ def live(ctx):
     dtype = ctx.model.embed.weight.dtype
     size = ctx.model.embed.weight.element_size()
     prompt = len(ctx.ids)
-    formula = Text(f"2 · L {cfg.n_layers} · B 1 · H {cfg.n_heads} · T · d_head {cfg.d_head} · {size} bytes ({dtype}) "
-                   f"= {2 * cfg.n_layers * cfg.n_heads * cfg.d_head * size:,} bytes per position", style="bold")
+    # one position's K and V in every layer; the cache holds T of them
+    formula = Text(f"2 · L {cfg.n_layers} · B 1 · H {cfg.n_heads} · d_head {cfg.d_head} · {size} bytes ({dtype}) "
+                   f"= {2 * cfg.n_layers * cfg.n_heads * cfg.d_head * size:,} bytes per position, × T positions",
+                   style="bold")
     table = Table(title_justify="left", title="cache size as the context grows")
     for column in ("T (positions)", "K and V bytes", "decode work per token, no cache → cache"):
         table.add_column(column, justify="right")

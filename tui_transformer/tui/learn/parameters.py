@@ -42,6 +42,13 @@ def live_feedforward(ctx):
                       "applies a non-linearity, and narrows it back."))
 
 
+def stream_start(pos_encoding: str) -> str:
+    """What the residual stream holds before block 0: the token embeddings, plus the positional
+    encoding where it is *added* (sinusoidal, learned). RoPE and ALiBi add nothing there: they act
+    inside attention, on the queries and keys or on the scores."""
+    return "embed + pos" if pos_encoding in ("sinusoidal", "learned") else "embed"
+
+
 def live_block(ctx):
     """Page 7: x + Attn(LN(x)), then + FFN(LN(x)); the parameters and the stream's norm per layer."""
     cfg = ctx.config
@@ -53,10 +60,13 @@ def live_block(ctx):
         return Group(*parts)
     norms = residual_norms(ctx.inspection)
     largest = max(norm for _, norm in norms)
-    lines = Text("mean |x| of the residual stream [1, T, %d] for your prompt\n" % cfg.d_model, style="bold")
+    lines = Text(f"mean L2 norm ‖x‖ of the residual stream [1, T, {cfg.d_model}] over your prompt's positions\n",
+                 style="bold")
     for index, (name, norm) in enumerate(norms):
         if index:
             lines.append("\n")
+        else:
+            name = stream_start(cfg.pos_encoding)
         lines.append(f"{name:<12} {norm:7.2f} ")
         lines.append(bar(norm / largest, 40), style="cyan")
     parts += [lines, note("each block adds to the stream and never replaces it, so its length tends to grow.")]

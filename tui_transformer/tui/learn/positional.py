@@ -19,6 +19,14 @@ MAX_POSITIONS = 32  # 16 lines of half-blocks
 MAX_COLUMNS = 96
 
 
+USES = {  # what the picked model does with positions, in a line (the prose describes all of them)
+    "sinusoidal": "a fixed table of sines and cosines, added to the token embeddings",
+    "learned": "a trained table, added to the token embeddings",
+    "rope": "nothing added: queries and keys are rotated by an angle per position inside attention",
+    "alibi": "nothing added: each head subtracts a penalty growing with the distance from the attention scores",
+}
+
+
 def live(ctx):
     positions = max(len(ctx.ids), min(MAX_POSITIONS, ctx.config.max_seq_len))
     positions = min(positions, MAX_POSITIONS)
@@ -28,7 +36,8 @@ def live(ctx):
     scale = matrix.abs().max().item()
     title = Text(f"{ctx.config.pos_encoding}: {what}, positions 0..{positions - 1} × {columns} columns"
                  + (f" (first {MAX_COLUMNS} shown)" if columns > MAX_COLUMNS else ""), style="bold")
-    parts = [title, heatmap(matrix.tolist(), row_label="p", cell_width=2 if matrix.shape[1] <= MAX_COLUMNS // 2 else 1), legend(scale)]
+    uses = Text(f"this model uses {ctx.config.pos_encoding}: {USES.get(ctx.config.pos_encoding, '')}")
+    parts = [uses, title, heatmap(matrix.tolist(), row_label="p", cell_width=2 if matrix.shape[1] <= MAX_COLUMNS // 2 else 1), legend(scale)]
     if ctx.ids:
         parts.append(note(f"your prompt uses positions 0..{len(ctx.ids) - 1}; each row is one position's signature"))
     return Group(*parts)

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui_transformer.tui.learn.style import needs_tokens, note, shown
+from tui_transformer.tui.plural import count_of
 
 
 @cache
@@ -59,7 +60,7 @@ def merge_steps(tokenizer, text: str, max_steps: int = 10) -> Text:
         return Text("")
     steps = bpe_merges(tokenizer.ranks, word)
     text = Text(f"BPE merges of {shown(word.decode(errors='replace'))!r} with {tokenizer.name}: "
-                f"{len(steps) - 1} merges, {len(word)} bytes → {len(steps[-1])} tokens", style="bold")
+                f"{count_of(len(steps) - 1, 'merge')}, {count_of(len(word), 'byte')} → {count_of(len(steps[-1]), 'token')}", style="bold")
     shown_steps = steps if len(steps) <= max_steps else steps[: max_steps - 1] + [steps[-1]]
     for number, parts in enumerate(shown_steps):
         step = number if parts is not steps[-1] else len(steps) - 1
@@ -95,9 +96,9 @@ def live(ctx) -> Group | Text:
                                ("cl100k_base (GPT-4)", cl100k.vocab_size, len(cl_ids))):
         table.add_row(name, f"{vocab:,}", str(count), f"{characters / max(count, 1):.2f}")
     cl_pieces = [cl100k.decode([i]) for i in cl_ids]
-    parts = [Text(f"{ctx.tokenizer.name}: {len(ctx.ids)} tokens (token text, then its id)", style="bold"),
+    parts = [Text(f"{ctx.tokenizer.name}: {count_of(len(ctx.ids), 'token')} (token text, then its id)", style="bold"),
              token_boxes(ctx.pieces, ctx.ids), Text(""),
-             Text(f"cl100k_base: {len(cl_ids)} tokens", style="bold"), token_boxes(cl_pieces, cl_ids), Text(""),
+             Text(f"cl100k_base: {count_of(len(cl_ids), 'token')}", style="bold"), token_boxes(cl_pieces, cl_ids), Text(""),
              table, Text(""), merge_steps(ctx.tokenizer, ctx.prompt)]
     if len(all_ids) > len(ctx.ids):
         parts.append(note(f"the model sees only the last {len(ctx.ids)} tokens (max_seq_len)"))

@@ -69,10 +69,14 @@ def live(ctx):
     table = Table(title="logit lens: top next token per layer (rows) at each position (columns)", title_justify="left")
     table.add_column("after")
     for position in range(first, len(ctx.ids)):
-        table.add_column(Text(shown(ctx.pieces[position])[:10]), justify="left")
+        table.add_column(Text(shown(ctx.pieces[position]), overflow="fold"), justify="left")
     for layer, row in enumerate(lens):
-        table.add_row(f"layer {layer + 1}", *(Text(f"{shown(token)[:8]} {p:.0%}" if p >= 0.01 else f"{shown(token)[:8]} <1%")
-                                             for token, p in row[first:]))
-    parts += [table, note("the last row is the model's real prediction; earlier rows apply the final LayerNorm "
-                          "and LM head to an earlier layer's residual stream.")]
+        # "fold": a narrow column wraps a long token onto a second line instead of cutting it (␣defau…)
+        table.add_row(f"layer {layer + 1}", *(Text(f"{shown(token)} {p:.0%}" if p >= 0.01 else f"{shown(token)} <1%",
+                                                   overflow="fold") for token, p in row[first:]))
+    parts.append(table)
+    if first:
+        parts.append(note(f"(the first {first} positions are hidden: the table shows the last {LENS_POSITIONS})"))
+    parts.append(note("the last row is the model's real prediction; earlier rows apply the final LayerNorm "
+                      "and LM head to an earlier layer's residual stream."))
     return Group(*parts)

@@ -15,6 +15,11 @@ matmul peak measured on the spot).
 
 Both run in thread workers with cooperative stop (``Escape``) and report progress as messages.
 ``s`` saves the results as JSON in the config folder and says where.
+
+**Under load.** A bench run while the dashboard trains shares the CPU with the trainer: both slow
+down and the ratios between the variants stop meaning anything. So starting one then asks first,
+and offers to pause the training for the bench (it resumes afterwards); results measured while a
+run trained anyway say so.
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.paths import config_dir
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
+from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
 
@@ -61,6 +68,8 @@ TRAIN_NOTE = ("One training step (forward, loss, backward, AdamW) of our model w
 LENGTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LENGTHS = (64, 128, 256)
 PRESET_SOURCES = ("tiny", "seed")
+SPEEDUP_NOTE = "speedup = tok/s with the preallocated cache ÷ tok/s with no cache, at that length"
+UNDER_LOAD = " · measured while a run trained: slower than alone, and the ratios are unreliable"
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -79,6 +88,18 @@ class BenchFinished(Message):
 
     kind: str
     result: dict[str, Any]
+    shape: str = ""  # the model shape measured, in words
+
+
+def shape_words(model: Any) -> str:
+    """A ModelConfig in a few words: ``d48 L2 H2 · T 48 · vocab 512``."""
+    return (f"d{model.d_model} L{model.n_layers} H{model.n_heads} · T {model.max_seq_len} · "
+            f"vocab {model.vocab_size:,}")
+
+
+def length_prompt(length: int, checked: bool) -> str:
+    """A length in the list: a check mark tells a chosen one apart, not only the box's colour."""
+    return f"{'✓' if checked else ' '} {length}"
 
 
 def shape_options(runs: list[RunInfo]) -> list[RunOption]:
@@ -130,7 +151,7 @@ class BenchmarkScreen(Screen):
     BenchmarkScreen #bn-main { width: 1fr; padding: 0 1; }
     BenchmarkScreen .bn-heading { color: $text-muted; text-style: bold; margin-top: 1; }
     BenchmarkScreen #bn-lengths { height: auto; max-height: 10; }
-    BenchmarkScreen #bn-status { height: 1; color: $text-muted; }
+    BenchmarkScreen #bn-status { height: auto; max-height: 3; color: $text-muted; }
     BenchmarkScreen #bn-progress { display: none; }
     BenchmarkScreen #bn-progress Bar { width: 1fr; }
     BenchmarkScreen #bn-kv { height: auto; max-height: 11; }
@@ -143,6 +164,7 @@ class BenchmarkScreen(Screen):
 
     BINDINGS = [
         Binding("r", "run_kv", "KV bench"),
+        *HELP_AND_QUIT,
         Binding("m", "run_train", "Train bench"),
         Binding("escape", "stop", "Stop"),
         Binding("s", "save", "Save JSON"),
@@ -152,6 +174,8 @@ class BenchmarkScreen(Screen):
         super().__init__(name=name, id=id, classes=classes)
         self.results: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
+        self._paused_training: Any = None  # the app's TrainingSession this screen paused for a bench
+        self._shape_picked = False  # the learner chose a shape: listing the runs again keeps it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -161,8 +185,8 @@ class BenchmarkScreen(Screen):
                 yield RunSelect(shape_options, shape_options([]), value="preset:tiny", allow_blank=False,
                                 id="bn-model")
                 yield Label("Lengths (new tokens)", classes="bn-heading")
-                yield SelectionList(*(Selection(str(n), n, n in DEFAULT_LENGTHS) for n in LENGTHS),
-                                    id="bn-lengths")
+                yield SelectionList(*(Selection(length_prompt(n, n in DEFAULT_LENGTHS), n, n in DEFAULT_LENGTHS)
+                                      for n in LENGTHS), id="bn-lengths")
                 yield Label("Device", classes="bn-heading")
                 yield Select([(d, d) for d in DEVICES], value="auto", allow_blank=False, id="bn-device")
             with Vertical(id="bn-main"):
@@ -194,6 +218,58 @@ class BenchmarkScreen(Screen):
     def selected_lengths(self) -> list[int]:
         return sorted(self.query_one("#bn-lengths", SelectionList).selected)
 
+    def on_selection_list_selected_changed(self, message: SelectionList.SelectedChanged) -> None:
+        lengths = message.selection_list
+        for index, length in enumerate(LENGTHS):
+            lengths.replace_option_prompt_at_index(index, length_prompt(length, length in lengths.selected))
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        """Measure the run the Train screen shows, until the learner picks a shape."""
+        run_dir = getattr(self.app, "run_in_view", None)
+        picker = self.query_one("#bn-model", RunSelect)
+        if not self._shape_picked and run_dir is not None and any(v == f"run:{run_dir}" for _, v in message.options):
+            with picker.prevent(Select.Changed):
+                picker.value = f"run:{run_dir}"
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "bn-model" and event.select.has_focus_within:  # the learner's pick, not the start value
+            self._shape_picked = True
+
+    # ---- training on the same machine -----------------------------------------------------------
+
+    def _training_here(self) -> Any:
+        """The app's run while it trains and is not paused (None in an app without training)."""
+        session = getattr(self.app, "training", None)
+        if getattr(self.app, "training_active", False) and session is not None and not session.pause.is_set():
+            return session
+        return None
+
+    def _unless_training(self, start: Any) -> None:
+        """Call ``start``, but first offer to pause a run training here (or cancel)."""
+        session = self._training_here()
+        if session is None:
+            start()
+            return
+        from tui_transformer.tui.screens.confirm import ConfirmScreen
+
+        def answered(pause: bool | None) -> None:
+            if pause:
+                session.pause.set()
+                self._paused_training = session
+                self.app.refresh_header()
+                start()
+
+        self.app.push_screen(ConfirmScreen(
+            "A run is training here. A bench shares the CPU with it: both slow down, and the bench's ratios "
+            "are wrong. Pause the training while the bench runs? It resumes afterwards.",
+            yes="Pause and bench", no="Cancel"), answered)
+
+    def _resume_training(self) -> None:
+        if self._paused_training is not None:
+            self._paused_training.pause.clear()
+            self._paused_training = None
+            self.app.refresh_header()
+            self.notify("training resumed")
     # ---- running -------------------------------------------------------------------------------
 
     def _start(self) -> threading.Event | None:
@@ -208,6 +284,12 @@ class BenchmarkScreen(Screen):
         return self._stop
 
     def action_run_kv(self) -> None:
+        self._unless_training(self._start_kv)
+
+    def action_run_train(self) -> None:
+        self._unless_training(self._start_train)
+
+    def _start_kv(self) -> None:
         lengths = self.selected_lengths()
         if not lengths:
             self.notify("select at least one length", severity="warning")
@@ -218,7 +300,7 @@ class BenchmarkScreen(Screen):
             self._run_kv(str(self.query_one("#bn-model", Select).value), lengths,
                          str(self.query_one("#bn-device", Select).value), stop)
 
-    def action_run_train(self) -> None:
+    def _start_train(self) -> None:
         self.query_one("#bn-tabs", TabbedContent).active = "bn-tab-train"
         stop = self._start()
         if stop is not None:
@@ -237,18 +319,19 @@ class BenchmarkScreen(Screen):
         from tui_transformer.bench.kv_cache import run_kv_bench
         from tui_transformer.train.device import resolve_device
 
-        result = run_kv_bench(model_shape(source), lengths=tuple(lengths), batch_size=1,
+        shape = model_shape(source)
+        result = run_kv_bench(shape, lengths=tuple(lengths), batch_size=1,
                               device=resolve_device(device), on_progress=self._progress, stop=stop)
-        self.post_message(BenchFinished("kv", result))
+        self.post_message(BenchFinished("kv", result, shape_words(shape)))
 
     @work(thread=True, exclusive=True, group="bench", exit_on_error=False)
     def _run_train(self, source: str, device: str, stop: threading.Event) -> None:
         from tui_transformer.bench.training import run_train_bench
         from tui_transformer.train.device import resolve_device
 
-        result = run_train_bench(model_shape(source), device=resolve_device(device),
-                                 on_progress=self._progress, stop=stop)
-        self.post_message(BenchFinished("train", result))
+        shape = model_shape(source)
+        result = run_train_bench(shape, device=resolve_device(device), on_progress=self._progress, stop=stop)
+        self.post_message(BenchFinished("train", result, shape_words(shape)))
 
     # ---- results -------------------------------------------------------------------------------
 
@@ -257,15 +340,20 @@ class BenchmarkScreen(Screen):
         self.query_one("#bn-status", Static).update(message.text)
 
     def on_bench_finished(self, message: BenchFinished) -> None:
-        self.results[message.kind] = message.result
+        under_load = self._training_here() is not None
+        result = {**message.result, "measured_while_training": under_load}  # saved with the JSON too
+        self._resume_training()
+        self.results[message.kind] = result
         if message.kind == "kv":
-            self.show_kv(message.result)
+            self.show_kv(result)
         else:
-            self.show_train(message.result)
+            self.show_train(result)
         name = "KV-cache" if message.kind == "kv" else "training"
-        ending = "stopped early" if message.result.get("stopped") or self._stop.is_set() else "done"
-        self.query_one("#bn-status", Static).update(f"{name} benchmark {ending} · s saves JSON")
-        if message.result.get("tokens_match") is False:
+        ending = "stopped early" if result.get("stopped") or self._stop.is_set() else "done"
+        shape = f" on {message.shape}" if message.shape else ""
+        self.query_one("#bn-status", Static).update(
+            f"{name} benchmark {ending}{shape} · s saves JSON" + (UNDER_LOAD if under_load else ""))
+        if result.get("tokens_match") is False:
             self.notify("the cache variants chose different tokens: the speed comparison is not trustworthy",
                         severity="warning", timeout=10)
 
@@ -278,7 +366,8 @@ class BenchmarkScreen(Screen):
                           f"{row['speedup']:.1f}×" if "speedup" in row else "—", _mib(row.get("cache_bytes")))
         self.query_one(BenchChart).show([row["length"] for row in rows],
                                         {v: [row.get(v) for row in rows] for v in VARIANTS})
-        self.query_one("#bn-flat", Static).update(flatness_line(result.get("flatness")))
+        self.query_one("#bn-flat", Static).update("\n".join(filter(None, [SPEEDUP_NOTE,
+                                                                         flatness_line(result.get("flatness"))])))
 
     def show_train(self, result: dict[str, Any]) -> None:
         table = self.query_one("#bn-train", DataTable)
@@ -308,6 +397,7 @@ class BenchmarkScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
+            self._resume_training()
             notify_failed(self, "benchmark", event.worker.error)
             self.query_one("#bn-status", Static).update("failed: see the notification")
 

@@ -19,6 +19,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen > Vertical {
         width: 60; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
     }
+    ConfirmScreen Label { width: 1fr; }  /* a Label is as wide as its text: this makes it wrap instead */
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
     """

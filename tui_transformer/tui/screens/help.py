@@ -37,6 +37,7 @@ Train a small transformer, watch it learn, then probe it.
 | `l` | log scale on the loss and perplexity charts |
 | `w` | window: all steps, the last 100, the last 1000 |
 | `f` | hide / show the form, giving the charts the whole width |
+| `escape` | leave a text field of the form |
 
 **Loss** is the cross-entropy of the next token, in nats: a model that guesses uniformly over
 a vocabulary of V tokens scores ln V (9.0 for 8192 tokens). **Perplexity** is e^loss: "as unsure
@@ -46,22 +47,51 @@ trains on; when it rises while train keeps falling, the model is memorising (ove
 The **learning rate** warms up, then decays along a cosine. **tokens/s** is the training
 throughput. **grad** is the gradient norm before clipping.
 
+A text field takes every letter key: `escape` leaves it, and the keys work again.
+
+## Playground
+
+Opening it loads a model by itself: the run the Train screen shows, else the newest run.
+
+| key | |
+|---|---|
+| `ctrl+g` | generate from the prompt with the sampler's settings |
+| `escape` | stop generating |
+| `ctrl+r` | open the checkpoint picker (any run's `latest` or `best`) |
+| `ctrl+n` | the next sampler preset (greedy … very-creative) |
+| `ctrl+t` | KV cache on / off: the same text, at another speed |
+| `ctrl+o` | inspect: the last layer's attention and the logit lens at the token under the cursor |
+| `tab` | the next control; `←` / `→` move a slider (`shift` for ×10) |
+
+The **next-token bars** show the ten likeliest tokens of the distribution the sampler draws
+from, after its filters; before generating, they preview the first step for the prompt as typed.
+
+## Benchmark
+
+| key | |
+|---|---|
+| `r` | KV cache bench: tokens/s against length, without a cache, with a naive one, preallocated |
+| `m` | training bench: tokens/s and MFU (the share of the machine's measured matmul peak) |
+| `escape` | stop the bench |
+| `s` | save the results as JSON (the screen says where) |
+
+Measure with no run training: a bench shares the CPU with the trainer, and both slow down.
+
 ## Learn
 
 | key | |
 |---|---|
 | `↑` / `↓` | the page (in the page list; `escape` returns there from the prompt) |
 | `ctrl+o` / `ctrl+l` / `ctrl+k` | Prose / Live / Code tab |
+| `←` / `→` | Code tab: scroll the source sideways |
 | `[` / `]` | attention pages: previous / next layer |
 | `<` / `>` | attention page: previous / next head |
 | `s` | sampling page: the next sampler settings (teaching, then the presets) |
-| `ctrl+r` | list the runs again (the model picker) |
+| `ctrl+r` | open the model picker |
 
-The **Live** tab is computed from the picked model for the prompt at the top. A *fresh
-untrained model* has real shapes but random patterns: train a run to see real ones.
-
-In the **Playground**, `ctrl+o` shows the inspect panel: the last layer's attention and the
-logit lens at the token under the cursor.
+Learn explains the run the Train screen shows (else the newest run). The **Live** tab is
+computed from the picked model for the prompt at the top. A *fresh untrained model* has real
+shapes but random patterns: train a run to see real ones.
 """
 
 

@@ -29,7 +29,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -37,10 +37,11 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select,
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.model.sampling import SAMPLER_PRESETS
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
 from tui_transformer.tui.messages import RunsListed
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ class LearnScreen(Screen):
     LearnScreen TabbedContent { height: 1fr; }
     LearnScreen TabPane { padding: 0 1; }
     LearnScreen .learn-scroll { height: 1fr; }
+    /* The source keeps its lines whole (code does not wrap well): the pane scrolls sideways (←/→). */
+    LearnScreen #learn-code-scroll { overflow-x: auto; }
+    LearnScreen #learn-code { width: auto; }
     """
 
     BINDINGS = [
@@ -84,11 +88,14 @@ class LearnScreen(Screen):
         Binding("full_stop,greater_than_sign", "head(1)", "Head+", show=False),
         Binding("comma,less_than_sign", "head(-1)", "Head-", show=False),
         Binding("s", "next_sampler", "Sampler", show=False),
+        *HELP_AND_QUIT,
         Binding("ctrl+o", "show_tab('prose')", "Prose"),
         Binding("ctrl+l", "show_tab('live')", "Live"),
         Binding("ctrl+k", "show_tab('code')", "Code"),
         Binding("escape", "focus_pages", "Pages", show=False),
-        Binding("ctrl+r", "refresh_runs", "Runs"),
+        Binding("left", "scroll_code(-8)", "Code ←", show=False),  # the prompt keeps ←/→ while it has the focus
+        Binding("right", "scroll_code(8)", "Code →", show=False),
+        Binding("ctrl+r", "pick_model", "Model"),
     ]
 
     def __init__(self, autoload: bool = True, name: str | None = None, id: str | None = None,
@@ -126,7 +133,7 @@ class LearnScreen(Screen):
                         with VerticalScroll(classes="learn-scroll"):
                             yield Static("load a model to see this page live", id="learn-live")
                     with TabPane("Code", id="code"):
-                        with VerticalScroll(classes="learn-scroll"):
+                        with ScrollableContainer(classes="learn-scroll", id="learn-code-scroll"):
                             yield Static(id="learn-code")
         yield Footer()
 
@@ -165,6 +172,11 @@ class LearnScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_scroll_code(self, columns: int) -> None:
+        """←/→ on the Code tab: scroll the source sideways, so a long line is read whole at 80 columns."""
+        if self.query_one(TabbedContent).active == "code":
+            self.query_one("#learn-code-scroll").scroll_relative(x=columns, animate=False)
 
     def action_focus_pages(self) -> None:
         self.query_one("#learn-pages", OptionList).focus()
@@ -206,10 +218,18 @@ class LearnScreen(Screen):
     def action_refresh_runs(self) -> None:
         self.query_one("#learn-run", RunSelect).refresh_runs()
 
+    def action_pick_model(self) -> None:
+        """ctrl+r: focus the model picker and open its list."""
+        picker = self.query_one("#learn-run", RunSelect)
+        picker.focus()
+        picker.expanded = True
+
     def on_runs_listed(self, message: RunsListed) -> None:
         picker = self.query_one("#learn-run", RunSelect)
-        if self.autoload and self.model is None and picker.value is Select.NULL and message.options:
-            picker.value = message.options[0][1]  # the newest run, or the fresh model if there is none
+        # the run the Train screen shows, else the newest run, else the fresh model (always listed last)
+        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
+        if self.autoload and self.model is None and picker.value is Select.NULL and choice is not None:
+            picker.value = choice
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:

@@ -40,7 +40,10 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.plural import count_of
+from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
@@ -166,17 +169,24 @@ class PlaygroundScreen(Screen):
     PlaygroundScreen #pg-model-label { color: $text-muted; height: auto; }
     PlaygroundScreen #pg-prompt { height: 4; }
     PlaygroundScreen #pg-output-scroll { height: 1fr; min-height: 4; border: round $panel; }
+    PlaygroundScreen #pg-output-scroll:focus { border: round $accent; }  /* a tab stop shows it has the focus */
     PlaygroundScreen #pg-stats { height: auto; max-height: 2; color: $text-muted; }
     PlaygroundScreen #pg-main .pg-heading { margin-top: 0; }
     PlaygroundScreen #pg-next { height: 1fr; max-height: 10; }
+    /* 80 columns with inspect open: the inspect panel's logit lens stands in for the bars, so the
+       output keeps its rows and the panel is not clipped */
+    PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next,
+    PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next-heading { display: none; }
+    PlaygroundScreen.-narrow #pg-main.-inspecting InspectPanel { max-height: 10; }
     """
 
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate"),
+        *HELP_AND_QUIT,  # hidden while the prompt has the focus (it takes the letters); escape, then ?
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+n", "next_preset", "Preset"),
         Binding("ctrl+t", "toggle_cache", "KV cache"),
-        Binding("ctrl+r", "refresh_runs", "Runs"),
+        Binding("ctrl+r", "pick_model", "Model"),
         Binding("ctrl+o", "toggle_inspect", "Inspect"),
     ]
 
@@ -194,6 +204,7 @@ class PlaygroundScreen(Screen):
         self.finish_reason = ""  # why the last generation ended: "max new tokens", "end of text", "stopped"
         self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
         self._generated_text = ""
+        self._checkpoints_listed = False  # as of the last listing (what ctrl+g with no model says)
         self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
 
     # ---- layout --------------------------------------------------------------------------------
@@ -201,7 +212,8 @@ class PlaygroundScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="pg-body"):
-            with VerticalScroll(id="pg-controls"):
+            # not a tab stop itself (it showed no focus): tabbing through its fields scrolls it
+            with VerticalScroll(id="pg-controls", can_focus=False):
                 yield Label("Model", classes="pg-heading")
                 yield RunSelect(checkpoint_options, prompt="pick a checkpoint", empty_prompt="no checkpoints yet",
                                 load=load_checkpoint, id="pg-run")
@@ -225,7 +237,7 @@ class PlaygroundScreen(Screen):
                 with VerticalScroll(id="pg-output-scroll"):
                     yield Static(id="pg-output")
                 yield Static(id="pg-stats")
-                yield Label("next token · top 10, sampler applied", classes="pg-heading")
+                yield Label("next token · top 10, sampler applied", classes="pg-heading", id="pg-next-heading")
                 yield NextTokenBars(id="pg-next")
                 yield InspectPanel(id="pg-inspect")
         yield Footer()
@@ -258,6 +270,20 @@ class PlaygroundScreen(Screen):
 
     def action_refresh_runs(self) -> None:
         self.query_one("#pg-run", RunSelect).refresh_runs()
+
+    def action_pick_model(self) -> None:
+        """ctrl+r: focus the checkpoint picker and open its list."""
+        picker = self.query_one("#pg-run", RunSelect)
+        picker.focus()
+        picker.expanded = True
+
+    def on_runs_listed(self, message: RunsListed) -> None:
+        """With no model yet, load the run the Train screen shows (else the newest run) by itself."""
+        self._checkpoints_listed = bool(message.options)
+        picker = self.query_one("#pg-run", RunSelect)
+        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
+        if self.model is None and picker.value is Select.NULL and choice is not None:
+            picker.value = choice
 
     @on(Select.Changed, "#pg-run")
     def _checkpoint_picked(self, event: Select.Changed) -> None:
@@ -399,7 +425,9 @@ class PlaygroundScreen(Screen):
 
     def action_generate(self) -> None:
         if self.model is None:
-            self.notify("load a run first (pick one under Model)", severity="warning")
+            hint = ("ctrl+r opens the checkpoint picker" if self._checkpoints_listed
+                    else "no checkpoints yet: train a run first (F1 for Train, then s)")
+            self.notify(f"no model loaded: {hint}", severity="warning")
             return
         try:
             sampling = self.sampling_config()
@@ -496,13 +524,15 @@ class PlaygroundScreen(Screen):
         if self.show_timings and stats.decode_tokens_per_s is not None:
             tps = f"{stats.decode_tokens_per_s:.0f}"
         ending = f" · {self.finish_reason}" if self.finish_reason else ""
-        line.update(f"first token {ttft} · {tps} tok/s · {stats.generated} new tokens · "
+        line.update(f"first token {ttft} · {tps} tok/s · {count_of(stats.generated, 'new token')} · "
                     f"context {used}{ending}")
 
     # ---- inspect: the last layer's attention and the logit lens at the token under the cursor --
 
     def action_toggle_inspect(self) -> None:
-        self.query_one(InspectPanel).toggle_class("-shown")
+        panel = self.query_one(InspectPanel)
+        panel.toggle_class("-shown")
+        self.query_one("#pg-main").set_class(panel.has_class("-shown"), "-inspecting")
         self._inspect()
 
     @on(TextArea.SelectionChanged, "#pg-prompt")

@@ -43,6 +43,7 @@ class RunPickerScreen(ModalScreen[str | None]):
         width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
+    RunPickerScreen Label { width: 1fr; }  /* wrap a long heading instead of cutting it */
     RunPickerScreen .hint { color: $text-muted; }
     RunPickerScreen OptionList { height: auto; max-height: 12; margin: 1 0; }
     RunPickerScreen Horizontal { height: auto; align-horizontal: right; }

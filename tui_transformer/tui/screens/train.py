@@ -27,9 +27,10 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Select, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Header, Input, Select, TabbedContent, TabPane
 
 from tui_transformer.errors import UserError
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
@@ -89,16 +90,22 @@ class TrainScreen(Screen):
     TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
     """
 
-    AUTO_FOCUS = None  # keys reach the screen's bindings until the learner tabs into the form
+    # Nothing has the focus at first, so the keys reach the screen's bindings until the learner tabs
+    # into the form. (None would inherit the app's "*", which focused the first field.)
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("s", "start", "Start"),
-        Binding("space", "pause", "Pause/resume"),
+        *HELP_AND_QUIT,
+        Binding("space", "pause", "Pause"),  # short labels: the row must fit at 80 columns
         Binding("x", "stop", "Stop"),
-        Binding("r", "resume_run", "Resume run"),
-        Binding("o", "open_run", "Open run"),
-        Binding("l", "toggle_log", "Log scale"),
+        Binding("r", "resume_run", "Resume"),
+        Binding("o", "open_run", "Open"),
+        Binding("l", "toggle_log", "Log"),
         Binding("w", "cycle_window", "Window"),
         Binding("f", "toggle_form", "Form"),
+        # A focused field takes every letter (s types an "s"), so the footer hides the letter keys;
+        # it then shows this one instead: how to give the keys back to the screen.
+        Binding("escape", "leave_field", "Leave field (keys work again)"),
     ]
 
     def __init__(self) -> None:
@@ -108,6 +115,7 @@ class TrainScreen(Screen):
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
         self._drawn_panels: tuple | None = None
+        self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -115,7 +123,7 @@ class TrainScreen(Screen):
 
         yield Header()
         with Horizontal(id="train-body"):
-            with VerticalScroll(id="sidebar"):
+            with VerticalScroll(id="sidebar", can_focus=False):  # its fields take the focus; it showed none
                 yield TrainForm(("auto", *(name for name in PRESET_NAMES if name != "auto")), id="form")
                 with Horizontal(classes="controls"):
                     yield Button("Start", id="start", variant="success", compact=True)
@@ -182,22 +190,47 @@ class TrainScreen(Screen):
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history)
+        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
         for chart in self.query(LineChart):
+            chart.placeholder = placeholder
             chart.data_changed()
         self.query_one(LogPane).show(self.history)
         # Samples and the data panel change rarely and their height follows their text, so updating
         # them costs a layout pass of the whole screen: do it only when they changed.
         newest = self.history.samples[0] if self.history.samples else None
-        if (newest, self.history.shards) != self._drawn_panels:
-            self._drawn_panels = (newest, self.history.shards)
+        if (newest, self.history.shards, self.history.started) != self._drawn_panels:
+            self._drawn_panels = (newest, self.history.shards, self.history.started)
             self.query_one(SamplesView).show(self.history)
             self.query_one(ShardPanel).show(self.history.shards)
+        if (self.history.started, self.history.shards) != self._drawn_run:
+            self._drawn_run = (self.history.started, self.history.shards)
+            self._show_run_in_form()
+
+    def _show_run_in_form(self) -> None:
+        """The form shows the run on screen: an attached run's own settings, and what ``auto`` became."""
+        form = self.query_one(TrainForm)
+        started, shards = self.history.started, self.history.shards
+        if self.attached is not None and started is not None:
+            from tui_transformer.train.config import TrainConfig
+
+            try:
+                config = TrainConfig.from_dict(started.config)
+            except (UserError, TypeError, ValueError, KeyError):
+                config = None  # a run from another version: the form keeps its values
+            if config is not None:
+                with form.prevent(Select.Changed):
+                    form.show_run(config)
+        form.show_resolved({
+            "preset": started.preset if started is not None else None,
+            "device": started.device.split(" ")[0] if started is not None else None,  # "cpu (fp32)"
+            "data": shards.source if shards is not None else None,
+        })
 
     def reset_history(self) -> None:
         """Start from empty panels (a new run, or attaching to another one)."""
         self.history = RunHistory()
         self._drawn_version = -1
-        self._drawn_panels = None
+        self._drawn_panels = self._drawn_run = None
         for chart_id, lines in chart_lines(self.history).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
         self.query_one(LogPane).reset()
@@ -260,14 +293,31 @@ class TrainScreen(Screen):
             return
         self.detach()
         self.reset_history()
+        if resume:
+            self._replay_earlier_events(resume)
         form = self.query_one(TrainForm)
         # Show the run's own values; filling the selects must not refill the form from the preset.
         with form.prevent(Select.Changed):
             form.show_run(config)
         what = f"resuming {resume}" if resume else f"starting {config.preset}"
-        self.history.note("info", f"{what}: loading data and tokenizer…", time.time())
+        self.history.preparing_run(f"{what}: loading data and tokenizer…", time.time())
         self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
+
+    def _replay_earlier_events(self, run: str) -> None:
+        """Fold a resumed run's ``metrics.jsonl`` in first, so its charts and samples show its whole
+        history, as opening it with ``o`` does. The trainer's resumed ``RunStarted`` then drops the
+        steps it redoes (see :meth:`RunHistory._on_started`)."""
+        try:
+            tail = MetricsTail(metrics_path(self._resolve_run(run)))
+        except UserError:
+            return  # nothing recorded yet: the trainer explains what is wrong with the run, if anything
+        while True:  # poll reads at most a few MB at a time
+            offset = tail.offset
+            for event in tail.poll():
+                self.history.absorb(event)
+            if tail.offset == offset:
+                return
 
     def action_pause(self) -> None:
         session = self.host.training
@@ -285,7 +335,8 @@ class TrainScreen(Screen):
             self.sync_controls()
 
     def sync_controls(self) -> None:
-        """Enable the buttons that make sense in the current state."""
+        """Enable the buttons, and show the keys, that make sense in the current state."""
+        self.refresh_bindings()
         active = self.host.training_active
         session = self.host.training
         self.query_one("#start", Button).disabled = active
@@ -353,9 +404,9 @@ class TrainScreen(Screen):
         self.reset_history()
         self.attached = MetricsTail(path)
         self.history.note("info", f"following {path}", time.time())
-        self.poll_attached()
+        self.host.following = path.parent
+        self.poll_attached()  # reads what is there, and says in the header whether it still runs
         self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
-        self.host.following = path.parent.name
         self.host.refresh_header()
         return True
 
@@ -378,6 +429,9 @@ class TrainScreen(Screen):
             message = f"{self.attached.path} was deleted or moved; the charts keep what was read"
             self.history.note("warning", message, time.time())
             self.notify(message, title="Run gone", severity="warning")
+        if self.history.state != self.host.following_state:
+            self.host.following_state = self.history.state
+            self.host.refresh_header()
         self.redraw()
 
     def detach(self) -> None:
@@ -386,6 +440,20 @@ class TrainScreen(Screen):
             self._attach_timer = None
         self.attached = None
         self.host.following = None
+
+    # -- the keyboard --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return isinstance(self.focused, Input)  # shown and bound only while a text field has the focus
+        if action in ("pause", "stop"):
+            # only a run trained here can be paused or stopped (not an attached one): hidden otherwise
+            return self.host.training_active
+        return True
+
+    def action_leave_field(self) -> None:
+        """Escape: no widget has the focus, so s, x, r, o... reach the screen's bindings again."""
+        self.set_focus(None)
 
     # -- view toggles -------------------------------------------------------------------------
 

@@ -35,6 +35,8 @@ def attention_grid(weights: list[list[float]], pieces: list[str], max_tokens: in
     text.append("query↓ key→".ljust(LABEL + 1), Style(dim=True))
     for j in shown:
         text.append(f"{j % 100:>3}", Style(dim=True))
+    if first:
+        text.append("  shown", Style(dim=True))
     for i in shown:
         text.append("\n")
         text.append(f"{i % 100:>2} " + _label(pieces[i], LABEL - 3) + " ", Style(bold=True))
@@ -45,6 +47,9 @@ def attention_grid(weights: list[list[float]], pieces: list[str], max_tokens: in
             weight = weights[i][j]
             background = value_color(weight, 1.0)
             text.append(f"{round(weight * 100):>3}", Style(color="white" if weight < 0.5 else "black", bgcolor=background))
+        if first:  # a cut row does not add up to 100: say how much of it is on screen
+            text.append(f"  {round(sum(weights[i][j] for j in shown) * 100):>4}%", Style(dim=True))
     if first:
-        text.append(f"\n(the first {first} tokens are hidden: the panel shows the last {max_tokens})", Style(dim=True))
+        text.append(f"\n(the first {first} tokens are hidden: the panel shows the last {max_tokens}; \"shown\" is the "
+                    "share of each row's attention on them, the rest goes to the hidden tokens)", Style(dim=True))
     return text

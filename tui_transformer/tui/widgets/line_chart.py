@@ -83,8 +83,9 @@ def _padded(low: float, high: float) -> tuple[float, float]:
 
 
 def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
-                 log: bool = False, window: int | None = None) -> Text:
-    """The whole chart as text, ``width`` x ``height`` cells (see the module docstring)."""
+                 log: bool = False, window: int | None = None, placeholder: str = "waiting for data…") -> Text:
+    """The whole chart as text, ``width`` x ``height`` cells (see the module docstring); with no
+    point yet, ``placeholder`` says why."""
     header = Text(title, style="bold")
     for line in lines:
         header.append("  ━ ", style=line.style).append(line.series.name)
@@ -101,7 +102,9 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     points = [(xs, ys) for (xs, ys), _ in visible if xs]
     if not points:
         body = [Text("")] * rows
-        body[rows // 2] = Text("waiting for data…", style="dim", justify="center")
+        middle = Text(placeholder, style="dim", justify="center")
+        middle.truncate(width, overflow="ellipsis")  # one line, whatever the width: the rows are counted
+        body[rows // 2] = middle
         return Text("\n").join([header, *body, Text("")])
 
     x0, x1 = min(xs[0] for xs, _ in points), max(xs[-1] for xs, _ in points)
@@ -154,7 +157,7 @@ def _draw(canvas: BrailleCanvas, xs: list[float], ys: list[float],
 def _x_axis(x0: float, x1: float, label_width: int, cols: int) -> Text:
     """``└`` and a rule with step labels written into it at the left, middle and right."""
     rule = ["─"] * cols
-    for fraction in (0.0, 0.5, 1.0):
+    for fraction in (0.0, 1.0, 0.5):  # the ends first: a narrow chart drops the middle label, never the last
         label = format_number(round(x0 + (x1 - x0) * fraction))
         start = min(max(round(fraction * (cols - 1)) - (len(label) // 2 if fraction else 0), 0), cols - len(label))
         if start < 0 or any(ch != "─" for ch in rule[max(start - 1, 0):start + len(label) + 1]):
@@ -182,6 +185,7 @@ class LineChart(Widget):
         self.title = title
         self.lines = list(lines)
         self.data_version = 0
+        self.placeholder = "waiting for data…"  # shown while there is no point to draw
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
 
@@ -198,6 +202,6 @@ class LineChart(Widget):
         width, height = self.content_size
         key = (self.data_version, width, height, self.log, self.window)
         if key != self._cache_key or self._cache is None:
-            self._cache = render_chart(self.title, self.lines, width, height, self.log, self.window)
+            self._cache = render_chart(self.title, self.lines, width, height, self.log, self.window, self.placeholder)
             self._cache_key = key
         return self._cache

@@ -42,7 +42,7 @@ class NextTokenBars(Static):
 
     COMPONENT_CLASSES = {"next-token--bar", "next-token--chosen", "next-token--muted"}
 
-    TOKEN_WIDTH = 10
+    TOKEN_WIDTH = 10  # the narrowest label column
 
     def on_mount(self) -> None:
         self.show([])
@@ -56,12 +56,16 @@ class NextTokenBars(Static):
         if not candidates:
             self.update(Text("the candidates for the next token show here once a model is loaded", muted))
             return
-        bar_width = max(self.content_size.width - self.TOKEN_WIDTH - 10, 8)
         rows = self.content_size.height or len(candidates)  # a short terminal shows the best few
+        # the labels are as wide as the longest token (<|endoftext|> is 13), up to a third of the row
+        token_width = min(max(self.TOKEN_WIDTH, *(len(shown(token)) for token, _ in candidates[:rows])),
+                          max(self.content_size.width // 3, self.TOKEN_WIDTH))
+        bar_width = max(self.content_size.width - token_width - 10, 8)
         lines = Text(end="")
         for index, (token, probability) in enumerate(candidates[:rows]):
             style = self.get_component_rich_style("next-token--chosen" if index == chosen else "next-token--bar")
-            label = shown(token)[: self.TOKEN_WIDTH].ljust(self.TOKEN_WIDTH)
+            label = shown(token)
+            label = (label if len(label) <= token_width else label[:token_width - 1] + "…").ljust(token_width)
             if index:
                 lines.append("\n")
             lines.append("▶" if index == chosen else " ", style)

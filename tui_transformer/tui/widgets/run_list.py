@@ -10,6 +10,8 @@ follow or resume). They share what this module does:
   at checkpoint files, so it belongs off the UI thread too);
 * **keeping the choice**: listing again (a run trained since the last visit) keeps what the
   learner picked while it is still listed, and says nothing about it: there is nothing to reload;
+* **loading on its own** (:func:`preferred_value`): a screen that opens with no model picks the
+  run the Train screen shows, else the newest run;
 * **loading** (:class:`RunSelect` with a ``load`` function): picking an option runs ``load(value)``
   in another thread worker; its result comes back in :class:`RunSelect.Loaded`.
 
@@ -25,6 +27,7 @@ handles its own failures. Textual calls a handler of every class in the MRO, whi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
@@ -43,6 +46,16 @@ RunOption = tuple[str, str]  # (label shown, value: a run directory, a checkpoin
 OptionsOf = Callable[["list[RunInfo]"], list[RunOption]]
 
 LIST_GROUP, LOAD_GROUP = "run-list", "run-load"
+
+
+def preferred_value(options: list[RunOption], run_dir: Path | None) -> str | None:
+    """The option a screen loads by itself: the first one of ``run_dir`` (a run's newest checkpoint
+    is listed first), else the first listed (the newest run); None when nothing is listed."""
+    if run_dir is not None:
+        for _label, value in options:
+            if Path(value) == run_dir or run_dir in Path(value).parents:
+                return value
+    return options[0][1] if options else None
 
 
 class RunListing:
@@ -109,6 +122,11 @@ class RunSelect(RunListing, Select[str]):
         def control(self) -> RunSelect:
             return self.select
 
+    # A run's label stays on one line, cut with "…" (it wrapped mid-name in a narrow sidebar).
+    DEFAULT_CSS = """
+    RunSelect SelectCurrent Static#label, RunSelect SelectOverlay { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     def __init__(self, options_of: OptionsOf, options: list[RunOption] | None = None, *,
                  load: Callable[[str], Any] | None = None, empty_prompt: str | None = None, **kwargs: Any) -> None:
         super().__init__(options or [], **kwargs)
@@ -157,6 +175,8 @@ class RunSelect(RunListing, Select[str]):
 
 class RunOptionList(RunListing, OptionList):
     """An OptionList of runs, one per line with its preset, step, state and time (the run picker dialog)."""
+
+    DEFAULT_CSS = "RunOptionList { text-wrap: nowrap; text-overflow: ellipsis; }"  # one line per run
 
     def __init__(self, options_of: OptionsOf, **kwargs: Any) -> None:
         super().__init__(Option("looking for runs…", disabled=True), **kwargs)

@@ -12,9 +12,19 @@ from textual.widgets import Static
 from tui_transformer.tui.run_history import RunHistory
 
 
+def waiting_text(history: RunHistory) -> str:
+    """What the empty tab says: how often the run writes a sample, and at which step the first comes."""
+    interval = history.started.config.get("sample_interval") if history.started is not None else None
+    if not interval:
+        return "no samples yet: once a run starts, it writes a sample every few hundred steps (sample_interval)"
+    # the trainer samples when step % sample_interval == 0, counting from where the run (re)started
+    first = (history.started.resumed_from_step // interval + 1) * interval
+    return f"no samples yet: this run writes one every {interval:,} steps; the first at step {first:,}"
+
+
 def samples_text(history: RunHistory, limit: int = 10) -> Text:
     if not history.samples:
-        return Text("no samples yet: the trainer writes one every sample_interval steps", style="dim")
+        return Text(waiting_text(history), style="dim")
     parts = []
     for sample in list(history.samples)[:limit]:
         line = Text()

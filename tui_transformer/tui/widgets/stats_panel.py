@@ -9,9 +9,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_transformer.train.run_state import RunState
+from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import format_number
+
+ETA_AFTER_S = 10.0  # seconds of training before the ETA is shown
 
 _STATE_STYLES = {RunState.FAILED: "bold red", RunState.FINISHED: "green", RunState.STOPPED: "green"}
 _VERDICT_STYLES = {"overfit": "bold red", "gap": "yellow", "learning": "green", "normal": "green", "no verdict": "dim"}
@@ -36,7 +38,9 @@ def stats_text(history: RunHistory) -> Text:
     """Three short lines: progress, generalisation, and the run itself."""
     text = Text()
     step = history.last_step
-    if step is None:
+    if step is None and history.preparing is not None:
+        text.append("step –  ", style="dim").append(history.preparing)
+    elif step is None:
         text.append("step –  (press s to start training, o to open a run)", style="dim")
     else:
         total = f"/{step.max_steps:,}" if step.max_steps else ""
@@ -44,7 +48,10 @@ def stats_text(history: RunHistory) -> Text:
         text.append("  epoch ", style="dim").append(str(step.epoch))
         text.append("  tokens ", style="dim").append(format_number(step.tokens_seen))
         text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
-        text.append("  ETA ", style="dim").append(format_duration(step.eta_s))
+        if ended_state(history.finished, history.failed) is None:  # an ended run has nothing left to wait for
+            # the first steps are slow (allocation, caches warming up): an ETA from them misleads (1:35:31)
+            eta = format_duration(step.eta_s) if step.elapsed_s >= ETA_AFTER_S else "measuring…"
+            text.append("  ETA ", style="dim").append(eta)
         text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")
     text.append("\n")
     evaluation = history.last_eval
@@ -61,16 +68,18 @@ def stats_text(history: RunHistory) -> Text:
     started = history.started
     if started is not None:
         text.append("run ", style="dim").append(started.run_name, style="bold")
-        text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
         text.append("  ")
-        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))
+        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))  # before what a narrow row cuts
+        text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
     return text
 
 
 class StatsPanel(Static):
     """Shows :func:`stats_text` of a history; the screen calls :meth:`show` on each redraw tick."""
 
-    DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; }"
+    # One row per line, cut at the edge (the least telling numbers come last): a wrapped first line
+    # pushed the run's name and state out of the three rows at 80 columns.
+    DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def show(self, history: RunHistory) -> None:
         self.update(stats_text(history), layout=False)  # always 3 lines: no layout pass per step

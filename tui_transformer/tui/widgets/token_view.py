@@ -17,6 +17,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
+from tui_transformer.tui.plural import count_of
+
 _VISIBLE = str.maketrans({"\n": "↵", "\t": "→", "\r": "␍"})
 
 
@@ -44,6 +46,6 @@ class TokenView(Static):
         even = self.get_component_rich_style("token-view--even")
         odd = self.get_component_rich_style("token-view--odd")
         count = self.get_component_rich_style("token-view--count")
-        text = Text(f"{len(pieces)} tokens ", count)
+        text = Text(count_of(len(pieces), "token") + " ", count)
         text.append_text(token_text(pieces, (even, odd)))
         self.update(text)

@@ -176,6 +176,22 @@ class TrainForm(Vertical):
         if config.device in DEVICE_CHOICES:
             self.query_one("#device", Select).value = config.device
 
+    def show_resolved(self, resolved: dict[str, str | None]) -> None:
+        """Name what ``auto`` became for the run shown: ``{"preset": "tiny", "data": "builtin"}``
+        relabels those selects' ``auto`` as ``auto → tiny``, ``auto → builtin`` (None: plain ``auto``).
+
+        Only the label changes: the value stays ``auto``, so the next run resolves it afresh.
+        """
+        for select_id, became in resolved.items():
+            select = self.query_one(f"#{select_id}", Select)
+            values = tuple(value for _label, value in select._options)
+            value = select.value
+            with self.prevent(Select.Changed):
+                select.set_options([(f"auto → {became}" if choice == "auto" and became else choice, choice)
+                                    for choice in values])
+                select.value = value
+                select.mutate_reactive(Select.value)  # redraw the label even when the value is the same
+
     # -- validation ---------------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
