@@ -52,6 +52,13 @@ def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path
     assert main(["generate", "--run", "tiny-gpt2", "--prompt", "Hello", "--max-new-tokens", "5", "--preset",
                  "greedy", "--device", "cpu"]) == 0
     assert main(["runs", "list"]) == 0 and "tiny-gpt2" in capsys.readouterr().out
+    from tui_transformer.train.runs import list_runs
+    from tui_transformer.tui.screens.playground import checkpoint_options, load_checkpoint
+
+    (option,) = [o for o in checkpoint_options(list_runs()) if o[0].startswith("tiny-gpt2")]
+    assert option[0] == "tiny-gpt2 · imported"  # the Playground lists it and loads it as generate does
+    loaded, _, label = load_checkpoint(option[1])
+    assert label == "tiny-gpt2" and loaded.config == model.config
     assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2"]) == 2
     assert "--force" in one_error_line(capsys)
     assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2", "--force"]) == 0

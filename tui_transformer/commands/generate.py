@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import ConfigError, UserError
     from tui_transformer.data.text_stream import TextStream
     from tui_transformer.model import SAMPLER_PRESETS, generate
+    from tui_transformer.interop.safetensors_export import find_export
     from tui_transformer.train.checkpoint import find, load_for_inference
     from tui_transformer.train.device import resolve_device
 
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # the sampler validates its values with a message naming the bad one
         raise ConfigError(str(error)) from None
     device = resolve_device(args.device)  # a bad device is the first thing to say, before any file
-    checkpoint = find(args.run or args.checkpoint)  # a run means its latest checkpoint: say which file that is
+    source = args.run or args.checkpoint
+    # a run means its latest checkpoint (say which file that is); an export or an imported run is its folder
+    checkpoint = find_export(source) or find(source)
     model, tokenizer, _ = load_for_inference(checkpoint, device)
     print(f"generating with {checkpoint}", file=sys.stderr)  # stderr: stdout is the text alone
     prompt_ids = tokenizer.encode(args.prompt) or [tokenizer.eot_id]

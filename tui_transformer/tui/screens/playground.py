@@ -553,13 +553,17 @@ class PlaygroundScreen(Screen):
 
 def checkpoint_options(runs: list[RunInfo]) -> list[RunOption]:
     """Every checkpoint of every run, newest run first: ``latest.pt`` (where training stopped),
-    then ``best.pt`` (the lowest validation loss)."""
+    then ``best.pt`` (the lowest validation loss); an imported model's weights (``tui-transformer
+    import``) are listed as its run."""
+    from tui_transformer.interop.safetensors_export import find_export
     from tui_transformer.train.runs import CHECKPOINTS
 
     options = []
     for run in runs:
         checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
         options.extend((f"{run.name} · {checkpoint.stem}", str(checkpoint)) for checkpoint in checkpoints)
+        if not checkpoints and find_export(run.path) is not None:
+            options.append((f"{run.name} · imported", str(run.path)))
     return options
 
 
