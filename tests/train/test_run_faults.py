@@ -143,3 +143,31 @@ def test_a_folder_with_other_files_is_never_taken_over(corpus, capsys):
     assert main(["train", "--no-ui", "--data", str(corpus), *TINY, "--name", "z", "--max-steps", "2", "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.slow  # three trainer processes killed in training, then one resumed to the end: about 20 s here
+def test_kill_9_at_random_moments_of_training_always_leaves_a_resumable_run(corpus, capsys):
+    import random
+
+    rng = random.Random(7)
+    every_step = ["--max-steps", "100000", "--eval-interval", "100000", "--checkpoint-interval", "3"]
+    run = runs_dir() / "k"
+    kills = []
+    for attempt in range(3):
+        first = ("--name", "k") if attempt == 0 else ("--resume", "k")
+        proc = start_trainer("--data", str(corpus), *TINY, *first, *every_step) if attempt == 0 else \
+            start_trainer(*first, *every_step)
+        try:
+            wait_for(lambda: (run / "checkpoints" / "latest.pt").is_file() and sessions(run) == attempt + 1, proc,
+                     "a checkpoint of this session")
+            time.sleep(rng.uniform(0.0, 1.5))  # then anywhere: mid-step, mid-save, mid-metrics line
+            kill_9(proc)
+        finally:
+            proc.kill()
+            proc.communicate()
+        kills.append(ckpt.load(ckpt.find("k"))["step"])  # the checkpoint left behind loads, verified
+        (listed,) = runs_list(capsys)
+        assert listed["name"] == "k" and listed["state"] == "interrupted"
+    assert main(["train", "--no-ui", "--resume", "k", "--max-steps", str(max(kills) + 3), "--quiet"]) == 0
+    assert ckpt.load(ckpt.find("k"))["step"] == max(kills) + 3
+    assert sessions(run) == 4

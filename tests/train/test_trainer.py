@@ -171,3 +171,17 @@ def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(ti
     old = {k: v for k, v in payload.items() if k not in ("format", "version", "digest")}
     ckpt.save(old | {"schedule": {"peak_lr": 3e-3, "warmup_steps": 1, "total_steps": 2, "min_lr_ratio": 0.1}}, path)
     assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
+
+
+def test_resuming_with_a_smaller_budget_says_the_schedule_is_refitted(tiny_config):
+    import threading
+
+    from tui_transformer.train.events import LogMessage
+
+    stop = threading.Event()
+    first = run_training(tiny_config(max_steps=40, checkpoint_interval=5, eval_interval=1000), stop=stop,
+                         on_event=lambda e: stop.set() if isinstance(e, StepMetrics) and e.step == 5 else None)
+    events = []
+    run_training(tiny_config(max_steps=10, eval_interval=1000), resume=first.run_dir, on_event=events.append)
+    warnings = [e.message for e in events if isinstance(e, LogMessage) and e.level == "warning"]
+    assert any("now 10 steps, not the 40" in w and "--max-steps 40" in w for w in warnings), warnings

@@ -212,7 +212,19 @@ class Trainer:
         done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
         refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
                               epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
+        self._say_if_the_schedule_shrinks(TrainConfig.from_dict(payload["config"]))
         return payload
+
+    def _say_if_the_schedule_shrinks(self, saved: TrainConfig) -> None:
+        """A resume with a smaller budget re-fits the cosine to it: the rate falls faster from here. That is
+        the rule (the schedule always ends at the budget); the log says so, and how to keep the old one."""
+        before = horizon_steps(saved, self.env.world_size)
+        now = horizon_steps(self.config, self.env.world_size)
+        if before is not None and now is not None and now < before:
+            self.log(f"the budget is now {now:,} steps, not the {before:,} this run was started with: the cosine "
+                     f"schedule is fitted to the new budget, so the learning rate falls faster from here (resume "
+                     f"with --max-steps {before} and stop early with Ctrl-C to keep the original schedule)",
+                     level="warning")
 
     def _open_run_dir(self) -> None:
         """A new run's directory, locked and holding its config.toml (rank 0 picks the name); a resume has its own."""
