@@ -58,7 +58,7 @@ class NetworkError(UserError):
 # download. Such a thread only fills the cache, atomically, so after this it is left to finish alone.
 CLOSE_WAIT_S = 2.0
 
-# The bytes a listing without a Content-Length may take at min_rate before it counts as too slow.
+# A listing without a Content-Length is read to its end, within the deadline of this many bytes.
 JSON_BUDGET = 1 << 20
 
 
@@ -125,8 +125,8 @@ class HttpClient:
     def get_json(self, url: str):
         """``(decoded JSON, response headers)``."""
         def read(response):
-            announced = int(response.headers.get("Content-Length") or JSON_BUDGET)
-            return self._read_all(response, announced), response.headers
+            announced = response.headers.get("Content-Length")
+            return self._read_all(response, int(announced) if announced else None), response.headers
 
         body, headers = self._with_retries(url, None, read)
         try:
@@ -151,16 +151,17 @@ class HttpClient:
             raise _Retryable(f"body truncated: {len(body)} of {want} bytes")
         return body
 
-    def _read_all(self, response, want: int, on_bytes=None) -> bytes:
-        """Up to ``want`` bytes of the body (fewer if it ends early), within the request's deadline.
+    def _read_all(self, response, want: int | None, on_bytes=None) -> bytes:
+        """Up to ``want`` bytes of the body (fewer if it ends early; all of it for None), within the
+        request's deadline (for an unannounced length, that of ``JSON_BUDGET`` bytes).
 
         ``read1`` returns what one socket read brings, so the deadline is checked while bytes trickle in.
         """
-        started, deadline = time.monotonic(), self.policy.deadline(want)
+        started, deadline = time.monotonic(), self.policy.deadline(JSON_BUDGET if want is None else want)
         parts, got = [], 0
-        while got < want:
+        while want is None or got < want:
             try:
-                part = response.read1(min(1 << 20, want - got))
+                part = response.read1(1 << 20 if want is None else min(1 << 20, want - got))
             except http.client.IncompleteRead as error:
                 raise _Retryable(f"connection dropped after {got + len(error.partial)} of {want} bytes") from None
             if not part:
@@ -170,8 +171,9 @@ class HttpClient:
             self.bytes_downloaded += len(part)
             if on_bytes:
                 on_bytes(len(part))
-            if got < want and time.monotonic() - started > deadline:
-                raise _Retryable(f"too slow: {got} of {want} bytes in {deadline:.0f} s "
+            if (want is None or got < want) and time.monotonic() - started > deadline:
+                of = "" if want is None else f" of {want}"
+                raise _Retryable(f"too slow: {got}{of} bytes in {deadline:.0f} s "
                                  f"(below {self.policy.min_rate:,.0f} bytes/s)")
         return b"".join(parts)
 

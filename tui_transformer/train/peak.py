@@ -87,17 +87,18 @@ def peak_flops(device: str, dtype: torch.dtype) -> float:
     key = f"{device}|{_device_model(device)}|{str(dtype)}|{torch.get_num_threads()}|torch {torch.__version__}"
     cache = paths.cache_dir() / CACHE_FILE
     try:
-        known = json.loads(cache.read_text())
+        measured = json.loads(cache.read_text())
     except (OSError, ValueError):
-        known = {}
-    if not isinstance(known, dict) or not isinstance(known.get(key), (int, float)):
-        known = known if isinstance(known, dict) else {}
-        known[key] = measure_peak_flops(device, dtype)
+        measured = {}
+    if not isinstance(measured, dict):  # a damaged cache file: measured again and rewritten
+        measured = {}
+    if not isinstance(measured.get(key), (int, float)):
+        measured[key] = measure_peak_flops(device, dtype)
         try:
-            write_bytes_atomic(cache, json.dumps(known, indent=1).encode())
+            write_bytes_atomic(cache, json.dumps(measured, indent=1).encode())
         except OSError:
             pass  # a read-only cache: measure again next time
-    return float(known[key])
+    return float(measured[key])
 
 
 def _device_model(device: str) -> str:
