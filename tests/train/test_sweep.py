@@ -86,3 +86,18 @@ def test_vary_reads_model_fields_and_flag_spellings():
     assert parse_vary("max_steps=10k,none").values == (10_000, None)
     with pytest.raises(ConfigError):
         parse_vary("model=1")
+
+
+def test_the_table_gives_each_varied_field_a_column_so_the_values_read_in_full_at_80_columns(capsys, monkeypatch):
+    from tui_transformer.commands.sweep import _print_table
+
+    monkeypatch.setenv("COLUMNS", "80")
+    rows = [{"run": f"pos-{i}", "values": {"model_pos_encoding": pos, "lr": 2e-3}, "state": "finished (max_steps)",
+             "steps": 300, "best_val_bpb": bpb, "best_val_loss": 5.0} for i, (pos, bpb) in
+            enumerate([("sinusoidal", 1.9), ("learned", 2.0), ("rope", None)], 1)]
+    _print_table("pos", rows)
+    out = capsys.readouterr().out
+    assert "pos_encoding" in out and " lr " in out
+    for pos in ("sinusoidal", "learned", "rope"):
+        assert pos in out, out
+    assert "1.9000" in out and "-" in out

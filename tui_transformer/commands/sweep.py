@@ -83,13 +83,18 @@ def _print_table(name: str, rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"sweep {name}, ranked by best val bits per byte")
-    for column in ("rank", "run", "values", "state", "steps", "best val bpb", "best val loss"):
-        table.add_column(column, justify="right" if column in ("rank", "steps", "best val bpb", "best val loss")
-                         else "left")
+    table = Table(title=f"sweep {name}: best val loss and bits per byte of each run, ranked by bpb")
+    fields = list(rows[0]["values"]) if rows else []  # one column per varied field: the values read at a glance
+    table.add_column("rank", justify="right")
+    table.add_column("run", no_wrap=True)
+    for field in fields:
+        table.add_column(field.removeprefix("model_"), no_wrap=True)
+    table.add_column("state")
+    for column in ("steps", "val bpb", "val loss"):
+        table.add_column(column, justify="right", no_wrap=True)
     for rank, row in enumerate(rows, 1):
-        values = ", ".join(f"{k}={v}" for k, v in row["values"].items())
         bpb = "-" if row["best_val_bpb"] is None else f"{row['best_val_bpb']:.4f}"
         loss = "-" if row["best_val_loss"] is None else f"{row['best_val_loss']:.4f}"
-        table.add_row(str(rank), row["run"], values, row["state"], str(row["steps"]), bpb, loss)
+        table.add_row(str(rank), row["run"], *(str(row["values"][field]) for field in fields), row["state"],
+                      str(row["steps"]), bpb, loss)
     Console(highlight=False).print(table)

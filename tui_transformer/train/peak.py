@@ -7,6 +7,11 @@
   matmul, the kind of work a training step is made of. On a CPU that takes about a second, so the
   result is cached in ``<cache>/peak_flops.json``, keyed by the device, the thread count and the torch
   version.
+
+A measured peak is only a lower bound: taken while other processes kept the cores busy, it comes out
+low, and MFU above 100 % would follow. So a peak below what a training step has just achieved is
+wrong by definition: :func:`peak_flops` with ``at_least`` measures again and keeps the larger of the
+new measurement and the achieved rate, in the cache too. A datasheet peak is never changed.
 """
 
 from __future__ import annotations
@@ -78,8 +83,11 @@ def synchronize(device: str) -> None:
         torch.mps.synchronize()
 
 
-def peak_flops(device: str, dtype: torch.dtype) -> float:
-    """The peak for MFU: a known GPU's datasheet value, else a measured one, cached (see above)."""
+def peak_flops(device: str, dtype: torch.dtype, at_least: float = 0.0) -> float:
+    """The peak for MFU: a known GPU's datasheet value, else a measured one, cached (see above).
+
+    ``at_least`` is a rate this device has been seen doing: a cached measurement below it is replaced.
+    """
     if device.startswith("cuda"):
         known = known_gpu_peak(torch.cuda.get_device_name(torch.device(device)), dtype)
         if known is not None:
@@ -92,8 +100,9 @@ def peak_flops(device: str, dtype: torch.dtype) -> float:
         measured = {}
     if not isinstance(measured, dict):  # a damaged cache file: measured again and rewritten
         measured = {}
-    if not isinstance(measured.get(key), (int, float)):
-        measured[key] = measure_peak_flops(device, dtype)
+    known = measured.get(key)
+    if not isinstance(known, (int, float)) or known < at_least:
+        measured[key] = max(measure_peak_flops(device, dtype), at_least)
         try:
             write_bytes_atomic(cache, json.dumps(measured, indent=1).encode())
         except OSError:

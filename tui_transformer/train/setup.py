@@ -182,7 +182,8 @@ class TrainingSetup:
         self.doctor = Doctor(config.model.vocab_size, config.grad_clip, self.schedule.warmup_steps,
                              config.tokens_per_epoch)
         self.system = SystemSampler(self.device, flops_per_token(config.model),
-                                    lambda: peak_flops(self.device, self.precision.dtype or torch.float32))
+                                    lambda at_least: peak_flops(self.device, self.precision.dtype or torch.float32,
+                                                                at_least))
         self.tokens_per_batch = config.batch_size * config.model.max_seq_len * self.env.world_size  # all ranks
         self.loader = self._loader("train")
 

@@ -51,11 +51,12 @@ def cuda_numbers(device: str) -> dict[str, float | None]:
 class SystemSampler:
     """Makes a :class:`~.events.SystemSample` when ``SAMPLE_INTERVAL_S`` have passed since the last.
 
-    ``peak_flops`` is called once, at the first sample: measuring a CPU's peak takes a moment, which
-    a run shorter than one interval never pays.
+    ``peak_flops(at_least)`` is called at the first sample (measuring a CPU's peak takes a moment,
+    which a run shorter than one interval never pays), and again if the run ever goes faster than the
+    peak it gave: a measurement taken while the cores were busy elsewhere (see :mod:`.peak`).
     """
 
-    def __init__(self, device: str, flops_per_token: int, peak_flops: Callable[[], float],
+    def __init__(self, device: str, flops_per_token: int, peak_flops: Callable[[float], float],
                  interval_s: float = SAMPLE_INTERVAL_S) -> None:
         self.device, self.flops_per_token, self.interval_s = device, flops_per_token, interval_s
         self._peak_flops, self._peak = peak_flops, None
@@ -65,10 +66,11 @@ class SystemSampler:
         return time.monotonic() - self._wall >= self.interval_s
 
     def sample(self, step: int, tokens_per_sec: float) -> SystemSample:
-        if self._peak is None:
-            self._peak = self._peak_flops()
+        achieved = tokens_per_sec * self.flops_per_token
+        if self._peak is None or achieved > self._peak:
+            self._peak = self._peak_flops(achieved)
         wall, cpu = time.monotonic(), time.process_time()
         cpu_percent = 100.0 * (cpu - self._cpu) / max(wall - self._wall, 1e-9)
         self._wall, self._cpu = wall, cpu
         return SystemSample(step=step, cpu_percent=cpu_percent, rss_bytes=rss_bytes(), tokens_per_sec=tokens_per_sec,
-                            mfu=tokens_per_sec * self.flops_per_token / self._peak, **cuda_numbers(self.device))
+                            mfu=achieved / self._peak, **cuda_numbers(self.device))
