@@ -12,8 +12,8 @@ We never download a whole file. Instead:
    session and ``resolve`` URLs with our deadline and retries, :mod:`.http`) and saved as a local shard
    (:mod:`.shard_cache`); each document's split is the hash split of its FineWeb id.
 
-Chunk ``k`` of either split is shard ``k`` filtered to that split. While the loader reads shard
-``k``, a background thread fetches shard ``k + 1``, so the trainer does not wait for the network.
+Chunk ``k`` of either split is shard ``k`` filtered to that split; the prefetch of shard ``k + 1``,
+the pinning and the locks are :mod:`.sharded_source`'s.
 
 ``HF_ENDPOINT``, ``HF_HUB_OFFLINE`` (cached shards only) and the token mean what they mean to
 ``huggingface_hub`` (:mod:`.hub`).
@@ -21,17 +21,14 @@ Chunk ``k`` of either split is shard ``k`` filtered to that split. While the loa
 
 from __future__ import annotations
 
-import threading
-
 import pyarrow as pa
 
 from tui_transformer.data import hub
-from tui_transformer.data.http import CLOSE_WAIT_S, HttpClient, HttpPolicy
+from tui_transformer.data.http import HttpClient, HttpPolicy
 from tui_transformer.data.remote_parquet import RemoteParquet
-from tui_transformer.data.shard_cache import ShardCache, shard_name
-from tui_transformer.data.sources import Chunk, Source
-from tui_transformer.data.split import check_split, document_id, split_of
-from tui_transformer.data.token_cache import tokenize_documents
+from tui_transformer.data.shard_cache import ShardCache
+from tui_transformer.data.sharded_source import ShardedSource
+from tui_transformer.data.split import document_id, split_of
 from tui_transformer.errors import UserError
 
 DATASET = "HuggingFaceFW/fineweb"
@@ -50,85 +47,30 @@ def hub_unreachable_reason(http: HttpPolicy | None = None, timeout: float = 3.0)
     return None
 
 
-class FinewebSource(Source):
+class FinewebSource(ShardedSource):
     name = "fineweb"
     description = f"FineWeb {CONFIG} ({DATASET}), streamed"
 
     def __init__(self, val_fraction: float = 0.1, cache: ShardCache | None = None,
                  http: HttpPolicy | None = None) -> None:
-        super().__init__(val_fraction)
-        self.cache = cache or ShardCache.from_env()
+        super().__init__(val_fraction, cache or ShardCache.from_env())
         self.endpoint = hub.endpoint()
         self.offline = hub.offline()
         self.client = HttpClient(http)
-        self._fetch_lock = threading.Lock()  # one download at a time in this process
         self._parquet: tuple[str, RemoteParquet] | None = None  # the last file's footer, reused
-        self._prefetch: threading.Thread | None = None
-
-    # -- the Source interface --------------------------------------------------------------------
-
-    def chunk(self, split: str, index: int, tokenizer) -> Chunk | None:
-        check_split(split)
-        entry = self.ensure_shard(index, pin=True)
-        if entry is None:
-            return None
-        name = entry["name"]
-        try:
-            tokens, _ = self.cache.tokens(name, split, self.val_fraction, tokenizer,
-                                          lambda texts: tokenize_documents(tokenizer, texts))
-        except BaseException:
-            self.cache.unpin(name)
-            raise
-        self._prefetch_in_background(index + 1)
-        return Chunk(tokens=tokens, label=f"{name} ({split})", release=lambda: self.cache.unpin(name))
-
-    def training_texts(self, max_chars: int) -> list[str]:
-        texts, total, index = [], 0, 0
-        while total < max_chars:
-            entry = self.ensure_shard(index)
-            if entry is None:
-                break
-            for text in self.cache.read_texts(entry["name"], "train", self.val_fraction):
-                texts.append(text[: max_chars - total])
-                total += len(texts[-1])
-                if total >= max_chars:
-                    break
-            index += 1
-        return texts
 
     def status(self) -> dict:
         return {"source": self.name, "dataset": DATASET, "config": CONFIG, "endpoint": self.endpoint,
                 "offline": self.offline, **self.cache.status()}
 
-    def subscribe(self, listener) -> None:
-        self.cache.subscribe(listener)
-
-    def unsubscribe(self, listener) -> None:
-        self.cache.unsubscribe(listener)
-
-    def close(self) -> None:
-        if self._prefetch is not None:
-            self._prefetch.join(timeout=CLOSE_WAIT_S)  # a stalled download must not hold up stop and quit
-
     # -- shards ----------------------------------------------------------------------------------
 
-    def ensure_shard(self, index: int, pin: bool = False) -> dict | None:
-        """Shard ``index``'s cache entry, fetched if needed; ``None`` past the dataset's end."""
-        name = shard_name(index)
-        entry = self.cache.lookup(name, pin=pin)
-        if entry is not None:
-            self.cache.record_hit()
-            return entry
-        with self._fetch_lock, self.cache.shard_lock(name):
-            entry = self.cache.lookup(name, pin=pin)  # another thread or process may have fetched it
-            if entry is not None:
-                self.cache.record_hit()
-                return entry
-            location = self._locate(index)
-            if location is None:
-                return None
-            self.cache.record_miss()
-            return self._download(name, index, *location, pin=pin)
+    def fetch(self, stream: str, index: int, name: str, pin: bool) -> dict | None:
+        location = self._locate(index)
+        if location is None:
+            return None
+        self.cache.record_miss()
+        return self._download(name, index, *location, pin=pin)
 
     def _download(self, name: str, index: int, file: dict, row_group: int, pin: bool) -> dict:
         if self.offline:
@@ -192,19 +134,6 @@ class FinewebSource(Source):
             files = metadata.get("remote", {}).get("files", [])
             if position < len(files) and files[position]["path"] == file["path"]:
                 files[position]["row_groups"] = file["row_groups"]
-
-    def _prefetch_in_background(self, index: int) -> None:
-        if self._prefetch is not None and self._prefetch.is_alive():
-            return
-
-        def fetch() -> None:
-            try:
-                self.ensure_shard(index)
-            except Exception as error:  # the loader meets the same error, with its message, when it gets there
-                self.cache.notice(f"prefetch of shard {index} failed: {error}")
-
-        self._prefetch = threading.Thread(target=fetch, name="fineweb-prefetch", daemon=True)
-        self._prefetch.start()
 
 
 def _documents(table: pa.Table) -> pa.Table:
