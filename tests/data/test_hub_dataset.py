@@ -158,3 +158,14 @@ def test_training_a_few_steps_on_a_hub_dataset(datasets_hub, tmp_path):
     started = next(e for e in events if type(e).__name__ == "RunStarted")
     assert "the dataset's own 'validation' split" in started.data_notice
     assert any(type(e).__name__ == "EvalResult" for e in events)
+
+
+def test_the_train_cli_takes_a_text_column_for_hf_data_only(capsys):
+    from tui_transformer.cli import main
+    from tui_transformer.train import TrainConfig
+
+    assert main(["train", "--no-ui", "--data", "builtin", "--text-column", "body", "--max-steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "text_column applies to hf: datasets only" in err and "Traceback" not in err
+    config = TrainConfig(data="hf:odd/columns", text_column="body")
+    assert TrainConfig.from_dict(config.to_dict()).text_column == "body"
