@@ -169,3 +169,35 @@ def test_the_train_cli_takes_a_text_column_for_hf_data_only(capsys):
     assert err.startswith("error: ") and "text_column applies to hf: datasets only" in err and "Traceback" not in err
     config = TrainConfig(data="hf:odd/columns", text_column="body")
     assert TrainConfig.from_dict(config.to_dict()).text_column == "body"
+
+
+async def test_the_dashboard_data_field_takes_hf_values():
+    from textual.widgets import Input, Select, Static
+
+    from tests.tui.helpers import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#data", Select).value = "path"
+        screen.query_one("#data-path", Input).value = "hf:not a name"
+        await pilot.pause()
+        assert "hf: wants OWNER/NAME[:CONFIG]" in str(screen.query_one("#data-path-error", Static).render())
+        screen.query_one("#data-path", Input).value = "hf:roneneldan/TinyStories"
+        await pilot.pause()
+        config, _ = screen.build_config()  # checked offline: nothing was fetched
+        assert config.data == "hf:roneneldan/TinyStories"
+
+
+def test_the_data_panel_lists_a_hub_datasets_shards(datasets_hub, cl100k):
+    from tests.tui.helpers import plain
+    from tui_transformer.train.events import ShardStatus
+    from tui_transformer.tui.widgets.shard_panel import shard_text
+
+    source = open_source("hf:tiny/stories")
+    source.chunk("val", 0, cl100k).release()
+    source.close()
+    shown = plain(shard_text(ShardStatus(source.name, source.description, source.status())))
+    assert "tiny/stories, column 'story'" in shown
+    assert "shard_val_00000.parquet" in shown and "split: validation: the dataset's own 'validation' split" in shown

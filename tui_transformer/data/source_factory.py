@@ -53,3 +53,20 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
     if not os.path.exists(path):
         raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME' or an existing path")
     return PathSource(path, val_fraction)
+
+
+def check_data_spec(spec: str) -> str:
+    """``spec`` as ``open_source`` will read it, checked without the network or any download
+    (for forms: an ``hf:`` value's shape; whether the dataset exists is known when it opens)."""
+    from tui_transformer.errors import ConfigError
+
+    spec = spec.strip()
+    if spec.startswith("hf:"):
+        from tui_transformer.data.hub_dataset import parse_spec
+
+        try:
+            parse_spec(spec)
+        except UserError as error:
+            raise ConfigError(str(error)) from None
+    return spec
+
