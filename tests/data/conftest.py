@@ -31,18 +31,13 @@ def memory_source():
 
 # -- a loopback server that stands in for the Hugging Face Hub ----------------------------------
 
-import io  # noqa: E402
-import json  # noqa: E402
+import importlib  # noqa: E402
 import random  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+import sys  # noqa: E402
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+from tests.data.fake_hub import FINEWEB, FakeHub, Repo, parquet_bytes  # noqa: E402
 
-REPO = "HuggingFaceFW/fineweb"
-
+REPO = FINEWEB
 
 _LETTERS = bytes((b"abcdefghijklmnopqrstuvwxyz" * 10 + b" " * 40)[:256])
 
@@ -60,105 +55,51 @@ def fineweb_rows(file_number, n_rows, seed=0):
     return rows
 
 
-def fineweb_parquet(rows, row_group_size):
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows), buffer, row_group_size=row_group_size)
-    return buffer.getvalue()
+fineweb_parquet = parquet_bytes
 
 
-class FakeHub:
-    """Serves a Hub listing and parquet files with range requests; faults are injected on demand.
+def reload_hub_settings():
+    """Make huggingface_hub and datasets read HF_ENDPOINT, HF_HUB_OFFLINE, HF_HOME... again.
 
-    ``faults`` is a list consumed one per file request: ``"500"``, ``"drop"`` (the connection closes
-    mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 5 s), ``"trickle"`` (the
-    body at 64 bytes every 0.05 s, for at most 3 s: each read is quick, the whole is far too slow).
-    Downloads go through a redirect to ``/cdn/...``, as on the real Hub.
+    Both libraries read these variables once, at import, into module constants, and derive more
+    from them there (URL templates, cache folders, the origins a token may be forwarded to). A
+    user's process sets them before it starts, so that is right for the program; but one test
+    process imports the libraries once while each test points them at its own loopback server and
+    tmp folders. Patching ``constants.ENDPOINT`` alone would leave the derived values stale, so we
+    re-run the two settings modules in place (``importlib.reload`` keeps the module objects, so
+    every ``constants.X`` / ``config.X`` read elsewhere sees the new values) and recompute the one
+    value derived outside them. The alternative, a subprocess per test, costs seconds of imports
+    each. A library not imported yet needs nothing: it reads the environment when it is imported.
     """
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub import constants
+        from huggingface_hub.utils import _http
 
-    def __init__(self, files):
-        self.files = files  # path in repo -> bytes
-        self.faults = []
-        self.requests = []  # (path, Range header, Authorization header)
-        hub = self
+        importlib.reload(constants)
+        _http._HUB_ORIGINS = frozenset(_http._url_origin(e) for e in (
+            constants._HF_DEFAULT_ENDPOINT, constants._HF_DEFAULT_STAGING_ENDPOINT, constants.ENDPOINT, "https://hf.co"))
+    if "datasets" in sys.modules:
+        import datasets.config
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        importlib.reload(datasets.config)
 
-            def log_message(self, *args):
-                pass
 
-            def do_GET(self):
-                hub.requests.append((self.path, self.headers.get("Range"), self.headers.get("Authorization")))
-                prefix_api = f"/api/datasets/{REPO}/tree/main/sample/10BT"
-                prefix_resolve = f"/datasets/{REPO}/resolve/main/"
-                if self.path.startswith(prefix_api):
-                    listing = [{"type": "file", "oid": "0", "size": len(data), "path": path}
-                               for path, data in hub.files.items()] + [{"type": "directory", "oid": "1", "path": "x"}]
-                    return self._send(200, json.dumps(listing).encode(), "application/json")
-                if self.path.startswith(prefix_resolve):
-                    self.send_response(302)
-                    self.send_header("Location", "/cdn/" + self.path[len(prefix_resolve):])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
-                if self.path.startswith("/cdn/"):
-                    return self._file(self.path[len("/cdn/"):])
-                return self._send(404, b"not found")
+@pytest.fixture(autouse=True)
+def hub_settings(monkeypatch, tmp_path):
+    """Every data test: the libraries' caches in tmp folders (never ~/.cache), no token, online,
+    HF_ENDPOINT as the root conftest set it (a closed port). Returns ``set(**variables)``, which
+    changes variables (None deletes one) and has the libraries read them again."""
+    def set_variables(**variables):
+        for name, value in variables.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, str(value))
+        reload_hub_settings()
 
-            def _file(self, path):
-                data = hub.files.get(path)
-                if data is None:
-                    return self._send(404, b"no such file")
-                fault = hub.faults.pop(0) if hub.faults else None
-                if fault == "500":
-                    return self._send(500, b"boom")
-                if fault == "stall":
-                    time.sleep(5.0)
-                    self.close_connection = True
-                    return None
-                start, end = 0, len(data) - 1
-                if self.headers.get("Range"):
-                    start, end = (int(v) for v in self.headers["Range"].removeprefix("bytes=").split("-"))
-                    end = min(end, len(data) - 1)
-                body = data[start : end + 1]
-                if fault == "truncate":
-                    body, end = body[: len(body) // 2], start + len(body) // 2 - 1
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if fault == "trickle":
-                    give_up = time.monotonic() + 3.0
-                    for offset in range(0, len(body), 64):
-                        if time.monotonic() > give_up:
-                            break
-                        self.wfile.write(body[offset : offset + 64])
-                        self.wfile.flush()
-                        time.sleep(0.05)
-                    self.close_connection = True
-                    return None
-                if fault == "drop":
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return None
-                self.wfile.write(body)
-                return None
-
-            def _send(self, code, body, content_type="text/plain"):
-                self.send_response(code)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def file_requests(self):
-        return [r for r in self.requests if r[0].startswith("/cdn/")]
+    set_variables(HF_HOME=tmp_path / "hf-home", HF_DATASETS_CACHE=tmp_path / "hf-datasets", HF_TOKEN=None,
+                  HF_HUB_OFFLINE=None, HF_DATASETS_OFFLINE=None)
+    return set_variables
 
 
 @pytest.fixture(scope="session")
@@ -172,13 +113,9 @@ def fineweb_files():
 
 
 @pytest.fixture()
-def hub(fineweb_files, monkeypatch):
-    """A running FakeHub with HF_ENDPOINT pointing at it."""
-    fake = FakeHub(dict(fineweb_files))
-    fake.thread.start()
-    monkeypatch.setenv("HF_ENDPOINT", fake.url)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+def hub(fineweb_files, hub_settings):
+    """A running FakeHub serving FineWeb, with HF_ENDPOINT pointing at it."""
+    fake = FakeHub({FINEWEB: Repo(dict(fineweb_files))}).start()
+    hub_settings(HF_ENDPOINT=fake.url)
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()

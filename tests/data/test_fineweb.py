@@ -14,6 +14,8 @@ from tui_transformer.data.shard_cache import ShardCache
 from tui_transformer.data.split import split_of
 from tui_transformer.errors import UserError
 
+from tests.data.fake_hub import FINEWEB as REPO
+
 FAST_HTTP = HttpPolicy(timeout=0.5, retries=3, backoff=0.01, max_backoff=0.02)
 
 FIRST = "sample/10BT/000_00000.parquet"
@@ -26,6 +28,11 @@ def cache(tmp_path):
 
 def remote_rows(hub, path, row_group):
     return pq.ParquetFile(io.BytesIO(hub.files[path])).read_row_group(row_group, columns=["id", "text"]).to_pylist()
+
+
+def cdn_url(hub, path):
+    """Where the Hub's redirect for ``path`` of FineWeb leads."""
+    return f"{hub.cdn_url}/cdn/{hub.repos[REPO].sha}/{REPO}/{path}"
 
 
 def no_partial_files(cache):
@@ -114,13 +121,13 @@ def test_a_server_that_keeps_failing_names_the_url_and_cause(hub, cache):
 def test_a_single_try_is_counted_in_the_singular(hub):
     hub.faults = ["500"]
     with pytest.raises(NetworkError, match=r"HTTP 500.*\(after 1 attempt\)"):
-        HttpClient(HttpPolicy(timeout=0.5, retries=0)).get_range(f"{hub.url}/cdn/{next(iter(hub.files))}", 0, 8)
+        HttpClient(HttpPolicy(timeout=0.5, retries=0)).get_range(cdn_url(hub, FIRST), 0, 8)
 
 
 def test_a_trickling_server_is_cut_by_the_deadline_and_retried(hub):
     # 64 B every 0.05 s: no single read waits the 0.5 s timeout, but 1,280 B/s is far below min_rate
-    url = f"{hub.url}/cdn/{next(iter(hub.files))}"
-    expected = hub.files[url.split("/cdn/", 1)[1]][:4096]
+    url = cdn_url(hub, FIRST)
+    expected = hub.files[FIRST][:4096]
     policy = HttpPolicy(timeout=0.5, retries=1, backoff=0.01, min_rate=20_000)  # deadline 0.5 + 4096/20000 s
     hub.faults = ["trickle", "trickle"]
     started = time.monotonic()
@@ -148,8 +155,8 @@ def test_auto_uses_fineweb_when_the_hub_answers(hub, cache):
     assert source.name == "fineweb" and source.notice == ""
 
 
-def test_auto_falls_back_to_builtin_quickly_when_the_connection_is_refused(monkeypatch):
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: refused
+def test_auto_falls_back_to_builtin_quickly_when_the_connection_is_refused(hub_settings):
+    hub_settings(HF_ENDPOINT="http://127.0.0.1:9")  # nothing listens there: refused
     started = time.monotonic()
     source = open_source("auto", probe_timeout=1.0)
     assert time.monotonic() - started < 3
@@ -158,16 +165,16 @@ def test_auto_falls_back_to_builtin_quickly_when_the_connection_is_refused(monke
     assert "Connection refused" in source.notice
 
 
-def test_auto_respects_hf_hub_offline(hub, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_auto_respects_hf_hub_offline(hub, hub_settings):
+    hub_settings(HF_HUB_OFFLINE="1")
     source = open_source("auto")
     assert source.name == "builtin" and "HF_HUB_OFFLINE" in source.notice
     assert hub.requests == []
 
 
-def test_offline_mode_reads_cached_shards_and_refuses_missing_ones(hub, cache, monkeypatch):
+def test_offline_mode_reads_cached_shards_and_refuses_missing_ones(hub, cache, hub_settings):
     open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub_settings(HF_HUB_OFFLINE="1")
     hub.requests.clear()
     offline = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
     assert offline.ensure_shard(0) is not None
@@ -176,8 +183,9 @@ def test_offline_mode_reads_cached_shards_and_refuses_missing_ones(hub, cache, m
     assert hub.requests == []
 
 
-def test_hf_token_goes_to_the_hub_but_not_through_the_redirect(hub, cache, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+def test_hf_token_goes_to_the_hub_but_not_through_the_redirect(hub, cache, hub_settings):
+    # the CDN listens on another port: another origin, which a token must not follow to
+    hub_settings(HF_TOKEN="hf_secret")
     open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0)
     to_hub = [auth for path, _, auth in hub.requests if not path.startswith("/cdn/")]
     to_cdn = [auth for _, _, auth in hub.file_requests()]
@@ -288,3 +296,46 @@ def test_closing_does_not_wait_out_a_stalled_background_download(hub, cache, cl1
     assert time.monotonic() - started < 4, "close waited for the stalled download"
     prefetch.join(30)  # left alone, the download ends (here: fails) and leaves the cache whole
     assert not prefetch.is_alive() and no_partial_files(cache)
+
+
+def test_files_are_listed_and_read_at_the_commit_main_points_to(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    source.ensure_shard(0)
+    commit = hub.repos[REPO].sha
+    paths = [path for path, _, _ in hub.requests]
+    assert f"/api/datasets/{REPO}/revision/main" in paths or f"/api/datasets/{REPO}" in paths
+    assert any(p.startswith(f"/api/datasets/{REPO}/tree/{commit}/sample%2F10BT") for p in paths)
+    assert any(p.startswith(f"/datasets/{REPO}/resolve/{commit}/{FIRST}") for p in paths)  # then the redirect
+    assert cache.read_metadata()["remote"]["commit"] == commit
+
+
+def test_the_bytes_served_for_a_shard_are_its_row_group_and_the_footer(hub, cache):
+    from tui_transformer.data.remote_parquet import COLUMNS, FOOTER_READAHEAD
+
+    metadata = pq.ParquetFile(io.BytesIO(hub.files[FIRST])).metadata
+    size = len(hub.files[FIRST])
+
+    def span(row_group):  # the id and text column chunks of the row group, as one range
+        group = metadata.row_group(row_group)
+        chunks = [group.column(c) for c in range(group.num_columns) if group.column(c).path_in_schema in COLUMNS]
+        starts = [c.dictionary_page_offset if c.has_dictionary_page else c.data_page_offset for c in chunks]
+        return max(s + c.total_compressed_size for s, c in zip(starts, chunks)) - min(starts)
+
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
+    source.ensure_shard(0)
+    first = hub.served_bytes()
+    assert first == min(FOOTER_READAHEAD, size) + span(0), "shard 0: the footer read, then its row group"
+    source.ensure_shard(1)
+    assert hub.served_bytes() - first == span(1), "shard 1 of the same file: its row group alone"
+    assert span(1) < size / 3
+
+
+def test_a_429_is_retried_after_the_retry_after_it_names(hub, cache):
+    source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)  # a backoff of 0.01 s
+    source.ensure_shard(0)
+    hub.faults = ["429"]  # Retry-After: 1
+    started = time.monotonic()
+    entry = source.ensure_shard(1)
+    assert time.monotonic() - started >= 1.0, "the retry waited the server's Retry-After, not our backoff"
+    assert hub.faults == []
+    assert pq.read_table(cache.path(entry["name"])).to_pylist() == remote_rows(hub, FIRST, 1)

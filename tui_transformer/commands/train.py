@@ -48,7 +48,9 @@ def duration(text: str) -> float:
 
 # (flag, TrainConfig field or model_<field>, type, help)
 SETTINGS = [
-    ("--data", "data", str, "auto, builtin, fineweb, or a path (.txt/.md file or folder, .jsonl, .parquet)"),
+    ("--data", "data", str, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
+                            "or a path (.txt/.md file or folder, .jsonl, .parquet)"),
+    ("--text-column", "text_column", str, "the column of an hf: dataset to train on (default: text, content or story)"),
     ("--tokenizer", "tokenizer", str, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
     ("--val-fraction", "val_fraction", float, "share of documents held out for validation"),
     ("--device", "device", str, "auto, cpu, cuda, cuda:N or mps"),

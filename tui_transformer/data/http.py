@@ -1,6 +1,14 @@
-"""HTTP for the Hub: JSON listings and byte-range reads, with timeouts and retries.
+"""Byte-range reads from the Hub, through ``huggingface_hub``'s own HTTP session, with our deadline
+and retries.
 
-The network fails in a few typical ways, and each gets a fixed answer:
+**What the library gives us.** :func:`huggingface_hub.get_session` is the one HTTP client the
+library uses for everything: it follows the Hub's redirect to its content-addressed storage, drops
+the ``Authorization`` header when a redirect leaves the Hub's host (httpx's rule for any change of
+origin), refuses every request when ``HF_HUB_OFFLINE`` is set, and tags requests as the Hub
+expects. :func:`huggingface_hub.utils.build_hf_headers` adds the token (``HF_TOKEN``, or the one
+``hf auth login`` saved) and the user agent. URLs come from :func:`huggingface_hub.hf_hub_url`.
+
+**What it does not give, and this module adds.** The network fails in a few typical ways:
 
 ==========================================  =============================================
 what happens                                what we do
@@ -8,45 +16,39 @@ what happens                                what we do
 connection refused / reset, DNS failure     retry, waiting ``backoff * 2**attempt`` seconds
 no answer within ``timeout`` seconds        retry (a stalled server must not hang a run)
 slower than ``min_rate`` bytes/s overall    retry (a trickling server must not either)
-HTTP 5xx or 429 (server busy)               retry
-body shorter than announced / than asked    retry (a truncated body is never kept)
-HTTP 401, 403, 404 and other 4xx            fail at once: retrying cannot help
+HTTP 5xx                                    retry
+HTTP 429 (rate limited)                     retry after the ``Retry-After`` seconds it names
+body shorter than asked                     retry (a truncated body is never kept)
+HTTP 401, 403, 404 and other 4xx            fail at once, with the library's own error
 ==========================================  =============================================
+
+The library retries a request only until its headers arrive; a body that drops or trickles
+afterwards is ours to handle, which is why the range read keeps its own loop.
 
 **The deadline.** ``timeout`` bounds each wait for the socket, so a server that trickles a few bytes
 just before every timeout would never be cut by it alone. Each request therefore also has a
-deadline of ``timeout + expected_bytes / min_rate`` seconds (``expected_bytes`` is the range asked
-for, or the announced length of a listing), checked after every read. A read waits at most
-``timeout``, so a request ends at most ``timeout`` seconds past its deadline.
+deadline of ``timeout + expected_bytes / min_rate`` seconds, checked after every read. A read waits
+at most ``timeout``, so a request ends at most ``timeout`` seconds past its deadline.
 
 After ``retries`` failed retries, :class:`NetworkError` (a :class:`UserError`) names the URL and
 the last cause. Nothing here writes files, so a failure can never leave a partial shard behind.
-
-``HF_TOKEN`` is sent as a bearer token to the Hub only: it is an *unredirected* header, so it is
-not forwarded when the Hub redirects a download to its storage CDN.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import math
 import os
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
+from tui_transformer.data.hub import first_line
 from tui_transformer.errors import UserError
-
-USER_AGENT = "tui-transformer (+https://github.com/)"
 
 
 class NetworkError(UserError):
     """A request that failed for good (after retries, or at once for a client error).
 
-    ``cause`` is the short reason alone (e.g. ``"ConnectionRefusedError: ..."``, ``"HTTP 404 Not Found"``).
+    ``cause`` is the short reason alone (e.g. ``"ConnectError: ..."``, ``"HTTP 500"``).
     """
 
     def __init__(self, message: str, cause: str = "") -> None:
@@ -58,16 +60,16 @@ class NetworkError(UserError):
 # download. Such a thread only fills the cache, atomically, so after this it is left to finish alone.
 CLOSE_WAIT_S = 2.0
 
-# A listing without a Content-Length is read to its end, within the deadline of this many bytes.
-JSON_BUDGET = 1 << 20
+# The longest Retry-After we wait out; a server asking for more is treated as failing.
+MAX_RETRY_AFTER_S = 120.0
 
 
 @dataclass(frozen=True)
 class HttpPolicy:
     """Timeouts and retries. Tests use tiny values; the defaults suit a real, flaky network.
 
-    :meth:`from_env` lets ``TUI_TRANSFORMER_HTTP_TIMEOUT``, ``..._RETRIES`` and ``..._BACKOFF``
-    override the defaults (a slow mirror, a CI job that must fail fast).
+    :meth:`from_env` lets ``TUI_TRANSFORMER_HTTP_TIMEOUT``, ``..._RETRIES``, ``..._BACKOFF`` and
+    ``..._MIN_RATE`` override the defaults (a slow mirror, a CI job that must fail fast).
     """
 
     timeout: float = 20.0
@@ -106,112 +108,100 @@ class HttpPolicy:
         """Seconds a whole request may take: ``timeout + expected_bytes / min_rate``."""
         return self.timeout + expected_bytes / self.min_rate
 
-    def delay(self, attempt: int) -> float:
-        return min(self.max_backoff, self.backoff * 2**attempt)
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry ``attempt + 1``: the backoff, or the server's ``Retry-After`` if longer."""
+        backoff = min(self.max_backoff, self.backoff * 2**attempt)
+        return max(backoff, retry_after or 0.0)
 
 
 class _Retryable(Exception):
     """A failure worth another try; the message is the cause shown to the user if all tries fail."""
 
+    def __init__(self, cause: str, retry_after: float | None = None) -> None:
+        super().__init__(cause)
+        self.retry_after = retry_after
+
 
 class HttpClient:
-    """GET with retries. ``on_bytes(n)`` is told about every chunk of body received (for progress)."""
+    """Range reads with retries. ``bytes_downloaded`` counts every body byte received."""
 
-    def __init__(self, policy: HttpPolicy | None = None, token: str | None = None) -> None:
+    def __init__(self, policy: HttpPolicy | None = None) -> None:
         self.policy = policy or HttpPolicy.from_env()
-        self.token = token if token is not None else os.environ.get("HF_TOKEN") or None
         self.bytes_downloaded = 0
 
-    def get_json(self, url: str):
-        """``(decoded JSON, response headers)``."""
-        def read(response):
-            announced = response.headers.get("Content-Length")
-            return self._read_all(response, int(announced) if announced else None), response.headers
-
-        body, headers = self._with_retries(url, None, read)
-        try:
-            return json.loads(body), headers
-        except ValueError as error:
-            raise NetworkError(f"{url} did not answer JSON ({error})") from error
-
     def get_range(self, url: str, start: int, end: int, on_bytes=None) -> bytes:
-        """Bytes ``[start, end)`` of the file at ``url``; exactly ``end - start`` of them, or an error."""
-        want = end - start
+        """Bytes ``[start, end)`` of the file at ``url``; exactly ``end - start`` of them, or an error.
 
-        def read(response) -> bytes:
-            if response.status != 206 and not (response.status == 200 and start == 0):
-                raise NetworkError(f"{url} ignored the byte range (HTTP {response.status}); range requests are required")
-            return self._read_exactly(response, want, on_bytes)
+        ``on_bytes(n)`` is told about every piece of body received (for progress).
+        """
+        cause = ""
+        retry_after = None
+        for attempt in range(self.policy.retries + 1):
+            if attempt:
+                time.sleep(self.policy.delay(attempt - 1, retry_after))
+            try:
+                return self._get_range_once(url, start, end, on_bytes)
+            except _Retryable as error:
+                cause, retry_after = str(error), error.retry_after
+        tries = self.policy.retries + 1
+        raise NetworkError(f"could not fetch {url}: {cause} (after {tries} attempt{'s' if tries > 1 else ''})", cause)
 
-        return self._with_retries(url, f"bytes={start}-{end - 1}", read)
+    def _get_range_once(self, url: str, start: int, end: int, on_bytes) -> bytes:
+        import httpx2
+        from huggingface_hub import get_session
+        from huggingface_hub.errors import OfflineModeIsEnabled
+        from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
+
+        headers = {**build_hf_headers(library_name="tui-transformer"), "Range": f"bytes={start}-{end - 1}"}
+        try:
+            with get_session().stream("GET", url, headers=headers, timeout=httpx2.Timeout(self.policy.timeout),
+                                      follow_redirects=True) as response:
+                status = response.status_code
+                if status == 429:
+                    raise _Retryable("HTTP 429 Too Many Requests", _retry_after(response.headers))
+                if status >= 500:
+                    raise _Retryable(f"HTTP {status} {response.reason_phrase}")
+                if status >= 400:
+                    response.read()
+                    try:
+                        hf_raise_for_status(response)  # the library's RepositoryNotFound, GatedRepo, ... errors
+                    except Exception as error:
+                        raise NetworkError(f"{url} answered HTTP {status}: {first_line(error)}", f"HTTP {status}") from None
+                if status != 206 and not (status == 200 and start == 0):
+                    raise NetworkError(f"{url} ignored the byte range (HTTP {status}); range requests are required")
+                return self._read_exactly(response, end - start, on_bytes)
+        except OfflineModeIsEnabled:
+            raise NetworkError(f"cannot fetch {url}: HF_HUB_OFFLINE is set", "HF_HUB_OFFLINE is set") from None
+        except httpx2.TimeoutException:
+            raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None
+        except httpx2.RemoteProtocolError as error:  # e.g. the connection closed mid-body
+            raise _Retryable(f"connection dropped ({error})") from None
+        except (httpx2.TransportError, OSError) as error:
+            raise _Retryable(f"{type(error).__name__}: {error}") from None
 
     def _read_exactly(self, response, want: int, on_bytes) -> bytes:
-        body = self._read_all(response, want, on_bytes)
-        if len(body) < want:
-            raise _Retryable(f"body truncated: {len(body)} of {want} bytes")
-        return body
-
-    def _read_all(self, response, want: int | None, on_bytes=None) -> bytes:
-        """Up to ``want`` bytes of the body (fewer if it ends early; all of it for None), within the
-        request's deadline (for an unannounced length, that of ``JSON_BUDGET`` bytes).
-
-        ``read1`` returns what one socket read brings, so the deadline is checked while bytes trickle in.
-        """
-        started, deadline = time.monotonic(), self.policy.deadline(JSON_BUDGET if want is None else want)
+        """The body, checked against the request's deadline after every piece that arrives."""
+        started, deadline = time.monotonic(), self.policy.deadline(want)
         parts, got = [], 0
-        while want is None or got < want:
-            try:
-                part = response.read1(1 << 20 if want is None else min(1 << 20, want - got))
-            except http.client.IncompleteRead as error:
-                raise _Retryable(f"connection dropped after {got + len(error.partial)} of {want} bytes") from None
-            if not part:
-                break
+        for part in response.iter_raw():
             parts.append(part)
             got += len(part)
             self.bytes_downloaded += len(part)
             if on_bytes:
                 on_bytes(len(part))
-            if (want is None or got < want) and time.monotonic() - started > deadline:
-                of = "" if want is None else f" of {want}"
-                raise _Retryable(f"too slow: {got}{of} bytes in {deadline:.0f} s "
+            if got >= want:
+                break
+            if time.monotonic() - started > deadline:
+                raise _Retryable(f"too slow: {got} of {want} bytes in {deadline:.1f} s "
                                  f"(below {self.policy.min_rate:,.0f} bytes/s)")
-        return b"".join(parts)
-
-    def _with_retries(self, url: str, byte_range: str | None, read):
-        cause = ""
-        for attempt in range(self.policy.retries + 1):
-            if attempt:
-                time.sleep(self.policy.delay(attempt - 1))
-            try:
-                with self._open(url, byte_range) as response:
-                    return read(response)
-            except _Retryable as error:
-                cause = str(error)
-            except urllib.error.HTTPError as error:
-                if error.code < 500 and error.code != 429:
-                    cause = f"HTTP {error.code} {error.reason}"
-                    raise NetworkError(f"{url} answered {cause}{_hint(error.code)}", cause) from None
-                cause = f"HTTP {error.code} {error.reason}"
-            except (TimeoutError, socket.timeout):
-                cause = f"no answer within {self.policy.timeout:g} s"
-            except (urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as error:
-                reason = getattr(error, "reason", error)
-                cause = "timed out" if isinstance(reason, (TimeoutError, socket.timeout)) else f"{type(reason).__name__}: {reason}"
-        tries = self.policy.retries + 1
-        raise NetworkError(f"could not fetch {url}: {cause} (after {tries} attempt{'s' if tries > 1 else ''})", cause)
-
-    def _open(self, url: str, byte_range: str | None):
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-        if byte_range:
-            request.add_header("Range", byte_range)
-        if self.token:
-            request.add_unredirected_header("Authorization", f"Bearer {self.token}")
-        return urllib.request.urlopen(request, timeout=self.policy.timeout)
+        if got < want:
+            raise _Retryable(f"body truncated: {got} of {want} bytes")
+        return b"".join(parts)[:want]
 
 
-def _hint(code: int) -> str:
-    if code in (401, 403):
-        return " (a gated or private dataset needs HF_TOKEN)"
-    if code == 404:
-        return " (not found: check HF_ENDPOINT and the dataset name)"
-    return ""
+def _retry_after(headers) -> float | None:
+    """``Retry-After`` as seconds (the delay-seconds form; an HTTP date is treated as absent)."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value.replace(".", "", 1).isdigit():
+        return None
+    return min(float(value), MAX_RETRY_AFTER_S)

@@ -223,10 +223,22 @@ class ShardCache:
         return entry
 
     def read_texts(self, name: str, split: str, val_fraction: float) -> list[str]:
-        """The texts of the shard's documents in ``split``, in order."""
+        """The texts of the shard's documents in ``split``, in order.
+
+        A shard of a dataset's own split says so in its description (``"split": "val"``): all its
+        documents are of that split. Otherwise each document's split is the hash split of its id.
+        """
+        own_split = self._shard_info(name).get("split")
         table = pq.read_table(self.path(name), columns=["id", "text"])
         ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+        if own_split is not None:
+            return texts if own_split == split else []
         return [text for doc_id, text in zip(ids, texts) if split_of(doc_id, val_fraction) == split]
+
+    def _shard_info(self, name: str) -> dict:
+        """The description a shard carries in its parquet key-value metadata (see :meth:`add`)."""
+        metadata = pq.read_schema(self.path(name)).metadata or {}
+        return json.loads(metadata.get(SHARD_KEY, b"{}"))
 
     def tokens(self, name: str, split: str, val_fraction: float, tokenizer, tokenize) -> tuple[np.ndarray, bool]:
         """The shard's packed tokens for ``tokenizer`` and ``split``: ``(stream, was_cached)``.

@@ -1,6 +1,7 @@
 """From a ``--data`` value to a source: the one module that knows every concrete source.
 
-``builtin``, ``fineweb`` and a path each name their source; ``auto`` means FineWeb when the Hub
+``builtin``, ``fineweb``, ``hf:OWNER/NAME[:CONFIG]`` (any Hub dataset, or ``hf:FOLDER``) and a
+path each name their source; ``auto`` means FineWeb when the Hub
 answers quickly, else the builtin corpus, with a ``notice`` that says why. The sources depend only
 on the interface (:mod:`.sources`); this factory depends on them, so the imports run one way.
 """
@@ -16,8 +17,11 @@ from tui_transformer.errors import UserError
 
 
 def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=None, http=None,
-                probe_timeout: float = 3.0) -> Source:
-    """The data source named by ``spec``: ``"auto"``, ``"builtin"``, ``"fineweb"`` or a path.
+                probe_timeout: float = 3.0, text_column: str | None = None) -> Source:
+    """The data source named by ``spec``: ``"auto"``, ``"builtin"``, ``"fineweb"``, ``"hf:OWNER/NAME[:CONFIG]"``,
+    ``"hf:FOLDER"`` or a path.
+
+    ``text_column`` names the column of an ``hf:`` dataset to train on (default: detected).
 
     ``shard_cache`` (a :class:`~.shard_cache.ShardCache`) and ``http`` (an
     :class:`~.http.HttpPolicy`: timeouts, retries) configure FineWeb; the defaults suit real use.
@@ -25,6 +29,12 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
     ``builtin``, saying why in ``source.notice``. Bad specs raise :class:`UserError`.
     """
     spec = (spec or "auto").strip()
+    if spec.startswith("hf:"):
+        from tui_transformer.data.hub_dataset import HubDatasetSource  # datasets loads only when used
+
+        return HubDatasetSource(spec, val_fraction, text_column=text_column, cache=shard_cache)
+    if text_column:
+        raise UserError(f"--text-column applies to hf: datasets only, not to --data {spec}")
     if spec == "builtin":
         return BuiltinSource(val_fraction)
     if spec in ("fineweb", "auto"):
@@ -41,5 +51,22 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
         return source
     path = os.path.expanduser(spec)
     if not os.path.exists(path):
-        raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb' or an existing path")
+        raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME' or an existing path")
     return PathSource(path, val_fraction)
+
+
+def check_data_spec(spec: str) -> str:
+    """``spec`` as ``open_source`` will read it, checked without the network or any download
+    (for forms: an ``hf:`` value's shape; whether the dataset exists is known when it opens)."""
+    from tui_transformer.errors import ConfigError
+
+    spec = spec.strip()
+    if spec.startswith("hf:"):
+        from tui_transformer.data.hub_dataset import parse_spec
+
+        try:
+            parse_spec(spec)
+        except UserError as error:
+            raise ConfigError(str(error)) from None
+    return spec
+

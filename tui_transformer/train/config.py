@@ -32,8 +32,10 @@ MAX_LR = 1e6
 class TrainConfig:
     preset: str = "tiny"
     model: ModelConfig = field(default_factory=ModelConfig)
-    # data: "auto", "builtin", "fineweb", or a path; tokenizer: "cl100k_base", "gpt2", "o200k_base", "bpe-<vocab>"
+    # data: "auto", "builtin", "fineweb", "hf:OWNER/NAME[:CONFIG]", "hf:FOLDER" or a path;
+    # tokenizer: "cl100k_base", "gpt2", "o200k_base", "bpe-<vocab>"
     data: str = "auto"
+    text_column: str | None = None  # of an hf: dataset; None: the first of text, content, story
     tokenizer: str = "bpe-8192"
     val_fraction: float = 0.1
     device: str = "auto"  # auto | cpu | cuda | mps
@@ -103,6 +105,8 @@ class TrainConfig:
         check_seed(self.seed)
         if not isinstance(self.data, str) or not self.data.strip():
             raise ConfigError("data must be auto, builtin, fineweb or a path; got an empty value")
+        if self.text_column is not None and not self.data.strip().startswith("hf:"):
+            raise ConfigError(f"text_column applies to hf: datasets only, not to data {self.data!r}")
         if not isinstance(self.device, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps; got {self.device!r}")
 

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
+from tui_transformer.data.source_factory import check_data_spec
 from tui_transformer.errors import ConfigError
 from tui_transformer.sizes import parse_size
 from tui_transformer.train.config import TrainConfig
@@ -62,6 +63,8 @@ def parse_lr(text: str) -> float:
 
 
 def parse_data_path(text: str) -> str:
+    if text.strip().startswith("hf:"):  # any Hub dataset, checked as open_source will read it
+        return check_data_spec(text)
     path = Path(text.strip()).expanduser()
     if not text.strip():
         raise ConfigError("data path is empty: give a .txt/.md file, a folder, a .jsonl or a parquet file")
