@@ -57,7 +57,7 @@ def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: 
         outputs = {}
         for _ in range(rounds):
             for variant in runs:
-                tokens, ttft, decode_s = _time(variant, model, hf, prompt, new_tokens, device)
+                tokens, ttft, decode_s = time_variant(variant, model, hf, prompt, new_tokens, device)
                 runs[variant].append((ttft, decode_s))
                 outputs[variant] = tokens
         for variant, times in runs.items():
@@ -106,7 +106,7 @@ def measure_bandwidth(device: str, repeats: int = 5) -> float:
     return 2 * COPY_BYTES / best
 
 
-def _time(variant: str, model, hf, prompt: torch.Tensor, new_tokens: int, device: str):
+def time_variant(variant: str, model, hf, prompt: torch.Tensor, new_tokens: int, device: str):
     """``(tokens [B, new_tokens], time to first token, decode seconds for the rest)``."""
     decode = {"ours": _ours, "lean": _lean, "hf": _hf}[variant]
     stamps = []
