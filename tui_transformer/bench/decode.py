@@ -43,8 +43,7 @@ COPY_BYTES = 256 * 2**20
 def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: int = 128, prompt_len: int = 512,
                      rounds: int = 3, device: str = "cpu") -> dict:
     """Measure every variant ``rounds`` times, alternating, and keep each one's median (see above)."""
-    config = dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa",
-                                 max_seq_len=max(model_config.max_seq_len, prompt_len + new_tokens))
+    config = decode_config(model_config, prompt_len, new_tokens)
     torch.manual_seed(0)
     model = DecoderTransformer(config).to(device).eval()
     hf = _hf_twin(model)
@@ -80,6 +79,12 @@ def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: 
             "prompt_len": prompt_len, "rounds": rounds, "device": device, "torch": torch.__version__,
             "threads": torch.get_num_threads(), "bandwidth_gb_s": round(bandwidth / 1e9, 2),
             "weight_bytes": weight_bytes(model), "hf": hf is not None, "rows": rows}
+
+
+def decode_config(model_config: ModelConfig, prompt_len: int, new_tokens: int) -> ModelConfig:
+    """The shape decoded: learned positions (what the lean loop and GPT-2 share), room for the whole text."""
+    return dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa",
+                               max_seq_len=max(model_config.max_seq_len, prompt_len + new_tokens))
 
 
 def weight_bytes(model: torch.nn.Module) -> int:
