@@ -261,8 +261,8 @@ def decode_step(check: Check) -> dict:
     rows = []
     for batch in (1, 8):
         prompt = x[:1, : check.shape.prompt_len].repeat(batch, 1).to(check.device)
-        time_variant("ours", model, None, prompt, 4, check.device)  # warm up: kernels, allocator
-        _, ttft, decode_s = time_variant("ours", model, None, prompt, check.shape.new_tokens, check.device)
+        time_variant("ours", model, prompt, 4, check.device)  # warm up: kernels, allocator
+        _, ttft, decode_s = time_variant("ours", model, prompt, check.shape.new_tokens, check.device)
         rows.append({"batch": batch, "new_tokens": check.shape.new_tokens,
                      "tokens_per_s": round(batch * (check.shape.new_tokens - 1) / decode_s, 1),
                      "ttft_ms": round(ttft * 1e3, 2)})
