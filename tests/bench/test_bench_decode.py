@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tui_transformer.bench.decode import measure_bandwidth, run_decode_bench, step_bytes
 from tui_transformer.cli import main
 from tui_transformer.model import ModelConfig
@@ -33,3 +35,10 @@ def test_the_cli_prints_one_json_object(capsys):
                  "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["bench"] == "decode" and {r["variant"] for r in result["rows"]} >= {"ours", "lean"}
+
+
+@pytest.mark.slow  # torch.compile of the prefill and the decode step: ~30-60 s on 2 cores
+def test_the_compiled_variant_decodes_the_same_tokens():
+    result = run_decode_bench(TINY, batch_sizes=(1,), new_tokens=5, prompt_len=6, rounds=1, compile=True)
+    compiled = next(r for r in result["rows"] if r["variant"] == "ours-compiled")
+    assert compiled["tokens_match"] and compiled["tokens_per_s"] > 0 and result["compile_s"] > 0

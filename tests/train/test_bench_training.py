@@ -65,3 +65,35 @@ def test_bench_reports_every_variant_from_its_timings():
         assert 0 < row["mfu"] < 1
         assert row["vs_reference"] == pytest.approx(row["tokens_per_s"] / result["rows"][-1]["tokens_per_s"])
     assert result["rows"][-1]["vs_reference"] == 1.0
+
+
+def test_each_variant_steps_with_the_optimizer_its_project_uses():
+    from tui_transformer.bench.training import build_variant
+
+    fused = {v: bool(build_variant(v, TOY, "cpu")[1].defaults["fused"]) for v in
+             ("ours-sdpa", "reference", "reference-fused")}
+    assert fused == {"ours-sdpa": True, "reference": False, "reference-fused": True}
+
+
+def test_the_trainers_fused_adamw_steps_like_the_plain_one():
+    from tui_transformer.model import DecoderTransformer
+    from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.optimizer import build_optimizer
+
+    models = []
+    for fused in (True, False):
+        torch.manual_seed(0)
+        model = DecoderTransformer(TOY)
+        optimizer = build_optimizer(model, TrainConfig(model=TOY), "cpu") if fused else torch.optim.AdamW(
+            [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": 0.1},
+             {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
+            lr=1e-3, betas=(0.9, 0.95))
+        assert bool(optimizer.defaults["fused"]) == fused
+        x = torch.randint(0, TOY.vocab_size, (2, TOY.max_seq_len), generator=torch.Generator().manual_seed(1))
+        for _ in range(3):
+            model(x).logsumexp(-1).mean().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        models.append(model)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-5)

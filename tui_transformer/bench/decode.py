@@ -41,23 +41,34 @@ COPY_BYTES = 256 * 2**20
 
 
 def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: int = 128, prompt_len: int = 512,
-                     rounds: int = 3, device: str = "cpu") -> dict:
-    """Measure every variant ``rounds`` times, alternating, and keep each one's median (see above)."""
-    config = dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa",
-                                 max_seq_len=max(model_config.max_seq_len, prompt_len + new_tokens))
+                     rounds: int = 3, device: str = "cpu", compile: bool = False) -> dict:
+    """Measure every variant ``rounds`` times, alternating, and keep each one's median (see above).
+
+    ``compile`` adds ``ours-compiled``: ``generate`` on ``torch.compile(model, dynamic=True)``, compiled
+    before the timing starts (``compile_s``: the warm-up generations that compile it, for every batch size).
+    """
+    config = decode_config(model_config, prompt_len, new_tokens)
     torch.manual_seed(0)
     model = DecoderTransformer(config).to(device).eval()
-    hf = _hf_twin(model)
+    modules = {"ours": model, "lean": model, "hf": _hf_twin(model)}
     bandwidth = measure_bandwidth(device)
+    prompts = {batch: torch.randint(0, config.vocab_size, (batch, prompt_len), device=device,
+                                    generator=torch.Generator(device=device).manual_seed(batch))
+               for batch in batch_sizes}
+    compile_s = None
+    if compile:
+        modules["ours-compiled"] = torch.compile(model, dynamic=True)
+        started = time.perf_counter()
+        for prompt in prompts.values():  # the prefill's graph and the decode step's, at each batch size
+            time_variant("ours-compiled", modules["ours-compiled"], prompt, 4, device)
+        compile_s = round(time.perf_counter() - started, 1)
     rows = []
-    for batch in batch_sizes:
-        prompt = torch.randint(0, config.vocab_size, (batch, prompt_len), device=device,
-                               generator=torch.Generator(device=device).manual_seed(batch))
-        runs = {variant: [] for variant in VARIANTS if variant != "hf" or hf is not None}
+    for batch, prompt in prompts.items():
+        runs = {variant: [] for variant in (*VARIANTS, "ours-compiled") if modules.get(variant) is not None}
         outputs = {}
         for _ in range(rounds):
             for variant in runs:
-                tokens, ttft, decode_s = _time(variant, model, hf, prompt, new_tokens, device)
+                tokens, ttft, decode_s = time_variant(variant, modules[variant], prompt, new_tokens, device)
                 runs[variant].append((ttft, decode_s))
                 outputs[variant] = tokens
         for variant, times in runs.items():
@@ -73,13 +84,20 @@ def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: 
         ours = next(r for r in rows_for_batch if r["variant"] == "ours")
         for row in rows_for_batch:
             row["vs_ours"] = round(row["tokens_per_s"] / ours["tokens_per_s"], 3)
-        outputs_match = torch.equal(outputs["ours"], outputs["lean"])
-        for row in rows_for_batch:
-            row["tokens_match"] = outputs_match if row["variant"] != "hf" else None
+        for row in rows_for_batch:  # HF's twin has weights of its own: its tokens are not comparable
+            row["tokens_match"] = None if row["variant"] == "hf" else torch.equal(outputs[row["variant"]],
+                                                                                   outputs["lean"])
     return {"bench": "decode", "config": dataclasses.asdict(config), "new_tokens": new_tokens,
             "prompt_len": prompt_len, "rounds": rounds, "device": device, "torch": torch.__version__,
             "threads": torch.get_num_threads(), "bandwidth_gb_s": round(bandwidth / 1e9, 2),
-            "weight_bytes": weight_bytes(model), "hf": hf is not None, "rows": rows}
+            "weight_bytes": weight_bytes(model), "hf": modules["hf"] is not None, "compile_s": compile_s,
+            "rows": rows}
+
+
+def decode_config(model_config: ModelConfig, prompt_len: int, new_tokens: int) -> ModelConfig:
+    """The shape decoded: learned positions (what the lean loop and GPT-2 share), room for the whole text."""
+    return dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa",
+                               max_seq_len=max(model_config.max_seq_len, prompt_len + new_tokens))
 
 
 def weight_bytes(model: torch.nn.Module) -> int:
@@ -106,12 +124,12 @@ def measure_bandwidth(device: str, repeats: int = 5) -> float:
     return 2 * COPY_BYTES / best
 
 
-def _time(variant: str, model, hf, prompt: torch.Tensor, new_tokens: int, device: str):
-    """``(tokens [B, new_tokens], time to first token, decode seconds for the rest)``."""
-    decode = {"ours": _ours, "lean": _lean, "hf": _hf}[variant]
+def time_variant(variant: str, module, prompt: torch.Tensor, new_tokens: int, device: str):
+    """``(tokens [B, new_tokens], time to first token, decode seconds for the rest)`` of ``variant``
+    decoding with ``module`` (our model, its compiled wrapper, or HF's twin)."""
+    decode = {"ours": _ours, "ours-compiled": _ours, "lean": _lean, "hf": _hf}[variant]
     stamps = []
-    tokens = decode(model if variant != "hf" else hf, prompt, new_tokens, lambda: (synchronize(device),
-                                                                                  stamps.append(time.perf_counter())))
+    tokens = decode(module, prompt, new_tokens, lambda: (synchronize(device), stamps.append(time.perf_counter())))
     return tokens, stamps[1] - stamps[0], stamps[-1] - stamps[1]
 
 

@@ -1,7 +1,8 @@
 """Training throughput: our model against a lean nanoGPT-style reference of the same shape.
 
 Each variant runs the same full training step on the same random batch: forward, cross-entropy,
-backward, gradient clipping, AdamW step. Variants take turns in rounds (A B C A B C ...) so that a
+backward, gradient clipping, AdamW step, each variant with the optimizer its project uses (ours: the
+trainer's fused AdamW; the reference: nanoGPT's, fused on CUDA only). Variants take turns in rounds (A B C A B C ...) so that a
 machine that slows down mid-run slows all of them alike; each variant's throughput is its median
 round. The comparison is a ratio within one run; absolute numbers drift between runs on a shared box.
 
@@ -25,6 +26,7 @@ tied LM head. It lives only here, as the yardstick.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import resource
 import statistics
@@ -42,6 +44,7 @@ from tui_transformer.model.flops import flops_per_token
 from tui_transformer.train.peak import measure_peak_flops, synchronize
 
 VARIANTS = ("ours-explicit", "ours-sdpa", "reference")
+OPTIONAL_VARIANTS = ("reference-fused",)  # `bench train --variants ...`
 
 
 # ---- the yardstick: a lean nanoGPT-style model ---------------------------------------------------
@@ -111,13 +114,31 @@ class ReferenceGPT(nn.Module):
 
 def _build(variant: str, c: ModelConfig) -> nn.Module:
     torch.manual_seed(0)
-    if variant == "reference":
+    if variant.startswith("reference"):
         return ReferenceGPT(c)
     return DecoderTransformer(ModelConfig.from_dict({**c.to_dict(), "attention": variant.removeprefix("ours-")}))
 
 
-def _train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                autocast: Callable) -> float:
+def build_variant(variant: str, c: ModelConfig, device: str) -> tuple[nn.Module, torch.optim.Optimizer]:
+    """A variant's model on ``device`` in training mode, with the optimizer its project steps it with.
+
+    Ours: the trainer's :func:`~tui_transformer.train.optimizer.build_optimizer` (fused AdamW on CUDA
+    and CPU). The reference: nanoGPT's choice, fused on CUDA only; ``reference-fused`` gives it the
+    fused AdamW too, to show how much of a lead is the optimizer's.
+    """
+    from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.optimizer import build_optimizer
+
+    model = _build(variant, c).to(device).train()
+    if variant.startswith("ours-"):
+        return model, build_optimizer(model, TrainConfig(model=c, lr=1e-4), device)
+    fused = variant == "reference-fused" or device.startswith("cuda")
+    return model, torch.optim.AdamW(model.parameters(), lr=1e-4, fused=fused or None)
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+               autocast: Callable = contextlib.nullcontext) -> float:
+    """One full step: forward, cross-entropy, backward, clip to norm 1, AdamW; returns the loss."""
     with autocast():
         logits = model(x)
     loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
@@ -149,10 +170,9 @@ def run_train_bench(model_config: ModelConfig, batch_size: int = 8, steps_per_ro
 
     setups = {}
     for variant in variants:
-        model = _build(variant, model_config).to(device).train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=device.startswith("cuda") or None)
+        model, optimizer = build_variant(variant, model_config, device)
         for _ in range(warmup_steps):
-            _train_step(model, optimizer, x, y, autocast)
+            train_step(model, optimizer, x, y, autocast)
         setups[variant] = (model, optimizer)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
@@ -167,7 +187,7 @@ def run_train_bench(model_config: ModelConfig, batch_size: int = 8, steps_per_ro
             synchronize(device)
             start = time.perf_counter()
             for _ in range(steps_per_round):
-                _train_step(model, optimizer, x, y, autocast)
+                train_step(model, optimizer, x, y, autocast)
             synchronize(device)
             timings[variant].append((time.perf_counter() - start) / steps_per_round)
             done += 1
@@ -186,7 +206,7 @@ def run_train_bench(model_config: ModelConfig, batch_size: int = 8, steps_per_ro
                      "mfu": tok_s * flops_per_token(model_config) / peak,
                      "params": sum(p.numel() for p in model.parameters())})
     by_name = {row["variant"]: row for row in rows}
-    reference = by_name.get("reference")
+    reference = by_name.get("reference")  # the yardstick is nanoGPT as nanoGPT runs it
     for row in rows:
         row["vs_reference"] = row["tokens_per_s"] / reference["tokens_per_s"] if reference else None
     memory = (torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else _rss_peak_mb())

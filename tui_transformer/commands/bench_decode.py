@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are kept")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps (default cpu)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--compile", action="store_true",
+                        help="add ours-compiled: generate on torch.compile(model, dynamic=True), compiled first")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.set_defaults(func=run)
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     result = run_decode_bench(ModelConfig(**dims), batch_sizes=parse_lengths(args.batch_sizes),
                               new_tokens=args.new_tokens, prompt_len=args.prompt_len, rounds=args.rounds,
-                              device=args.device)
+                              device=args.device, compile=args.compile)
     print_result(result, args.json, print_table)
     return 0
 
@@ -64,7 +66,8 @@ def print_table(result: dict, console) -> None:
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.caption = (f"memory bandwidth measured now: {result['bandwidth_gb_s']} GB/s; weights "
                      f"{result['weight_bytes'] / 1e6:.1f} MB; MBU: bytes read per step x steps/s / bandwidth"
-                     + ("" if result["hf"] else "; hf skipped: `uv sync --extra hf` installs transformers"))
+                     + ("" if result["hf"] else "; hf skipped: `uv sync --extra hf` installs transformers")
+                     + ("" if result["compile_s"] is None else f"; compiling took {result['compile_s']} s"))
     for name in ("batch", "variant", "tok/s", "vs ours", "TTFT ms", "MBU", "same tokens"):
         table.add_column(name, justify="left" if name == "variant" else "right")
     for row in result["rows"]:

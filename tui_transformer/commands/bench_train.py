@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all variants (default 3)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated, from ours-explicit, ours-sdpa, reference, reference-fused "
+                             "(default: the first three)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.set_defaults(func=run)
 
@@ -46,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    from tui_transformer.bench.training import OPTIONAL_VARIANTS, VARIANTS
+
+    variants = VARIANTS if args.variants is None else tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    unknown = sorted(set(variants) - set(VARIANTS + OPTIONAL_VARIANTS))
+    if unknown or not variants:
+        raise ConfigError(f"--variants: unknown {', '.join(unknown) or '(none given)'}; choose from "
+                          f"{', '.join(VARIANTS + OPTIONAL_VARIANTS)}")
     dims = dict(DIMS[args.preset])
     dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
     config = ModelConfig(**dims, max_seq_len=args.seq_len)
@@ -54,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                   console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("warming up", total=None)
         result = run_train_bench(config, batch_size=args.batch_size, steps_per_round=args.steps, rounds=args.rounds,
-                                 device=device,
+                                 device=device, variants=variants,
                                  on_progress=lambda done, total, text: progress.update(task, completed=done,
                                                                                        total=total, description=text))
     from tui_transformer.commands.bench import print_result

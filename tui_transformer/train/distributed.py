@@ -9,6 +9,10 @@ train like one process with an N-times larger batch.
 
 The backend moves the tensors: NCCL between CUDA GPUs, gloo between CPU processes. Only rank 0
 writes files (metrics, checkpoints, samples) and talks to the user; the others only compute.
+
+``torchrun --nproc_per_node=1`` is DDP too: a process group of one, with the same collectives and
+checkpoints as N ranks. That is how a machine with a single GPU proves the NCCL path; a plain
+``python`` start has no process group at all.
 """
 
 from __future__ import annotations
@@ -30,23 +34,29 @@ class DistEnv:
     rank: int = 0
     local_rank: int = 0
     world_size: int = 1
+    launched: bool = False  # started by torchrun: a process group even for a world of one
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        return self.world_size > 1 or self.launched
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
 
 
+# What ``init_process_group``'s default ``env://`` rendezvous reads; torchrun sets all four.
+LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
 def detect() -> DistEnv:
-    """Read torchrun's environment; a plain ``python`` start is a world of one."""
+    """Read torchrun's environment; a plain ``python`` start is a world of one, without DDP."""
+    launched = all(name in os.environ for name in LAUNCHER_VARIABLES)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    if world_size <= 1 and not launched:
         return DistEnv()
-    return DistEnv(rank=int(os.environ["RANK"]), local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-                   world_size=world_size)
+    return DistEnv(rank=int(os.environ.get("RANK", "0")), local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+                   world_size=world_size, launched=launched)
 
 
 def init(env: DistEnv, device: str) -> str:

@@ -92,7 +92,7 @@ def peak_flops(device: str, dtype: torch.dtype, at_least: float = 0.0) -> float:
         known = known_gpu_peak(torch.cuda.get_device_name(torch.device(device)), dtype)
         if known is not None:
             return known
-    key = f"{device}|{_device_model(device)}|{str(dtype)}|{torch.get_num_threads()}|torch {torch.__version__}"
+    key = f"{device}|{device_model(device)}|{str(dtype)}|{torch.get_num_threads()}|torch {torch.__version__}"
     cache = paths.cache_dir() / CACHE_FILE
     try:
         measured = json.loads(cache.read_text())
@@ -110,7 +110,8 @@ def peak_flops(device: str, dtype: torch.dtype, at_least: float = 0.0) -> float:
     return float(measured[key])
 
 
-def _device_model(device: str) -> str:
+def device_model(device: str) -> str:
+    """The GPU's name, or the CPU's as the platform reports it."""
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
     return platform.processor() or platform.machine()
