@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import make_app, text_of
+from tests.tui.helpers import make_app, plain, text_of
 from tui_transformer.cli import main
 from tui_transformer.train.sweep import manifest_path
 from tui_transformer.tui.training_session import TrainingSession
@@ -149,3 +149,35 @@ async def test_stop_during_a_sweep_leaves_it_resumable_by_the_cli_and_by_the_for
     assert sorted((row["run"], row["state"], row["steps"]) for row in result["ranked"]) == [
         ("halt-1", "finished (max_steps)", 3), ("halt-2", "finished (max_steps)", 3)]
     assert not Path(runs / "halt-3").exists()
+
+
+@pytest.mark.parametrize("width", [27, 31])  # the sidebar's inside at 80x24 and at 120x40
+def test_the_queue_fits_the_sidebar_and_says_each_runs_state(width):
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train.events import EvalResult, RunFinished
+    from tui_transformer.train.sweep import parse_grid, plan
+    from tui_transformer.tui.sweep_progress import SweepProgress
+    from tui_transformer.tui.widgets.sweep_queue import queue_table
+
+    progress = SweepProgress(plan("pe", PRESETS["tiny"], parse_grid("pos_encoding=sinusoidal,learned,rope; lr=1e-3,2e-3")))
+    progress.run_starting(0, "start")
+    for bpb in (3.5, 3.25, 3.4):  # the best of its evaluations counts, not the last
+        progress.note(EvalResult(step=1, val_loss=1.0, val_ppl=2.7, train_loss=1.0, verdict="", val_bpb=bpb))
+    progress.note(RunFinished(step=3, reason="max_steps", tokens_seen=1, final_val_loss=1.0))
+    progress.run_starting(1, "start")
+    progress.note(RunFinished(step=1, reason="stopped", tokens_seen=1, final_val_loss=None))
+    lines = plain(queue_table(progress), width=width).rstrip("\n").splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width
+    text = "\n".join(lines)
+    assert lines[0].startswith("sweep pe · 1/6 done") and "pos_encoding, lr" in text
+    runs: list[list[str]] = []  # each run's lines: a long pair of values wraps inside its column
+    for line in lines[1:]:
+        if line[:1] in "·▶✓■✗":
+            runs.append([line])
+        elif runs:
+            runs[-1].append(line)
+    assert len(runs) == 6 and all(len(run) <= 2 for run in runs)
+    first, second = " ".join(runs[0]), " ".join(runs[1])
+    assert runs[0][0].startswith("✓1 sinusoidal,") and "0.001" in first and runs[0][0].rstrip().endswith("done 3.250")
+    assert runs[1][0].startswith("■2 sinusoidal,") and "0.002" in second and runs[1][0].rstrip().endswith("stopped")
+    assert all(run[0].rstrip().endswith("waiting") for run in runs[2:])

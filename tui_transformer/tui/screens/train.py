@@ -317,6 +317,8 @@ class TrainScreen(Screen):
                 plan = sweep.new_sweep(form.sweep_name, base, axes)
             else:
                 plan = sweep.resume_plan(form.sweep_field, sweep.parent_folder(base))
+                with form.prevent(Select.Changed):  # it continues with its own settings: show them
+                    form.show_run(plan.configs[0])
         except UserError as error:
             form.show_error("vary" if axes else "sweep-name", str(error))
             return

@@ -1,7 +1,7 @@
 """The queue of a sweep trained from the dashboard: which runs are done, which one runs, which wait.
 
-One row per run of the grid, in the order they train: its number, its varied values (the header
-names the fields), its state and, once it has evaluated, its best val bits per byte (the number
+One row per run of the grid, in the order they train: its number, its varied values (the line
+above names the fields), its state and, once it is done, its best val bits per byte (the number
 the sweep ranks by; lower is better). It is hidden until a sweep starts, and stays after it ends,
 so the learner sees the results without leaving the Train screen. The runs themselves are ordinary
 runs (``<sweep>-<i>`` in the runs folder) to compare afterwards with ``runs compare``.
@@ -9,6 +9,7 @@ runs (``<sweep>-<i>`` in the runs folder) to compare afterwards with ``runs comp
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -26,20 +27,21 @@ _LOOKS = {
 }
 
 
-def queue_table(progress: SweepProgress) -> Table:
-    """The queue as a table that fits its width: long values wrap inside their column."""
-    table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False,
-                  title=f"sweep {progress.name} · {progress.done}/{len(progress.runs)} done",
-                  title_justify="left", title_style="bold")
+def queue_table(progress: SweepProgress) -> Group:
+    """The queue: a title, what the sweep varies, then one row per run. It fits a 27-column sidebar:
+    a done run's state column holds its best val bpb, and long values wrap inside their column."""
+    title = Text(f"sweep {progress.name} · {progress.done}/{len(progress.runs)} done", style="bold")
+    varies = Text(f"varies {', '.join(progress.fields)} · bpb: best val bits/byte", style="dim")
+    table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False, show_header=False)
     table.add_column("#", no_wrap=True)
-    table.add_column(", ".join(progress.fields), ratio=1, overflow="fold")
+    table.add_column("values", ratio=1, overflow="fold")
     table.add_column("state", no_wrap=True)
-    table.add_column("bpb", justify="right", no_wrap=True)
     for number, run in enumerate(progress.runs, 1):
         mark, label, style = _LOOKS.get(run.state, ("?", str(run.state), ""))
-        bpb = "" if run.best_val_bpb is None else f"{run.best_val_bpb:.3f}"
-        table.add_row(Text(f"{mark}{number}", style), ", ".join(run.values), Text(label, style), bpb)
-    return table
+        if run.state == RunState.FINISHED and run.best_val_bpb is not None:
+            label = f"{label} {run.best_val_bpb:.3f}"
+        table.add_row(Text(f"{mark}{number}", style), ", ".join(run.values), Text(label, style))
+    return Group(title, varies, table)
 
 
 class SweepQueue(Static):
