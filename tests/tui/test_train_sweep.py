@@ -6,14 +6,12 @@ before its first step, as a learner pressing space would, and the test presses s
 """
 
 import json
-from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import make_app, plain, text_of
 from tui_transformer.cli import main
-from tui_transformer.train.sweep import manifest_path
 from tui_transformer.tui.training_session import TrainingSession
 from tui_transformer.tui.widgets.sweep_queue import SweepQueue
 
@@ -98,22 +96,29 @@ async def test_a_2x1_sweep_from_the_form_trains_two_runs_and_the_queue_follows_t
         assert events[-1]["event"] == "RunFinished" and events[-1]["step"] == 3
 
 
-@pytest.mark.parametrize("vary, message", [
-    ("lrr=1e-3", "no setting called 'lrr' (did you mean lr?)"),  # read as typed
-    ("lr=-1,1e-3", "sweep run 1 (lr=-1.0): lr must be a positive number"),  # found when the runs are planned
+@pytest.mark.parametrize("vary, name, field, message", [
+    ("lrr=1e-3", "bad", "vary", "no setting called 'lrr' (did you mean lr?)"),  # read as typed
+    ("lr=-1,1e-3", "bad", "vary", "sweep run 1 (lr=-1.0): lr must be a positive number"),  # when planned
+    ("lr=1e-3,2e-3", "taken", "vary", "a sweep called 'taken' exists"),
+    ("lr=1e-3,2e-3", "a b", "sweep-name", "sweep name 'a b' may only use letters"),
+    ("", "nosuch", "sweep-name", "no sweep called 'nosuch'"),  # a name alone continues a sweep: none is there
 ])
-async def test_bad_vary_input_is_one_line_in_the_form_and_trains_nothing(vary, message, corpus, tmp_path):
+async def test_bad_sweep_input_is_one_line_in_the_form_and_trains_nothing(vary, name, field, message, corpus,
+                                                                          tmp_path):
+    runs = tmp_path / "runs"
+    (runs / ".sweeps").mkdir(parents=True)
+    (runs / ".sweeps" / "taken.json").write_text("{}")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        fill_form(screen, corpus, vary, "bad")
+        fill_form(screen, corpus, vary, name)
         await pilot.press("s")
         await pilot.pause()
-        error = screen.query_one("#vary-error", Static)
+        error = screen.query_one(f"#{field}-error", Static)
         assert error.display and message in str(error.render()) and "\n" not in str(error.render())
         assert app.training is None and not app.training_active
         assert not screen.query_one(SweepQueue).display
-    assert not manifest_path("bad", tmp_path / "runs").exists() and not (tmp_path / "runs" / "bad-1").exists()
+    assert sorted(path.name for path in runs.rglob("*")) == [".sweeps", "taken.json"]  # nothing written
 
 
 async def test_stop_during_a_sweep_leaves_it_resumable_by_the_cli_and_by_the_form(corpus, paused_at_each_run,
@@ -148,7 +153,7 @@ async def test_stop_during_a_sweep_leaves_it_resumable_by_the_cli_and_by_the_for
     result = json.loads(out)
     assert sorted((row["run"], row["state"], row["steps"]) for row in result["ranked"]) == [
         ("halt-1", "finished (max_steps)", 3), ("halt-2", "finished (max_steps)", 3)]
-    assert not Path(runs / "halt-3").exists()
+    assert not (runs / "halt-3").exists()
 
 
 @pytest.mark.parametrize("width", [27, 31])  # the sidebar's inside at 80x24 and at 120x40
