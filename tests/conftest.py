@@ -1,11 +1,16 @@
-"""Test-wide fixtures: every test gets its own runs and config folders; the cache is per session.
+"""Test-wide fixtures: every test gets its own runs and config folders; the cache is per session;
+a small learnable corpus for the tests that train.
 
 The cache is shared within a session because the builtin corpus and the trained tokenizers are
 expensive to rebuild (seconds each) and are pure functions of their inputs. Tests that exercise
 the cache itself point TUI_TRANSFORMER_CACHE at their own tmp_path.
 """
 
+import random
+
 import pytest
+
+from tests.sentences import OBJECTS, SUBJECTS, VERBS
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +25,14 @@ def isolated_paths(monkeypatch, tmp_path, session_cache):
     monkeypatch.setenv("TUI_TRANSFORMER_CONFIG", str(tmp_path / "config"))
     # No test may reach the real Hub: tests that need a hub start a loopback server and set HF_ENDPOINT.
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """About 60 KB of simple sentences: varied enough to split, regular enough to learn in a few steps."""
+    rng = random.Random(0)
+    folder = tmp_path_factory.mktemp("corpus")
+    for doc in range(40):
+        lines = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}." for _ in range(60)]
+        (folder / f"doc{doc:02d}.txt").write_text(" ".join(lines) + "\n")
+    return folder

@@ -1,23 +1,9 @@
-"""Shared pieces for the training tests: a small learnable corpus and a tiny config over it."""
-
-import random
+"""Shared pieces for the training tests: a tiny config over the small learnable corpus (tests/conftest.py)."""
 
 import pytest
 
-from tests.sentences import OBJECTS, SUBJECTS, VERBS
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.train.config import TrainConfig
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory):
-    """About 60 KB of simple sentences: varied enough to split, regular enough to learn in a few steps."""
-    rng = random.Random(0)
-    folder = tmp_path_factory.mktemp("corpus")
-    for doc in range(40):
-        lines = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}." for _ in range(60)]
-        (folder / f"doc{doc:02d}.txt").write_text(" ".join(lines) + "\n")
-    return folder
 
 
 @pytest.fixture

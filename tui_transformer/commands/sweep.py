@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from tui_transformer.commands.train import SETTINGS, ProgressView, overrides_from, stop_on_signals
@@ -50,17 +49,13 @@ def _sweep(args: argparse.Namespace, stop, interrupted: list) -> int:
         if args.vary or args.preset or args.config or flags:
             raise UserError("--resume continues a sweep with its own settings; drop the other flags (but --run-dir)")
         name = args.resume
-        base, axes = sweeps.load_manifest(name, Path(args.run_dir).expanduser() if args.run_dir else None)
+        plan = sweeps.resume_plan(name, Path(args.run_dir).expanduser() if args.run_dir else None)
     else:
-        name = args.sweep_name or time.strftime("sweep-%m%d-%H%M%S")
+        name = args.sweep_name or sweeps.default_name()
         axes = [sweeps.parse_vary(text) for text in args.vary]
         base, _ = build_config(args.preset, overrides_from(args).get("device", "auto"), args.config,
                                overrides_from(args))
-        if sweeps.manifest_path(name, sweeps.parent_folder(base)).exists():
-            raise UserError(f"a sweep called {name!r} exists; continue it with --resume {name}, or pick another --name")
-    plan = sweeps.plan(name, base, axes)  # every config checked before anything trains
-    if not args.resume:
-        sweeps.save_manifest(name, base, axes, sweeps.parent_folder(base))
+        plan = sweeps.new_sweep(name, base, axes)  # every config checked before anything trains
     view = ProgressView(quiet=args.quiet or args.json, stderr=args.json)  # --json keeps stdout for the object
 
     def announce(index, total, values, action):

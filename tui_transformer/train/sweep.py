@@ -17,9 +17,11 @@ ranked by their best val bits per byte (fair across tokenizers; see model.perple
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -55,13 +57,23 @@ def parse_vary(text: str) -> Axis:
         key, kind = field_name, train_types[field_name]
     else:
         known = sorted({f.name for f in fields(TrainConfig)} - {"model"} | {f.name for f in fields(ModelConfig)})
-        raise ConfigError(f"--vary: no setting called {name.strip()!r}; known: {', '.join(known)}")
+        close = difflib.get_close_matches(field_name, known, n=1)  # the likely typo first: the list is long
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"--vary: no setting called {name.strip()!r}{hint}; known: {', '.join(known)}")
     if key in NOT_VARIED:
         raise ConfigError(f"--vary: {field_name} is set by the sweep itself, not varied")
     values = tuple(_value(key, kind, part.strip()) for part in raw.split(","))
     if len(set(map(repr, values))) != len(values):
         raise ConfigError(f"--vary {field_name}: a value is listed twice")
     return Axis(key, values)
+
+
+def parse_grid(text: str) -> list[Axis]:
+    """``"lr=1e-3,2e-3; pos_encoding=rope,alibi"``: several ``--vary`` in one line (the dashboard's form).
+
+    Blank is no axis at all; each part is read by :func:`parse_vary`, so both spellings take the same values.
+    """
+    return [parse_vary(part) for part in text.split(";") if part.strip()]
 
 
 def _value(key: str, kind: Any, text: str) -> Any:
@@ -96,10 +108,21 @@ class Plan:
         return f"{self.name}-{index + 1}"
 
 
-def plan(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
-    """Every run's config, built (and so validated) before anything trains."""
+def default_name() -> str:
+    """``sweep-MMDD-HHMMSS``: the name of a sweep not given one."""
+    return time.strftime("sweep-%m%d-%H%M%S")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it can name a sweep (it names its runs' folders too); else a UserError saying why."""
     if not re.fullmatch(r"[\w.-]+", name):
         raise UserError(f"sweep name {name!r} may only use letters, digits, '.', '_' and '-'")
+    return name
+
+
+def plan(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
+    """Every run's config, built (and so validated) before anything trains."""
+    check_name(name)
     if not axes:
         raise UserError("a sweep needs at least one --vary field=v1,v2,...")
     keys = [axis.key for axis in axes]
@@ -118,6 +141,18 @@ def plan(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
 def describe(values: dict[str, Any]) -> str:
     """``lr=0.001, pos_encoding=rope``: a run's varied values, as a label."""
     return ", ".join(f"{key.removeprefix('model_')}={value}" for key, value in values.items())
+
+
+# ---- where it lives ------------------------------------------------------------------------------
+
+def parent_folder(config: TrainConfig) -> Path:
+    """The folder the sweep's runs (and its manifest) live in."""
+    return Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
+
+
+def run_path(sweep: Plan, index: int) -> Path:
+    """The run directory of the sweep's run ``index`` (from 0)."""
+    return parent_folder(sweep.configs[index]) / sweep.run_name(index)
 
 
 # ---- the manifest --------------------------------------------------------------------------------
@@ -142,18 +177,35 @@ def load_manifest(name: str, root: Path | None = None) -> tuple[TrainConfig, lis
         raise UserError(f"the sweep manifest {path} is damaged ({type(error).__name__}: {error})") from None
 
 
+def new_sweep(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
+    """A sweep that has not run yet: checked (name free, every config valid), then its manifest saved.
+
+    Nothing is written when anything is wrong, so a refused sweep leaves no trace.
+    """
+    root = parent_folder(base)
+    if manifest_path(name, root).exists():
+        raise UserError(f"a sweep called {name!r} exists: pick another name, or continue it "
+                        f"(sweep --resume {name}; in the dashboard, its name with vary blank)")
+    sweep = plan(name, base, axes)
+    save_manifest(name, base, axes, root)
+    return sweep
+
+
+def resume_plan(name: str, root: Path | None = None) -> Plan:
+    """The sweep ``name`` as its manifest describes it, ready to continue with :func:`run_sweep`."""
+    base, axes = load_manifest(name, root)
+    return plan(name, base, axes)
+
+
 # ---- running it ----------------------------------------------------------------------------------
 
-def parent_folder(config: TrainConfig) -> Path:
-    """The folder the sweep's runs (and its manifest) live in."""
-    return Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
-
-
-def run_sweep(sweep: Plan, on_run_start=None, on_event=None, stop=None) -> list[dict[str, Any]]:
+def run_sweep(sweep: Plan, on_run_start=None, on_event=None, stop=None, pause=None) -> list[dict[str, Any]]:
     """Train each run of ``sweep`` that is not finished yet; returns the ranked results (see :func:`ranked`).
 
+    The one sequencing loop of both views: the ``sweep`` command and the dashboard's Train screen.
     ``on_run_start(index, total, values, action)`` is told before each run ("start", "resume" or
-    "skip"). A set ``stop`` ends the current run with its checkpoint, and the sweep after it.
+    "skip"). A set ``stop`` ends the current run with its checkpoint, and the sweep after it; a set
+    ``pause`` holds the current run between steps, as it does a single run.
     """
     from tui_transformer.train.run_state import RunState
     from tui_transformer.train.runs import CONFIG_FILE, run_info
@@ -162,7 +214,7 @@ def run_sweep(sweep: Plan, on_run_start=None, on_event=None, stop=None) -> list[
     for index, (config, values) in enumerate(zip(sweep.configs, sweep.grid)):
         if stop is not None and stop.is_set():
             break
-        path = parent_folder(config) / sweep.run_name(index)
+        path = run_path(sweep, index)
         exists = (path / CONFIG_FILE).is_file()
         if exists and run_info(path).state is RunState.FINISHED:
             action = "skip"
@@ -171,7 +223,7 @@ def run_sweep(sweep: Plan, on_run_start=None, on_event=None, stop=None) -> list[
         if on_run_start:
             on_run_start(index, len(sweep.configs), values, action)
         if action != "skip":
-            run_training(config, on_event=on_event, stop=stop, resume=str(path) if exists else None,
+            run_training(config, on_event=on_event, stop=stop, pause=pause, resume=str(path) if exists else None,
                          preset_reason=f"sweep {sweep.name}, run {index + 1}: {describe(values)}")
     return ranked(sweep)
 
@@ -182,8 +234,8 @@ def ranked(sweep: Plan) -> list[dict[str, Any]]:
     from tui_transformer.train.runs import CONFIG_FILE, run_info
 
     rows = []
-    for index, (config, values) in enumerate(zip(sweep.configs, sweep.grid)):
-        path = parent_folder(config) / sweep.run_name(index)
+    for index, values in enumerate(sweep.grid):
+        path = run_path(sweep, index)
         if not (path / CONFIG_FILE).is_file():
             continue
         rows.append({"run": path.name, "values": {k.removeprefix("model_"): v for k, v in values.items()},

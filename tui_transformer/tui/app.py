@@ -41,10 +41,12 @@ from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState
+from tui_transformer.train.sweep import Plan
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
     StartRun,
+    SweepRunStarting,
     TrainAction,
     TrainCommand,
     TrainingEnded,
@@ -182,14 +184,26 @@ class TuiTransformerApp(App):
     def start_training(self, config: TrainConfig, resume: str | None = None,
                        preset_reason: str = "") -> TrainingSession:
         """Start a run in the training worker (the Train screen calls this)."""
-        self.training = TrainingSession(config, resume=resume, preset_reason=preset_reason)
-        self._train_worker = self._train(self.training, self.train_screen)
+        return self._start_session(TrainingSession(config, resume=resume, preset_reason=preset_reason))
+
+    def start_sweep(self, sweep: Plan) -> TrainingSession:
+        """Train a sweep's runs one after another in the training worker (the Train screen calls this)."""
+        return self._start_session(TrainingSession(sweep.configs[0], sweep=sweep))
+
+    def _start_session(self, session: TrainingSession) -> TrainingSession:
+        self.training = session
+        self._train_worker = self._train(session, self.train_screen)
         self.refresh_header()
-        return self.training
+        return session
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False, name="training")
     def _train(self, session: TrainingSession, train_screen: TrainScreen) -> object:
-        return session.run(lambda event: train_screen.post_message(TrainingEvent(event)))
+        def post(event) -> None:
+            train_screen.post_message(TrainingEvent(event))
+
+        if session.sweep is not None:
+            return session.run_sweep(post, lambda *notice: train_screen.post_message(SweepRunStarting(*notice)))
+        return session.run(post)
 
     def on_training_event(self, message: TrainingEvent) -> None:
         """Bubbled up from the Train screen, which has folded the event into its history."""
@@ -197,6 +211,11 @@ class TuiTransformerApp(App):
             self.training.note(message.event)
         if isinstance(message.event, (RunStarted, RunFinished, RunFailed)):
             self.refresh_header()
+
+    def on_sweep_run_starting(self, message: SweepRunStarting) -> None:
+        """Bubbled up from the Train screen, which now follows that run: the session's queue moves on."""
+        if self.training is not None and self.training.progress is not None:
+            self.training.progress.run_starting(message.index, message.action, message.best_val_bpb)
 
     def stop_training(self) -> None:
         if self.training_active and self.training is not None:

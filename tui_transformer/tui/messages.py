@@ -36,6 +36,22 @@ class TrainingEvent(Message):
 
 
 @dataclass
+class SweepRunStarting(Message):
+    """A sweep trained here moves on to its run ``index`` (from 0): ``action`` is start, resume or skip.
+
+    Posted by the training worker to the Train screen before that run's own events (one queue, so in
+    order): the screen follows the new run from empty panels (replaying ``run_dir``'s earlier steps
+    when it resumes). It then bubbles up to the app, whose session keeps the sweep's queue.
+    ``best_val_bpb``: what a skipped or resumed run had reached before.
+    """
+
+    index: int
+    action: str
+    run_dir: str
+    best_val_bpb: float | None = None
+
+
+@dataclass
 class DeviceProbed(Message):
     """The torch version and the device ``auto`` resolves to, found off the UI thread (importing torch takes seconds).
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.sweep import Plan
     from tui_transformer.tui.training_session import TrainingSession
 
 
@@ -36,6 +37,10 @@ class TrainingHost(Protocol):
     def start_training(self, config: TrainConfig, resume: str | None = None,
                        preset_reason: str = "") -> TrainingSession:
         """Train ``config`` in the training worker (continuing the run ``resume`` if given)."""
+        ...
+
+    def start_sweep(self, sweep: Plan) -> TrainingSession:
+        """Train the sweep's runs one after another in the training worker (finished ones are skipped)."""
         ...
 
     def stop_training(self) -> None:

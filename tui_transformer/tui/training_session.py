@@ -11,6 +11,12 @@ it is also how quitting the app saves the run instead of losing it.
 
 Events travel the other way: ``on_event`` is called on the worker thread, so it only hands the
 event to ``post`` (a ``post_message``), never touching the UI.
+
+A **sweep** is a session too: the worker runs the sweep's runs one after another through
+:func:`tui_transformer.train.sweep.run_sweep` (the ``sweep`` command's own loop), with the same two
+flags, so stop ends the current run with its checkpoint and then the sweep. Before each run it tells
+``on_sweep_run`` which one comes next; :class:`~tui_transformer.tui.sweep_progress.SweepProgress`
+keeps the queue the Train screen shows.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any, Callable
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState, ended_state
+from tui_transformer.train.sweep import Plan
+from tui_transformer.tui.sweep_progress import SweepProgress
 
 # What the learner asked of a running run, shown in the header until the trainer answers.
 PAUSED, STOPPING = "paused", "stopping"
@@ -29,9 +37,9 @@ PAUSED, STOPPING = "paused", "stopping"
 
 @dataclass
 class TrainingSession:
-    """One run driven from the dashboard: its config, its control flags and what it told us."""
+    """One run (or one sweep of runs) driven from the dashboard: its config, its control flags and what it told us."""
 
-    config: TrainConfig
+    config: TrainConfig  # a sweep's: its first run's
     resume: str | None = None  # a run name or directory to continue instead of starting fresh
     preset_reason: str = ""  # why this preset (shown in the run's log)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -39,6 +47,12 @@ class TrainingSession:
     run_name: str | None = None
     run_dir: str | None = None
     ending: RunState | None = None  # finished, stopped or failed, once the run has ended
+    sweep: Plan | None = None  # train this sweep's runs instead of ``config`` alone
+    progress: SweepProgress | None = None  # the sweep's queue (set with ``sweep``)
+
+    def __post_init__(self) -> None:
+        if self.sweep is not None and self.progress is None:
+            self.progress = SweepProgress(self.sweep)
 
     @property
     def state(self) -> str:
@@ -54,8 +68,11 @@ class TrainingSession:
 
     def note(self, event: Event) -> None:
         """Keep what the header needs from the events (called on the UI thread)."""
+        if self.progress is not None:
+            self.progress.note(event)
         if isinstance(event, RunStarted):
             self.run_name, self.run_dir = event.run_name, event.run_dir
+            self.ending = None  # a sweep's next run: the one before it had ended
         elif isinstance(event, RunFinished):
             self.ending = ended_state(event, None)
         elif isinstance(event, RunFailed):
@@ -70,6 +87,8 @@ class TrainingSession:
             self.ending = RunState.FAILED
         elif self.ending is None:
             self.ending = RunState.STOPPED if self.stop.is_set() else RunState.FINISHED
+        if self.progress is not None:
+            self.progress.worker_ended(failed)
 
     def toggle_pause(self) -> bool:
         """Pause or resume; returns whether the run is now paused."""
@@ -85,3 +104,30 @@ class TrainingSession:
 
         return run_training(self.config, on_event=post, stop=self.stop, pause=self.pause, resume=self.resume,
                             preset_reason=self.preset_reason)
+
+    def run_sweep(self, post: Callable[[Event], None], on_sweep_run: Callable[..., None]) -> Any:
+        """Train the sweep's runs to the end (blocking, like :meth:`run`). Returns the ranked rows.
+
+        ``on_sweep_run(index, action, run_dir, best_val_bpb)`` is called before each run (``action``:
+        start, resume or skip; ``best_val_bpb``: what a skipped or resumed run had reached before).
+        """
+        from tui_transformer.train.sweep import run_path, run_sweep
+
+        assert self.sweep is not None, "a session made without a sweep trains with run()"
+        sweep = self.sweep
+
+        def starting(index: int, _total: int, _values: dict, action: str) -> None:
+            path = run_path(sweep, index)
+            on_sweep_run(index, action, str(path), _best_val_bpb(path) if action != "start" else None)
+
+        return run_sweep(sweep, on_run_start=starting, on_event=post, stop=self.stop, pause=self.pause)
+
+
+def _best_val_bpb(run_dir) -> float | None:
+    """The best val bpb a run's ``metrics.jsonl`` records so far (read on the worker thread: it may be long)."""
+    from tui_transformer.train.run_compare import metric_history, summary
+
+    try:
+        return summary(metric_history(run_dir))["best_val_bpb"]
+    except OSError:  # stopped before its first event: nothing recorded yet
+        return None

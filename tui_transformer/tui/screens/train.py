@@ -35,6 +35,7 @@ from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
     StartRun,
+    SweepRunStarting,
     TrainCommand,
     TrainingEnded,
     TrainingEvent,
@@ -46,10 +47,12 @@ from tui_transformer.tui.widgets.log_pane import LogPane
 from tui_transformer.tui.widgets.samples_view import SamplesView
 from tui_transformer.tui.widgets.shard_panel import ShardPanel
 from tui_transformer.tui.widgets.stats_panel import StatsPanel
+from tui_transformer.tui.widgets.sweep_queue import SweepQueue
 from tui_transformer.tui.widgets.train_form import TrainForm
 
 if TYPE_CHECKING:
     from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.sweep import Plan
     from tui_transformer.tui.training_host import TrainingHost
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
@@ -124,6 +127,7 @@ class TrainScreen(Screen):
         yield Header()
         with Horizontal(id="train-body"):
             with VerticalScroll(id="sidebar", can_focus=False):  # its fields take the focus; it showed none
+                yield SweepQueue(id="sweep-queue")  # on top while a sweep runs here; hidden otherwise
                 yield TrainForm(("auto", *(name for name in PRESET_NAMES if name != "auto")), id="form")
                 with Horizontal(classes="controls"):
                     yield Button("Start", id="start", variant="success", compact=True)
@@ -176,6 +180,12 @@ class TrainScreen(Screen):
     def on_follow_run(self, message: FollowRun) -> None:
         self.attach(message.run)
 
+    def on_sweep_run_starting(self, message: SweepRunStarting) -> None:
+        """A sweep trained here moves on: its next run is followed from empty panels, as a run started alone."""
+        if message.action != "skip":  # (it bubbles on to the app, whose queue moves on)
+            self._follow_new_run(message.run_dir if message.action == "resume" else None,
+                                 f"sweep run {message.index + 1}: {message.action}")
+
     def on_start_run(self, message: StartRun) -> None:
         self.start_config(message.config, message.resume, message.preset_reason)
 
@@ -186,6 +196,8 @@ class TrainScreen(Screen):
 
     def redraw(self) -> None:
         """Redraw the panels if anything changed since the last call (the 10 Hz timer)."""
+        session = self.host.training
+        self.query_one(SweepQueue).show(session.progress if session is not None and not self.attached else None)
         if self.history.version == self._drawn_version:
             return
         self._drawn_version = self.history.version
@@ -285,24 +297,61 @@ class TrainScreen(Screen):
         except UserError as error:
             self.notify(str(error), title="Cannot start", severity="error")
             return
-        self.start_config(config, resume=None, preset_reason=reason)
+        form = self.query_one(TrainForm)
+        if form.sweep_axes() or form.sweep_field:
+            self._start_form_sweep(config)
+        else:
+            self.start_config(config, resume=None, preset_reason=reason)
+
+    def _start_form_sweep(self, base: "TrainConfig") -> None:
+        """The form's sweep: a new one over ``base`` with its vary axes, or, with only a name, that sweep
+        continued. Each run's config is checked before anything trains; a mistake is one line in the form."""
+        from tui_transformer.train import sweep
+
+        if self._refuse_while_training():  # before the new sweep's manifest is written
+            return
+        form = self.query_one(TrainForm)
+        axes = form.sweep_axes()
+        try:
+            if axes:
+                plan = sweep.new_sweep(form.sweep_name, base, axes)
+            else:
+                plan = sweep.resume_plan(form.sweep_field, sweep.parent_folder(base))
+                with form.prevent(Select.Changed):  # it continues with its own settings: show them
+                    form.show_run(plan.configs[0])
+        except UserError as error:
+            form.show_error("vary" if axes else "sweep-name", str(error))
+            return
+        self.start_sweep(plan)
+
+    def start_sweep(self, plan: "Plan") -> None:
+        """Train a sweep's runs one after another (its finished runs are skipped); the queue shows them."""
+        if self._refuse_while_training():
+            return
+        self.detach()
+        self._follow_new_run(None, f"sweep {plan.name} ({len(plan.configs)} runs)")
+        self.host.start_sweep(plan)
+        self.sync_controls()
 
     def start_config(self, config: "TrainConfig", resume: str | None = None, preset_reason: str = "") -> None:
         """Train ``config`` (continuing the run ``resume`` if given), bypassing the form."""
         if self._refuse_while_training():
             return
         self.detach()
-        self.reset_history()
-        if resume:
-            self._replay_earlier_events(resume)
+        self._follow_new_run(resume, f"resuming {resume}" if resume else f"starting {config.preset}")
         form = self.query_one(TrainForm)
         # Show the run's own values; filling the selects must not refill the form from the preset.
         with form.prevent(Select.Changed):
             form.show_run(config)
-        what = f"resuming {resume}" if resume else f"starting {config.preset}"
-        self.history.preparing_run(f"{what}: loading data and tokenizer…", time.time())
         self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
+
+    def _follow_new_run(self, resume: str | None, what: str) -> None:
+        """Empty panels for a run about to train here (a resumed run's earlier steps replayed first)."""
+        self.reset_history()
+        if resume:
+            self._replay_earlier_events(resume)
+        self.history.preparing_run(f"{what}: loading data and tokenizer…", time.time())
 
     def _replay_earlier_events(self, run: str) -> None:
         """Fold a resumed run's ``metrics.jsonl`` in first, so its charts and samples show its whole

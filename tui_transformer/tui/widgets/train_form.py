@@ -8,6 +8,13 @@ validation, whose message is shown the same way.
 
 Budgets: a run ends at whichever budget is reached first; the form sets one of them, in
 optimizer steps, tokens (``500k``, ``2M``) or wall-clock time (``90s``, ``10m``, ``1h``).
+
+Sweeps: the ``vary`` field turns the start button into a sweep, one run per combination, exactly
+as ``tui-transformer sweep --vary`` does, and read by the same parser
+(:func:`tui_transformer.train.sweep.parse_grid`): ``lr=1e-3,2e-3; pos_encoding=rope,alibi`` is two
+``--vary``. Left blank, the form starts one ordinary run. The ``sweep`` field names the sweep
+(blank: ``sweep-MMDD-HHMMSS``); a name alone, with ``vary`` blank, continues that sweep, as
+``sweep --resume NAME`` does.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from tui_transformer.data.source_factory import check_data_spec
-from tui_transformer.errors import ConfigError
+from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.sizes import parse_size
+from tui_transformer.train import sweep
 from tui_transformer.train.config import TrainConfig
 
 DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
@@ -116,6 +124,7 @@ class TrainForm(Vertical):
     TrainForm #budget-kind { width: 10; }
     TrainForm .error { color: $error; height: auto; margin-bottom: 1; display: none; }
     TrainForm .error.-shown { display: block; }
+    TrainForm #vary-error { max-height: 4; }  /* a wrong field name lists every known one: the start says it */
     TrainForm #data-path-row { display: none; }
     TrainForm #data-path-row.-shown { display: block; }
     """
@@ -126,6 +135,11 @@ class TrainForm(Vertical):
         "lr": lambda text: {"lr": parse_lr(text)},
         "eval-interval": lambda text: {"eval_interval": parse_count(text, "eval interval")},
         "data-path": lambda text: {"data": parse_data_path(text)},
+    }
+    # the sweep's fields, checked as typed like the others; they change no TrainConfig field
+    _SWEEP_FIELDS: dict[str, Callable[[str], object]] = {
+        "vary": sweep.parse_grid,
+        "sweep-name": lambda text: sweep.check_name(text.strip()) if text.strip() else None,  # blank: a default
     }
 
     def __init__(self, preset_names: tuple[str, ...], *, id: str | None = None) -> None:
@@ -151,6 +165,13 @@ class TrainForm(Vertical):
         yield Static(classes="error", id="lr-error")
         yield row("eval every", Input(compact=True, id="eval-interval", tooltip="optimizer steps between evaluations"))
         yield Static(classes="error", id="eval-interval-error")
+        yield row("vary", Input(placeholder="blank: one run", compact=True, id="vary",
+                                tooltip="a sweep: field=v1,v2 (; another field=...), e.g. lr=1e-3,2e-3"))
+        yield Static(classes="error", id="vary-error")
+        yield row("sweep", Input(placeholder="name (optional)", compact=True, id="sweep-name",
+                                 tooltip="the sweep's name (its runs are <name>-1, <name>-2...); "
+                                         "a name with vary blank continues that sweep"))
+        yield Static(classes="error", id="sweep-name-error")
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -218,22 +239,32 @@ class TrainForm(Vertical):
 
     def check_field(self, field_id: str) -> str | None:
         """Validate one text field, show or clear its error line; returns the error, if any."""
-        if field_id not in (*self._TEXT_FIELDS, "budget"):
+        if field_id not in self._checked_fields():
             return None
         try:
-            self._field_overrides(field_id)
+            if field_id in self._SWEEP_FIELDS:
+                self._SWEEP_FIELDS[field_id](self.query_one(f"#{field_id}", Input).value)
+            else:
+                self._field_overrides(field_id)
             error = None
-        except ConfigError as exc:
+        except UserError as exc:  # a ConfigError, or a sweep's name
             error = str(exc)
+        self.show_error(field_id, error)
+        return error
+
+    def show_error(self, field_id: str, error: str | None) -> None:
+        """Show ``error`` under a field (None clears it): also what the screen found wrong with a sweep."""
         line = self.query_one(f"#{field_id}-error", Static)
         line.update(error or "")
         line.set_class(error is not None, "-shown")
         self.query_one(f"#{field_id}", Input).set_class(error is not None, "-invalid")
-        return error
+
+    def _checked_fields(self) -> tuple[str, ...]:
+        return (*self._TEXT_FIELDS, "budget", *self._SWEEP_FIELDS)
 
     def errors(self) -> list[str]:
         """Every field's current error (shown inline as a side effect)."""
-        return [error for field_id in (*self._TEXT_FIELDS, "budget") if (error := self.check_field(field_id))]
+        return [error for field_id in self._checked_fields() if (error := self.check_field(field_id))]
 
     # -- the result ---------------------------------------------------------------------------
 
@@ -259,3 +290,17 @@ class TrainForm(Vertical):
         for field_id in (*self._TEXT_FIELDS, "budget"):
             values.update(self._field_overrides(field_id))
         return values
+
+    def sweep_axes(self) -> list[sweep.Axis]:
+        """The ``vary`` field's axes: none for an ordinary run. Raises ConfigError when it is wrong."""
+        return sweep.parse_grid(self.query_one("#vary", Input).value)
+
+    @property
+    def sweep_field(self) -> str:
+        """The ``sweep`` field as typed (trimmed): blank, or a sweep's name."""
+        return self.query_one("#sweep-name", Input).value.strip()
+
+    @property
+    def sweep_name(self) -> str:
+        """The name of a new sweep: the ``sweep`` field, else a fresh ``sweep-MMDD-HHMMSS``."""
+        return self.sweep_field or sweep.default_name()
