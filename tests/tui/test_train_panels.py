@@ -175,3 +175,42 @@ def test_snapshot_train_screen_with_alerts_80x24(snap_compare, doctor_run):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.slow  # trains a BPE and 60 real steps: 24 s headless here, 64 s through the dashboard (busy 2 cores)
+async def test_a_real_run_at_an_absurd_rate_shows_its_alert_and_system_numbers(tmp_path, monkeypatch):
+    # The trainer, the doctor and the sampler are the real ones; only the sampling interval is shortened
+    # (5 s is longer than this whole run) so that the run writes system samples too.
+    import random
+
+    from tests.sentences import OBJECTS, SUBJECTS, VERBS
+    from tests.tui.test_train_live import wait_until
+    from tui_transformer.train.system import SystemSampler, rss_bytes
+
+    monkeypatch.setattr(SystemSampler.__init__, "__defaults__", (0.2,))
+    rng = random.Random(0)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in range(40):
+        sentences = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}." for _ in range(60)]
+        (corpus / f"doc{doc:02d}.txt").write_text(" ".join(sentences) + "\n")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.config_overrides = dict(  # the doctor's own real-run test: tiny, lr 0.5, no warmup
+            data=str(corpus), tokenizer="bpe-300", device="cpu", seed=3, model_vocab_size=300, model_d_model=32,
+            model_n_heads=2, model_n_layers=2, model_d_ff=64, model_max_seq_len=16, model_dropout=0.0,
+            model_attention="explicit", batch_size=4, accumulation_steps=1, lr=0.5, warmup_frac=0.0, max_steps=60,
+            eval_interval=1000, sample_interval=1000, checkpoint_interval=1000)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.history.finished is not None or screen.history.failed is not None, 120)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)  # a redraw tick
+        assert screen.history.finished is not None and screen.history.system is not None
+        rows = [row.strip() for row in text_of(app, screen.query_one(AlertPanel))]
+        assert rows and any(rule in rows[0] for rule in ("clipping", "loss spike")), rows
+        assert "Learn (a) › Model and training" in rows[0]
+        words = text_of(app, screen.query_one(SystemPanel))[0].split()
+        assert words[:2] == ["system", "cpu"] and words[2].endswith("%") and words[3] == "rss"
+        rss_mb = float(words[4]) * {"MB": 2**20, "GB": 2**30}[words[5]]
+        assert rss_bytes() / 2 < rss_mb < rss_bytes() * 2  # the same process: /proc says about as much
