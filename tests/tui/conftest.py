@@ -6,23 +6,19 @@ it instead of training, the way memray tests its live view from recorded data. P
 (``make_app``, ``plain``...) are in helpers.py.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from textual.app import App
 
-from tests.tui.helpers import RECORDED
+from tests.tui.helpers import RECORDED, run_dir_of
 
 
 @pytest.fixture
 def recorded_run(tmp_path) -> Path:
     """A run directory called ``recorded`` holding the recorded metrics."""
-    run_dir = tmp_path / "recorded"
-    run_dir.mkdir()
-    shutil.copy(RECORDED, run_dir / "metrics.jsonl")
-    return run_dir
+    return run_dir_of(RECORDED, tmp_path, "recorded")
 
 
 @pytest.fixture(scope="module")

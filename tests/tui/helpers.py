@@ -6,6 +6,7 @@ what two of them share belongs to neither.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +21,14 @@ from tui_transformer.tui.screens.playground import PlaygroundScreen
 
 RECORDED = Path(__file__).parent / "data" / "recorded_run.jsonl"
 PLAYGROUND_PROMPT = "The cat sat on the mat."
+
+
+def run_dir_of(recording: Path, parent: Path, name: str) -> Path:
+    """A run directory ``parent/name`` holding ``recording`` as its ``metrics.jsonl``."""
+    run_dir = parent / name
+    run_dir.mkdir()
+    shutil.copy(recording, run_dir / "metrics.jsonl")
+    return run_dir
 
 
 def make_app(**kwargs):

@@ -80,6 +80,7 @@ def test_empty_chart_says_it_waits():
 def test_format_number():
     assert format_number(1234) == "1.23k"
     assert format_number(2_500_000) == "2.5M"
+    assert format_number(4.55e9) == "4.55e+09"  # not 4.55e+03M
     assert format_number(3.14159) == "3.14"
     assert format_number(0.0003) == "3.0e-04"
     assert format_number(0) == "0"

@@ -97,3 +97,22 @@ def test_the_log_wraps_a_path_after_a_slash_not_inside_a_name():
     assert "".join(line if line.endswith("/") else line + " " for line in lines).strip() == message
     assert wrap_line("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]  # a piece wider than a line is cut
     assert wrap_line("", 10) == [""]
+
+
+def test_bpb_the_induction_probe_and_system_samples_are_kept_and_a_resume_drops_redone_alerts():
+    from tui_transformer.train.events import Alert, SystemSample
+
+    history = RunHistory()
+    history.absorb(started())
+    history.absorb(EvalResult(step=5, val_loss=3.1, val_ppl=22.2, train_loss=2.9, verdict="normal", val_bpb=1.5,
+                              in_context_learning=0.2, induction_score=0.3, time=0.0))
+    history.absorb(EvalResult(step=6, val_loss=3.0, val_ppl=20.1, train_loss=2.8, verdict="normal", time=0.0))  # older
+    assert (history.val_bpb.ys, history.in_context.ys, history.induction.ys) == ([1.5], [0.2], [0.3])
+    assert history.val_loss.xs == [5, 6]
+    sample = SystemSample(step=6, cpu_percent=180.0, rss_bytes=10**8, tokens_per_sec=1e3, mfu=0.01, time=0.0)
+    history.absorb(sample)
+    assert history.system is sample
+    for n in (4, 9):
+        history.absorb(Alert(step=n, rule="clipping", message="m", learn="Model and training", time=0.0))
+    history.absorb(started(resumed_from_step=6))  # step 9 is redone: so is its alert, if the run still clips
+    assert [alert.step for alert in history.alerts] == [4]

@@ -45,6 +45,7 @@ from tui_transformer.train.sweep import Plan
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
+    OpenLearnPage,
     StartRun,
     SweepRunStarting,
     TrainAction,
@@ -216,6 +217,18 @@ class TuiTransformerApp(App):
         """Bubbled up from the Train screen, which now follows that run: the session's queue moves on."""
         if self.training is not None and self.training.progress is not None:
             self.training.progress.run_starting(message.index, message.action, message.best_val_bpb)
+
+    def on_open_learn_page(self, message: OpenLearnPage) -> None:
+        """The Train screen's ``a``: the Learn page that explains an alert."""
+        from tui_transformer.tui.learn.registry import PAGES
+
+        index = next((i for i, page in enumerate(PAGES) if page.title == message.title), None)
+        if index is None:  # an alert from a newer trainer may name a page this version lacks
+            self.notify(f"no Learn page called {message.title!r}", severity="warning")
+            return
+        self.switch_mode("learn")
+        learn = self.get_screen("learn")
+        self.call_after_refresh(learn.show_page, index)  # after its first mount, which opens page 1
 
     def stop_training(self) -> None:
         if self.training_active and self.training is not None:

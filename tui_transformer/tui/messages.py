@@ -102,6 +102,18 @@ class TrainCommand(Message):
     action: TrainAction
 
 
+# ---- from the Train screen to the app -------------------------------------------------------
+
+@dataclass
+class OpenLearnPage(Message):
+    """Show the Learn page called ``title`` (the Train screen's ``a``: the idea behind an alert).
+
+    The app switches to the Learn mode and opens that page; a title no page has is said in one line.
+    """
+
+    title: str
+
+
 # ---- shared by the run pickers -------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from tui_transformer.train.events import (
     Sample,
     ShardStatus,
     StepMetrics,
+    SystemSample,
 )
 from tui_transformer.train.run_state import RunState, ended_state
 
@@ -90,6 +91,10 @@ class RunHistory:
         self.val_ppl = Series("val ppl")
         self.lr = Series("lr")
         self.tokens_per_sec = Series("tok/s")
+        self.val_bpb = Series("val bpb")
+        # the trainer's induction probe, per eval (in nats; the best head's prefix-matching score, 0..1)
+        self.in_context = Series("in-context (nats)")
+        self.induction = Series("best head")
         self.started: RunStarted | None = None
         self.last_step: StepMetrics | None = None
         self.last_eval: EvalResult | None = None
@@ -98,6 +103,7 @@ class RunHistory:
         self.finished: RunFinished | None = None
         self.failed: RunFailed | None = None
         self.alerts: list[Alert] = []  # the training doctor's, oldest first
+        self.system: SystemSample | None = None  # the newest: the panel shows the machine now, not a curve
         self.samples: deque[Sample] = deque(maxlen=max_samples)  # newest first (appendleft)
         self.log: deque[LogLine] = deque(maxlen=max_log)
         self.preparing: str | None = None  # what a run being set up is doing, until its first step
@@ -114,7 +120,8 @@ class RunHistory:
         return RunState.RUNNING if self.started is not None else IDLE
 
     def all_series(self) -> tuple[Series, ...]:
-        return self.train_loss, self.val_loss, self.ppl, self.val_ppl, self.lr, self.tokens_per_sec
+        return (self.train_loss, self.val_loss, self.ppl, self.val_ppl, self.lr, self.tokens_per_sec, self.val_bpb,
+                self.in_context, self.induction)
 
     def note(self, level: str, message: str, time: float) -> None:
         """A line for the log pane from the UI itself (not from the trainer)."""
@@ -141,6 +148,7 @@ class RunHistory:
         if event.resumed_from_step:
             for series in self.all_series():
                 series.truncate_from(event.resumed_from_step + 1)
+            self.alerts = [alert for alert in self.alerts if alert.step <= event.resumed_from_step]  # redone too
         what = f"resumed at step {event.resumed_from_step}" if event.resumed_from_step else "started"
         self._log("info", f"run {event.run_name} {what} on {event.device} ({event.n_params:,} parameters)", event.time)
         self._log("info", f"preset {event.preset}: {event.preset_reason}", event.time)
@@ -161,6 +169,11 @@ class RunHistory:
         self.last_eval = event
         self.val_loss.append(event.step, event.val_loss)
         self.val_ppl.append(event.step, event.val_ppl)
+        # None in runs logged before bpb or the probe existed (and the probe is skipped on a tiny context)
+        for series, value in ((self.val_bpb, event.val_bpb), (self.in_context, event.in_context_learning),
+                              (self.induction, event.induction_score)):
+            if value is not None:
+                series.append(event.step, value)
         self._log("info", f"step {event.step}: val loss {event.val_loss:.4f} (train {event.train_loss:.4f}): "
                           f"{event.verdict}", event.time)
 
@@ -177,6 +190,9 @@ class RunHistory:
     def _on_alert(self, event: Alert) -> None:
         self.alerts.append(event)
         self._log("warning", f"step {event.step}: {event.message} (Learn: {event.learn})", event.time)
+
+    def _on_system(self, event: SystemSample) -> None:
+        self.system = event
 
     def _on_log(self, event: LogMessage) -> None:
         self._log(event.level, event.message, event.time)
@@ -214,6 +230,7 @@ class RunHistory:
         ShardStatus: _on_shards,
         CheckpointSaved: _on_checkpoint,
         Alert: _on_alert,
+        SystemSample: _on_system,
         LogMessage: _on_log,
         RunFinished: _on_finished,
         RunFailed: _on_failed,

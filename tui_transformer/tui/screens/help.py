@@ -36,6 +36,8 @@ Train a small transformer, watch it learn, then probe it.
 | `o` | open (attach to) any run directory and follow its `metrics.jsonl` live |
 | `l` | log scale on the loss and perplexity charts |
 | `w` | window: all steps, the last 100, the last 1000 |
+| `m` | the second chart: perplexity, val bits per byte, in-context learning, induction head |
+| `a` | open the Learn page that explains the newest alert (the strip above the charts) |
 | `f` | hide / show the form, giving the charts the whole width |
 | `escape` | leave a text field of the form |
 
@@ -46,6 +48,14 @@ trains on; when it rises while train keeps falling, the model is memorising (ove
 
 The **learning rate** warms up, then decays along a cosine. **tokens/s** is the training
 throughput. **grad** is the gradient norm before clipping.
+
+**bpb** (bits per byte) is the val loss per byte of text, in bits: unlike loss and perplexity it
+compares runs whose tokenizers differ. The **system** line is this process's CPU (100 % per busy
+core), its memory (rss), CUDA memory and GPU use on a GPU, and **MFU**: the share of the device's
+peak FLOP/s the model's arithmetic uses. An **alert** (⚠) is the training doctor's word on a run
+going wrong, with the Learn page that explains it. **In-context learning** is how much lower the
+loss is on the second copy of a repeated random sequence than on the first; the **induction head**
+score is the best head's attention to the token after the earlier copy: it rises when one forms.
 
 A text field takes every letter key: `escape` leaves it, and the keys work again.
 

@@ -34,6 +34,7 @@ from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.messages import (
     DeviceProbed,
     FollowRun,
+    OpenLearnPage,
     StartRun,
     SweepRunStarting,
     TrainCommand,
@@ -42,12 +43,14 @@ from tui_transformer.tui.messages import (
 )
 from tui_transformer.tui.metrics_tail import MetricsTail, metrics_path
 from tui_transformer.tui.run_history import RunHistory
+from tui_transformer.tui.widgets.alert_panel import AlertPanel
 from tui_transformer.tui.widgets.line_chart import WINDOWS, Line, LineChart
 from tui_transformer.tui.widgets.log_pane import LogPane
 from tui_transformer.tui.widgets.samples_view import SamplesView
 from tui_transformer.tui.widgets.shard_panel import ShardPanel
 from tui_transformer.tui.widgets.stats_panel import StatsPanel
 from tui_transformer.tui.widgets.sweep_queue import SweepQueue
+from tui_transformer.tui.widgets.system_panel import SystemPanel
 from tui_transformer.tui.widgets.train_form import TrainForm
 
 if TYPE_CHECKING:
@@ -58,21 +61,43 @@ if TYPE_CHECKING:
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
 ATTACH_POLL_S = 0.5
 
-TRAIN_STYLE, VAL_STYLE = "#4ea1ff", "#ff9f43"
+TRAIN_STYLE, VAL_STYLE, PROBE_STYLE = "#4ea1ff", "#ff9f43", "#e056fd"
+
+# What the second chart can show (``m`` cycles): how well the model predicts, and whether it has
+# learnt to copy from its context. Bits per byte compares runs whose tokenizers differ; the
+# induction probe (measured at each eval) shows an induction head forming, as a rise from 0.
+METRIC_VIEWS = ("perplexity", "bits per byte", "in-context learning", "induction head")
 
 
-def chart_lines(history: RunHistory) -> dict[str, list[Line]]:
+def metric_title(view: str) -> str:
+    """The second chart's title: its view, and the key that shows the next one."""
+    return f"{view} [m]"
+
+
+def metric_lines(history: RunHistory, view: str) -> list[Line]:
+    """The series the second chart draws in ``view`` (one of :data:`METRIC_VIEWS`)."""
+    if view == "bits per byte":
+        return [Line(history.val_bpb, VAL_STYLE)]
+    if view == "in-context learning":
+        return [Line(history.in_context, PROBE_STYLE)]
+    if view == "induction head":
+        return [Line(history.induction, PROBE_STYLE)]
+    return [Line(history.ppl, TRAIN_STYLE), Line(history.val_ppl, VAL_STYLE)]
+
+
+def chart_lines(history: RunHistory, metric_view: str = METRIC_VIEWS[0]) -> dict[str, list[Line]]:
     """Which series each chart draws (by chart id)."""
     return {
         "loss-chart": [Line(history.train_loss, TRAIN_STYLE), Line(history.val_loss, VAL_STYLE)],
-        "ppl-chart": [Line(history.ppl, TRAIN_STYLE), Line(history.val_ppl, VAL_STYLE)],
+        "ppl-chart": metric_lines(history, metric_view),
         "lr-chart": [Line(history.lr, "#a29bfe")],
         "tps-chart": [Line(history.tokens_per_sec, "#2ecc71")],
     }
 
 
 class TrainScreen(Screen):
-    """Config form and controls on the left; stats, four charts and detail tabs on the right."""
+    """Config form and controls on the left; stats, the system line, the doctor's alerts, four charts
+    and detail tabs on the right."""
 
     TITLE = "tui-transformer"
 
@@ -91,6 +116,7 @@ class TrainScreen(Screen):
     TrainScreen.-narrow #sidebar { width: 30; }
     TrainScreen.-narrow #details { height: 8; }
     TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
+    TrainScreen.-narrow AlertPanel { max-height: 1; }
     """
 
     # Nothing has the focus at first, so the keys reach the screen's bindings until the learner tabs
@@ -105,6 +131,9 @@ class TrainScreen(Screen):
         Binding("o", "open_run", "Open"),
         Binding("l", "toggle_log", "Log"),
         Binding("w", "cycle_window", "Window"),
+        # the footer is full at 80 columns: these two are named where they act (the chart's title, the alert strip)
+        Binding("m", "cycle_metric", "Metric", show=False),
+        Binding("a", "learn_alert", "Why?", show=False),
         Binding("f", "toggle_form", "Form"),
         # A focused field takes every letter (s types an "s"), so the footer hides the letter keys;
         # it then shows this one instead: how to give the keys back to the screen.
@@ -120,6 +149,7 @@ class TrainScreen(Screen):
         self._drawn_panels: tuple | None = None
         self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
+        self.metric_view = METRIC_VIEWS[0]
 
     def compose(self) -> ComposeResult:
         from tui_transformer.presets import PRESET_NAMES
@@ -138,10 +168,12 @@ class TrainScreen(Screen):
                     yield Button("Open…", id="open-run", compact=True)
             with Vertical(id="main"):
                 yield StatsPanel(id="stats")
+                yield SystemPanel(id="system")
+                yield AlertPanel(id="alerts")
                 with Grid(id="charts"):
-                    lines = chart_lines(self.history)
+                    lines = chart_lines(self.history, self.metric_view)
                     yield LineChart("loss", lines["loss-chart"], id="loss-chart")
-                    yield LineChart("perplexity", lines["ppl-chart"], id="ppl-chart")
+                    yield LineChart(metric_title(self.metric_view), lines["ppl-chart"], id="ppl-chart")
                     yield LineChart("learning rate", lines["lr-chart"], id="lr-chart")
                     yield LineChart("tokens/s", lines["tps-chart"], id="tps-chart")
                 with TabbedContent(id="details"):
@@ -202,6 +234,8 @@ class TrainScreen(Screen):
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history)
+        self.query_one(SystemPanel).show(self.history.system)
+        self.query_one(AlertPanel).show(self.history.alerts)
         placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
         for chart in self.query(LineChart):
             chart.placeholder = placeholder
@@ -243,7 +277,7 @@ class TrainScreen(Screen):
         self.history = RunHistory()
         self._drawn_version = -1
         self._drawn_panels = self._drawn_run = None
-        for chart_id, lines in chart_lines(self.history).items():
+        for chart_id, lines in chart_lines(self.history, self.metric_view).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
         self.query_one(LogPane).reset()
 
@@ -514,6 +548,20 @@ class TrainScreen(Screen):
     def action_cycle_window(self) -> None:
         for chart in self.query(LineChart):
             chart.window = WINDOWS[(WINDOWS.index(chart.window) + 1) % len(WINDOWS)]
+
+    def action_cycle_metric(self) -> None:
+        """``m``: the second chart shows the next of :data:`METRIC_VIEWS`."""
+        self.metric_view = METRIC_VIEWS[(METRIC_VIEWS.index(self.metric_view) + 1) % len(METRIC_VIEWS)]
+        chart = self.query_one("#ppl-chart", LineChart)
+        chart.title = metric_title(self.metric_view)
+        chart.set_lines(metric_lines(self.history, self.metric_view))
+
+    def action_learn_alert(self) -> None:
+        """``a``: open the Learn page that explains the newest alert (the app switches to Learn)."""
+        if not self.history.alerts:
+            self.notify("no alert yet: the training doctor has had nothing to say about this run")
+            return
+        self.post_message(OpenLearnPage(self.history.alerts[-1].learn))
 
     def action_toggle_form(self) -> None:
         self.query_one("#sidebar").toggle_class("-hidden")

@@ -51,6 +51,8 @@ def format_number(value: float) -> str:
     magnitude = abs(value)
     if magnitude == 0:
         return "0"
+    if magnitude >= 1e9:  # an early perplexity (e^22): "4.55e+03M" read as a typo
+        return f"{value:.3g}"
     if magnitude >= 1e6:
         return f"{value / 1e6:.3g}M"
     if magnitude >= 1e3:

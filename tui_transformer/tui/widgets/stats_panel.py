@@ -59,7 +59,11 @@ def stats_text(history: RunHistory) -> Text:
         text.append("val   –", style="dim")
     else:
         text.append("val ", style="dim").append(f"{evaluation.val_loss:.4f}", style="bold")
-        text.append(f" (train {evaluation.train_loss:.4f})  ", style="dim")
+        text.append(f" (train {evaluation.train_loss:.4f})", style="dim")
+        # bits per byte: the one number that compares runs whose tokenizers differ (None in older runs)
+        if evaluation.val_bpb is not None:
+            text.append("  bpb ", style="dim").append(f"{evaluation.val_bpb:.3f}", style="bold")
+        text.append("  ")
         text.append(evaluation.verdict, style=verdict_style(evaluation.verdict))
     checkpoint = history.last_checkpoint
     if checkpoint is not None:
