@@ -85,8 +85,8 @@ class HubDatasetSource(ShardedSource):
         self.notice = f"{self.spec}: text column {self.layout['text_column']!r}, {self.split_rule}"
 
     def status(self) -> dict:
-        return {"source": self.name, "dataset": self.dataset, "config": self.config,
-                "text_column": self.layout["text_column"], "split": self.split_rule,
+        named = {"dataset": self.dataset, **({"config": self.config} if self.config else {})}
+        return {"source": self.name, **named, "text_column": self.layout["text_column"], "split": self.split_rule,
                 "offline": self.offline, **self.cache.status()}
 
     # -- the layout: splits and text column, found once and remembered -----------------------------
