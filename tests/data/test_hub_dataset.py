@@ -201,3 +201,21 @@ def test_the_data_panel_lists_a_hub_datasets_shards(datasets_hub, cl100k):
     shown = plain(shard_text(ShardStatus(source.name, source.description, source.status())))
     assert "tiny/stories, column 'story'" in shown
     assert "shard_val_00000.parquet" in shown and "split: validation: the dataset's own 'validation' split" in shown
+
+
+def test_data_status_and_clean_cover_hub_datasets(datasets_hub, capsys):
+    import json
+
+    from tui_transformer.cli import main
+
+    source = open_source("hf:tiny/stories")
+    cached_texts(source, "train")
+    capsys.readouterr()
+    assert main(["data", "status", "--json"]) == 0
+    [dataset] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["hf"]
+    assert dataset["spec"] == "hf:tiny/stories" and [s["name"] for s in dataset["shards"]] == ["shard_00000.parquet"]
+    assert main(["data", "status"]) == 0
+    assert "Hub dataset hf:tiny/stories  (1 shards" in capsys.readouterr().out
+    assert main(["data", "clean"]) == 0
+    assert "deleted 1 shards" in capsys.readouterr().out
+    assert hub_dataset.cached_datasets()[0].status()["shards"] == []

@@ -194,6 +194,14 @@ class HubDatasetSource(ShardedSource):
                 metadata["remote"].setdefault("ends", {})[stream] = shards
 
 
+def cached_datasets() -> list[ShardCache]:
+    """The shard caches of every ``hf:`` dataset read on this machine (for ``data status`` and ``clean``)."""
+    root = paths.cache_dir() / "hf"
+    if not root.is_dir():
+        return []
+    return [ShardCache(metadata.parent, max_shards=None) for metadata in sorted(root.glob("*/*/cache_metadata.json"))]
+
+
 def _cache_root(dataset: str, config: str | None, local: bool, text_column: str | None) -> Path:
     slug = (f"local-{Path(dataset).name}-{hashlib.sha256(dataset.encode()).hexdigest()[:8]}" if local
             else dataset.replace("/", "--") + (f"--{config}" if config else ""))
