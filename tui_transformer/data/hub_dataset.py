@@ -118,7 +118,7 @@ class HubDatasetSource(ShardedSource):
             if self.local and _is_saved_dataset(Path(self.dataset)):
                 loaded = datasets.load_from_disk(self.dataset)
             else:
-                loaded = datasets.load_dataset(self.dataset, self.config, streaming=not self.local)
+                loaded = datasets.load_dataset(self.dataset, self.config, streaming=True)  # a folder too: no Arrow copy
         except Exception as error:
             raise _dataset_error(error, self.dataset) from None
         if not isinstance(loaded, dict):  # a single saved split
