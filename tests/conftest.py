@@ -6,11 +6,16 @@ expensive to rebuild (seconds each) and are pure functions of their inputs. Test
 the cache itself point TUI_TRANSFORMER_CACHE at their own tmp_path.
 """
 
+import os
 import random
 
 import pytest
 
 from tests.sentences import OBJECTS, SUBJECTS, VERBS
+
+# huggingface_hub and datasets read HF_ENDPOINT when they are imported, which may be while tests are
+# collected (tests/interop imports transformers): point them at a closed port before any test module.
+os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
 
 
 @pytest.fixture(scope="session")

@@ -85,21 +85,26 @@ def reload_hub_settings():
 
 
 @pytest.fixture(autouse=True)
-def hub_settings(monkeypatch, tmp_path):
+def hub_settings(tmp_path):
     """Every data test: the libraries' caches in tmp folders (never ~/.cache), no token, online,
     HF_ENDPOINT as the root conftest set it (a closed port). Returns ``set(**variables)``, which
-    changes variables (None deletes one) and has the libraries read them again."""
+    changes variables (None deletes one) and has the libraries read them again. Afterwards the
+    variables are restored and read again too, so no later test meets this test's settings."""
+    patch = pytest.MonkeyPatch()  # our own, so that the libraries re-read the restored values below
+
     def set_variables(**variables):
         for name, value in variables.items():
             if value is None:
-                monkeypatch.delenv(name, raising=False)
+                patch.delenv(name, raising=False)
             else:
-                monkeypatch.setenv(name, str(value))
+                patch.setenv(name, str(value))
         reload_hub_settings()
 
     set_variables(HF_HOME=tmp_path / "hf-home", HF_DATASETS_CACHE=tmp_path / "hf-datasets", HF_TOKEN=None,
                   HF_HUB_OFFLINE=None, HF_DATASETS_OFFLINE=None)
-    return set_variables
+    yield set_variables
+    patch.undo()
+    reload_hub_settings()
 
 
 @pytest.fixture(scope="session")

@@ -339,3 +339,14 @@ def test_a_429_is_retried_after_the_retry_after_it_names(hub, cache):
     assert time.monotonic() - started >= 1.0, "the retry waited the server's Retry-After, not our backoff"
     assert hub.faults == []
     assert pq.read_table(cache.path(entry["name"])).to_pylist() == remote_rows(hub, FIRST, 1)
+
+
+def test_a_gated_dataset_without_a_token_is_one_line_and_reads_with_one(hub, cache, hub_settings):
+    hub.repos[REPO].gated = True
+    with pytest.raises(NetworkError) as caught:
+        open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0)
+    message = str(caught.value)
+    assert "\n" not in message and "is gated: accept its terms on the Hub, then set HF_TOKEN" in message
+    assert no_partial_files(cache) and not cache.path("shard_00000.parquet").exists()
+    hub_settings(HF_TOKEN="hf_secret")
+    assert open_source("fineweb", shard_cache=cache, http=FAST_HTTP).ensure_shard(0) is not None

@@ -2,6 +2,7 @@
 loopback Hub (tests/data/fake_hub.py), cached as shards, then read offline."""
 
 import random
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -158,6 +159,19 @@ def test_training_a_few_steps_on_a_hub_dataset(datasets_hub, tmp_path):
     started = next(e for e in events if type(e).__name__ == "RunStarted")
     assert "the dataset's own 'validation' split" in started.data_notice
     assert any(type(e).__name__ == "EvalResult" for e in events)
+    recorded = TrainConfig.from_dict(started.config)  # what was found is in the run's config, not only its log
+    assert recorded.text_column == "story" and "the dataset's own 'validation' split" in recorded.val_split
+    assert "val_split" in (Path(summary.run_dir) / "config.toml").read_text()
+
+
+def test_the_trainer_hands_the_named_text_column_to_the_source(datasets_hub, tmp_path):
+    from tui_transformer.train import TrainConfig, run_training
+
+    config = TrainConfig(data="hf:odd/columns", text_column="words", tokenizer="bpe-300", device="cpu",
+                         run_dir=str(tmp_path / "runs"))
+    with pytest.raises(UserError, match="has no column 'words'"):
+        run_training(config)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir()), "nothing left behind"
 
 
 def test_the_train_cli_takes_a_text_column_for_hf_data_only(capsys):
@@ -201,3 +215,21 @@ def test_the_data_panel_lists_a_hub_datasets_shards(datasets_hub, cl100k):
     shown = plain(shard_text(ShardStatus(source.name, source.description, source.status())))
     assert "tiny/stories, column 'story'" in shown
     assert "shard_val_00000.parquet" in shown and "split: validation: the dataset's own 'validation' split" in shown
+
+
+def test_data_status_and_clean_cover_hub_datasets(datasets_hub, capsys):
+    import json
+
+    from tui_transformer.cli import main
+
+    source = open_source("hf:tiny/stories")
+    cached_texts(source, "train")
+    capsys.readouterr()
+    assert main(["data", "status", "--json"]) == 0
+    [dataset] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["hf"]
+    assert dataset["spec"] == "hf:tiny/stories" and [s["name"] for s in dataset["shards"]] == ["shard_00000.parquet"]
+    assert main(["data", "status"]) == 0
+    assert "Hub dataset hf:tiny/stories  (1 shards" in capsys.readouterr().out
+    assert main(["data", "clean"]) == 0
+    assert "deleted 1 shards" in capsys.readouterr().out
+    assert hub_dataset.cached_datasets()[0].status()["shards"] == []

@@ -1,13 +1,14 @@
 """``tui-transformer data {status,prefetch,clean}``: the data caches, from the command line.
 
-* ``status`` shows the FineWeb shard cache (shards in LRU order, sizes, limits), the offline
-  corpus and the trained tokenizers. It never touches the network, so it works on a fresh,
+* ``status`` shows the FineWeb shard cache (shards in LRU order, sizes, limits), the shards of
+  each ``hf:`` dataset read so far, the offline corpus and the trained tokenizers. It never touches the network, so it works on a fresh,
   offline machine. ``--json`` prints one JSON object.
 * ``prefetch N`` downloads the first N FineWeb shards (row groups), e.g. before going offline.
 
 The LRU limits come from ``TUI_TRANSFORMER_MAX_SHARDS`` (default 5) and
 ``TUI_TRANSFORMER_MAX_CACHE_BYTES`` (e.g. ``2G``; default none).
-* ``clean`` deletes the shards (never one that a running process is reading); ``--all`` also
+* ``clean`` deletes the shards, FineWeb's and the ``hf:`` datasets' (never one that a running
+  process is reading; with ``--cache-dir``, that folder's only); ``--all`` also
   deletes the cached token streams, trained tokenizers and the offline corpus.
 """
 
@@ -46,6 +47,7 @@ def collect_status(cache_dir: str | None = None) -> dict:
     """Everything ``data status`` shows, as data, without touching the network."""
     from tui_transformer import paths
     from tui_transformer.data import builtin_corpus
+    from tui_transformer.data.hub_dataset import cached_datasets
     from tui_transformer.data.shard_cache import ShardCache
 
     corpus = builtin_corpus.corpus_path()
@@ -59,6 +61,8 @@ def collect_status(cache_dir: str | None = None) -> dict:
     return {
         "cache_dir": str(paths.cache_dir()),
         "fineweb": ShardCache.from_env(cache_dir).status(),
+        "hf": [{"spec": cache.read_metadata().get("remote", {}).get("spec"), **cache.status()}
+               for cache in cached_datasets()],
         "builtin": {"description": builtin_corpus.DESCRIPTION, "cached": corpus.exists(), "file": str(corpus),
                     "bytes": corpus.stat().st_size if corpus.exists() else 0},
         "token_streams": {"files": len(token_files), "bytes": sum(f.stat().st_size for f in token_files)},
@@ -90,6 +94,9 @@ def run_status(args: argparse.Namespace) -> int:
         console.print(table)
     for notice in fineweb["notices"]:
         console.print(f"  [yellow]{notice}[/]")
+    for dataset in status["hf"]:
+        console.print(f"[bold]Hub dataset[/] {dataset['spec']}  ({len(dataset['shards'])} shards, "
+                      f"{_size(dataset['total_bytes'])}) in {dataset['cache_dir']}")
     builtin = status["builtin"]
     state = f"cached, {_size(builtin['bytes'])} compressed" if builtin["cached"] else "not built yet (built on first use, ~10 s)"
     console.print(f"[bold]Offline corpus[/] {builtin['description']}: {state}")
@@ -133,6 +140,10 @@ def run_clean(args: argparse.Namespace) -> int:
     from tui_transformer.data.shard_cache import ShardCache
 
     deleted = ShardCache.from_env(args.cache_dir).clean()
+    if args.cache_dir is None:
+        from tui_transformer.data.hub_dataset import cached_datasets
+
+        deleted += sum(cache.clean() for cache in cached_datasets())
     print(f"deleted {deleted} shards")
     if args.all:
         for folder in ("tokens", "tokenizers", "corpus"):

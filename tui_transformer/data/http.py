@@ -41,7 +41,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from tui_transformer.data.hub import first_line
+from tui_transformer.data.hub import user_error
 from tui_transformer.errors import UserError
 
 
@@ -166,7 +166,7 @@ class HttpClient:
                     try:
                         hf_raise_for_status(response)  # the library's RepositoryNotFound, GatedRepo, ... errors
                     except Exception as error:
-                        raise NetworkError(f"{url} answered HTTP {status}: {first_line(error)}", f"HTTP {status}") from None
+                        raise NetworkError(str(user_error(error, "", where=url)), f"HTTP {status}") from None
                 if status != 206 and not (status == 200 and start == 0):
                     raise NetworkError(f"{url} ignored the byte range (HTTP {status}); range requests are required")
                 return self._read_exactly(response, end - start, on_bytes)

@@ -72,13 +72,16 @@ def list_files(repo_id: str, folder: str, revision: str, suffix: str = ".parquet
     return sorted(files, key=lambda f: f["path"])
 
 
-def user_error(error: BaseException, repo_id: str) -> UserError:
-    """One line for a failure of huggingface_hub (or of datasets, which raises the same kinds)."""
+def user_error(error: BaseException, repo_id: str, where: str | None = None) -> UserError:
+    """One line for a failure of huggingface_hub (or of datasets, which raises the same kinds).
+
+    ``where`` names the place in the message (default: the repository and the endpoint).
+    """
     from huggingface_hub import errors
 
     if isinstance(error, UserError):
         return error
-    where = f"{repo_id} on {endpoint()}"
+    where = where or f"{repo_id} on {endpoint()}"
     if isinstance(error, errors.GatedRepoError):
         return UserError(f"{where} is gated: accept its terms on the Hub, then set HF_TOKEN "
                          "(or run `hf auth login`)")

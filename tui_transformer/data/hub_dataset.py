@@ -70,23 +70,29 @@ class HubDatasetSource(ShardedSource):
                  cache: ShardCache | None = None) -> None:
         self.spec = spec if spec.startswith(PREFIX) else PREFIX + spec
         self.dataset, self.config, self.local = parse_spec(spec)
-        super().__init__(val_fraction, cache or ShardCache(_cache_root(self.dataset, self.config, self.local,
-                                                                       text_column),
-                                                           max_shards=None, max_bytes=limits_from_env()[1]))
+        # every shard is kept (re-streaming an evicted one would read the dataset from its start);
+        # the byte limit of TUI_TRANSFORMER_MAX_CACHE_BYTES still applies
+        root = _cache_root(self.dataset, self.config, self.local, text_column)
+        super().__init__(val_fraction, cache or ShardCache(root, max_shards=None, max_bytes=limits_from_env()[1]))
         self.offline = hub.offline() and not self.local
         self._splits = None  # the datasets objects, opened on the first download
         self._streams_at: dict[str, tuple[object, int]] = {}  # stream -> (row iterator, next row)
         self.layout = self._layout(text_column)
         self.streams = ("train", "val") if self.layout["val_split"] else (HASH_SPLIT,)
-        split_rule = (f"the dataset's own {self.layout['val_split']!r} split" if self.layout["val_split"]
-                      else f"the hash split of {self.layout['train_split']!r} ({self.val_fraction:.0%} held out)")
-        self.description = f"{self.dataset}{':' + self.config if self.config else ''}, column {self.layout['text_column']!r}"
-        self.split_rule = f"validation: {split_rule}"
-        self.notice = f"{self.spec}: text column {self.layout['text_column']!r}, {self.split_rule}"
+        column = self.layout["text_column"]
+        self.description = f"{self.dataset}{':' + self.config if self.config else ''}, column {column!r}"
+        self.split_rule = self._split_rule()
+        self.notice = f"{self.spec}: text column {column!r}, {self.split_rule}"
+
+    def _split_rule(self) -> str:
+        """Where validation comes from, in words (the run's log and the data panel show it)."""
+        if self.layout["val_split"]:
+            return f"validation: the dataset's own {self.layout['val_split']!r} split"
+        return f"validation: the hash split of {self.layout['train_split']!r} ({self.val_fraction:.0%} held out)"
 
     def status(self) -> dict:
-        return {"source": self.name, "dataset": self.dataset, "config": self.config,
-                "text_column": self.layout["text_column"], "split": self.split_rule,
+        named = {"dataset": self.dataset, **({"config": self.config} if self.config else {})}
+        return {"source": self.name, **named, "text_column": self.layout["text_column"], "split": self.split_rule,
                 "offline": self.offline, **self.cache.status()}
 
     # -- the layout: splits and text column, found once and remembered -----------------------------
@@ -118,7 +124,7 @@ class HubDatasetSource(ShardedSource):
             if self.local and _is_saved_dataset(Path(self.dataset)):
                 loaded = datasets.load_from_disk(self.dataset)
             else:
-                loaded = datasets.load_dataset(self.dataset, self.config, streaming=not self.local)
+                loaded = datasets.load_dataset(self.dataset, self.config, streaming=True)  # a folder too: no Arrow copy
         except Exception as error:
             raise _dataset_error(error, self.dataset) from None
         if not isinstance(loaded, dict):  # a single saved split
@@ -192,6 +198,14 @@ class HubDatasetSource(ShardedSource):
         with self.cache.update() as metadata:
             if metadata.get("remote", {}).get("spec") == self.spec:
                 metadata["remote"].setdefault("ends", {})[stream] = shards
+
+
+def cached_datasets() -> list[ShardCache]:
+    """The shard caches of every ``hf:`` dataset read on this machine (for ``data status`` and ``clean``)."""
+    root = paths.cache_dir() / "hf"
+    if not root.is_dir():
+        return []
+    return [ShardCache(metadata.parent, max_shards=None) for metadata in sorted(root.glob("*/*/cache_metadata.json"))]
 
 
 def _cache_root(dataset: str, config: str | None, local: bool, text_column: str | None) -> Path:

@@ -36,6 +36,7 @@ class TrainConfig:
     # tokenizer: "cl100k_base", "gpt2", "o200k_base", "bpe-<vocab>"
     data: str = "auto"
     text_column: str | None = None  # of an hf: dataset; None: the first of text, content, story
+    val_split: str | None = None  # recorded at setup for an hf: dataset: where its validation text comes from
     tokenizer: str = "bpe-8192"
     val_fraction: float = 0.1
     device: str = "auto"  # auto | cpu | cuda | mps

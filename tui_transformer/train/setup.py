@@ -114,7 +114,11 @@ class TrainingSetup:
         config = self.config
         self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
-        self.source = open_source(config.data, val_fraction=config.val_fraction)
+        named = {"text_column": config.text_column} if config.text_column else {}  # stand-in sources take none
+        self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
+        if config.data.strip().startswith("hf:"):  # the run's config records what was found: the column, the split
+            found = self.source.status()
+            config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
         self._check_stop()
         self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
