@@ -46,7 +46,7 @@ def test_a_bad_step_count_is_refused(capsys):
 
 
 def test_a_failing_step_is_reported_in_one_line_and_a_skip_keeps_its_reason(tmp_path):
-    check = Check("cpu", SMOKE, tmp_path, smoke=True)
+    check = Check("cpu", SMOKE, tmp_path)
 
     def broken(_check):
         raise ValueError("first line\nsecond line")
