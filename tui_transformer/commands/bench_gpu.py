@@ -3,8 +3,8 @@
 Trains the gpt2-small shape with bf16 + SDPA + compile (tokens/s, MFU), runs fp16 with a GradScaler,
 compares bf16 and fp32 eval losses, decodes 512 tokens at batch 1 and 8, loads a CUDA checkpoint on
 the CPU and trains under ``torchrun --nproc_per_node=1`` with a resume (see
-:mod:`tui_transformer.bench.gpu`). ``--smoke`` runs every step at a tiny shape on the CPU in seconds
-and names the CUDA-only parts it skipped. Exits 1 when a step failed.
+:mod:`tui_transformer.bench.gpu`). ``--smoke`` runs every step at a tiny shape on the CPU (the CPU's
+own kernels where CUDA's are missing) and names what it skipped. Exits 1 when a step failed.
 """
 
 from __future__ import annotations
