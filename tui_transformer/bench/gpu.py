@@ -23,7 +23,8 @@ still run) or ``skipped`` (with the reason):
 torchrun launches, each starting two Python processes that import torch): the trainer picks fp32
 there and trains eager (compiling on the CPU is skipped, with the reason in the summary), torchrun's
 backend is gloo, and the flash kernel, fp16 autocast with its GradScaler and save/load run the CPU's
-own versions (each such step says ``substituted``). The full check is sized to finish in under 8 minutes on one H100/H200-class GPU.
+own versions (each such step says ``substituted``). The full check is sized to finish in under
+8 minutes on one H100/H200-class GPU (an estimate: it has not run on one yet).
 """
 
 from __future__ import annotations
@@ -384,5 +385,6 @@ def _run_one(step: Callable[[Check], dict], check: Check) -> dict:
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = (str(error).strip().splitlines() or [""])[0]
         return {"status": "failed", "error": f"{type(error).__name__}: {message}"[:500],
-                "where": f"{Path(where.filename).name}:{where.lineno}", "seconds": round(time.perf_counter() - started, 1)}
+                "where": f"{Path(where.filename).name}:{where.lineno}",
+                "seconds": round(time.perf_counter() - started, 1)}
     return {"status": "ok", "seconds": round(time.perf_counter() - started, 1), **figures}

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     if not args.smoke and not torch.cuda.is_available():
-        raise ConfigError("the GPU check needs a CUDA device and this machine has none; --smoke runs its steps on the CPU")
+        raise ConfigError("the GPU check needs a CUDA device and this machine has none; "
+                          "--smoke runs its steps on the CPU")
     device = resolve_device(args.device or ("cpu" if args.smoke else "cuda"))
     if not args.smoke and not device.startswith("cuda"):
         raise ConfigError(f"the GPU check needs a CUDA device, not {device!r}; --smoke runs its steps on the CPU")
