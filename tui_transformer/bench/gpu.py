@@ -19,10 +19,12 @@ still run) or ``skipped`` (with the reason):
 ``torchrun_resume``     ``torchrun --nproc_per_node=1 -m tui_transformer train`` (a process group of one,
                         NCCL), a few steps, then ``--resume`` for a few more
 
-``--smoke`` runs the same steps on the CPU at a tiny shape in seconds (CI runs it): the trainer
-picks fp32 there, torchrun's backend is gloo, and the CUDA-only parts (compile, flash, fp16 with a
-GradScaler, the CUDA side of save/load) are skipped or substituted, each with its reason in the
-summary. The full check is sized to finish in under 8 minutes on one H100/H200-class GPU.
+``--smoke`` runs the same steps on the CPU at a tiny shape (CI runs it; most of its time is the two
+torchrun launches, each starting two Python processes that import torch): the trainer picks fp32
+there and trains eager (compiling on the CPU is skipped, with the reason in the summary), torchrun's
+backend is gloo, and the flash kernel, fp16 autocast with its GradScaler and save/load run the CPU's
+own versions (each such step says ``substituted``). The full check is sized to finish in under
+8 minutes on one H100/H200-class GPU (an estimate: it has not run on one yet).
 """
 
 from __future__ import annotations
@@ -99,13 +101,21 @@ class Check:
     device: str
     shape: CheckShape
     work_dir: Path
-    smoke: bool
     checkpoint: Path | None = None
     _data: tuple[Any, Any] | None = field(default=None, repr=False)
 
     @property
     def cuda(self) -> bool:
         return self.device.startswith("cuda")
+
+    @property
+    def device_type(self) -> str:
+        """``cuda`` or ``cpu``: what autocast and the GradScaler are told."""
+        return self.device.split(":")[0]
+
+    def substitute(self, what: str) -> dict:
+        """A note for the summary when a step ran the CPU's ``what`` in place of CUDA's."""
+        return {} if self.cuda else {"substituted": f"no CUDA: the CPU's {what}"}
 
     def data_spec(self) -> str:
         """The ``data`` value for the trainer: the builtin corpus, or the smoke's small text file."""
@@ -187,15 +197,16 @@ def train_step(check: Check) -> dict:
 
 
 def flash_sdpa_step(check: Check) -> dict:
-    """The bf16 forward with only the flash kernel allowed, against the maths kernel."""
-    if not check.cuda:
-        raise Skipped("flash attention is a CUDA kernel")
+    """The bf16 forward with only the flash kernel allowed, against the maths kernel.
+
+    The CPU has a flash kernel of its own, so the smoke runs this step for real on it.
+    """
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     model = check.trained_model()
     x, _ = check.batches("val", 1)[0]
     x = x.to(check.device)
-    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
+    with torch.inference_mode(), torch.autocast(check.device_type, dtype=torch.bfloat16):
         with sdpa_kernel(SDPBackend.FLASH_ATTENTION):  # raises if flash cannot serve these shapes
             flash = model(x).float()
         with sdpa_kernel(SDPBackend.MATH):
@@ -203,13 +214,14 @@ def flash_sdpa_step(check: Check) -> dict:
     difference = (flash - maths).abs().max().item()
     if not difference <= FLASH_TOLERANCE:
         raise RuntimeError(f"flash and maths kernels differ by {difference:.4g} (tolerance {FLASH_TOLERANCE})")
-    return {"max_logit_difference": difference, "tolerance": FLASH_TOLERANCE}
+    return {"max_logit_difference": difference, "tolerance": FLASH_TOLERANCE, **check.substitute("flash kernel")}
 
 
 def fp16_grad_scaler_step(check: Check) -> dict:
-    """A few optimizer steps in fp16 with a GradScaler, as the trainer runs them on GPUs without bf16."""
-    if not check.cuda:
-        raise Skipped("fp16 autocast with a GradScaler is the CUDA path for GPUs without bf16")
+    """A few optimizer steps in fp16 with a GradScaler, as the trainer runs them on GPUs without bf16.
+
+    The CPU has fp16 autocast and a GradScaler of its own, so the smoke runs this step for real on it.
+    """
     from tui_transformer.model import DecoderTransformer
     from tui_transformer.train.accumulation import accumulate_gradients
     from tui_transformer.train.device import Precision
@@ -219,7 +231,7 @@ def fp16_grad_scaler_step(check: Check) -> dict:
     config = dataclasses.replace(check.shape.model, vocab_size=check.data()[1].vocab_size)
     model = DecoderTransformer(config).to(check.device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, fused=True)
-    scaler = torch.amp.GradScaler("cuda")
+    scaler = torch.amp.GradScaler(check.device_type)
     losses = []
     for x, y in check.batches("train", check.shape.fp16_steps):
         loss = accumulate_gradients(model, [(x, y)], 1, check.device,
@@ -232,7 +244,7 @@ def fp16_grad_scaler_step(check: Check) -> dict:
         losses.append(round(loss, 4))
     if not all(math.isfinite(loss) for loss in losses):
         raise RuntimeError(f"fp16 losses not finite: {losses}")
-    return {"losses": losses, "final_scale": scaler.get_scale()}
+    return {"losses": losses, "final_scale": scaler.get_scale(), **check.substitute("fp16 autocast and GradScaler")}
 
 
 def bf16_vs_fp32_eval_step(check: Check) -> dict:
@@ -241,9 +253,8 @@ def bf16_vs_fp32_eval_step(check: Check) -> dict:
 
     model = check.trained_model()
     batches = check.batches("val", 2)
-    device_type = check.device.split(":")[0]
     fp32 = evaluate(model, batches).loss
-    bf16 = evaluate(model, batches, autocast=lambda: torch.autocast(device_type, dtype=torch.bfloat16)).loss
+    bf16 = evaluate(model, batches, autocast=lambda: torch.autocast(check.device_type, dtype=torch.bfloat16)).loss
     difference = abs(bf16 - fp32)
     if not difference <= BF16_LOSS_TOLERANCE:
         raise RuntimeError(f"bf16 eval loss {bf16:.4f} vs fp32 {fp32:.4f}: off by {difference:.4f} "
@@ -344,7 +355,7 @@ def run_gpu_check(device: str, work_dir: Path, smoke: bool = False, train_steps:
     shape = SMOKE if smoke else FULL
     if train_steps is not None:
         shape = dataclasses.replace(shape, train_steps=train_steps)
-    check = Check(device=device, shape=shape, work_dir=work_dir, smoke=smoke)
+    check = Check(device=device, shape=shape, work_dir=work_dir)
     started = time.perf_counter()
     results = []
     try:
@@ -374,5 +385,6 @@ def _run_one(step: Callable[[Check], dict], check: Check) -> dict:
         where = traceback.extract_tb(error.__traceback__)[-1]
         message = (str(error).strip().splitlines() or [""])[0]
         return {"status": "failed", "error": f"{type(error).__name__}: {message}"[:500],
-                "where": f"{Path(where.filename).name}:{where.lineno}", "seconds": round(time.perf_counter() - started, 1)}
+                "where": f"{Path(where.filename).name}:{where.lineno}",
+                "seconds": round(time.perf_counter() - started, 1)}
     return {"status": "ok", "seconds": round(time.perf_counter() - started, 1), **figures}

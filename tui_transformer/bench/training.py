@@ -2,9 +2,10 @@
 
 Each variant runs the same full training step on the same random batch: forward, cross-entropy,
 backward, gradient clipping, AdamW step, each variant with the optimizer its project uses (ours: the
-trainer's fused AdamW; the reference: nanoGPT's, fused on CUDA only). Variants take turns in rounds (A B C A B C ...) so that a
-machine that slows down mid-run slows all of them alike; each variant's throughput is its median
-round. The comparison is a ratio within one run; absolute numbers drift between runs on a shared box.
+trainer's fused AdamW; the reference: nanoGPT's, fused on CUDA only). Variants take turns in rounds
+(A B C A B C ...) so that a machine that slows down mid-run slows all of them alike; each variant's
+throughput is its median round. The comparison is a ratio within one run; absolute numbers drift
+between runs on a shared box.
 
 **Model FLOPs utilisation (MFU)** is the share of the hardware's peak that the step turns into
 useful model arithmetic::

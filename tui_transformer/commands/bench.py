@@ -1,4 +1,4 @@
-"""``tui-transformer bench {kv,train,data}``: benchmarks that measure and print one JSON line."""
+"""``tui-transformer bench {kv,train,decode,data,profile,gpu,...}``: benchmarks that measure and print one JSON line."""
 
 import argparse
 import json
@@ -8,7 +8,8 @@ from tui_transformer.commands import command_modules
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("bench", help="measure speed and memory (KV cache, training, data)")
+    parser = subparsers.add_parser("bench", help="measure speed and memory (KV cache, training, decode, data, "
+                                                 "profile, the GPU check)")
     benches = parser.add_subparsers(dest="bench", metavar="BENCH")
     for module in command_modules(prefix="bench_"):
         module.register(benches)

@@ -3,8 +3,8 @@
 Trains the gpt2-small shape with bf16 + SDPA + compile (tokens/s, MFU), runs fp16 with a GradScaler,
 compares bf16 and fp32 eval losses, decodes 512 tokens at batch 1 and 8, loads a CUDA checkpoint on
 the CPU and trains under ``torchrun --nproc_per_node=1`` with a resume (see
-:mod:`tui_transformer.bench.gpu`). ``--smoke`` runs every step at a tiny shape on the CPU in seconds
-and names the CUDA-only parts it skipped. Exits 1 when a step failed.
+:mod:`tui_transformer.bench.gpu`). ``--smoke`` runs every step at a tiny shape on the CPU (the CPU's
+own kernels where CUDA's are missing) and names what it skipped. Exits 1 when a step failed.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     if not args.smoke and not torch.cuda.is_available():
-        raise ConfigError("the GPU check needs a CUDA device and this machine has none; --smoke runs its steps on the CPU")
+        raise ConfigError("the GPU check needs a CUDA device and this machine has none; "
+                          "--smoke runs its steps on the CPU")
     device = resolve_device(args.device or ("cpu" if args.smoke else "cuda"))
     if not args.smoke and not device.startswith("cuda"):
         raise ConfigError(f"the GPU check needs a CUDA device, not {device!r}; --smoke runs its steps on the CPU")
