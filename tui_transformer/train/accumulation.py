@@ -41,7 +41,7 @@ def accumulate_gradients(model: torch.nn.Module, micro_batches: Sequence[Batch],
     count = len(micro_batches)
     if not 1 <= count <= expected:
         raise ValueError(f"got {count} micro-batches for a cycle of {expected}")
-    total = 0.0
+    total = torch.zeros((), device=device)  # summed on the device: one .item() (a GPU sync) per step, not per batch
     for index, (x, y) in enumerate(micro_batches):
         last = index == count - 1
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
@@ -51,9 +51,9 @@ def accumulate_gradients(model: torch.nn.Module, micro_batches: Sequence[Batch],
                 loss = lm_loss(logits, y.to(device, non_blocking=True))
             scaled = loss / expected
             (scaler.scale(scaled) if scaler else scaled).backward()
-        total += loss.item()
+        total += loss.detach().float()
     if count < expected:
         for param in model.parameters():
             if param.grad is not None:
                 param.grad.mul_(expected / count)
-    return total / count
+    return total.item() / count
