@@ -48,6 +48,7 @@ EXPECTED = {
     "Model and training": ["untrained", "layer 2"],
     "KV cache": ["512 bytes per position", "9 ← your prompt"],
     "Sampling": ["rep-pen 1.3", "temp 0.8", "min-p 0.05", "left"],
+    "Circuits": ["head  prev self first local induct copy role", "L2 H2", "in-context learning"],
 }
 
 
@@ -198,3 +199,58 @@ async def test_learn_explains_the_followed_run_not_the_newest(tmp_path):
             await pilot.pause()
         assert screen.run_dir == followed and screen.model_label == "followed"
         assert screen.query_one("#learn-run").region.height == 3  # its label on one line, not wrapped in two
+
+
+async def test_the_circuits_page_shows_the_interpret_scores_of_the_model(tiny):
+    """Page 11: a row per head with the role scores interpret.head_roles computes on the same test
+    sequences, the copying and in-context learning scores of interpret.induction, and the strongest
+    induction head's attention from a second-copy token."""
+    import torch
+
+    from tui_transformer.interpret.head_roles import head_roles
+    from tui_transformer.interpret.induction import induction_report, repeated_random_tokens
+    from tui_transformer.tui.learn.circuits import BATCH, LENGTH, SEED, token_pool
+
+    model, tokenizer = tiny
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        await pilot.press("end")  # the page list has the focus: the last page is Circuits
+        live = await _settled(screen, pilot)
+        assert screen.page.title == "Circuits"
+        pool = token_pool(tokenizer)
+        roles = head_roles(model, repeated_random_tokens(pool, LENGTH, BATCH, SEED), period=LENGTH)
+        with torch.inference_mode():
+            report = induction_report(model, pool, LENGTH, BATCH, SEED)
+        rows = {line.split()[0] + " " + line.split()[1]: line.split()[2:] for line in live.splitlines()
+                if line.startswith("L") and len(line.split()) == 9}
+        assert list(rows) == ["L1 H1", "L1 H2", "L2 H1", "L2 H2"]  # every head of the d32/L2/H2 model
+        for layer in range(2):
+            for head in range(2):
+                scores, copying, role = rows[f"L{layer + 1} H{head + 1}"][:5], *rows[f"L{layer + 1} H{head + 1}"][5:]
+                assert scores == [f"{s:.2f}" for s in roles.scores[layer, head].tolist()]
+                assert copying == f"{float(report.copying[layer, head]):+.1f}"
+                assert role == (roles.role(layer, head) or "—")  # random weights: no head reaches 0.4
+        words = " ".join(live.split())  # the sentences, whatever the panel's width wrapped
+        assert f"in-context learning {report.in_context_learning:+.2f} nats" in words
+        layer, head, score = report.strongest()
+        assert f"Strongest induction head L{layer + 1} H{head + 1}, prefix matching {score:.2f}" in words
+        assert "the token after the first one" in words
+        assert "pattern_scores" in plain(screen.query_one("#learn-code", Static).content)  # the detector's source
+
+
+async def test_the_circuits_page_says_what_to_do_without_a_model():
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        screen.show_page(10)
+        await pilot.pause()
+        assert screen.model is None
+        assert str(screen.query_one("#learn-live", Static).content) == "load a model to see this page live"
+
+
+def test_snapshot_circuits_page(snap_compare, tiny):
+    """Page 11 at 120x40 on the seeded tiny model: the role table, the induction scores, the test sequence."""
+    assert _snapshot(snap_compare, tiny, 10, size=(120, 40))
