@@ -237,6 +237,12 @@ async def test_the_circuits_page_shows_the_interpret_scores_of_the_model(tiny):
         assert f"Strongest induction head L{layer + 1} H{head + 1}, prefix matching {score:.2f}" in words
         assert "the token after the first one" in words
         assert "pattern_scores" in plain(screen.query_one("#learn-code", Static).content)  # the detector's source
+        computed = screen.live_renderable
+        await pilot.click("#learn-prompt")
+        await pilot.press("end", *" sleeps")
+        await pilot.pause(0.4)  # past the debounce
+        await _settled(screen, pilot)
+        assert screen.live_renderable is computed  # the prompt plays no part: this model's panel is cached
 
 
 async def test_the_circuits_page_says_what_to_do_without_a_model():

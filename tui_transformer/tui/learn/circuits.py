@@ -12,13 +12,15 @@ the page and the command print the same numbers for the same model:
   copy.
 
 The panel does not read the prompt: the test sequences are random tokens, on purpose (nothing but
-copying from context can predict their second copy).
+copying from context can predict their second copy). So it is computed once per model (seconds on
+a large vocabulary) and shown again from a cache when the learner edits the prompt or comes back.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import weakref
 
 import torch
 from rich.console import Group
@@ -40,6 +42,7 @@ HEADERS = {"previous token": "prev", "self": "self", "first token": "first", "lo
 
 _pools: dict[str, list[int]] = {}  # tokenizer identity -> frequent ids: encoding the corpus takes seconds
 _pools_lock = threading.Lock()  # two workers (two quick page visits) must not both encode it
+_panels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its panel; gone with the model
 
 
 def token_pool(tokenizer) -> list[int]:
@@ -52,7 +55,15 @@ def token_pool(tokenizer) -> list[int]:
 
 
 def live(ctx):
-    """Page 11: the head-roles table, the induction scores and the strongest head's attention."""
+    """Page 11, from the cache when this model's panel was computed before (the prompt plays no part)."""
+    panel = _panels.get(ctx.model)
+    if panel is None:
+        panel = _panels[ctx.model] = circuits_panel(ctx)
+    return panel
+
+
+def circuits_panel(ctx):
+    """The head-roles table, the induction scores and the strongest head's attention."""
     pool = token_pool(ctx.tokenizer)
     length = min(LENGTH, ctx.config.max_seq_len // 2, len(pool))
     if length < 2:
