@@ -4,6 +4,7 @@ The model is a seeded random d32/L2 DecoderTransformer with the offline cl100k_b
 the panels are rich renderables, read back as plain text with a recording console.
 """
 
+import torch
 from textual.app import App
 from textual.widgets import Input, Markdown, Static
 
@@ -205,8 +206,6 @@ async def test_the_circuits_page_shows_the_interpret_scores_of_the_model(tiny):
     """Page 11: a row per head with the role scores interpret.head_roles computes on the same test
     sequences, the copying and in-context learning scores of interpret.induction, and the strongest
     induction head's attention from a second-copy token."""
-    import torch
-
     from tui_transformer.interpret.head_roles import head_roles
     from tui_transformer.interpret.induction import induction_report, repeated_random_tokens
     from tui_transformer.tui.learn.circuits import BATCH, LENGTH, SEED, token_pool
@@ -237,12 +236,49 @@ async def test_the_circuits_page_shows_the_interpret_scores_of_the_model(tiny):
         assert f"Strongest induction head L{layer + 1} H{head + 1}, prefix matching {score:.2f}" in words
         assert "the token after the first one" in words
         assert "pattern_scores" in plain(screen.query_one("#learn-code", Static).content)  # the detector's source
-        computed = screen.live_renderable
+        assert "write two prompts of the same token length as `clean | corrupted`" in words  # no pair yet
+        heads_part = screen.live_renderable.renderables[0]
         await pilot.click("#learn-prompt")
         await pilot.press("end", *" sleeps")
         await pilot.pause(0.4)  # past the debounce
         await _settled(screen, pilot)
-        assert screen.live_renderable is computed  # the prompt plays no part: this model's panel is cached
+        assert screen.live_renderable.renderables[0] is heads_part  # the prompt plays no part: cached per model
+
+
+async def test_the_circuits_page_patches_the_prompt_pair_in_the_box(tiny):
+    """``clean | corrupted`` in the prompt: the two grids are interpret.patching's, for the answers the
+    model gives after each prompt; a pair of unequal lengths gets one line saying so."""
+    from tui_transformer.interpret.patching import patch
+
+    model, tokenizer = tiny
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.query_one("#learn-prompt", Input).value = "The cat sat | The dog ran"
+        screen.show_page(10)
+        live = await _settled_after_edit(screen, pilot)
+        clean, corrupted = tokenizer.encode("The cat sat"), tokenizer.encode("The dog ran")
+        answer, wrong = (int(model(torch.tensor([ids]))[0, -1].argmax()) for ids in (clean, corrupted))
+        assert answer != wrong
+        result = patch(model, clean, corrupted, answer, wrong)
+        lines = live.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("residual stream entering"))
+        assert lines[start + 1].split() == ["layer", "The", "␣cat", "␣sat"]
+        for layer in range(2):
+            assert lines[start + 2 + layer].split() == [f"L{layer + 1}", *(f"{v:.2f}" for v in result.residual[layer])]
+        start = next(i for i, line in enumerate(lines) if line.startswith("one head's output patched"))
+        for layer in range(2):
+            assert lines[start + 2 + layer].split() == [f"L{layer + 1}", *(f"{v:.2f}" for v in result.heads[layer])]
+        assert f"logit difference {result.clean:+.2f} clean, {result.corrupted:+.2f} corrupted" in " ".join(live.split())
+
+        screen.query_one("#learn-prompt", Input).value = "The cat sat | The dog ran away"
+        live = " ".join((await _settled_after_edit(screen, pilot)).split())
+        assert "the clean one has 3, the corrupted one 4" in live and "residual stream" not in live
+
+
+async def _settled_after_edit(screen: LearnScreen, pilot) -> str:
+    await pilot.pause(0.4)  # past the prompt's debounce
+    return await _settled(screen, pilot)
 
 
 async def test_the_circuits_page_says_what_to_do_without_a_model():

@@ -9,11 +9,12 @@ the page and the command print the same numbers for the same model:
   its copying score and its dominant role, coloured by role;
 * the induction test: the loss on each copy and the in-context learning score, then one test
   sequence with the strongest induction head's attention drawn over it, from a token of the second
-  copy.
+  copy;
+* activation patching on the prompt pair ``clean | corrupted`` in the prompt box (:mod:`.patching`).
 
-The panel does not read the prompt: the test sequences are random tokens, on purpose (nothing but
-copying from context can predict their second copy). So it is computed once per model (seconds on
-a large vocabulary) and shown again from a cache when the learner edits the prompt or comes back.
+All but the patching ignore the prompt: the test sequences are random tokens, on purpose (nothing
+but copying from context can predict their second copy). So that part is computed once per model
+(seconds on a large vocabulary) and shown again from a cache when the learner edits the prompt.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from rich.text import Text
 from tui_transformer.interpret.head_roles import ROLES, head_roles
 from tui_transformer.interpret.induction import builtin_frequent_ids, induction_report, repeated_random_tokens
 from tui_transformer.model.inspection import inspect
+from tui_transformer.tui.learn.patching import live_patching
 from tui_transformer.tui.learn.style import note, shown
 from tui_transformer.tui.widgets.heatmap import value_color
 
@@ -55,11 +57,11 @@ def token_pool(tokenizer) -> list[int]:
 
 
 def live(ctx):
-    """Page 11, from the cache when this model's panel was computed before (the prompt plays no part)."""
+    """Page 11: the model's heads (cached per model: the prompt plays no part), then patching on the prompt."""
     panel = _panels.get(ctx.model)
     if panel is None:
         panel = _panels[ctx.model] = circuits_panel(ctx)
-    return panel
+    return Group(panel, Text(""), live_patching(ctx))
 
 
 def circuits_panel(ctx):
