@@ -263,9 +263,9 @@ async def test_the_circuits_page_patches_the_prompt_pair_in_the_box(tiny):
         result = patch(model, clean, corrupted, answer, wrong)
         lines = live.splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith("residual stream entering"))
-        assert lines[start + 1].split() == ["layer", "The", "␣cat", "␣sat"]
-        for layer in range(2):
-            assert lines[start + 2 + layer].split() == [f"L{layer + 1}", *(f"{v:.2f}" for v in result.residual[layer])]
+        assert lines[start + 1].split() == ["token", "L1", "L2"]  # a row per position, a column per layer
+        for position, piece in enumerate(["The", "␣cat", "␣sat"]):
+            assert lines[start + 2 + position].split() == [piece, *(f"{v:.2f}" for v in result.residual[:, position])]
         start = next(i for i, line in enumerate(lines) if line.startswith("one head's output patched"))
         for layer in range(2):
             assert lines[start + 2 + layer].split() == [f"L{layer + 1}", *(f"{v:.2f}" for v in result.heads[layer])]

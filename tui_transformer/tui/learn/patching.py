@@ -4,7 +4,7 @@ The prompt box holds ``clean | corrupted``, two prompts of the same token length
 ``The cat sat on the | The dog sat on the``. The answer is what the model predicts after the clean
 prompt, the wrong answer what it predicts after the corrupted one, so the learner never has to
 pick token ids. :func:`tui_transformer.interpret.patching.patch` then gives two grids of the
-fraction of the logit difference recovered: by (layer, position) of the residual stream, and by
+fraction of the logit difference recovered: by (position, layer) of the residual stream, and by
 (layer, head).
 """
 
@@ -60,8 +60,9 @@ def live_patching(ctx):
         Text.assemble(("activation patching: ", "bold"),
                       f"clean predicts {word!r}, corrupted {other!r}; logit difference "
                       f"{result.clean:+.2f} clean, {result.corrupted:+.2f} corrupted"),
-        grid("residual stream entering each layer, patched at one position", "layer",
-             [f"L{layer + 1}" for layer in range(result.residual.shape[0])], pieces, result.residual),
+        # positions down, layers across: a grid as narrow as the model is deep, readable at 80 columns
+        grid("residual stream entering each layer, patched at one position", "token", pieces,
+             [f"L{layer + 1}" for layer in range(result.residual.shape[0])], result.residual.T),
         grid("one head's output patched at every position", "layer",
              [f"L{layer + 1}" for layer in range(result.heads.shape[0])],
              [f"H{head + 1}" for head in range(result.heads.shape[1])], result.heads),
@@ -84,5 +85,5 @@ def grid(title: str, corner: str, rows: list[str], columns: list[str], values: t
     for column in columns:
         table.add_column(Text(column), justify="right")
     for label, row in zip(rows, values.tolist()):
-        table.add_row(label, *(Text(f"{v:.2f}", style=Style(bgcolor=value_color(v, 1.0))) for v in row))
+        table.add_row(Text(label), *(Text(f"{v:.2f}", style=Style(bgcolor=value_color(v, 1.0))) for v in row))
     return Group(Text(title, style="italic"), table)
