@@ -79,6 +79,16 @@ async def playground_ready(app: PlaygroundApp, pilot, tiny, prompt: str = PLAYGR
     return screen
 
 
+async def settled_bars(screen: PlaygroundScreen, pilot) -> list[tuple[str, float]]:
+    """The next-token bars' candidates once the preview of the latest change has come back."""
+    from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
+
+    await pilot.pause(0.3)  # past the preview's debounce
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return screen.query_one(NextTokenBars)._last[0]
+
+
 def text_of(app: App, widget=None) -> list[str]:
     """The lines the terminal shows: the whole screen, or only the region of ``widget`` (a dialog)."""
     lines = [strip.text for strip in app.screen._compositor.render_strips()]

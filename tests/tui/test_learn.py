@@ -4,6 +4,7 @@ The model is a seeded random d32/L2 DecoderTransformer with the offline cl100k_b
 the panels are rich renderables, read back as plain text with a recording console.
 """
 
+import torch
 from textual.app import App
 from textual.widgets import Input, Markdown, Static
 
@@ -48,6 +49,7 @@ EXPECTED = {
     "Model and training": ["untrained", "layer 2"],
     "KV cache": ["512 bytes per position", "9 ← your prompt"],
     "Sampling": ["rep-pen 1.3", "temp 0.8", "min-p 0.05", "left"],
+    "Circuits": ["head  prev self first local induct copy role", "L2 H2", "in-context learning"],
 }
 
 
@@ -198,3 +200,99 @@ async def test_learn_explains_the_followed_run_not_the_newest(tmp_path):
             await pilot.pause()
         assert screen.run_dir == followed and screen.model_label == "followed"
         assert screen.query_one("#learn-run").region.height == 3  # its label on one line, not wrapped in two
+
+
+async def test_the_circuits_page_shows_the_interpret_scores_of_the_model(tiny):
+    """Page 11: a row per head with the role scores interpret.head_roles computes on the same test
+    sequences, the copying and in-context learning scores of interpret.induction, and the strongest
+    induction head's attention from a second-copy token."""
+    from tui_transformer.interpret.head_roles import head_roles
+    from tui_transformer.interpret.induction import induction_report, repeated_random_tokens
+    from tui_transformer.tui.learn.circuits import BATCH, LENGTH, SEED, token_pool
+
+    model, tokenizer = tiny
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        await pilot.press("end")  # the page list has the focus: the last page is Circuits
+        live = await _settled(screen, pilot)
+        assert screen.page.title == "Circuits"
+        pool = token_pool(tokenizer)
+        roles = head_roles(model, repeated_random_tokens(pool, LENGTH, BATCH, SEED), period=LENGTH)
+        with torch.inference_mode():
+            report = induction_report(model, pool, LENGTH, BATCH, SEED)
+        rows = {line.split()[0] + " " + line.split()[1]: line.split()[2:] for line in live.splitlines()
+                if line.startswith("L") and len(line.split()) == 9}
+        assert list(rows) == ["L1 H1", "L1 H2", "L2 H1", "L2 H2"]  # every head of the d32/L2/H2 model
+        for layer in range(2):
+            for head in range(2):
+                scores, copying, role = rows[f"L{layer + 1} H{head + 1}"][:5], *rows[f"L{layer + 1} H{head + 1}"][5:]
+                assert scores == [f"{s:.2f}" for s in roles.scores[layer, head].tolist()]
+                assert copying == f"{float(report.copying[layer, head]):+.1f}"
+                assert role == (roles.role(layer, head) or "—")  # random weights: no head reaches 0.4
+        words = " ".join(live.split())  # the sentences, whatever the panel's width wrapped
+        assert f"in-context learning {report.in_context_learning:+.2f} nats" in words
+        layer, head, score = report.strongest()
+        assert f"Strongest induction head L{layer + 1} H{head + 1}, prefix matching {score:.2f}" in words
+        assert "the token after the first one" in words
+        assert "pattern_scores" in plain(screen.query_one("#learn-code", Static).content)  # the detector's source
+        assert "write two prompts of the same token length as `clean | corrupted`" in words  # no pair yet
+        heads_part = screen.live_renderable.renderables[0]
+        await pilot.click("#learn-prompt")
+        await pilot.press("end", *" sleeps")
+        await pilot.pause(0.4)  # past the debounce
+        await _settled(screen, pilot)
+        assert screen.live_renderable.renderables[0] is heads_part  # the prompt plays no part: cached per model
+
+
+async def test_the_circuits_page_patches_the_prompt_pair_in_the_box(tiny):
+    """``clean | corrupted`` in the prompt: the two grids are interpret.patching's, for the answers the
+    model gives after each prompt; a pair of unequal lengths gets one line saying so."""
+    from tui_transformer.interpret.patching import patch
+
+    model, tokenizer = tiny
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _ready(app, pilot, tiny)
+        screen.query_one("#learn-prompt", Input).value = "The cat sat | The dog ran"
+        screen.show_page(10)
+        live = await _settled_after_edit(screen, pilot)
+        clean, corrupted = tokenizer.encode("The cat sat"), tokenizer.encode("The dog ran")
+        answer, wrong = (int(model(torch.tensor([ids]))[0, -1].argmax()) for ids in (clean, corrupted))
+        assert answer != wrong
+        result = patch(model, clean, corrupted, answer, wrong)
+        lines = live.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("residual stream entering"))
+        assert lines[start + 1].split() == ["token", "L1", "L2"]  # a row per position, a column per layer
+        for position, piece in enumerate(["The", "␣cat", "␣sat"]):
+            assert lines[start + 2 + position].split() == [piece, *(f"{v:.2f}" for v in result.residual[:, position])]
+        start = next(i for i, line in enumerate(lines) if line.startswith("one head's output patched"))
+        for layer in range(2):
+            assert lines[start + 2 + layer].split() == [f"L{layer + 1}", *(f"{v:.2f}" for v in result.heads[layer])]
+        assert f"logit difference {result.clean:+.2f} clean, {result.corrupted:+.2f} corrupted" in " ".join(live.split())
+
+        screen.query_one("#learn-prompt", Input).value = "The cat sat | The dog ran away"
+        live = " ".join((await _settled_after_edit(screen, pilot)).split())
+        assert "the clean one has 3, the corrupted one 4" in live and "residual stream" not in live
+
+
+async def _settled_after_edit(screen: LearnScreen, pilot) -> str:
+    await pilot.pause(0.4)  # past the prompt's debounce
+    return await _settled(screen, pilot)
+
+
+async def test_the_circuits_page_says_what_to_do_without_a_model():
+    app = LearnApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await screen.workers.wait_for_complete()
+        screen.show_page(10)
+        await pilot.pause()
+        assert screen.model is None
+        assert str(screen.query_one("#learn-live", Static).content) == "load a model to see this page live"
+
+
+def test_snapshot_circuits_page(snap_compare, tiny):
+    """Page 11 at 120x40 on the seeded tiny model: the role table, the induction scores, the test sequence."""
+    assert _snapshot(snap_compare, tiny, 10, size=(120, 40))

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Select, Static, Switch, TextArea
 from textual.worker import WorkerFailed
 
-from tests.tui.helpers import PLAYGROUND_PROMPT, PlaygroundApp, playground_ready
+from tests.tui.helpers import PLAYGROUND_PROMPT, PlaygroundApp, playground_ready, settled_bars
 from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
@@ -225,24 +225,16 @@ async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
     app = PlaygroundApp()
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await playground_ready(app, pilot, tiny)
-        bars = screen.query_one(NextTokenBars)
-
-        async def settled() -> list[tuple[str, float]]:
-            await pilot.pause(0.3)  # past the preview's debounce
-            await screen.workers.wait_for_complete()
-            await pilot.pause()
-            return bars._last[0]
-
         screen.apply_preset("balanced")  # top-k 50, top-p 0.95: ten bars, most likely first
-        candidates = await settled()
+        candidates = await settled_bars(screen, pilot)
         probabilities = [p for _, p in candidates]
         assert len(candidates) == 10 and probabilities == sorted(probabilities, reverse=True)
         assert 0 < sum(probabilities) <= 1 + 1e-6
         screen.query_one("#pg-top_k", Slider).value = 3  # top-k 3 leaves three tokens, renormalised
-        candidates = await settled()
+        candidates = await settled_bars(screen, pilot)
         assert len(candidates) == 3 and sum(p for _, p in candidates) == pytest.approx(1.0)
         screen.apply_preset("greedy")  # temperature 0: one token at 100 %, the one greedy decoding picks
-        candidates = await settled()
+        candidates = await settled_bars(screen, pilot)
         first = next(generate(model, tokenizer.encode(PLAYGROUND_PROMPT), max_new_tokens=1))
         assert candidates == [(tokenizer.decode([first]), pytest.approx(1.0))]
 

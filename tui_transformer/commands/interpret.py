@@ -57,17 +57,15 @@ def run(args: argparse.Namespace) -> int:
 def _token_pool(tokenizer, args) -> list[int]:
     from pathlib import Path
 
-    from tui_transformer.data.builtin_corpus import load_builtin_documents
     from tui_transformer.errors import UserError
-    from tui_transformer.interpret.induction import frequent_ids
+    from tui_transformer.interpret.induction import builtin_frequent_ids, frequent_ids
 
-    if args.tokens_from:
-        try:
-            texts = [Path(args.tokens_from).expanduser().read_text(encoding="utf-8")]
-        except (OSError, UnicodeDecodeError) as error:
-            raise UserError(f"cannot read {args.tokens_from} as UTF-8 text: {error}") from None
-    else:
-        texts = [text for _, text in load_builtin_documents()[:400]]
+    if not args.tokens_from:
+        return builtin_frequent_ids(tokenizer)
+    try:
+        texts = [Path(args.tokens_from).expanduser().read_text(encoding="utf-8")]
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read {args.tokens_from} as UTF-8 text: {error}") from None
     return frequent_ids(tokenizer, texts)
 
 

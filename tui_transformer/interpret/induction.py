@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
+from tui_transformer.data.builtin_corpus import load_builtin_documents
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.eval_mode import eval_mode
 from tui_transformer.model.hooks import run_with_cache
@@ -170,5 +171,15 @@ def frequent_ids(tokenizer, texts: Sequence[str], limit: int = 1000) -> list[int
     counts = torch.bincount(torch.tensor([i for ids in tokenizer.encode_batch(list(texts)) for i in ids]),
                             minlength=tokenizer.vocab_size)
     counts[tokenizer.eot_id] = 0
-    ranked = counts.argsort(descending=True)[:limit]
+    ranked = counts.argsort(descending=True, stable=True)[:limit]  # ties in a fixed order: the same pool every run
     return [int(i) for i in ranked if counts[i] > 0]
+
+
+BUILTIN_DOCUMENTS = 400  # enough text for 1,000 frequent ids under any of our tokenizers
+
+
+def builtin_frequent_ids(tokenizer, documents: int = BUILTIN_DOCUMENTS) -> list[int]:
+    """:func:`frequent_ids` over the first ``documents`` of the builtin corpus (Python's own
+    documentation, always there): where ``interpret`` and the Learn "Circuits" page draw their
+    random tokens from. It encodes about a megabyte of text: seconds under a large vocabulary."""
+    return frequent_ids(tokenizer, [text for _, text in load_builtin_documents()[:documents]])

@@ -1,4 +1,4 @@
-"""The ten Learn pages, in the order of the original lessons, and where each one's parts come from.
+"""The eleven Learn pages, in the order of the original lessons (then circuits), and where each one's parts come from.
 
 * **Prose** is ``pages/<file>``, read with :mod:`importlib.resources`, so it is found in an
   installed wheel as well as in a checkout.
@@ -16,7 +16,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tui_transformer.tui.learn import attention, embeddings, kv_cache, parameters, positional, sampling, tokenization, training
+from tui_transformer.tui.learn import attention, circuits, embeddings, kv_cache, parameters, positional, sampling, tokenization, training
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ PAGES: tuple[Page, ...] = (
          ("tui_transformer.model.sampling:apply_repetition_penalty", "tui_transformer.model.sampling:top_k_filter",
           "tui_transformer.model.sampling:top_p_filter", "tui_transformer.model.sampling:min_p_filter",
           "tui_transformer.model.sampling:Sampler.distribution"), sampling.live, "s sampler settings"),
+    Page("Circuits", "11_circuits.md",
+         ("tui_transformer.interpret.head_roles:pattern_scores", "tui_transformer.interpret.induction:prefix_matching",
+          "tui_transformer.interpret.induction:copy_losses", "tui_transformer.interpret.patching:patch",
+          "tui_transformer.interpret.ablation:ablate_heads"), circuits.live),
 )
 
 

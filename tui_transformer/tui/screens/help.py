@@ -20,7 +20,7 @@ Train a small transformer, watch it learn, then probe it.
 | `1` / `t` / `F1` | Train mode |
 | `2` / `p` / `F2` | Playground mode |
 | `3` / `b` / `F3` | Benchmark mode (F-keys work even while typing in an editor) |
-| `4` / `l` / `F4` | Learn mode: ten pages, each explained on your own model (`l` is log scale on Train) |
+| `4` / `l` / `F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train) |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
 | `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
@@ -71,6 +71,7 @@ Opening it loads a model by itself: the run the Train screen shows, else the new
 | `ctrl+n` | the next sampler preset (greedy … very-creative) |
 | `ctrl+t` | KV cache on / off: the same text, at another speed |
 | `ctrl+o` | inspect: the last layer's attention and the logit lens at the token under the cursor |
+| `ctrl+b` | ablate heads: arrows pick a layer and head, `space` switches it off / on, `m` zero / mean, `backspace` clears |
 | `tab` | the next control; `←` / `→` move a slider (`shift` for ×10) |
 
 The **next-token bars** show the ten likeliest tokens of the distribution the sampler draws

@@ -1,4 +1,4 @@
-"""Learn: ten pages, one per concept of the transformer, each explained on the learner's own model.
+"""Learn: eleven pages, one per concept of the transformer, each explained on the learner's own model.
 
 Every page has three parts, in tabs:
 
@@ -61,7 +61,7 @@ class LiveComputed(Message):
 
 
 class LearnScreen(Screen):
-    """The ten Learn pages. ``autoload``: pick the newest run (or the fresh model) on its own."""
+    """The eleven Learn pages. ``autoload``: pick the newest run (or the fresh model) on its own."""
 
     TITLE = "Learn"
 
@@ -168,6 +168,9 @@ class LearnScreen(Screen):
         self.query_one("#learn-prose", Markdown).update(registry.prose(page))
         self.query_one("#learn-code", Static).update(
             Syntax(registry.code(page), "python", theme="monokai", line_numbers=False, word_wrap=False))
+        if self.model is not None:  # the old page's panel would mislead while this one computes (seconds, for some)
+            self.query_one("#learn-live", Static).update(Text(f"computing {page.title} on {self.model_label} …",
+                                                              style="dim"))
         self.refresh_live()
 
     def action_show_tab(self, tab: str) -> None:

@@ -9,7 +9,11 @@ What a learner can see and change here:
   was drawn from, updated as the text streams in; before generating, the same bars preview the
   first step for the prompt as typed, so moving a slider shows what it does to the distribution;
 * the **KV cache** switch and the **stats** it moves: time to first token (the prefill) and
-  tokens per second (the decode loop), plus how much of the context window is used.
+  tokens per second (the decode loop), plus how much of the context window is used;
+* **inspect** (``ctrl+o``): attention and the logit lens at the token under the cursor, and
+  **ablation** (``ctrl+b``): switch chosen heads off (zero or mean, :mod:`tui_transformer.interpret.ablation`)
+  for the preview, the generation and the inspect panel alike, to see what each head does for the
+  prediction. The heading of the bars names the heads that are off.
 
 Threading. Loading a checkpoint, the preview and generating are model work, so all run in thread
 workers (``@work(thread=True)``). The generation worker iterates the core's ``generate_steps`` and posts
@@ -45,6 +49,7 @@ from tui_transformer.tui.plural import count_of
 from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
+from tui_transformer.tui.widgets.head_picker import Ablation, HeadPicker
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
 from tui_transformer.tui.widgets.slider import Slider
@@ -57,6 +62,7 @@ TOP_CANDIDATES = 10
 UPDATES_PER_SECOND = 20
 PREVIEW_DELAY_S = 0.15  # wait for the keys to pause before re-running the model for the preview
 DEFAULT_PROMPT = "The"
+NEXT_HEADING = "next token · top 10, sampler applied"
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,11 @@ class PlaygroundScreen(Screen):
        output keeps its rows and the panel is not clipped */
     PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next,
     PlaygroundScreen.-narrow #pg-main.-inspecting #pg-next-heading { display: none; }
-    PlaygroundScreen.-narrow #pg-main.-inspecting InspectPanel { max-height: 10; }
+    PlaygroundScreen.-narrow #pg-main.-inspecting InspectPanel { max-height: 9; }
+    PlaygroundScreen.-narrow #pg-main.-inspecting HeadPicker { max-height: 1; }  /* the cursor's layer only */
+    PlaygroundScreen HeadPicker { display: none; }
+    PlaygroundScreen #pg-main.-inspecting HeadPicker { display: block; }
+    PlaygroundScreen #pg-next-heading.-ablated { color: $error; }
     """
 
     BINDINGS = [
@@ -188,6 +198,7 @@ class PlaygroundScreen(Screen):
         Binding("ctrl+t", "toggle_cache", "KV cache"),
         Binding("ctrl+r", "pick_model", "Model"),
         Binding("ctrl+o", "toggle_inspect", "Inspect"),
+        Binding("ctrl+b", "ablate", "Ablate"),
     ]
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -206,6 +217,7 @@ class PlaygroundScreen(Screen):
         self._generated_text = ""
         self._checkpoints_listed = False  # as of the last listing (what ctrl+g with no model says)
         self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
+        self.ablation = Ablation()  # the heads switched off for every forward pass here (none: as trained)
 
     # ---- layout --------------------------------------------------------------------------------
 
@@ -237,9 +249,10 @@ class PlaygroundScreen(Screen):
                 with VerticalScroll(id="pg-output-scroll"):
                     yield Static(id="pg-output")
                 yield Static(id="pg-stats")
-                yield Label("next token · top 10, sampler applied", classes="pg-heading", id="pg-next-heading")
+                yield Label(NEXT_HEADING, classes="pg-heading", id="pg-next-heading")
                 yield NextTokenBars(id="pg-next")
                 yield InspectPanel(id="pg-inspect")
+                yield HeadPicker(id="pg-heads")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -264,6 +277,7 @@ class PlaygroundScreen(Screen):
         self.query_one("#pg-model-label", Static).update(
             f"{label}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
             f"vocab {tokenizer.vocab_size}")
+        self.query_one(HeadPicker).set_shape(config.n_layers, config.n_heads)  # nothing ablated in a new model
         self._update_tokens()
         self._schedule_preview()
         self._inspect()
@@ -364,17 +378,18 @@ class PlaygroundScreen(Screen):
             return  # generating will say what is wrong
         prompt_ids = self.tokenizer.encode(self.query_one("#pg-prompt", TextArea).text)
         if prompt_ids:
-            self._preview(self._preview_serial, self.model, self.tokenizer, prompt_ids, sampling)
+            self._preview(self._preview_serial, self.model, self.tokenizer, prompt_ids, sampling, self.ablation)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _preview(self, serial: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any) -> None:
+    def _preview(self, serial: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any,
+                 ablation: Ablation) -> None:
         """One forward pass over the prompt, then the sampler's filters: the first step of a generation."""
         import torch
 
         from tui_transformer.model.sampling import Sampler
 
         device = model.embed.weight.device
-        with torch.inference_mode():
+        with torch.inference_mode(), ablation.applied(model, prompt_ids):
             tokens = torch.tensor([prompt_ids[-model.config.max_seq_len:]], device=device)
             probs = Sampler(sampling, device).distribution(model(tokens)[:, -1], tokens)
         candidates, _ = _top_candidates(tokenizer, probs[0], token_id=-1)
@@ -448,16 +463,17 @@ class PlaygroundScreen(Screen):
         self._generation += 1
         max_new_tokens = int(self.query_one("#pg-max_new_tokens", Slider).value)
         self._generate(self._generation, self.model, self.tokenizer, prompt_ids, sampling, max_new_tokens,
-                       self.query_one("#pg-cache", Switch).value, self._stop)
+                       self.query_one("#pg-cache", Switch).value, self._stop, self.ablation)
 
     def action_stop(self) -> None:
         self._stop.set()
 
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, generation: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any,
-                  max_new_tokens: int, use_cache: bool, stop: threading.Event) -> None:
+                  max_new_tokens: int, use_cache: bool, stop: threading.Event, ablation: Ablation) -> None:
         """Runs in a thread: the model and tokenizer come as arguments, since loading another
-        checkpoint meanwhile replaces the screen's."""
+        checkpoint meanwhile replaces the screen's; so does the ablation, fixed for the whole
+        generation (its hooks hold in this thread, where the generator runs every step)."""
         from tui_transformer.data.text_stream import TextStream
         from tui_transformer.model import generate_steps
 
@@ -469,19 +485,20 @@ class PlaygroundScreen(Screen):
         steps = generate_steps(model, prompt_ids, max_new_tokens=max_new_tokens, sampling=sampling,
                                use_cache=use_cache, eos_id=tokenizer.eot_id)
         try:
-            for step in steps:
-                stats.record_token(time.perf_counter() - start)
-                token_id = int(step.token_ids[0])
-                pending += stream.push(token_id)
-                latest = (step.probs[0], token_id)
-                if bool(step.finished[0]):
-                    reason = "end of text"
-                if stop.is_set():
-                    reason = "stopped"
-                    break
-                if time.perf_counter() - last_post >= 1 / UPDATES_PER_SECOND:
-                    self.post_message(_progress(generation, pending, tokenizer, latest, stats))
-                    pending, last_post = "", time.perf_counter()
+            with ablation.applied(model, prompt_ids):
+                for step in steps:
+                    stats.record_token(time.perf_counter() - start)
+                    token_id = int(step.token_ids[0])
+                    pending += stream.push(token_id)
+                    latest = (step.probs[0], token_id)
+                    if bool(step.finished[0]):
+                        reason = "end of text"
+                    if stop.is_set():
+                        reason = "stopped"
+                        break
+                    if time.perf_counter() - last_post >= 1 / UPDATES_PER_SECOND:
+                        self.post_message(_progress(generation, pending, tokenizer, latest, stats))
+                        pending, last_post = "", time.perf_counter()
         finally:
             steps.close()  # lets the generator restore the model's train/eval mode
         pending += stream.flush()  # bytes that never became a character show as they would decoded whole
@@ -544,7 +561,26 @@ class PlaygroundScreen(Screen):
         prompt = self.query_one("#pg-prompt", TextArea)
         ids = self.tokenizer.encode(prompt.text)
         offset = len(prompt.get_text_range((0, 0), prompt.cursor_location))
-        panel.show(self.model, self.tokenizer, ids, token_at([self.tokenizer.decode([i]) for i in ids], offset))
+        panel.show(self.model, self.tokenizer, ids, token_at([self.tokenizer.decode([i]) for i in ids], offset),
+                   self.ablation)
+
+    # ---- ablation: switch heads off, for the preview, the generation and the inspect panel ----
+
+    def action_ablate(self) -> None:
+        """ctrl+b: open the inspect panel if it is closed, and give the head picker the focus."""
+        if not self.query_one(InspectPanel).has_class("-shown"):
+            self.action_toggle_inspect()
+        self.query_one(HeadPicker).focus()
+
+    @on(HeadPicker.Changed)
+    def _ablation_changed(self, message: HeadPicker.Changed) -> None:
+        self.ablation = message.ablation
+        heading = self.query_one("#pg-next-heading", Label)
+        heading.update(f"{NEXT_HEADING} · ablated: {message.ablation.label()}" if message.ablation.heads
+                       else NEXT_HEADING)
+        heading.set_class(bool(message.ablation.heads), "-ablated")
+        self._schedule_preview()
+        self._inspect()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

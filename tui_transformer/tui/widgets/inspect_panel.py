@@ -10,7 +10,8 @@ For the token under the cursor (position ``i``) it shows two views of one record
   there (final LayerNorm and LM head applied to that layer's residual stream). The last row is the
   model's real prediction.
 
-The forward pass runs in a thread worker owned by the panel; each request has a serial number so
+With heads ablated (the Playground's head picker) the pass runs with them switched off, and the
+title says which. The forward pass runs in a thread worker owned by the panel; each request has a serial number so
 a late answer for an older prompt or cursor is dropped. A failed pass says why in the panel:
 worker state messages do not bubble, so the screen would never hear of it.
 """
@@ -27,6 +28,7 @@ from textual import work
 from textual.message import Message
 from textual.widgets import Static
 
+from tui_transformer.tui.widgets.head_picker import Ablation
 from tui_transformer.tui.widgets.heatmap import value_color
 from tui_transformer.tui.widgets.next_token_bars import shown
 from tui_transformer.tui.worker_errors import error_text
@@ -49,22 +51,29 @@ def token_at(pieces: list[str], offset: int) -> int:
     return len(pieces) - 1
 
 
-def inspect_token(model: Any, tokenizer: Any, ids: list[int], position: int) -> Group:
-    """The panel's content for token ``position`` of ``ids`` (runs in a worker thread)."""
+def inspect_token(model: Any, tokenizer: Any, ids: list[int], position: int, ablation: Ablation = Ablation()) -> Group:
+    """The panel's content for token ``position`` of ``ids``, with ``ablation``'s heads off (runs in a worker thread).
+
+    Mean ablation averages over all of ``ids`` (the whole prompt), wherever the cursor is.
+    """
     from tui_transformer.model.inspection import inspect
 
-    ids = ids[: position + 1][-model.config.max_seq_len:]  # the model sees the context up to the cursor
-    position = len(ids) - 1
+    with ablation.applied(model, ids):
+        context = ids[: position + 1][-model.config.max_seq_len:]  # the model sees the context up to the cursor
+        seen = inspect(model, context)
+    ids, position = context, len(context) - 1
     pieces = [tokenizer.decode([i]) for i in ids]
-    seen = inspect(model, ids)
     last = len(seen.attention) - 1
     title = Text.assemble(("inspect ", "bold"), (f"token {position} ", "bold"),
                           (shown(pieces[position]), "bold reverse"), (f" · last layer ({last + 1}) heads", "dim"))
+    if ablation.heads:
+        title.append(f" · ablated {ablation.label()}", "bold red")
     lines = [title]
     first = max(0, position + 1 - CONTEXT_TOKENS)
     for head in range(seen.attention[last].shape[1]):
         weights = seen.attention[last][0, head, position, : position + 1].float()
-        line = Text(f"h{head + 1} ", style="dim")
+        off = (last, head) in ablation.heads  # it still looks; what it writes is dropped
+        line = Text(f"{'✗' if off else ''}h{head + 1} ", style="bold red" if off else "dim")
         for j in range(first, position + 1):
             weight = weights[j].item()
             line.append(shown(pieces[j]), Style(bgcolor=value_color(weight, 1.0), bold=weight > 0.3))
@@ -82,7 +91,7 @@ def inspect_token(model: Any, tokenizer: Any, ids: list[int], position: int) -> 
 
 
 class InspectPanel(Static):
-    """``show(model, tokenizer, ids, position)`` computes and shows the panel for that token."""
+    """``show(model, tokenizer, ids, position, ablation)`` computes and shows the panel for that token."""
 
     DEFAULT_CSS = """
     InspectPanel { height: auto; max-height: 14; border: round $panel; padding: 0 1; display: none; }
@@ -101,17 +110,18 @@ class InspectPanel(Static):
         self.serial = 0
         self.position: int | None = None  # the token shown, once computed
 
-    def show(self, model: Any, tokenizer: Any, ids: list[int], position: int) -> None:
+    def show(self, model: Any, tokenizer: Any, ids: list[int], position: int, ablation: Ablation = Ablation()) -> None:
         self.serial += 1
         if not ids:
             self.update(Text("type a prompt to inspect its tokens", style="dim"))
             return
-        self._compute(self.serial, model, tokenizer, ids, min(position, len(ids) - 1))
+        self._compute(self.serial, model, tokenizer, ids, min(position, len(ids) - 1), ablation)
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
-    def _compute(self, serial: int, model: Any, tokenizer: Any, ids: list[int], position: int) -> None:
+    def _compute(self, serial: int, model: Any, tokenizer: Any, ids: list[int], position: int,
+                 ablation: Ablation) -> None:
         try:
-            content = (position, inspect_token(model, tokenizer, ids, position))
+            content = (position, inspect_token(model, tokenizer, ids, position, ablation))
         except Exception as error:  # said in the panel, in its turn; a worker's error would reach no one
             content = (None, Text(f"could not inspect token {position}: {error_text(error)}", style="red"))
         self.post_message(self.Computed(serial, content))
