@@ -1,66 +1,109 @@
-"""What only a run's whole ``metrics.jsonl`` can tell: its best evals and its doctor alerts.
+"""What a run's ``metrics.jsonl`` says about it, read fast: how it stands, its best evals, its alerts.
 
-``runs list`` reads a run from the head and the tail of its metrics file (see
-:func:`tui_transformer.train.runs.run_info`): how it began and how it stands now. The best val
-loss and the number of alerts are spread over the whole file, so they need all of it; but they
-live on a few rare lines among thousands of ``StepMetrics``. Parsing every line as JSON would
-cost seconds for 50 long runs, so the scan looks for the rare lines by their fixed beginning
-instead and parses only those::
+``runs list`` and the Runs screen summarise every run, and a long run's file holds hundreds of
+thousands of lines. Nearly all of them are ``StepMetrics``, and a summary needs only the last one;
+what it needs from the rest is on a few rare lines. So the scan finds the rare lines by their fixed
+beginning (a byte search, no JSON parsing) and parses only those, plus the last step::
 
-    {"event": "StepMetrics", "step": 1, ...}    skipped by a byte search (no JSON parsing)
-    {"event": "EvalResult", "step": 10, ...}    parsed: val loss and bpb
-    {"event": "Alert", "step": 12, ...}         counted
-    {"event": "RunStarted", ...}                parsed: a resume drops the evals after its step
+    {"event": "StepMetrics", "step": 1, ...}    skipped, but for the last one: the step, tokens, time
+    {"event": "EvalResult", "step": 10, ...}    val loss and bpb: the latest, and the best
+    {"event": "Alert", "step": 12, ...}         counted (the training doctor's)
+    {"event": "RunStarted", ...}                the first: preset, data, tokenizer, sweep; each one a session
+    {"event": "RunFinished" | "RunFailed", ...} how the latest session ended
 
-A resume redoes the steps after its checkpoint, so what the earlier session measured past that
-step is dropped, the same rule as :func:`tui_transformer.train.run_compare.metric_history`.
+The events are folded in file order, so the state is the latest session's: a ``RunStarted``
+after an ending is a resume whose ending is still to come (interrupted, unless it is running). A
+resume redoes the steps after its checkpoint, so what the earlier session measured past that step
+no longer counts for the best eval or the alerts, the same rule as
+:func:`tui_transformer.train.run_compare.metric_history`.
+
+Evals and alerts, the many rare lines, are read with ``json.loads`` alone (the fields used are
+checked); the few others through :func:`~tui_transformer.train.events.event_from_json`. A damaged
+line is skipped, never fatal.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tui_transformer.train.events import Alert, EvalResult, RunStarted, event_from_json
-
-# The first bytes of each line of these events: :func:`to_json` writes the event's name first,
-# with json.dumps's default separators.
-_MARKERS = {cls: ('{"event": "%s"' % cls.__name__).encode() for cls in (EvalResult, Alert, RunStarted)}
+from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted, StepMetrics, event_from_json
+from tui_transformer.train.run_state import RunState, ended_state
 
 
-@dataclass(frozen=True)
+def _marker(name: str) -> bytes:
+    """The first bytes of a line of event ``name``: :func:`to_json` writes the name first, with
+    json.dumps's default separators."""
+    return ('{"event": "%s"' % name).encode()
+
+
+EVAL, ALERT = _marker("EvalResult"), _marker("Alert")
+PARSED = {_marker(cls.__name__): cls for cls in (RunStarted, RunFinished, RunFailed)}
+STEP = _marker("StepMetrics")
+
+
+@dataclass
 class RunScan:
-    """The best val loss and bpb over a run's evals (None without any), and its alert count."""
+    """A metrics file's summary (see the module docstring); an absent file scans as a new run."""
 
+    state: RunState = RunState.NEW
+    reason: str = ""  # RunFinished's budget (or "stopped"), RunFailed's message
+    preset: str = "?"
+    last_step: int = 0
+    last: StepMetrics | None = None
+    first_start: RunStarted | None = None
+    val_bpb: float | None = None  # the latest eval's
     best_val_loss: float | None = None
     best_val_bpb: float | None = None
     alerts: int = 0
+    _evals: list[tuple[int, float | None, float | None]] = field(default_factory=list, repr=False)
+    _alert_steps: list[int] = field(default_factory=list, repr=False)
+
+    def fold(self, event: Event | tuple) -> None:
+        if isinstance(event, RunStarted):  # a resume starts a new session: its ending is still to come
+            self.preset, self.state, self.reason = event.preset, RunState.INTERRUPTED, ""
+            self.last_step = max(self.last_step, event.resumed_from_step)
+            self.first_start = self.first_start or event
+            self._evals = [e for e in self._evals if e[0] <= event.resumed_from_step]
+            self._alert_steps = [s for s in self._alert_steps if s <= event.resumed_from_step]
+        elif isinstance(event, StepMetrics):
+            self.last_step, self.last = event.step, event
+        elif isinstance(event, (RunFinished, RunFailed)):
+            finished, failed = (event, None) if isinstance(event, RunFinished) else (None, event)
+            self.state, self.reason = ended_state(finished, failed), event.reason
+        elif event[0] == "eval":
+            self._evals.append(event[1:])
+            self.val_bpb = event[3]
+        else:
+            self._alert_steps.append(event[1])
+
+    def finish(self) -> RunScan:
+        self.best_val_loss = _lowest(e[1] for e in self._evals)
+        self.best_val_bpb = _lowest(e[2] for e in self._evals)
+        self.alerts = len(self._alert_steps)
+        return self
 
 
 def scan_metrics(path: Path) -> RunScan:
-    """Scan one metrics file (see the module docstring); a missing file scans as empty."""
+    """Scan one metrics file (see the module docstring)."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return RunScan()
-    lines = sorted((start, kind) for kind, marker in _MARKERS.items() for start in _starts(data, marker))
-    evals: list[EvalResult] = []
-    alerts: list[Alert] = []
-    for start, kind in lines:
+    found = [(start, marker) for marker in (EVAL, ALERT, *PARSED) for start in _starts(data, marker)]
+    last_step = _last_start(data, STEP)
+    if last_step is not None:
+        found.append((last_step, STEP))
+    scan = RunScan()
+    for start, marker in sorted(found):
         end = data.find(b"\n", start)
-        event = _parse(data[start:] if end < 0 else data[start:end])
-        if not isinstance(event, kind):
-            continue  # a damaged line
-        if isinstance(event, RunStarted):
-            evals = [e for e in evals if e.step <= event.resumed_from_step]
-            alerts = [a for a in alerts if a.step <= event.resumed_from_step]
-        elif isinstance(event, EvalResult):
-            evals.append(event)
-        else:
-            alerts.append(event)
-    return RunScan(best_val_loss=_lowest(e.val_loss for e in evals),
-                   best_val_bpb=_lowest(e.val_bpb for e in evals), alerts=len(alerts))
+        event = _event(data[start:] if end < 0 else data[start:end], marker)
+        if event is not None:
+            scan.fold(event)
+    return scan.finish()
 
 
 def _starts(data: bytes, marker: bytes):
@@ -72,11 +115,47 @@ def _starts(data: bytes, marker: bytes):
         at = data.find(marker, at + len(marker))
 
 
-def _parse(line: bytes):
+def _last_start(data: bytes, marker: bytes) -> int | None:
+    """Where the last line that begins with ``marker`` begins; a torn last line is passed over."""
+    end = len(data)
+    while True:
+        at = data.rfind(marker, 0, end)
+        if at < 0:
+            return None
+        if (at == 0 or data[at - 1] == 0x0A) and data.find(b"\n", at) >= 0:
+            return at
+        end = at
+
+
+def _event(line: bytes, marker: bytes) -> Event | tuple | None:
+    """The line as an event (evals and alerts as light tuples), or None for a damaged line."""
+    text = line.decode("utf-8", "replace")
+    if marker in (EVAL, ALERT):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not _is_int(data.get("step")):
+            return None
+        if marker == ALERT:
+            return ("alert", data["step"])
+        loss, bpb = data.get("val_loss"), data.get("val_bpb")
+        if not _is_number(loss) or not (bpb is None or _is_number(bpb)):
+            return None
+        return ("eval", data["step"], loss, bpb)
     try:
-        return event_from_json(line.decode("utf-8", "replace"))
+        event = event_from_json(text)
     except ValueError:
         return None
+    return event if isinstance(event, PARSED.get(marker, StepMetrics)) else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _lowest(values) -> float | None:

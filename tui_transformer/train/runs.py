@@ -31,11 +31,10 @@ from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished, RunStarted, StepMetrics
-from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
+from tui_transformer.train.metrics import METRICS_FILE
 from tui_transformer.train.run_lock import LOCK_FILE, RUNNING_FILE, RunBusy, RunLock, training_pid
 from tui_transformer.train.run_scan import scan_metrics
-from tui_transformer.train.run_state import RunState, ended_state
+from tui_transformer.train.run_state import RunState
 
 if TYPE_CHECKING:
     from tui_transformer.data.tokenizer import Tokenizer
@@ -257,35 +256,20 @@ class RunInfo:
 
 
 def run_info(run_dir: Path) -> RunInfo:
-    """One run's summary: the head and tail of its metrics for where it stands, a scan for its best and its alerts."""
+    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note."""
     metrics = run_dir / METRICS_FILE
-    preset, last_step, state, reason, val_bpb = "?", 0, RunState.NEW, "", None
-    first: RunStarted | None = None
-    last: StepMetrics | None = None
-    if metrics.is_file():
-        for event in _summary_events(metrics):
-            if isinstance(event, RunStarted):  # a resume starts a new session: its ending is still to come
-                preset, state, reason = event.preset, RunState.INTERRUPTED, ""
-                last_step = max(last_step, event.resumed_from_step)
-                first = first or event
-            elif isinstance(event, StepMetrics):
-                last_step, last = event.step, event
-            elif isinstance(event, EvalResult):
-                val_bpb = event.val_bpb
-            elif isinstance(event, RunFinished):
-                state, reason = ended_state(event, None), event.reason
-            elif isinstance(event, RunFailed):
-                state, reason = ended_state(None, event), event.reason
+    scan = scan_metrics(metrics)
+    preset, state, reason = scan.preset, scan.state, scan.reason
     if preset == "?":  # no session has started yet (a setup that was killed): the config still says it
         preset = _configured_preset(run_dir)
     if training_pid(run_dir) is not None:
         state, reason = RunState.RUNNING, ""
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
-    scan = scan_metrics(metrics)
+    first, last = scan.first_start, scan.last
     config = first.config if first is not None else {}
-    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, reason=reason,
-                   updated=updated, val_bpb=val_bpb, best_val_loss=scan.best_val_loss, best_val_bpb=scan.best_val_bpb,
-                   alerts=scan.alerts, note=read_note(run_dir),
+    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=scan.last_step, state=state,
+                   reason=reason, updated=updated, val_bpb=scan.val_bpb, best_val_loss=scan.best_val_loss,
+                   best_val_bpb=scan.best_val_bpb, alerts=scan.alerts, note=read_note(run_dir),
                    tokens_seen=last.tokens_seen if last else 0, elapsed_s=last.elapsed_s if last else 0.0,
                    tokens_per_sec=last.tokens_per_sec if last else None, started=first.time if first else None,
                    data=str(config.get("data", "?")), tokenizer=str(config.get("tokenizer", "?")),
@@ -305,14 +289,6 @@ def _configured_preset(run_dir: Path) -> str:
         return str(config_file.read_overrides(run_dir / CONFIG_FILE).get("preset", "?"))
     except UserError:
         return "?"
-
-
-def _summary_events(metrics: Path) -> list[Event]:
-    """The events that decide a run's summary: its first and its latest (the whole file if the latest hold no step)."""
-    head, tail = read_head_and_tail_events(metrics)
-    if not tail or any(isinstance(event, (RunStarted, StepMetrics)) for event in tail):
-        return head + tail
-    return list(read_events(metrics))  # a tail of only evals or samples: rare, and then worth the full read
 
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
