@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tui_transformer.train.smoothing import curve, debiased_ema, smoothed_curve
+from tui_transformer.train.smoothing import curve, debiased_ema
 
 
 def test_the_debiased_ema_matches_the_hand_computed_weighted_means():
@@ -50,7 +50,7 @@ def test_the_x_axis_picks_the_column_and_unplottable_points_are_left_out(axis, x
 def test_val_curves_have_a_point_per_eval_and_smooth_in_their_own_units():
     assert curve(HISTORY, "val_bpb", "tokens") == ([1024, 2048], [2.0, 1.5])
     # w = 0.5 over 2.0, 1.5: s2 = (2.0*0.5 + 1.5) / 1.5
-    assert smoothed_curve(HISTORY, "val_bpb", "tokens", 0.5) == ([1024, 2048], [2.0, pytest.approx(2.5 / 1.5)])
+    assert debiased_ema(curve(HISTORY, "val_bpb", "tokens")[1], 0.5) == [2.0, pytest.approx(2.5 / 1.5)]
 
 
 def test_unknown_metric_or_axis_is_refused():

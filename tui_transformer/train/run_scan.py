@@ -3,7 +3,7 @@
 ``runs list`` and the Runs screen summarise every run, and a long run's file holds hundreds of
 thousands of lines. Nearly all of them are ``StepMetrics``, and a summary needs only the last one;
 what it needs from the rest is on a few rare lines. So the scan finds the rare lines by their fixed
-beginning (a byte search, no JSON parsing) and parses only those, plus the last step::
+beginning (one regex pass over the bytes, no JSON parsing) and parses only those, plus the last step::
 
     {"event": "StepMetrics", "step": 1, ...}    skipped, but for the last one: the step, tokens, time
     {"event": "EvalResult", "step": 10, ...}    val loss and bpb: the latest, and the best
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ def _marker(name: str) -> bytes:
 EVAL, ALERT = _marker("EvalResult"), _marker("Alert")
 PARSED = {_marker(cls.__name__): cls for cls in (RunStarted, RunFinished, RunFailed)}
 STEP = _marker("StepMetrics")
+# One pass for all the rare lines: a newline, then one of their markers. (A regex with a literal
+# start scans about 4x faster than one bytes.find per marker; the newline keeps it to line starts.)
+RARE_LINE = re.compile(b"\n(" + b"|".join(re.escape(marker) for marker in (EVAL, ALERT, *PARSED)) + b")")
 
 
 @dataclass
@@ -93,7 +97,8 @@ def scan_metrics(path: Path) -> RunScan:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return RunScan()
-    found = [(start, marker) for marker in (EVAL, ALERT, *PARSED) for start in _starts(data, marker)]
+    # b"\n" + data: the first line starts after a newline too; a match at i is a line at i of data
+    found = [(match.start(), match.group(1)) for match in RARE_LINE.finditer(b"\n" + data)]
     last_step = _last_start(data, STEP)
     if last_step is not None:
         found.append((last_step, STEP))
@@ -104,15 +109,6 @@ def scan_metrics(path: Path) -> RunScan:
         if event is not None:
             scan.fold(event)
     return scan.finish()
-
-
-def _starts(data: bytes, marker: bytes):
-    """Where the lines that begin with ``marker`` begin (at the file's start or after a newline)."""
-    at = data.find(marker)
-    while at >= 0:
-        if at == 0 or data[at - 1] == 0x0A:
-            yield at
-        at = data.find(marker, at + len(marker))
 
 
 def _last_start(data: bytes, marker: bytes) -> int | None:

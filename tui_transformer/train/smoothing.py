@@ -69,10 +69,3 @@ def curve(history: Sequence[dict[str, Any]], metric: str, x_axis: str) -> tuple[
         xs.append(float(x))
         ys.append(float(y))
     return xs, ys
-
-
-def smoothed_curve(history: Sequence[dict[str, Any]], metric: str, x_axis: str,
-                   weight: float) -> tuple[list[float], list[float]]:
-    """:func:`curve`, its values smoothed by :func:`debiased_ema`."""
-    xs, ys = curve(history, metric, x_axis)
-    return xs, debiased_ema(ys, weight)

@@ -111,6 +111,7 @@ async def _measure_screen(runs: int, marked: int, repeats: int, size: tuple[int,
             # the app has drawn it by now: forget that draw and this run's curve, so the timed render is
             # the first one after marking (this run computed, the others from their cache)
             chart._curves.pop(extra.name, None)
+            chart._raw.pop(extra.name, None)
             chart._cache_key = None
             one_more.append(render_s())
             screen.unmark([extra.name])

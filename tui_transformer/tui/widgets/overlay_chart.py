@@ -15,7 +15,8 @@ eye can follow a curve while the comparison grows.
 canvas has only ``2 * width`` dot columns, so each smoothed curve is thinned once to its first,
 lowest, highest and last point per column (:func:`thin`) before drawing, which keeps the shape,
 spikes included. Each run's thinned curve is cached by (its data version, metric, axis,
-smoothing, width): a redraw after marking one more run smooths only that run.
+smoothing, width), and its unsmoothed points by (data version, metric, axis): a redraw after
+marking one more run computes only that run, and one after a smoothing change only the EMAs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_transformer.train.run_compare import HistoryFold
-from tui_transformer.train.smoothing import METRICS, smoothed_curve
+from tui_transformer.train.smoothing import METRICS, curve, debiased_ema
 from tui_transformer.tui.run_history import Series
 from tui_transformer.tui.widgets.line_chart import Line, render_chart
 
@@ -105,7 +106,8 @@ class OverlayChart(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.runs: list[OverlayRun] = []
-        self._curves: dict[str, tuple[tuple, tuple[list[float], list[float]]]] = {}
+        self._curves: dict[str, tuple[tuple, tuple[list[float], list[float]]]] = {}  # smoothed and thinned
+        self._raw: dict[str, tuple[tuple, tuple[list[float], list[float]]]] = {}  # as logged
         self._cache_key: tuple | None = None
         self._cache: RenderableType | None = None
 
@@ -113,6 +115,7 @@ class OverlayChart(Widget):
         self.runs = list(runs)
         names = {run.name for run in self.runs}
         self._curves = {name: cached for name, cached in self._curves.items() if name in names}
+        self._raw = {name: cached for name, cached in self._raw.items() if name in names}
         self.refresh()
 
     def data_changed(self) -> None:
@@ -128,12 +131,21 @@ class OverlayChart(Widget):
             key = (run.fold.version, self.metric, self.x_axis, self.smoothing, buckets)
             cached = self._curves.get(run.name)
             if cached is None or cached[0] != key:
-                xs, ys = smoothed_curve(run.fold.rows(), self.metric, self.x_axis, self.smoothing)
-                cached = (key, thin(xs, ys, buckets))
+                xs, ys = self._raw_curve(run)
+                cached = (key, thin(xs, debiased_ema(ys, self.smoothing), buckets))
                 self._curves[run.name] = cached
             xs, ys = cached[1]
             lines.append(Line(Series(run.name, xs=xs, ys=ys), run.style))
         return lines
+
+    def _raw_curve(self, run: OverlayRun) -> tuple[list[float], list[float]]:
+        """The run's unsmoothed points, kept until its data, the metric or the axis change (not the smoothing)."""
+        key = (run.fold.version, self.metric, self.x_axis)
+        cached = self._raw.get(run.name)
+        if cached is None or cached[0] != key:
+            cached = (key, curve(run.fold.rows(), self.metric, self.x_axis))
+            self._raw[run.name] = cached
+        return cached[1]
 
     @property
     def title(self) -> str:
