@@ -215,3 +215,36 @@ def test_the_scan_agrees_with_the_full_history_across_a_resume(tmp_path):
 def test_hidden_folders_are_not_runs(runs):
     shutil.copytree(runs / "first", runs / ".deleting-old-1")
     assert [info.name for info in list_runs(runs)] == ["first"]
+
+
+def test_a_second_scan_reads_only_the_appended_lines_and_agrees_with_a_fresh_one(tmp_path):
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    writer = MetricsWriter(run_dir)
+    writer.write(RunStarted(str(run_dir), "r", {}, "cpu", "tiny", "", 1000))
+    for n in range(1, 11):
+        writer.write(step(n))
+    writer.write(EvalResult(10, 3.0, 20.0, 3.1, "", 1.5))
+    first = scan_metrics(run_dir / "metrics.jsonl")
+    assert (first.last_step, first.best_val_loss, first.alerts) == (10, 3.0, 0)
+    for n in range(11, 21):
+        writer.write(step(n))
+    writer.write(EvalResult(20, 2.0, 7.4, 2.5, "", 1.0))
+    writer.write(Alert(20, "plateau", "m", "l"))
+    (run_dir / "metrics.jsonl").open("a").write('{"event": "StepMetrics", "step": 2')  # a line being written
+    writer.close()
+    grown = scan_metrics(run_dir / "metrics.jsonl")
+    from tui_transformer.train import run_scan
+
+    torn = len('{"event": "StepMetrics", "step": 2')
+    assert run_scan._CACHE[str((run_dir / "metrics.jsonl").resolve())][2] == (run_dir / "metrics.jsonl").stat().st_size - torn
+    assert (grown.last_step, grown.best_val_loss, grown.best_val_bpb, grown.alerts) == (20, 2.0, 1.0, 1)
+    run_scan._CACHE.clear()
+    from tui_transformer.train import run_scan
+
+    run_scan._CACHE.clear()
+    fresh = scan_metrics(run_dir / "metrics.jsonl")
+    assert (fresh.last_step, fresh.best_val_loss, fresh.best_val_bpb, fresh.alerts, fresh.state) == (
+        grown.last_step, grown.best_val_loss, grown.best_val_bpb, grown.alerts, grown.state)
+    (run_dir / "metrics.jsonl").write_text("")  # replaced by a shorter file: scanned afresh
+    assert scan_metrics(run_dir / "metrics.jsonl").last_step == 0

@@ -27,7 +27,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,33 +93,64 @@ class RunScan:
 
 
 def scan_metrics(path: Path) -> RunScan:
-    """Scan one metrics file (see the module docstring)."""
+    """Scan one metrics file (see the module docstring), reading only what was appended since the last scan."""
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()
+        status = path.stat()
     except FileNotFoundError:
         return RunScan()
+    key = str(path.resolve())
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    scan, offset = RunScan(), 0
+    with path.open("rb") as file:
+        head = file.read(HEAD_BYTES)  # the same file, not another one in its place: its first line is its own
+        if cached is not None and cached[:2] == (status.st_ino, head) and cached[2] <= status.st_size:
+            scan, offset = _copy(cached[3]), cached[2]  # the file grew (or not): go on from there
+        file.seek(offset)
+        data = file.read()
+    complete = data.rfind(b"\n") + 1  # a torn last line is read again next time, whole
+    _fold_lines(scan, data[:complete])
+    with _CACHE_LOCK:
+        _CACHE[key] = (status.st_ino, head, offset + complete, _copy(scan))
+    _fold_lines(scan, data[complete:])  # the torn line, if it parses (a run killed mid-write leaves one)
+    return scan.finish()
+
+
+# path -> (inode, bytes folded, the scan of them): listing again (the Runs screen every few seconds
+# while a run trains) reads only the new lines. Worker threads list, hence the lock; scans are copied
+# in and out, so no two threads share one.
+_CACHE: dict[str, tuple[int, bytes, int, RunScan]] = {}
+HEAD_BYTES = 256
+_CACHE_LOCK = threading.Lock()
+
+
+def _copy(scan: RunScan) -> RunScan:
+    return replace(scan, _evals=list(scan._evals), _alert_steps=list(scan._alert_steps))
+
+
+def _fold_lines(scan: RunScan, data: bytes) -> None:
+    """Fold the rare lines of ``data`` (whole lines of the file) and its last step, in file order."""
     # b"\n" + data: the first line starts after a newline too; a match at i is a line at i of data
     found = [(match.start(), match.group(1)) for match in RARE_LINE.finditer(b"\n" + data)]
     last_step = _last_start(data, STEP)
     if last_step is not None:
         found.append((last_step, STEP))
-    scan = RunScan()
     for start, marker in sorted(found):
         end = data.find(b"\n", start)
         event = _event(data[start:] if end < 0 else data[start:end], marker)
         if event is not None:
             scan.fold(event)
-    return scan.finish()
 
 
 def _last_start(data: bytes, marker: bytes) -> int | None:
-    """Where the last line that begins with ``marker`` begins; a torn last line is passed over."""
+    """Where the last line that begins with ``marker`` begins."""
     end = len(data)
     while True:
         at = data.rfind(marker, 0, end)
         if at < 0:
             return None
-        if (at == 0 or data[at - 1] == 0x0A) and data.find(b"\n", at) >= 0:
+        if at == 0 or data[at - 1] == 0x0A:
             return at
         end = at
 

@@ -7,8 +7,9 @@ second of opening, and changing the smoothing or the marked runs redraws the ove
 1. it writes ``runs`` run folders with the core's writers (``config_file.write``, ``MetricsWriter``),
    ``steps`` steps each, an eval every 100 steps and a few doctor alerts, as a trainer would;
 2. **table**: the time from asking the screen to list the runs to the table holding every row
-   (the listing runs in a thread worker: head and tail of each metrics file, plus the byte scan
-   for best evals and alerts, see :mod:`tui_transformer.train.run_scan`);
+   (the listing runs in a thread worker, scanning each metrics file, see
+   :mod:`tui_transformer.train.run_scan`): cold (every file read whole, as when the dashboard
+   starts) and warm (listing again: only what was appended is read);
 3. **overlay**: ``marked`` runs are marked (each history is read once, in a worker; timed apart),
    then the chart is rendered after each smoothing change (every run's EMA is recomputed and
    thinned to the chart's width), and after marking one more run (only that run is computed).
@@ -64,6 +65,7 @@ def _summary(seconds: list[float]) -> dict[str, float]:
 async def _measure_screen(runs: int, marked: int, repeats: int, size: tuple[int, int]) -> dict[str, Any]:
     from textual.app import App
 
+    from tui_transformer.train import run_scan
     from tui_transformer.tui.screens.runs import RunsScreen
     from tui_transformer.tui.widgets.overlay_chart import OverlayChart
     from tui_transformer.tui.widgets.run_table import RunTable
@@ -78,12 +80,15 @@ async def _measure_screen(runs: int, marked: int, repeats: int, size: tuple[int,
         screen = app.screen
         await screen.workers.wait_for_complete()  # the listing that opening started
         table, chart = screen.query_one(RunTable), screen.query_one(OverlayChart)
-        loads = []
-        for _ in range(repeats):
+        loads: dict[str, list[float]] = {"cold": [], "warm": []}
+        for i in range(2 * repeats):
+            kind = "cold" if i % 2 == 0 else "warm"
+            if kind == "cold":
+                run_scan._CACHE.clear()  # as when the dashboard starts: every file read whole
             start = time.perf_counter()
             await screen.list_runs().wait()
             await pilot.pause()  # the rows are added on the UI thread, after the worker
-            loads.append(time.perf_counter() - start)
+            loads[kind].append(time.perf_counter() - start)
         assert table.row_count == runs, table.row_count
 
         start = time.perf_counter()
@@ -116,7 +121,7 @@ async def _measure_screen(runs: int, marked: int, repeats: int, size: tuple[int,
             one_more.append(render_s())
             screen.unmark([extra.name])
         points = sum(len(run.fold.rows()) for run in chart.runs)
-        return {"table_load": _summary(loads), "mark_and_read_histories_s": round(mark_load, 3),
+        return {"table_load": _summary(loads["cold"]), "table_reload_warm": _summary(loads["warm"]), "mark_and_read_histories_s": round(mark_load, 3),
                 "overlay_redraw_smoothing_change": _summary(smoothing),
                 "overlay_redraw_one_more_run": _summary(one_more), "overlay_points": points,
                 "chart_cells": list(chart.content_size)}
