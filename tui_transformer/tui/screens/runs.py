@@ -118,6 +118,7 @@ class RunsScreen(Screen):
     RunsScreen #runs-axes { width: auto; color: $text-muted; }
     RunsScreen #runs-diff { width: 1fr; min-width: 24; border-left: solid $panel; padding: 0 1; overflow-y: auto; }
     RunsScreen.-narrow #runs-plot { width: 1fr; }  /* 80 columns: the diff gets half, room for two runs */
+    RunsScreen.-narrow #runs-axes { display: none; }  /* the chart's title says the metric, axis and log */
     RunsScreen.-narrow #runs-table { height: 1fr; }
     """
 
