@@ -250,7 +250,8 @@ class RunsScreen(Screen):
         if run.sweep is None:
             self.notify(f"{run.name} is not part of a sweep", severity="warning")
             return
-        members = [other for other in self.table.runs if other.sweep == run.sweep]
+        # by name: <sweep>-1, <sweep>-2... is the sweep's own order, and so the colours' order
+        members = sorted((other for other in self.table.runs if other.sweep == run.sweep), key=lambda r: r.name)
         if all(member.name in self.marked for member in members):
             self.unmark([member.name for member in members])
         else:
@@ -281,12 +282,13 @@ class RunsScreen(Screen):
     def _marks_changed(self) -> None:
         names = [name for name in self.table.runs_by_name if name in self.marked or name in self._loading]
         self.table.set_marks({name: self.colours.colour(name) for name in names})
-        self.chart.set_runs([OverlayRun(name, marked.fold, self.colours.colour(name))
-                             for name, marked in self.marked.items()])
+        # in the order they were marked, whichever history finished loading first
+        order = sorted(self.marked, key=self.colours.slot)
+        self.chart.set_runs([OverlayRun(name, self.marked[name].fold, self.colours.colour(name)) for name in order])
         self._show_diff()
 
     def _show_diff(self) -> None:
-        configs = {name: marked.config for name, marked in self.marked.items()}
+        configs = {name: self.marked[name].config for name in sorted(self.marked, key=self.colours.slot)}
         colours = {name: self.colours.colour(name) for name in self.marked}
         self.query_one("#runs-diff", Static).update(diff_table(configs, colours))
 

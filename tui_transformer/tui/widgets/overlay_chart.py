@@ -52,6 +52,10 @@ class ColourBook:
             self._slots[name] = next(i for i in range(len(self._slots) + 1) if i not in taken)
         return self.palette[self._slots[name] % len(self.palette)]
 
+    def slot(self, name: str) -> int:
+        """Where ``name`` stands in the marking order (its colour's index); runs without a colour last."""
+        return self._slots.get(name, len(self.palette) * 1000)
+
     def release(self, name: str) -> None:
         self._slots.pop(name, None)
 
