@@ -8,6 +8,8 @@ in training is one whose lock is held the way the trainer holds it (``RunDirecto
 from __future__ import annotations
 
 import math
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -320,3 +322,30 @@ def test_snapshot_three_runs_two_marked(snap_compare, runs):
         await settled(screen, pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_g_loads_the_run_in_the_playground_and_a_run_without_checkpoint_says_so(runs, notes):
+    from tests.tui.helpers import write_run
+    from tui_transformer.tui.screens.playground import PlaygroundScreen
+
+    write_run(runs, "with-ckpt", ("latest",))
+    newest = write_run(runs, "newer-ckpt", ("latest",))  # what the Playground would load by itself
+    os.utime(newest, (time.time() + 60, time.time() + 60))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        screen = app.screen
+        await settled(screen, pilot)
+        await select(screen, pilot, "slow-lr")
+        await pilot.press("g")
+        assert notes[-1] == ("warning", "slow-lr has no checkpoint yet to load") and app.screen is screen
+        await select(screen, pilot, "with-ckpt")
+        await pilot.press("g")
+        playground = app.screen
+        assert isinstance(playground, PlaygroundScreen)
+        for _ in range(20):  # its listing, the pick, then the load of with-ckpt
+            await playground.workers.wait_for_complete()
+            await pilot.pause(0.1)
+            if playground.model_label:
+                break
+        assert playground.model_label == "with-ckpt · latest"

@@ -104,7 +104,7 @@ shapes but random patterns: train a run to see real ones.
 | `tab` | reach the smoothing slider; `←` / `→` move it (`shift` for ×10) |
 | `s` / `S` | sort by the next column / reverse (or click a column's header) |
 | `/` | filter by words (name, state, preset, data, sweep, note); `escape` back to the table |
-| `o` / `g` | follow the run on Train / load it in the Playground |
+| `o` / `g` / `e` | follow the run on Train / load it in the Playground / explain it in Learn |
 | `r` / `n` / `d` | rename / add a one-line note / delete (asks first; never a run in training) |
 
 **Bits per byte** compares runs whose tokenizers differ; loss does not. **tokens** is the fair

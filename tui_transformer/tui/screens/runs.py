@@ -19,7 +19,7 @@ A learner learns by changing one thing, training again and comparing. Layout::
   smoothing (see :mod:`tui_transformer.train.smoothing`).
 * **The config diff** lists only the settings that differ between the marked runs.
 * **Actions** on the run under the cursor: ``o`` follow it on Train, ``g`` load it in the
-  Playground, ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a
+  Playground, ``e`` explain it in Learn, ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a
   run being trained are refused (:mod:`tui_transformer.train.run_actions` says why).
 """
 
@@ -54,6 +54,7 @@ from tui_transformer.tui.worker_errors import error_text, notify_failed
 LIST_GROUP, HISTORY_GROUP, ACTION_GROUP, REFRESH_GROUP = "runs-list", "runs-history", "runs-action", "runs-refresh"
 LIVE_POLL_S = 1.0  # how often a marked run's metrics file is read for new lines
 REFRESH_S = 3.0  # how often the rows of runs in training are read again
+PICK_RETRY_S, PICK_TRIES = 0.1, 100  # waiting for the Playground's or Learn's picker to list the runs
 
 
 @dataclass
@@ -134,6 +135,7 @@ class RunsScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/", show=False),  # the filter field says "/ to filter"
         Binding("o", "open_train", "Train"),
         Binding("g", "open_playground", "Playground"),
+        Binding("e", "open_learn", "Learn", show=False),
         Binding("r", "rename", "Rename"),
         Binding("n", "note", "Note"),
         Binding("d", "delete", "Delete"),
@@ -337,18 +339,44 @@ class RunsScreen(Screen):
             self.app.switch_mode("train")
             self.app.get_screen("train").post_message(FollowRun(str(run.path)))
 
-    def action_open_playground(self) -> None:
-        from tui_transformer.train.runs import has_checkpoint
+    async def action_open_playground(self) -> None:
+        await self._load_in("playground")
+
+    async def action_open_learn(self) -> None:
+        await self._load_in("learn")
+
+    async def _load_in(self, mode: str) -> None:
+        """Switch to ``mode`` (the Playground or Learn) and pick the selected run in its run picker."""
+        from tui_transformer.train.runs import CHECKPOINTS, has_checkpoint
         from tui_transformer.tui.widgets.run_list import RunSelect
 
         run = self._selected_or_say()
         if run is None:
             return
         if not has_checkpoint(run.path):
-            self.notify(f"{run.name} has no checkpoint yet to generate from", severity="warning")
+            self.notify(f"{run.name} has no checkpoint yet to load", severity="warning")
             return
-        self.app.switch_mode("playground")
-        self.app.get_screen("playground").query_one(RunSelect).load_value(str(run.path))  # its latest checkpoint
+        await self.app.switch_mode(mode)
+        picker = self.app.get_screen(mode).query_one(RunSelect)
+        # the Playground lists checkpoints (latest first), Learn runs: whichever its picker offers
+        values = [str(run.path / CHECKPOINTS / "latest.pt"), str(run.path / CHECKPOINTS / "best.pt"), str(run.path)]
+        self._pick_when_listed(picker, values, tries=PICK_TRIES)
+
+    def _pick_when_listed(self, picker, values: list[str], tries: int) -> None:
+        """Choose the first of ``values`` the picker offers, once it has listed the runs (it does so on
+        showing, in a worker). Choosing it loads it, and a learner's pick made after it wins as usual."""
+        from textual.widgets.select import InvalidSelectValueError
+
+        for value in values:
+            try:
+                picker.value = value
+                return
+            except InvalidSelectValueError:
+                continue
+        if tries:
+            self.set_timer(PICK_RETRY_S, lambda: self._pick_when_listed(picker, values, tries - 1))
+        else:
+            self.notify(f"{Path(values[-1]).name} is not in the run picker", severity="warning")
 
     def action_rename(self) -> None:
         from tui_transformer.train.run_actions import rename_run
