@@ -220,7 +220,8 @@ async def test_footers_keep_help_quit_and_the_main_action_at_80_and_120_columns(
     # At 120 columns the Train footer ended "q Qui"; at 80, ? and q were gone.
     from tests.tui.helpers import text_of
 
-    main_action = {"train": "s Start", "playground": "^g Generate", "benchmark": "r KV bench", "learn": "^r Model"}
+    main_action = {"train": "s Start", "playground": "^g Generate", "benchmark": "r KV bench", "learn": "^r Model",
+                   "runs": "space Mark"}
     for size in ((120, 40), (80, 24)):
         app = make_app()
         async with app.run_test(size=size) as pilot:

@@ -1,10 +1,12 @@
-"""``tui-transformer runs list|compare|export``: the training runs on this machine.
+"""``tui-transformer runs list|compare|export|rename|note|delete``: the training runs on this machine.
 
-* ``list``: every run, newest first, with its state and latest bits per byte;
+* ``list``: every run, newest first, with its state, latest bits per byte, doctor alerts and note;
 * ``compare RUN RUN ...``: the settings that differ between the runs, and each run's best and final
   val loss and bits per byte (bpb is the fair one across tokenizers);
 * ``export RUN``: the metric history, one row per logged step with the eval columns filled where an
-  eval happened, as CSV (the default) or JSON, to stdout or ``--out FILE``.
+  eval happened, as CSV (the default) or JSON, to stdout or ``--out FILE``;
+* ``rename RUN NAME``, ``note RUN TEXT``, ``delete RUN [--yes]``: see :mod:`tui_transformer.train.run_actions`.
+  Without ``--yes``, delete asks on the terminal, and refuses when there is none to ask on.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", metavar="FILE", help="write here (atomically) instead of to stdout")
     export.set_defaults(func=run_export)
+    rename = actions.add_parser("rename", help="rename a run (everything in it is kept)")
+    rename.add_argument("run", metavar="RUN")
+    rename.add_argument("name", metavar="NAME")
+    rename.set_defaults(func=run_rename)
+    note = actions.add_parser("note", help="give a run a one-line note, shown by `runs list` (\"\" removes it)")
+    note.add_argument("run", metavar="RUN")
+    note.add_argument("text", metavar="TEXT")
+    note.set_defaults(func=run_note)
+    delete = actions.add_parser("delete", help="delete a run of the runs folder, with its checkpoints")
+    delete.add_argument("run", metavar="RUN")
+    delete.add_argument("--yes", action="store_true", help="do not ask first")
+    delete.set_defaults(func=run_delete)
     parser.set_defaults(func=run_list, json=False)
 
 
@@ -45,6 +59,8 @@ def run_list(args: argparse.Namespace) -> int:
         for info in runs:
             print(json.dumps({"name": info.name, "path": str(info.path), "preset": info.preset,
                               "last_step": info.last_step, "state": info.label, "val_bpb": info.val_bpb,
+                              "best_val_loss": info.best_val_loss, "best_val_bpb": info.best_val_bpb,
+                              "alerts": info.alerts, "note": info.note, "sweep": info.sweep,
                               "updated": info.updated}))
         return 0
     console = Console(highlight=False)
@@ -52,12 +68,14 @@ def run_list(args: argparse.Namespace) -> int:
         console.print(f"no runs yet in {runs_dir()}; start one with `tui-transformer train --no-ui`")
         return 0
     table = Table(title=f"runs in {runs_dir()}")
-    for column in ("name", "preset", "step", "val bpb", "state", "updated"):
-        table.add_column(column, justify="right" if column in ("step", "val bpb") else "left", no_wrap=column != "state")
+    for column in ("name", "preset", "step", "val bpb", "alerts", "state", "updated", "note"):
+        table.add_column(column, justify="right" if column in ("step", "val bpb", "alerts") else "left",
+                         no_wrap=column not in ("state", "note"))
     for info in runs:
         updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
         bpb = "-" if info.val_bpb is None else f"{info.val_bpb:.3f}"
-        table.add_row(info.name, info.preset, str(info.last_step), bpb, info.label, updated)
+        table.add_row(info.name, info.preset, str(info.last_step), bpb, str(info.alerts), info.label, updated,
+                      info.note)
     console.print(table)
     return 0
 
@@ -126,6 +144,47 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(f"--out {out} is a folder; name a file")
     write_bytes_atomic(out, text.encode("utf-8"))
     print(f"wrote {len(history):,} rows to {out}", file=sys.stderr)
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    from tui_transformer.train.run_actions import rename_run
+
+    new = rename_run(args.run, args.name)
+    print(f"renamed to {new.name} ({new})")
+    return 0
+
+
+def run_note(args: argparse.Namespace) -> int:
+    from tui_transformer.train.run_actions import set_note
+
+    run_dir = set_note(args.run, args.text)
+    print(f"noted on {run_dir.name}" if args.text.strip() else f"removed the note of {run_dir.name}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    import sys
+
+    from tui_transformer.errors import UserError
+    from tui_transformer.train.run_actions import deletable_run, delete_run
+    from tui_transformer.train.runs import run_info
+
+    run_dir = deletable_run(args.run)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"runs delete {run_dir.name}: there is no terminal to confirm on; add --yes to delete it")
+        info = run_info(run_dir)
+        try:
+            answer = input(f"delete run {info.name} ({info.label}, step {info.last_step:,}) with its checkpoints? "
+                           "[y/N] ")
+        except EOFError:  # the terminal closed: no answer is no
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept it")
+            return 1
+    delete_run(run_dir)
+    print(f"deleted {run_dir.name}")
     return 0
 
 

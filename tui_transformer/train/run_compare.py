@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import EvalResult, RunStarted, StepMetrics
+from tui_transformer.train.events import EvalResult, Event, RunStarted, StepMetrics
 from tui_transformer.train.metrics import METRICS_FILE, read_events
 
 STEP_COLUMNS = ("step", "tokens_seen", "elapsed_s", "loss", "lr", "grad_norm", "tokens_per_sec")
@@ -43,18 +43,42 @@ def config_diff(configs: dict[str, TrainConfig]) -> dict[str, dict[str, Any]]:
             for key in keys if len({repr(values.get(key)) for values in flat.values()}) > 1}
 
 
-def metric_history(run_dir: Path) -> list[dict[str, Any]]:
-    """One row per logged step, eval columns filled where an eval happened (see the module docstring)."""
-    rows: dict[int, dict[str, Any]] = {}
-    for event in read_events(Path(run_dir) / METRICS_FILE):
+class HistoryFold:
+    """A run's history built one event at a time: :func:`metric_history` over a whole file, or a
+    live tail (the Runs screen folds in what a running run appends). ``version`` counts the changes."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, dict[str, Any]] = {}
+        self._sorted: list[dict[str, Any]] | None = []
+        self.version = 0
+
+    def absorb(self, event: Event) -> None:
+        rows = self._rows
         if isinstance(event, RunStarted):  # a resume: what the earlier session logged past this step is redone
-            rows = {step: row for step, row in rows.items() if step <= event.resumed_from_step}
+            self._rows = {step: row for step, row in rows.items() if step <= event.resumed_from_step}
         elif isinstance(event, StepMetrics):
             rows[event.step] = {column: getattr(event, column) for column in STEP_COLUMNS} | dict.fromkeys(EVAL_COLUMNS)
         elif isinstance(event, EvalResult):
             row = rows.setdefault(event.step, dict.fromkeys(COLUMNS) | {"step": event.step})
             row.update(val_loss=event.val_loss, val_ppl=event.val_ppl, val_bpb=event.val_bpb)
-    return [rows[step] for step in sorted(rows)]
+        else:
+            return
+        self._sorted = None
+        self.version += 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows in step order (sorted once per change)."""
+        if self._sorted is None:
+            self._sorted = [self._rows[step] for step in sorted(self._rows)]
+        return self._sorted
+
+
+def metric_history(run_dir: Path) -> list[dict[str, Any]]:
+    """One row per logged step, eval columns filled where an eval happened (see the module docstring)."""
+    fold = HistoryFold()
+    for event in read_events(Path(run_dir) / METRICS_FILE):
+        fold.absorb(event)
+    return fold.rows()
 
 
 def summary(history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ A run directory holds::
     tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer, so the run works after the cache is cleaned
     checkpoints/       latest.pt (every checkpoint_interval steps and at the end) and best.pt (lowest val loss)
     run.lock, RUNNING  the lock of the process training in it, and that process's pid (see train.run_lock)
+    note.txt           the learner's one-line note (``runs note``), if any
 
 Runs live under :func:`tui_transformer.paths.runs_dir` unless ``run_dir`` says otherwise, and are
 named ``<preset>-<data>-<MMDD>-<HHMMSS>`` (or ``--name``), so that ``runs list`` reads like a diary.
@@ -30,10 +31,10 @@ from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished, RunStarted, StepMetrics
-from tui_transformer.train.metrics import METRICS_FILE, read_events, read_head_and_tail_events
+from tui_transformer.train.metrics import METRICS_FILE
 from tui_transformer.train.run_lock import LOCK_FILE, RUNNING_FILE, RunBusy, RunLock, training_pid
-from tui_transformer.train.run_state import RunState, ended_state
+from tui_transformer.train.run_scan import scan_metrics
+from tui_transformer.train.run_state import RunState
 
 if TYPE_CHECKING:
     from tui_transformer.data.tokenizer import Tokenizer
@@ -42,6 +43,7 @@ CONFIG_FILE = "config.toml"
 SAMPLES_FILE = "samples.txt"
 CHECKPOINTS = "checkpoints"
 TOKENIZER_FILE = "tokenizer.tiktoken"
+NOTE_FILE = "note.txt"
 
 
 def _slug(text: str) -> str:
@@ -52,6 +54,18 @@ def _slug(text: str) -> str:
 def new_run_name(config: TrainConfig, now: float | None = None) -> str:
     stamp = time.strftime("%m%d-%H%M%S", time.localtime(now))
     return f"{_slug(config.preset)}-{_slug(config.data)}-{stamp}"
+
+
+def check_run_name(name: str) -> str:
+    """``name`` if it can name a run folder (one path part, no spaces), else a UserError saying why.
+
+    A leading dot is refused too: hidden folders in the runs folder are its own (``.sweeps``, temporaries).
+    """
+    if not re.fullmatch(r"[\w.-]+", name):
+        raise UserError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'")
+    if name.startswith("."):
+        raise UserError(f"run name {name!r} may not start with '.' (hidden folders there are the runs folder's own)")
+    return name
 
 
 def resolve_run(run: str | Path) -> Path:
@@ -102,9 +116,7 @@ class RunDirectory:
     def create(cls, config: TrainConfig, tokenizer: Tokenizer) -> RunDirectory:
         """A new run directory, locked, with its config.toml; ``run_dir``/``run_name`` pick its parent and name."""
         parent = Path(config.run_dir).expanduser() if config.run_dir else runs_dir()
-        name = config.run_name or new_run_name(config)
-        if not re.fullmatch(r"[\w.-]+", name):
-            raise UserError(f"run name {name!r} may only use letters, digits, '.', '_' and '-'")
+        name = check_run_name(config.run_name or new_run_name(config))
         for suffix in itertools.count(1):
             path = parent / (name if suffix == 1 else f"{name}-{suffix}")
             run = cls._claim(path, named=bool(config.run_name))
@@ -220,6 +232,18 @@ class RunInfo:
     reason: str  # how the latest session ended: RunFinished's budget (or "stopped"), RunFailed's message; else ""
     updated: float  # unix time of the last metrics line (or of the directory)
     val_bpb: float | None = None  # the latest evaluation's bits per byte
+    best_val_loss: float | None = None  # over the whole history (see train.run_scan)
+    best_val_bpb: float | None = None
+    alerts: int = 0  # the training doctor's alerts (see train.doctor)
+    note: str = ""  # the learner's one line about the run (``runs note``)
+    tokens_seen: int = 0  # at the last logged step
+    elapsed_s: float = 0.0  # training time at the last logged step
+    tokens_per_sec: float | None = None  # at the last logged step
+    started: float | None = None  # unix time of the first RunStarted
+    data: str = "?"  # the config's data, tokenizer and sweep, as the first session recorded them
+    tokenizer: str = "?"
+    sweep: str | None = None
+    n_params: int | None = None
 
     @property
     def label(self) -> str:
@@ -232,28 +256,32 @@ class RunInfo:
 
 
 def run_info(run_dir: Path) -> RunInfo:
+    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note."""
     metrics = run_dir / METRICS_FILE
-    preset, last_step, state, reason, val_bpb = "?", 0, RunState.NEW, "", None
-    if metrics.is_file():
-        for event in _summary_events(metrics):
-            if isinstance(event, RunStarted):  # a resume starts a new session: its ending is still to come
-                preset, state, reason = event.preset, RunState.INTERRUPTED, ""
-                last_step = max(last_step, event.resumed_from_step)
-            elif isinstance(event, StepMetrics):
-                last_step = event.step
-            elif isinstance(event, EvalResult):
-                val_bpb = event.val_bpb
-            elif isinstance(event, RunFinished):
-                state, reason = ended_state(event, None), event.reason
-            elif isinstance(event, RunFailed):
-                state, reason = ended_state(None, event), event.reason
+    scan = scan_metrics(metrics)
+    preset, state, reason = scan.preset, scan.state, scan.reason
     if preset == "?":  # no session has started yet (a setup that was killed): the config still says it
         preset = _configured_preset(run_dir)
     if training_pid(run_dir) is not None:
         state, reason = RunState.RUNNING, ""
     updated = (metrics if metrics.is_file() else run_dir).stat().st_mtime
-    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=last_step, state=state, reason=reason,
-                   updated=updated, val_bpb=val_bpb)
+    first, last = scan.first_start, scan.last
+    config = first.config if first is not None else {}
+    return RunInfo(name=run_dir.name, path=run_dir, preset=preset, last_step=scan.last_step, state=state,
+                   reason=reason, updated=updated, val_bpb=scan.val_bpb, best_val_loss=scan.best_val_loss,
+                   best_val_bpb=scan.best_val_bpb, alerts=scan.alerts, note=read_note(run_dir),
+                   tokens_seen=last.tokens_seen if last else 0, elapsed_s=last.elapsed_s if last else 0.0,
+                   tokens_per_sec=last.tokens_per_sec if last else None, started=first.time if first else None,
+                   data=str(config.get("data", "?")), tokenizer=str(config.get("tokenizer", "?")),
+                   sweep=config.get("sweep") or None, n_params=first.n_params if first else None)
+
+
+def read_note(run_dir: Path) -> str:
+    """The run's note (``runs note``), "" when it has none."""
+    try:
+        return (run_dir / NOTE_FILE).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def _configured_preset(run_dir: Path) -> str:
@@ -263,18 +291,12 @@ def _configured_preset(run_dir: Path) -> str:
         return "?"
 
 
-def _summary_events(metrics: Path) -> list[Event]:
-    """The events that decide a run's summary: its first and its latest (the whole file if the latest hold no step)."""
-    head, tail = read_head_and_tail_events(metrics)
-    if not tail or any(isinstance(event, (RunStarted, StepMetrics)) for event in tail):
-        return head + tail
-    return list(read_events(metrics))  # a tail of only evals or samples: rare, and then worth the full read
-
-
 def list_runs(root: Path | None = None) -> list[RunInfo]:
     """Every run under ``root`` (the runs folder by default), most recently updated first."""
     root = root or runs_dir()
     if not root.is_dir():
         return []
-    runs = [run_info(path) for path in root.iterdir() if (path / CONFIG_FILE).is_file()]
+    # hidden folders are the runs folder's own (.sweeps, a run being deleted), never runs
+    runs = [run_info(path) for path in root.iterdir()
+            if not path.name.startswith(".") and (path / CONFIG_FILE).is_file()]
     return sorted(runs, key=lambda info: info.updated, reverse=True)

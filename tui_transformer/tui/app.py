@@ -1,7 +1,7 @@
 """The dashboard's shell: modes, header, command palette, the training worker, errors and quitting.
 
-Modes. Train, Playground, Benchmark and Learn are Textual *modes*: each keeps its own screen stack,
-so switching away from a training run and back loses nothing (``1``-``4`` or ``t``/``p``/``b``/``l``).
+Modes. Train, Playground, Benchmark, Learn and Runs are Textual *modes*: each keeps its own screen
+stack, so switching away from a training run and back loses nothing (``1``-``5`` or ``t``/``p``/``b``/``l``/``u``).
 
 Threads. The UI thread only draws. Training runs in a thread worker owned by the app (not by a
 screen), so it survives mode switches; it reaches the UI only through ``post_message``. Every
@@ -56,6 +56,7 @@ from tui_transformer.tui.messages import (
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
 from tui_transformer.tui.screens.learn import LearnScreen
 from tui_transformer.tui.screens.playground import PlaygroundScreen
+from tui_transformer.tui.screens.runs import RunsScreen
 from tui_transformer.tui.screens.train import TrainScreen
 from tui_transformer.tui.training_session import TrainingSession
 from tui_transformer.tui.worker_errors import error_text
@@ -68,8 +69,8 @@ class TuiTransformerApp(App):
 
     TITLE = "tui-transformer"
     SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen,
-               "learn": LearnScreen}
-    MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn"}
+               "learn": LearnScreen, "runs": RunsScreen}
+    MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn", "runs": "runs"}
     DEFAULT_MODE = "train"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 gets a more compact layout
     BINDINGS = [
@@ -77,15 +78,18 @@ class TuiTransformerApp(App):
         Binding("2", "switch_mode('playground')", "Playground", show=False),
         Binding("3", "switch_mode('benchmark')", "Benchmark", show=False),
         Binding("4", "switch_mode('learn')", "Learn", show=False),
+        Binding("5", "switch_mode('runs')", "Runs", show=False),
         Binding("t", "switch_mode('train')", "Train", show=False),
         Binding("p", "switch_mode('playground')", "Playground", show=False),
         Binding("b", "switch_mode('benchmark')", "Benchmark", show=False),
         Binding("l", "switch_mode('learn')", "Learn", show=False),  # the Train screen keeps l (log scale)
+        Binding("u", "switch_mode('runs')", "Runs", show=False),
         # F1-F3 also switch from inside an editor (the Playground's prompt takes letters and digits).
         Binding("f1", "switch_mode('train')", "Train", show=False, priority=True),
         Binding("f2", "switch_mode('playground')", "Playground", show=False, priority=True),
         Binding("f3", "switch_mode('benchmark')", "Benchmark", show=False, priority=True),
         Binding("f4", "switch_mode('learn')", "Learn", show=False, priority=True),
+        Binding("f5", "switch_mode('runs')", "Runs", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -314,6 +318,8 @@ class TuiTransformerApp(App):
         yield SystemCommand("Run the benchmark", "KV cache: tokens/s against length", self.action_run_benchmark)
         yield SystemCommand("Learn", "how each part of the transformer works, on your own model",
                             lambda: self.switch_mode("learn"))
+        yield SystemCommand("Compare runs", "the Runs screen: every run, overlaid curves, config diff",
+                            lambda: self.switch_mode("runs"))
         yield SystemCommand("Switch theme (dark / light)", "toggle between the dark and light themes",
                             self.action_toggle_theme)
         yield SystemCommand("Help", "keys and what the panels mean", self.action_help)

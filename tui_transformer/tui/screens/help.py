@@ -20,7 +20,8 @@ Train a small transformer, watch it learn, then probe it.
 | `1` / `t` / `F1` | Train mode |
 | `2` / `p` / `F2` | Playground mode |
 | `3` / `b` / `F3` | Benchmark mode (F-keys work even while typing in an editor) |
-| `4` / `l` / `F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train) |
+| `4` / `l` / `F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train and Runs) |
+| `5` / `u` / `F5` | Runs mode: every run in a table, several overlaid on one chart, and what differs |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
 | `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
@@ -103,6 +104,24 @@ Measure with no run training: a bench shares the CPU with the trainer, and both 
 Learn explains the run the Train screen shows (else the newest run). The **Live** tab is
 computed from the picked model for the prompt at the top. A *fresh untrained model* has real
 shapes but random patterns: train a run to see real ones.
+
+## Runs
+
+| key | |
+|---|---|
+| `space` | mark / unmark the run under the cursor for the overlay |
+| `w` | mark every run of its sweep (again: unmark them) |
+| `m` / `x` / `l` | the metric (val bpb, val loss, train loss) / the x axis (step, tokens, time) / log scale |
+| `tab` | reach the smoothing slider; `←` / `→` move it (`shift` for ×10) |
+| `s` / `S` | sort by the next column / reverse (or click a column's header) |
+| `/` | filter by words (name, state, preset, data, sweep, note); `escape` back to the table |
+| `o` / `g` / `e` | follow the run on Train / load it in the Playground / explain it in Learn |
+| `r` / `n` / `d` | rename / add a one-line note / delete (asks first; never a run in training) |
+
+**Bits per byte** compares runs whose tokenizers differ; loss does not. **tokens** is the fair
+x axis across batch sizes, **time** shows which run gets lower sooner. **Smoothing** is
+TensorBoard's debiased moving average: 0 draws the raw points, 0.99 averages about the last 100.
+The dot before a marked run is its colour on the chart; it keeps it while others are marked.
 """
 
 

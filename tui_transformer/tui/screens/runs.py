@@ -1,0 +1,491 @@
+"""The Runs screen (``5`` / ``u`` / F5): every run in a table, several overlaid on one chart.
+
+A learner learns by changing one thing, training again and comparing. Layout::
+
+    ┌ / filter ───────────────────────────────────────────────────────────────┐
+    │ ● name            state     preset  steps  best val  best bpb  tokens … │   the runs (RunTable)
+    ├─────────────────────────────────────────────────┬───────────────────────┤
+    │ val bpb by tokens · smoothed 0.60  ━ a ━ b      │ setting   a      b    │   the overlay | the
+    │ ⠈⠢⡀⠤⣀                                          │ lr        3e-3   1e-3  │   config diff
+    │ smoothing ━━━━━●──── 0.60   x: tokens  log: off  │                       │
+    └─────────────────────────────────────────────────┴───────────────────────┘
+
+* **The table** is fed by the summaries ``runs list`` prints (listed in a thread worker, so the
+  screen opens at once); ``s`` sorts by the next column (``S`` reverses), ``/`` filters by words.
+* **The overlay.** ``space`` marks the run under the cursor, ``w`` every run of its sweep. A marked
+  run's whole history is read in a thread worker, once; a run still training keeps growing, from
+  a :class:`~tui_transformer.tui.metrics_tail.MetricsTail` polled every second. ``m`` switches the
+  metric, ``x`` the x axis (step, tokens, time), ``l`` the log scale; the slider sets TensorBoard's
+  smoothing (see :mod:`tui_transformer.train.smoothing`).
+* **The config diff** lists only the settings that differ between the marked runs.
+* **Actions** on the run under the cursor: ``o`` follow it on Train, ``g`` load it in the
+  Playground, ``e`` explain it in Learn, ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a
+  run being trained are refused (:mod:`tui_transformer.train.run_actions` says why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from tui_transformer.errors import UserError
+from tui_transformer.train.run_compare import HistoryFold
+from tui_transformer.train.run_state import RunState
+from tui_transformer.train.smoothing import MAX_SMOOTHING, METRICS, X_AXES
+from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.messages import FollowRun
+from tui_transformer.tui.metrics_tail import MetricsTail
+from tui_transformer.tui.widgets.overlay_chart import ColourBook, OverlayChart, OverlayRun
+from tui_transformer.tui.widgets.run_table import COLUMNS, RunTable
+from tui_transformer.tui.widgets.slider import Slider
+from tui_transformer.tui.worker_errors import error_text, notify_failed
+
+LIST_GROUP, HISTORY_GROUP, ACTION_GROUP, REFRESH_GROUP = "runs-list", "runs-history", "runs-action", "runs-refresh"
+LIVE_POLL_S = 1.0  # how often a marked run's metrics file is read for new lines
+REFRESH_S = 3.0  # how often the rows of runs in training are read again
+PICK_RETRY_S, PICK_TRIES = 0.1, 100  # waiting for the Playground's or Learn's picker to list the runs
+
+
+@dataclass
+class Marked:
+    """A marked run: its history so far, the tail that grows it, and its config (None if unreadable)."""
+
+    path: Path
+    fold: HistoryFold
+    tail: MetricsTail
+    config: Any
+
+
+def load_marked(path: Path) -> Marked:
+    """Read a run's whole history and its config (in a thread worker: a long run is megabytes)."""
+    from tui_transformer.train.runs import load_run_config
+
+    fold, tail = HistoryFold(), MetricsTail(path / "metrics.jsonl")
+    while True:  # a poll reads at most a few MB: read until nothing is left
+        events = tail.poll()
+        if not events:
+            break
+        for event in events:
+            fold.absorb(event)
+    try:
+        config = load_run_config(path)
+    except UserError:
+        config = None
+    return Marked(path, fold, tail, config)
+
+
+def diff_table(configs: dict[str, Any], colours: dict[str, str]) -> Table | Text:
+    """The settings that differ between the marked runs, a column per run in its colour."""
+    from tui_transformer.train.run_compare import config_diff
+
+    readable = {name: config for name, config in configs.items() if config is not None}
+    if len(readable) < 2:
+        return Text("mark two or more runs (space) to see the settings that differ", style="dim")
+    diff = config_diff(readable)
+    if not diff:
+        return Text("the marked runs' settings are identical", style="dim")
+    table = Table(box=None, padding=(0, 1), title="settings that differ", title_justify="left", expand=True)
+    table.add_column("setting", style="dim", no_wrap=True, overflow="ellipsis", max_width=20)
+    for name in readable:  # each run's column as wide as the others: none is squeezed out of sight
+        table.add_column(Text(name, style=colours.get(name, "")), overflow="ellipsis", no_wrap=True, ratio=1,
+                         min_width=5)
+    for key, values in diff.items():
+        table.add_row(key, *("-" if values[name] is None else str(values[name]) for name in readable))
+    return table
+
+
+class RunsScreen(Screen):
+    """Compare runs (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-filter { height: 1; border: none; padding: 0 1; }
+    RunsScreen #runs-table { height: 2fr; min-height: 5; }
+    RunsScreen #runs-bottom { height: 3fr; border-top: solid $panel; }
+    RunsScreen #runs-plot { width: 2fr; }
+    RunsScreen #runs-controls { height: 1; padding: 0 1; }
+    RunsScreen #runs-controls Label { width: auto; margin-right: 1; }
+    RunsScreen #runs-smoothing { width: 1fr; max-width: 30; margin-right: 2; }
+    RunsScreen #runs-axes { width: auto; color: $text-muted; }
+    RunsScreen #runs-diff { width: 1fr; min-width: 24; border-left: solid $panel; padding: 0 1; overflow-y: auto; }
+    RunsScreen.-narrow #runs-plot { width: 1fr; }  /* 80 columns: the diff gets half, room for two runs */
+    RunsScreen.-narrow #runs-axes { display: none; }  /* the chart's title says the metric, axis and log */
+    RunsScreen.-narrow #runs-table { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("space", "mark", "Mark"),
+        *HELP_AND_QUIT,
+        Binding("w", "mark_sweep", "Sweep"),
+        Binding("m", "next_metric", "Metric"),
+        Binding("x", "next_axis", "X axis"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("s", "next_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", show=False),  # the filter field says "/ to filter"
+        Binding("o", "open_train", "Train"),
+        Binding("g", "open_playground", "Playground"),
+        Binding("e", "open_learn", "Learn", show=False),
+        Binding("r", "rename", "Rename"),
+        Binding("n", "note", "Note"),
+        Binding("d", "delete", "Delete"),
+        Binding("delete", "delete", "Delete", show=False),
+        Binding("escape", "leave_filter", "Table", show=False),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.marked: dict[str, Marked] = {}
+        self.colours = ColourBook()
+        self._loading: set[str] = set()  # runs whose history a worker is reading
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="/ to filter: words of a name, state, preset, data, sweep or note", id="runs-filter")
+        yield RunTable(id="runs-table")
+        with Horizontal(id="runs-bottom"):
+            with Vertical(id="runs-plot"):
+                yield OverlayChart(id="runs-chart")
+                with Horizontal(id="runs-controls"):
+                    yield Label("smoothing")
+                    yield Slider(0.6, minimum=0.0, maximum=MAX_SMOOTHING, step=0.01, id="runs-smoothing")
+                    yield Static(id="runs-axes")
+            yield Static(id="runs-diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RunTable).focus()
+        self._show_axes()
+        self._show_diff()
+        self.set_interval(LIVE_POLL_S, self.poll_live)
+        self.set_interval(REFRESH_S, self.refresh_running)
+
+    def on_screen_resume(self) -> None:
+        self.list_runs()  # a run trained or renamed since the last visit
+
+    # ---- the table ------------------------------------------------------------------------------
+
+    @property
+    def table(self) -> RunTable:
+        return self.query_one(RunTable)
+
+    @property
+    def chart(self) -> OverlayChart:
+        return self.query_one(OverlayChart)
+
+    def list_runs(self) -> Worker:
+        return self._list_runs()
+
+    @work(thread=True, exclusive=True, group=LIST_GROUP, exit_on_error=False)
+    def _list_runs(self) -> list:
+        from tui_transformer.train.runs import list_runs
+
+        return list_runs()
+
+    def refresh_running(self) -> None:
+        """Read the rows of the runs in training again (their steps, tokens and evals move)."""
+        running = [run.path for run in self.table.runs if run.state is RunState.RUNNING]
+        if running:
+            self._refresh_rows(running)
+
+    @work(thread=True, exclusive=True, group=REFRESH_GROUP, exit_on_error=False)
+    def _refresh_rows(self, paths: list[Path]) -> list:
+        from tui_transformer.train.runs import run_info
+
+        return [run_info(path) for path in paths if path.is_dir()]
+
+    def action_next_sort(self) -> None:
+        keys = [column.key for column in COLUMNS]
+        current = self.table.sort_key
+        key = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self.table.sort_by(key)
+
+    def action_reverse_sort(self) -> None:
+        if self.table.sort_key is not None:
+            self.table.sort_by(self.table.sort_key)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        if str(event.column_key.value) in {column.key for column in COLUMNS}:
+            self.table.sort_by(str(event.column_key.value))
+
+    def action_filter(self) -> None:
+        self.query_one("#runs-filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.table.focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter(event.value)
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    # ---- marking and the overlay ------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        run = self.table.selected
+        if run is None:
+            return
+        if run.name in self.marked or run.name in self._loading:
+            self.unmark([run.name])
+        else:
+            self.mark([run])
+
+    def action_mark_sweep(self) -> None:
+        """Mark every run of the selected run's sweep (or unmark them, when all already are)."""
+        run = self.table.selected
+        if run is None:
+            return
+        if run.sweep is None:
+            self.notify(f"{run.name} is not part of a sweep", severity="warning")
+            return
+        # by name: <sweep>-1, <sweep>-2... is the sweep's own order, and so the colours' order
+        members = sorted((other for other in self.table.runs if other.sweep == run.sweep), key=lambda r: r.name)
+        if all(member.name in self.marked for member in members):
+            self.unmark([member.name for member in members])
+        else:
+            self.mark([member for member in members if member.name not in self.marked])
+            self.notify(f"sweep {run.sweep}: {len(members)} runs marked")
+
+    def mark(self, runs: list) -> None:
+        for run in runs:
+            self.colours.colour(run.name)  # the colour is taken now: the order of marking decides it
+            self._loading.add(run.name)
+            self._load_history(run.name, run.path)
+        self._marks_changed()
+
+    def unmark(self, names: list[str]) -> None:
+        for name in names:
+            self.marked.pop(name, None)
+            self._loading.discard(name)
+            self.colours.release(name)
+        self._marks_changed()
+
+    @work(thread=True, group=HISTORY_GROUP, exit_on_error=False)
+    def _load_history(self, name: str, path: Path) -> tuple[str, Marked | None, BaseException | None]:
+        try:
+            return name, load_marked(path), None
+        except Exception as error:  # returned, not raised: the handler must know which run failed
+            return name, None, error
+
+    def _marks_changed(self) -> None:
+        names = [name for name in self.table.runs_by_name if name in self.marked or name in self._loading]
+        self.table.set_marks({name: self.colours.colour(name) for name in names})
+        # in the order they were marked, whichever history finished loading first
+        order = sorted(self.marked, key=self.colours.slot)
+        self.chart.set_runs([OverlayRun(name, self.marked[name].fold, self.colours.colour(name)) for name in order])
+        self._show_diff()
+
+    def _show_diff(self) -> None:
+        configs = {name: self.marked[name].config for name in sorted(self.marked, key=self.colours.slot)}
+        colours = {name: self.colours.colour(name) for name in self.marked}
+        self.query_one("#runs-diff", Static).update(diff_table(configs, colours))
+
+    def poll_live(self) -> None:
+        """Fold in what the marked runs appended since the last poll (a run in training grows)."""
+        grew = False
+        for marked in self.marked.values():
+            for event in marked.tail.poll():
+                marked.fold.absorb(event)
+                grew = True
+        if grew:
+            self.chart.data_changed()
+
+    def action_next_metric(self) -> None:
+        self.chart.metric = _next(list(METRICS), self.chart.metric)
+        self._show_axes()
+
+    def action_next_axis(self) -> None:
+        self.chart.x_axis = _next(list(X_AXES), self.chart.x_axis)
+        self._show_axes()
+
+    def action_toggle_log(self) -> None:
+        self.chart.log = not self.chart.log
+        self._show_axes()
+
+    @on(Slider.Changed, "#runs-smoothing")
+    def _smoothing_changed(self, event: Slider.Changed) -> None:
+        self.chart.smoothing = event.value
+
+    def _show_axes(self) -> None:
+        chart = self.chart
+        self.query_one("#runs-axes", Static).update(
+            f"m {METRICS[chart.metric]} · x {chart.x_axis} · l log {'on' if chart.log else 'off'}")
+
+    # ---- actions on the selected run --------------------------------------------------------------
+
+    def _selected_or_say(self):
+        run = self.table.selected
+        if run is None:
+            self.notify("no run selected", severity="warning")
+        return run
+
+    def action_open_train(self) -> None:
+        run = self._selected_or_say()
+        if run is not None:
+            self.app.switch_mode("train")
+            self.app.get_screen("train").post_message(FollowRun(str(run.path)))
+
+    async def action_open_playground(self) -> None:
+        await self._load_in("playground")
+
+    async def action_open_learn(self) -> None:
+        await self._load_in("learn")
+
+    async def _load_in(self, mode: str) -> None:
+        """Switch to ``mode`` (the Playground or Learn) and pick the selected run in its run picker."""
+        from tui_transformer.train.runs import CHECKPOINTS, has_checkpoint
+        from tui_transformer.tui.widgets.run_list import RunSelect
+
+        run = self._selected_or_say()
+        if run is None:
+            return
+        if not has_checkpoint(run.path):
+            self.notify(f"{run.name} has no checkpoint yet to load", severity="warning")
+            return
+        await self.app.switch_mode(mode)
+        picker = self.app.get_screen(mode).query_one(RunSelect)
+        # the Playground lists checkpoints (latest first), Learn runs: whichever its picker offers
+        values = [str(run.path / CHECKPOINTS / "latest.pt"), str(run.path / CHECKPOINTS / "best.pt"), str(run.path)]
+        self._pick_when_listed(picker, values, tries=PICK_TRIES)
+
+    def _pick_when_listed(self, picker, values: list[str], tries: int) -> None:
+        """Choose the first of ``values`` the picker offers, once it has listed the runs (it does so on
+        showing, in a worker). Choosing it loads it, and a learner's pick made after it wins as usual."""
+        from textual.widgets.select import InvalidSelectValueError
+
+        for value in values:
+            try:
+                picker.value = value
+                return
+            except InvalidSelectValueError:
+                continue
+        if tries:
+            self.set_timer(PICK_RETRY_S, lambda: self._pick_when_listed(picker, values, tries - 1))
+        else:
+            self.notify(f"{Path(values[-1]).name} is not in the run picker", severity="warning")
+
+    def action_rename(self) -> None:
+        from tui_transformer.train.run_actions import rename_run
+        from tui_transformer.tui.screens.text_prompt import TextPromptScreen
+
+        run = self._selected_or_say()
+        if run is None:
+            return
+
+        def answered(name: str | None) -> None:
+            if name is not None and name.strip() and name.strip() != run.name:
+                new = name.strip()
+                self._act(f"renamed {run.name} to {new}", lambda: rename_run(run.path, new),
+                          lambda: self._renamed(run.name, new))
+
+        self.app.push_screen(TextPromptScreen(f"Rename [b]{run.name}[/b] to:", run.name), answered)
+
+    def _renamed(self, old: str, new: str) -> None:
+        if old in self.marked:
+            marked = self.marked.pop(old)
+            marked.path = marked.path.with_name(new)
+            marked.tail.path = marked.path / "metrics.jsonl"
+            self.marked[new] = marked
+            self.colours.rename(old, new)
+
+    def action_note(self) -> None:
+        from tui_transformer.train.run_actions import set_note
+        from tui_transformer.tui.screens.text_prompt import TextPromptScreen
+
+        run = self._selected_or_say()
+        if run is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if text is not None:
+                self._act(f"noted on {run.name}", lambda: set_note(run.path, text))
+
+        self.app.push_screen(TextPromptScreen(f"A one-line note on [b]{run.name}[/b] (empty removes it):", run.note),
+                             answered)
+
+    def action_delete(self) -> None:
+        from tui_transformer.train.run_actions import delete_run
+        from tui_transformer.tui.screens.confirm import ConfirmScreen
+
+        run = self._selected_or_say()
+        if run is None:
+            return
+        if run.state is RunState.RUNNING:  # said at once; delete_run would refuse too (the run's lock)
+            self.notify(f"{run.name} is being trained right now; stop it first, or wait for it to end",
+                        title="Not deleted", severity="error")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unmark([run.name])
+                self._act(f"deleted {run.name}", lambda: delete_run(run.path))
+
+        self.app.push_screen(ConfirmScreen(f"Delete run {run.name} ({run.label}, step {run.last_step:,}) with its "
+                                           "checkpoints? This cannot be undone.", yes="Delete", no="Keep"), answered)
+
+    def _act(self, done: str, action: Callable[[], Any], then: Callable[[], None] | None = None) -> Worker:
+        """Run a file action off the UI thread (taking a run's lock may wait a second); then list again."""
+        return self._action_worker(done, action, then)
+
+    @work(thread=True, group=ACTION_GROUP, exit_on_error=False)
+    def _action_worker(self, done: str, action: Callable[[], Any], then: Callable[[], None] | None) -> tuple:
+        action()
+        return done, then
+
+    # ---- workers' results ------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker, group = event.worker, event.worker.group
+        if event.state is WorkerState.ERROR:
+            self._worker_failed(worker)
+        elif event.state is not WorkerState.SUCCESS:
+            return
+        elif group == LIST_GROUP:
+            self.table.show(worker.result)
+            self._marks_changed()
+        elif group == REFRESH_GROUP:
+            fresh = {info.name: info for info in worker.result}
+            self.table.show([fresh.get(run.name, run) for run in self.table.runs])
+        elif group == HISTORY_GROUP:
+            name, marked, error = worker.result
+            if name not in self._loading:  # unmarked while it loaded
+                return
+            self._loading.discard(name)
+            if marked is None:
+                self.colours.release(name)
+                notify_failed(self, f"reading {name}", error)
+            else:
+                self.marked[name] = marked
+            self._marks_changed()
+        elif group == ACTION_GROUP:
+            done, then = worker.result
+            if then is not None:
+                then()
+            self.notify(done)
+            self.list_runs()
+
+    def _worker_failed(self, worker: Worker) -> None:
+        if worker.group == ACTION_GROUP:
+            self.notify(error_text(worker.error), title="Not done", severity="error")
+            self.list_runs()
+        else:
+            notify_failed(self, "listing the runs", worker.error)
+
+
+def _next(options: list[str], current: str) -> str:
+    """The option after ``current``, round the end."""
+    return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
