@@ -6,7 +6,6 @@ import pytest
 
 from tui_transformer.train.events import (EvalResult, LogMessage, RunFailed, RunFinished, RunStarted, StepMetrics,
                                           to_json)
-from tui_transformer.train.metrics import read_head_and_tail_events
 from tui_transformer.train.run_state import RunState
 from tui_transformer.train.runs import run_info
 
@@ -62,16 +61,3 @@ def test_the_summary_from_head_and_tail_equals_the_whole_files(tmp_path, history
         assert (info.state, info.reason, info.label) == (RunState.FINISHED, "max_steps", "finished (max_steps)")
     else:
         assert (info.state, info.reason, info.label) == (RunState.INTERRUPTED, "", "interrupted")
-
-
-def test_head_and_tail_skip_the_middle_and_the_cut_lines(tmp_path):
-    history = HISTORIES["finished"]
-    metrics = write_run(tmp_path / "r", history) / "metrics.jsonl"
-    head, tail = read_head_and_tail_events(metrics, part_bytes=4096)
-    assert head[0] == history[0] and tail[-1] == history[-1]
-    assert 5 < len(head) < 30 and 5 < len(tail) < 30, "only the two ends were read, each cut at whole lines"
-    assert head == history[:len(head)] and tail == history[-len(tail):]
-    # a file of at most two parts: all of it, once
-    assert read_head_and_tail_events(metrics, part_bytes=metrics.stat().st_size // 2 + 1) == (history, [])
-    small = write_run(tmp_path / "s", HISTORIES["short"]) / "metrics.jsonl"
-    assert read_head_and_tail_events(small) == (HISTORIES["short"], [])

@@ -67,31 +67,6 @@ def read_events(path: Path) -> Iterator[Event]:
         yield from _parsed(file)
 
 
-def read_head_and_tail_events(path: Path, part_bytes: int = 64 * 1024) -> tuple[list[Event], list[Event]]:
-    """The events of about the first and the last ``part_bytes`` of the file, without the middle.
-
-    A long GPU run writes hundreds of thousands of lines; a summary (``runs list``) needs only how
-    the run began (its first ``RunStarted`` comes after a few log lines) and how it stands now. A
-    line cut at either edge is dropped; the two parts never overlap, and a small file is all head.
-    """
-    with Path(path).open("rb") as file:
-        head = file.read(part_bytes)
-        size = file.seek(0, 2)
-        tail_start = max(len(head), size - part_bytes)
-        file.seek(tail_start)
-        tail = file.read()
-    if tail_start > len(head):  # a middle was skipped: cut the head and the tail at whole lines
-        head = head.rpartition(b"\n")[0]
-        tail = tail.partition(b"\n")[2]
-    else:  # head and tail touch: the head's last (partial) line continues in the tail
-        head, tail = head + tail, b""
-    return list(_parsed(_lines(head))), list(_parsed(_lines(tail)))
-
-
-def _lines(data: bytes) -> list[str]:
-    return data.decode("utf-8", "replace").splitlines()  # damaged bytes spoil a line, not the file
-
-
 def _parsed(lines) -> Iterator[Event]:
     for line in lines:
         try:
