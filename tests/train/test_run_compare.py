@@ -28,7 +28,7 @@ def test_compare_lists_exactly_the_settings_that_differ_and_each_runs_results(tw
     assert main(["runs", "compare", str(first), str(second), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["runs"] == ["first", "second"]
-    assert result["config_diff"] == {"lr": {"first": 3e-3, "second": 1e-3}, "run_name": {"first": "first", "second": "second"},
+    assert result["config_diff"] == {"lr": {"first": 3e-3, "second": 1e-3},
                                      "model.pos_encoding": {"first": "sinusoidal", "second": "rope"}}
     for name, path in (("first", first), ("second", second)):
         evals = [e for e in read_events(path / "metrics.jsonl") if isinstance(e, EvalResult)]

@@ -214,10 +214,20 @@ async def test_the_config_diff_lists_only_the_fields_that_differ(runs):
         await select(screen, pilot, "pos-1")
         await pilot.press("w")
         await settled(screen, pilot)
-        rows = plain(diff.content, width=60).splitlines()
-        settings = [row.split()[0] for row in rows[2:] if row.strip()]
-        assert settings == ["run_name", "model.pos_encoding"]
-        assert "rope" in rows[-2] + rows[-1] and "sinusoidal" in "".join(rows)
+        rows = [row.split() for row in plain(diff.content, width=40).splitlines()[1:] if row.strip()]
+        # one setting differs between the sweep's runs: a row per run, read in full in a narrow pane
+        assert rows[0] == ["run", "pos_encoding"]
+        assert {tuple(row) for row in rows[1:]} == {("pos-1", "sinusoidal"), ("pos-2", "rope")}
+
+
+def test_a_diff_of_more_settings_than_runs_has_a_row_per_setting():
+    from tui_transformer.tui.screens.runs import diff_table
+
+    base = PRESETS["tiny"]
+    configs = {"a": base.with_overrides(lr=1e-3, model_d_model=64, seed=1), "b": base.with_overrides(lr=2e-3, seed=2)}
+    rows = [row.split() for row in plain(diff_table(configs, {}), width=60).splitlines()[1:] if row.strip()]
+    assert rows[0] == ["setting", "a", "b"]
+    assert rows[1:] == [["seed", "1", "2"], ["lr", "0.001", "0.002"], ["model.d_model", "64", "128"]]
 
 
 async def test_deleting_a_running_run_is_refused_and_a_finished_one_is_deleted_after_yes(runs, notes):

@@ -35,10 +35,15 @@ def flat_config(config: TrainConfig) -> dict[str, Any]:
     return values | {f"model.{key}": value for key, value in model.items()}
 
 
+# Settings that differ between any two runs by construction: the run's own name (it heads each
+# run's column already) says nothing about why two runs behaved differently.
+NOT_COMPARED = ("run_name",)
+
+
 def config_diff(configs: dict[str, TrainConfig]) -> dict[str, dict[str, Any]]:
     """``{key: {run: value}}`` for the keys whose values differ between the runs, in field order."""
     flat = {name: flat_config(config) for name, config in configs.items()}
-    keys = list(dict.fromkeys(key for values in flat.values() for key in values))
+    keys = [key for key in dict.fromkeys(key for values in flat.values() for key in values) if key not in NOT_COMPARED]
     return {key: {name: values.get(key) for name, values in flat.items()}
             for key in keys if len({repr(values.get(key)) for values in flat.values()}) > 1}
 

@@ -95,14 +95,31 @@ def diff_table(configs: dict[str, Any], colours: dict[str, str]) -> Table | Text
     diff = config_diff(readable)
     if not diff:
         return Text("the marked runs' settings are identical", style="dim")
+    if len(diff) <= len(readable):  # a sweep: few settings, many runs; a row per run reads in a narrow pane
+        return _diff_by_run(diff, readable, colours)
     table = Table(box=None, padding=(0, 1), title="settings that differ", title_justify="left", expand=True)
     table.add_column("setting", style="dim", no_wrap=True, overflow="ellipsis", max_width=20)
     for name in readable:  # each run's column as wide as the others: none is squeezed out of sight
         table.add_column(Text(name, style=colours.get(name, "")), overflow="ellipsis", no_wrap=True, ratio=1,
                          min_width=5)
     for key, values in diff.items():
-        table.add_row(key, *("-" if values[name] is None else str(values[name]) for name in readable))
+        table.add_row(key, *(_shown(values[name]) for name in readable))
     return table
+
+
+def _diff_by_run(diff: dict[str, dict[str, Any]], runs: dict[str, Any], colours: dict[str, str]) -> Table:
+    """The same diff turned round: a row per run in its colour, a column per setting that differs."""
+    table = Table(box=None, padding=(0, 1), title="settings that differ", title_justify="left", expand=True)
+    table.add_column("run", no_wrap=True, overflow="ellipsis")
+    for key in diff:
+        table.add_column(key.removeprefix("model."), style="bold", overflow="ellipsis", no_wrap=True)
+    for name in runs:
+        table.add_row(Text(name, style=colours.get(name, "")), *(_shown(diff[key][name]) for key in diff))
+    return table
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None else str(value)
 
 
 class RunsScreen(Screen):
