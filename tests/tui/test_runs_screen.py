@@ -57,7 +57,8 @@ def record_run(runs: Path, name: str, *, rate: float, steps: int = 40, finished:
 
 def loss_step(step: int, rate: float) -> StepMetrics:
     loss = 1.0 + 4.0 * math.exp(-rate * step) + 0.2 * math.sin(step)  # noisy: smoothing has work to do
-    return StepMetrics(step, 40, 1, loss, math.exp(loss), 1e-3, 0.5, 1000.0, 256 * step, 0.5 * step, None, time=T0)
+    speed = 1000.0 + 50.0 * (step % 3)  # varies, so a smoothed tokens/s curve differs from the raw one
+    return StepMetrics(step, 40, 1, loss, math.exp(loss), 1e-3, 0.5, speed, 256 * step, 0.5 * step, None, time=T0)
 
 
 @pytest.fixture
@@ -181,7 +182,12 @@ async def test_the_overlay_draws_the_marked_runs_smoothed_as_the_ema_says(runs):
         await pilot.press("space")
         await settled(screen, pilot)
         chart = screen.query_one(OverlayChart)
-        await pilot.press("m", "m")  # val bpb -> val loss -> train loss
+        await pilot.press("m", "m", "m", "m")  # val bpb -> val loss -> train loss -> learning rate -> tokens/s
+        assert chart.metric == "tokens_per_sec" and "tokens/s by tokens" in plain(chart.render())
+        _, speeds = curve(metric_history(runs / "pos-1"), "tokens_per_sec", "tokens")
+        assert chart.smoothing > 0 and chart.drawn_lines()[0].series.ys == pytest.approx(debiased_ema(speeds, chart.smoothing))
+        assert chart.drawn_lines()[0].series.ys != pytest.approx(speeds)
+        await pilot.press("m", "m", "m")  # round to train loss
         assert chart.metric == "loss"
         history = metric_history(runs / "pos-1")
         xs, raw = curve(history, "loss", "tokens")

@@ -34,7 +34,8 @@ import math
 from typing import Any, Sequence
 
 X_AXES = {"step": "step", "tokens": "tokens_seen", "time": "elapsed_s"}  # axis -> metric_history column
-METRICS = {"val_bpb": "val bpb", "val_loss": "val loss", "loss": "train loss"}  # metric_history column -> label
+METRICS = {"val_bpb": "val bpb", "val_loss": "val loss", "loss": "train loss", "lr": "learning rate",
+           "tokens_per_sec": "tokens/s"}  # metric_history column -> label, in the order m cycles through them
 MAX_SMOOTHING = 0.99  # at 1.0 the curve would never move from its first point
 
 
