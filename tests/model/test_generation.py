@@ -158,3 +158,17 @@ def test_last_only_logits_equal_the_last_row_of_the_full_logits(pos_encoding):
         last = model(tokens, last_only=True)
     assert last.shape == (2, 1, 61)
     assert torch.allclose(last[:, 0], full[:, -1], atol=1e-6)
+
+
+def test_a_generation_that_cannot_end_early_never_asks_whether_it_ended():
+    """Without eos_id or stop sequences no row can finish: no ``all()`` check per token (on a GPU,
+    a device sync each). With an eos_id the check runs, once per token."""
+    from tests.model.test_dropout import _TorchCalls
+
+    model = tiny_model()
+    with _TorchCalls() as calls:
+        assert len(list(generate(model, [1, 2, 3], max_new_tokens=5))) == 5
+    assert "all" not in calls.names
+    with _TorchCalls() as calls:
+        list(generate(model, [1, 2, 3], max_new_tokens=5, eos_id=model.config.vocab_size - 1))
+    assert calls.names.count("all") >= 1

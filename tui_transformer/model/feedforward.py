@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tui_transformer.model.dropout import Dropout
+
 
 class FeedForward(nn.Module):
     def __init__(self, d_model: int, d_ff: int, dropout: float = 0.0, activation: str = "gelu") -> None:
@@ -30,7 +32,7 @@ class FeedForward(nn.Module):
         self.approximate = "tanh" if activation == "gelu_tanh" else "none"
         self.up = nn.Linear(d_model, d_ff)
         self.down = nn.Linear(d_ff, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x [B, T, D]`` -> ``[B, T, D]``, each position independently."""

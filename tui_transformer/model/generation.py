@@ -118,6 +118,9 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
         raise ConfigError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     stops = _stop_lists(stop_sequences)
     device = model.embed.weight.device
+    # A row ends only on eos_id or a stop sequence; without either, asking whether all rows have
+    # ended is a wasted operator per token (and on a GPU a sync that stalls the pipeline).
+    can_end = eos_id is not None or bool(stops)
     with eval_mode(model):
         with torch.inference_mode():
             decoder = _Decoder(model, _prompt_tensor(prompt, model.config.vocab_size, device), max_new_tokens,
@@ -126,7 +129,7 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
             with torch.inference_mode():  # not around the yield: the consumer's own code runs between steps
                 step = decoder.step(want_probs, eos_id, stops)
             yield step
-            if bool(step.finished.all()):
+            if can_end and bool(step.finished.all()):
                 return
 
 

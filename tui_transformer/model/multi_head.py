@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from tui_transformer.model.attention import fused_attention, scaled_dot_product_attention
+from tui_transformer.model.dropout import Dropout
 from tui_transformer.model.hooks import HookPoint
 from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.positional import RotaryEmbedding
@@ -47,7 +48,7 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.attn_dropout = dropout
-        self.resid_dropout = nn.Dropout(dropout)
+        self.resid_dropout = Dropout(dropout)
         self.use_fused = attention == "sdpa"
         self.rope = rope
         self.hook_q, self.hook_k, self.hook_z = HookPoint(), HookPoint(), HookPoint()

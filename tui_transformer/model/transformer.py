@@ -40,6 +40,7 @@ from tui_transformer.errors import ConfigError
 from tui_transformer.model.attention import causal_mask
 from tui_transformer.model.block import Block
 from tui_transformer.model.config import ModelConfig
+from tui_transformer.model.dropout import Dropout
 from tui_transformer.model.embedding import TokenEmbedding
 from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
 from tui_transformer.model.positional import (
@@ -77,7 +78,7 @@ class DecoderTransformer(nn.Module):
             self.pos = LearnedPositionalEncoding(config.max_seq_len, d)
         elif config.pos_encoding == "rope":
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.blocks = nn.ModuleList(
             Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer, config.activation)
             for layer in range(config.n_layers)
