@@ -38,10 +38,10 @@ from tui_transformer import paths
 from tui_transformer.data import hub
 from tui_transformer.data.shard_cache import ShardCache, limits_from_env
 from tui_transformer.data.sharded_source import HASH_SPLIT, ShardedSource
+from tui_transformer.data.sources import HUB_PREFIX, is_hub_dataset
 from tui_transformer.data.split import document_id, split_of
 from tui_transformer.errors import UserError
 
-PREFIX = "hf:"
 TEXT_COLUMNS = ("text", "content", "story")
 VALIDATION_SPLITS = ("validation", "valid", "val", "dev")
 SHARD_DOCUMENTS = 2000
@@ -50,7 +50,7 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def parse_spec(spec: str) -> tuple[str, str | None, bool]:
     """``(name or folder, config, is_local)`` of ``hf:OWNER/NAME[:CONFIG]`` or ``hf:FOLDER``."""
-    body = spec[len(PREFIX):].strip() if spec.startswith(PREFIX) else spec.strip()
+    body = spec.strip()[len(HUB_PREFIX):].strip() if is_hub_dataset(spec) else spec.strip()
     folder = os.path.expanduser(body)
     if body and os.path.isdir(folder):
         return str(Path(folder).resolve()), None, True
@@ -68,7 +68,7 @@ class HubDatasetSource(ShardedSource):
 
     def __init__(self, spec: str, val_fraction: float = 0.1, text_column: str | None = None,
                  cache: ShardCache | None = None) -> None:
-        self.spec = spec if spec.startswith(PREFIX) else PREFIX + spec
+        self.spec = spec if is_hub_dataset(spec) else HUB_PREFIX + spec
         self.dataset, self.config, self.local = parse_spec(spec)
         # every shard is kept (re-streaming an evicted one would read the dataset from its start);
         # the byte limit of TUI_TRANSFORMER_MAX_CACHE_BYTES still applies

@@ -12,7 +12,7 @@ import os
 
 from tui_transformer.data.builtin_source import BuiltinSource
 from tui_transformer.data.files import PathSource
-from tui_transformer.data.sources import Source
+from tui_transformer.data.sources import Source, is_hub_dataset
 from tui_transformer.errors import UserError
 
 
@@ -29,7 +29,7 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
     ``builtin``, saying why in ``source.notice``. Bad specs raise :class:`UserError`.
     """
     spec = (spec or "auto").strip()
-    if spec.startswith("hf:"):
+    if is_hub_dataset(spec):
         from tui_transformer.data.hub_dataset import HubDatasetSource  # datasets loads only when used
 
         return HubDatasetSource(spec, val_fraction, text_column=text_column, cache=shard_cache)
@@ -61,7 +61,7 @@ def check_data_spec(spec: str) -> str:
     from tui_transformer.errors import ConfigError
 
     spec = spec.strip()
-    if spec.startswith("hf:"):
+    if is_hub_dataset(spec):
         from tui_transformer.data.hub_dataset import parse_spec
 
         try:

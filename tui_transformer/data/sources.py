@@ -25,6 +25,13 @@ import numpy as np
 
 from tui_transformer.data.split import check_val_fraction
 
+HUB_PREFIX = "hf:"  # --data hf:OWNER/NAME[:CONFIG] or hf:FOLDER: a dataset read through `datasets`
+
+
+def is_hub_dataset(spec: str) -> bool:
+    """Whether a ``--data`` value names a Hugging Face dataset (one rule for the CLI, the form and the trainer)."""
+    return spec.strip().startswith(HUB_PREFIX)
+
 
 @dataclass
 class Chunk:

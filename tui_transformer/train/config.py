@@ -18,6 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.config import ModelConfig, reject_unknown_fields
 from tui_transformer.seeds import check_seed
@@ -106,7 +107,7 @@ class TrainConfig:
         check_seed(self.seed)
         if not isinstance(self.data, str) or not self.data.strip():
             raise ConfigError("data must be auto, builtin, fineweb or a path; got an empty value")
-        if self.text_column is not None and not self.data.strip().startswith("hf:"):
+        if self.text_column is not None and not is_hub_dataset(self.data):
             raise ConfigError(f"text_column applies to hf: datasets only, not to data {self.data!r}")
         if not isinstance(self.device, str) or not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps; got {self.device!r}")

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from tui_transformer.data.loader import BatchLoader
+from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
 from tui_transformer.interpret.induction import induction_probe_tokens
 from tui_transformer.model import DecoderTransformer
@@ -116,7 +117,7 @@ class TrainingSetup:
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         named = {"text_column": config.text_column} if config.text_column else {}  # stand-in sources take none
         self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
-        if config.data.strip().startswith("hf:"):  # the run's config records what was found: the column, the split
+        if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
             found = self.source.status()
             config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
         self._check_stop()
