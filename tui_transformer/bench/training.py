@@ -1,8 +1,10 @@
 """Training throughput: our model against a lean nanoGPT-style reference of the same shape.
 
 Each variant runs the same full training step on the same random batch: forward, cross-entropy,
-backward, gradient clipping, AdamW step, each variant with the optimizer its project uses (ours: the
-trainer's fused AdamW; the reference: nanoGPT's, fused on CUDA only). Variants take turns in rounds
+backward, gradient clipping, AdamW step, each variant with the loss and the optimizer its project
+uses (ours: the chunked head-and-loss of :mod:`~tui_transformer.model.linear_cross_entropy` and the
+trainer's fused AdamW; the reference: nanoGPT's ``F.cross_entropy`` over the whole logits and its
+AdamW, fused on CUDA only). Variants take turns in rounds
 (A B C A B C ...) so that a machine that slows down mid-run slows all of them alike; each variant's
 throughput is its median round. The comparison is a ratio within one run; absolute numbers drift
 between runs on a shared box.
@@ -102,12 +104,16 @@ class ReferenceGPT(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+        """The logits, or given ``targets`` the mean cross-entropy over them (as nanoGPT computes it)."""
         positions = torch.arange(tokens.size(1), device=tokens.device)
         x = self.wte(tokens) + self.wpe(positions)
         for block in self.blocks:
             x = block(x)
-        return self.lm_head(self.ln_f(x))
+        logits = self.lm_head(self.ln_f(x))
+        if targets is None:
+            return logits
+        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.view(-1))
 
 
 
@@ -139,10 +145,9 @@ def build_variant(variant: str, c: ModelConfig, device: str) -> tuple[nn.Module,
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
                autocast: Callable = contextlib.nullcontext) -> float:
-    """One full step: forward, cross-entropy, backward, clip to norm 1, AdamW; returns the loss."""
+    """One full step: forward and loss (the model's own), backward, clip to norm 1, AdamW; returns the loss."""
     with autocast():
-        logits = model(x)
-    loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1))
+        loss = model(x, targets=y)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()

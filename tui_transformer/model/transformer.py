@@ -9,6 +9,7 @@
       -> N x Block (pre-LN attention + feed-forward, with residuals)
       -> final LayerNorm                         [B, T, D]
       -> LM head: x · Eᵀ (tied) or x · W_outᵀ    [B, T, V]   logits: one score per vocabulary entry
+         (given targets: the mean next-token loss instead, see linear_cross_entropy)
 
 The logits at position ``t`` score the token at ``t + 1``: the causal mask ensures they only
 depend on tokens ``0 .. t``, so one forward pass trains on all ``T`` next-token predictions at once.
@@ -43,6 +44,7 @@ from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.dropout import Dropout
 from tui_transformer.model.embedding import TokenEmbedding
 from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
+from tui_transformer.model.linear_cross_entropy import head_loss
 from tui_transformer.model.positional import (
     ALiBi,
     LearnedPositionalEncoding,
@@ -115,8 +117,11 @@ class DecoderTransformer(nn.Module):
         weight = self.embed.weight
         return KVCache(cfg.n_layers, batch_size, cfg.n_heads, max_len, cfg.d_head, weight.dtype, weight.device)
 
-    def forward(self, tokens: torch.Tensor, cache: Cache | None = None, last_only: bool = False) -> torch.Tensor:
-        """``tokens [B, T]`` -> logits ``[B, T, V]`` (``[B, 1, V]`` with ``last_only``).
+    def forward(self, tokens: torch.Tensor, cache: Cache | None = None, last_only: bool = False,
+                targets: torch.Tensor | None = None) -> torch.Tensor:
+        """``tokens [B, T]`` -> logits ``[B, T, V]`` (``[B, 1, V]`` with ``last_only``), or with
+        ``targets [B, T]`` the mean next-token loss, a scalar (training never needs the logits
+        themselves, so :func:`.linear_cross_entropy.head_loss` need not build them whole).
 
         Without a cache the tokens sit at positions ``0 .. T-1``. With one they sit at
         ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``. Generating needs only
@@ -141,6 +146,8 @@ class DecoderTransformer(nn.Module):
             cache.advance(n_tokens)
         x = self.ln_f(x[:, -1:] if last_only else x)
         head = self.embed.weight if self.lm_head is None else self.lm_head.weight
+        if targets is not None:
+            return head_loss(x, head, targets)
         return F.linear(x, head)
 
     def attention_mask(self, start: int, n_tokens: int) -> torch.Tensor | None:

@@ -24,8 +24,6 @@ from typing import Callable, Sequence
 
 import torch
 
-from tui_transformer.model.loss import lm_loss
-
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -47,8 +45,7 @@ def accumulate_gradients(model: torch.nn.Module, micro_batches: Sequence[Batch],
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync:
             with autocast() if autocast else contextlib.nullcontext():
-                logits = model(x.to(device, non_blocking=True))
-                loss = lm_loss(logits, y.to(device, non_blocking=True))
+                loss = model(x.to(device, non_blocking=True), targets=y.to(device, non_blocking=True))
             scaled = loss / expected
             (scaler.scale(scaled) if scaler else scaled).backward()
         total += loss.detach().float()
