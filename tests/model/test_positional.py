@@ -45,6 +45,17 @@ def test_rope_start_pos_is_respected():
     assert torch.allclose(whole[:, :, 0], x[:, :, 0]), "position 0 is rotated by angle 0"
 
 
+def test_rope_is_the_complex_product_of_each_pair_with_its_angle():
+    """The pairs (x[2i], x[2i+1]) as complex numbers times e^(j·p·θ_i), p the position (from 3 on)."""
+    rope = RotaryEmbedding(max_seq_len=16, d_head=8)
+    x = torch.randn(2, 3, 5, 8)
+    theta = 10000.0 ** (-torch.arange(0, 8, 2, dtype=torch.float64) / 8)
+    angles = torch.outer(torch.arange(3, 8, dtype=torch.float64), theta)  # [5, 4]
+    expected = torch.view_as_real(torch.view_as_complex(x.double().unflatten(-1, (-1, 2)).contiguous())
+                                  * torch.polar(torch.ones_like(angles), angles)).flatten(-2)
+    torch.testing.assert_close(rope(x, start_pos=3).double(), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_rope_scores_depend_only_on_relative_position():
     rope = RotaryEmbedding(max_seq_len=64, d_head=8)
     q, k = torch.randn(8), torch.randn(8)

@@ -72,7 +72,7 @@ def positional_matrix(model, n_positions: int) -> tuple[str, torch.Tensor]:
             rows = bias[:, -1, :].flip(-1)  # the last query's penalty at distance 0, 1, ... per head
             return "ALiBi penalty −m_h·distance per head (row = head, column = distance)", rows
         rope = model.blocks[0].attn.rope
-        return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n], rope.cos[:n]).float().cpu()
+        return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n, 1::2], rope.cos[:n, 1::2]).float().cpu()
 
 
 # ---- shapes, parameters, the residual stream ------------------------------------------------------

@@ -83,17 +83,27 @@ class LearnedPositionalEncoding(nn.Module):
 class RotaryEmbedding(nn.Module):
     """Rotates query/key dimension pairs by position-dependent angles (no parameters).
 
-    ``cos`` and ``sin`` are buffers ``[max_seq_len, d_head / 2]`` holding ``cos(p · θ_i)`` and
-    ``sin(p · θ_i)``. The rotation is written with real numbers (the complex product expanded), so
-    the buffers survive ``model.to(torch.bfloat16)``, which would drop a complex buffer's imaginary part.
+    The rotation is written with real numbers (the complex product expanded), so the buffers
+    survive ``model.to(torch.bfloat16)``, which would drop a complex buffer's imaginary part.
+    For each pair ``(x[2i], x[2i+1])`` at angle ``a = p · θ_i``::
+
+        rot(x)[2i]   = x[2i]   · cos a  −  x[2i+1] · sin a
+        rot(x)[2i+1] = x[2i+1] · cos a  +  x[2i]   · sin a
+
+    that is ``x · COS + swap(x) · SIN``, with ``swap`` exchanging the two members of every pair and
+    the buffers ``[max_seq_len, d_head]`` holding ``COS = (cos a_0, cos a_0, cos a_1, cos a_1, ..)``
+    and ``SIN = (−sin a_0, sin a_0, −sin a_1, sin a_1, ..)``. Written so, the rotation is three
+    operations over whole contiguous vectors, about twice as fast (forward and backward) as
+    splitting the pairs into strided halves, and bit for bit the same numbers.
     """
 
     def __init__(self, max_seq_len: int, d_head: int, base: float = 10000.0) -> None:
         super().__init__()
         theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)  # [d_head/2]
         angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), theta)  # [T, d_head/2]
-        self.register_buffer("cos", angles.cos().float(), persistent=False)
-        self.register_buffer("sin", angles.sin().float(), persistent=False)
+        cos, sin = angles.cos().float(), angles.sin().float()
+        self.register_buffer("cos", cos.repeat_interleave(2, dim=-1), persistent=False)  # [T, d_head]
+        self.register_buffer("sin", torch.stack((-sin, sin), dim=-1).flatten(-2), persistent=False)
 
     def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
         """``x [..., T, d_head]`` at positions ``start_pos ..`` -> the rotated ``x``, same shape.
@@ -103,10 +113,9 @@ class RotaryEmbedding(nn.Module):
         n_tokens = x.shape[-2]
         cos = self.cos[start_pos : start_pos + n_tokens].float()
         sin = self.sin[start_pos : start_pos + n_tokens].float()
-        even, odd = x.float().unflatten(-1, (-1, 2)).unbind(-1)  # the pairs (x[2i], x[2i+1])
-        # (even + j·odd) · (cos + j·sin), real and imaginary parts:
-        rotated = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
-        return rotated.flatten(-2).type_as(x)
+        x32 = x.float()
+        swapped = x32.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # (x[2i+1], x[2i]) for every pair
+        return (x32 * cos + swapped * sin).type_as(x)
 
 
 def alibi_slopes(n_heads: int) -> torch.Tensor:
