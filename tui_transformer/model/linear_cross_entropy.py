@@ -69,7 +69,7 @@ class LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         n = hidden.shape[0]
         grad_hidden = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
-        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
+        grad_weight = torch.empty_like(weight) if ctx.needs_input_grad[1] else None
         total = hidden.new_zeros(())
         minus_one_over_n = hidden.new_full((CHUNK, 1), -1.0 / n)
         for start in range(0, n, CHUNK):
@@ -84,7 +84,9 @@ class LinearCrossEntropy(torch.autograd.Function):
             dz.scatter_add_(1, y, minus_one_over_n[: len(y)])  # - onehot / N
             if grad_hidden is not None:
                 torch.mm(dz, weight, out=grad_hidden[start : start + CHUNK])
-            if grad_weight is not None:
+            if grad_weight is not None and start == 0:
+                torch.mm(dz.t(), h, out=grad_weight)  # the first chunk's share, written over the empty buffer
+            elif grad_weight is not None:
                 grad_weight.addmm_(dz.t(), h)
         ctx.save_for_backward(grad_hidden, grad_weight)
         return total / n
