@@ -109,7 +109,9 @@ def profile_decode(model_config: ModelConfig, batch_size: int = 1, prompt_len: i
 def profile_train(model_config: ModelConfig, batch_size: int = 8, steps: int = 3) -> dict:
     """Profile ``steps`` full training steps of ours (fused attention) and of the reference."""
     from tui_transformer.bench.training import build_variant, train_step
+    from tui_transformer.train.allocator import keep_freed_memory
 
+    keep_freed_memory()  # as the trainer does on the CPU
     x = torch.randint(0, model_config.vocab_size, (batch_size, model_config.max_seq_len),
                       generator=torch.Generator().manual_seed(0))
     y = torch.roll(x, -1, dims=1)

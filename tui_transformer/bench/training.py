@@ -44,6 +44,7 @@ import torch.nn.functional as F
 
 from tui_transformer.model import DecoderTransformer, ModelConfig
 from tui_transformer.model.flops import flops_per_token
+from tui_transformer.train.allocator import keep_freed_memory
 from tui_transformer.train.peak import measure_peak_flops, synchronize
 
 VARIANTS = ("ours-explicit", "ours-sdpa", "reference")
@@ -167,6 +168,8 @@ def run_train_bench(model_config: ModelConfig, batch_size: int = 8, steps_per_ro
     """Tokens/s, MFU and peak memory per variant; see the module docstring for the method."""
     from tui_transformer.train.device import choose_precision
 
+    if device == "cpu":
+        keep_freed_memory()  # as the trainer does; both variants share the process, and so the allocator
     precision = choose_precision(device, amp=True)
     autocast = lambda: precision.autocast(device)  # noqa: E731
     generator = torch.Generator().manual_seed(0)

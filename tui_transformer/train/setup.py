@@ -34,6 +34,7 @@ from tui_transformer.model import DecoderTransformer
 from tui_transformer.model.flops import flops_per_token
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed
+from tui_transformer.train.allocator import keep_freed_memory
 from tui_transformer.train.budget import epoch_of, horizon_steps, refuse_a_spent_budget
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
@@ -98,6 +99,8 @@ class TrainingSetup:
         between phases (StoppedInSetup)."""
         self.new_run = resume is None
         self.device = distributed.init(self.env, resolve_device(self.config.device))
+        if torch.device(self.device).type == "cpu":
+            keep_freed_memory()  # no page faults for the step's big tensors (train.allocator)
         self.precision = choose_precision(self.device, self.config.amp)
         self.payload = self._read_resume(resume)
         for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
