@@ -10,10 +10,15 @@ three things, and each has a closed form (in 4-byte floats, ``N = B · T`` token
                                                                         its projection, the FFN's two
                                                                         F-wide tensors, the residuals
       + the attention weights (explicit path)   N · L · H · T           one [T] row per token and head
-    the logits, in float32, and their gradient  2 · N · V
+    the logits of one chunk, in float32         min(N, CHUNK) · V       the chunked loss makes CHUNK
+                                                                        positions' logits at a time
+                                                                        (model.linear_cross_entropy);
+                                                                        under autocast all N, and more
 
 Under 16-bit autocast (bf16 on CUDA) the activations may take 2 bytes each instead of 4
 (``activation_bytes``); the weights, the optimizer state and the float32 logits do not shrink.
+(The bound counts what the training loss needs in float32; under autocast the whole logits exist,
+which only makes the true peak higher.)
 
 The true peak is higher (temporaries, the allocator's slack, the data loader), so this is a *lower
 bound*: a step that it says cannot fit certainly cannot, and refusing it loses nothing. A step it
@@ -26,6 +31,7 @@ import torch
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.config import ModelConfig
+from tui_transformer.model.linear_cross_entropy import CHUNK
 from tui_transformer.model.transformer import count_parameters
 
 FLOAT_BYTES = 4
@@ -38,8 +44,8 @@ def step_bytes_lower_bound(model: ModelConfig, batch_size: int, activation_bytes
     activations = layers * (8 * d + 2 * f)
     if model.attention == "explicit":
         activations += layers * model.n_heads * t
-    per_token = activation_bytes * activations + FLOAT_BYTES * 2 * model.vocab_size
-    return FLOAT_BYTES * 4 * count_parameters(model) + tokens * per_token
+    logits = FLOAT_BYTES * min(tokens, CHUNK) * model.vocab_size
+    return FLOAT_BYTES * 4 * count_parameters(model) + tokens * activation_bytes * activations + logits
 
 
 def available_bytes(device: torch.device) -> int | None:
