@@ -21,6 +21,7 @@ steps (forward, loss, backward, clip, AdamW) of ``ours-sdpa`` and the nanoGPT-st
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import defaultdict
 from typing import Callable
 
@@ -66,12 +67,23 @@ def _inside_an_op(event) -> bool:
     return False
 
 
+def _quiet_kineto() -> None:
+    """Silence the profiler library's own log lines on stderr, unless the user set a level.
+
+    Kineto, the library under ``torch.profiler``, prints its stages (``USDT: profiler_start``) and, on
+    a machine without a GPU, ``gpuGetDeviceCount failed``, although only CPU activity is profiled
+    here. It reads ``KINETO_LOG_LEVEL`` when a profile starts; 6 is above its highest severity.
+    """
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+
+
 def _profiled(run: Callable[[Callable[[], None]], None], steps: int) -> dict:
     """Profile between the second and third call of the ``tick`` that ``run`` makes (the decode loop's
     "first token chosen" and "done"), or around all of ``run`` when it ticks only twice."""
     import time
 
     state: dict = {"ticks": 0}
+    _quiet_kineto()
 
     def tick() -> None:
         state["ticks"] += 1
