@@ -1,9 +1,6 @@
 """The profiler's split of a step: operator time plus Python overhead is the wall, for both workloads."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -38,27 +35,21 @@ def test_train_profile_counts_backward_ops_as_op_time():
         assert any("backward" in name for name in names) or row["ops_per_step"] > 50
 
 
-def test_the_cli_prints_one_json_object_and_refuses_a_bad_count(capsys):
+def test_the_cli_prints_one_json_object_and_refuses_a_bad_count(capfd):
     assert main(["bench", "profile", "decode", "--vocab-size", "97", "--d-model", "32", "--n-layers", "1",
                  "--n-heads", "2", "--d-ff", "64", "--prompt-len", "4", "--steps", "2", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out, err = capfd.readouterr()  # file descriptors, not sys.stderr: kineto writes from C++
+    result = json.loads(out.strip().splitlines()[-1])
     assert result["workload"] == "decode" and set(result["variants"]) == {"ours", "lean"}
+    # kineto, under torch.profiler, prints its stages at every profile and on a CPU machine
+    # "gpuGetDeviceCount failed"; only the first profile of a process reads its log level, and
+    # this module's profiles are the only ones the suite starts
+    assert "profiler_start" not in err and "gpuGetDeviceCount" not in err, err
     assert main(["bench", "profile", "train", "--steps", "0"]) == 2
-    assert "--steps" in capsys.readouterr().err
+    assert "--steps" in capfd.readouterr().err
 
 
 def test_bench_train_refuses_an_unknown_variant(capsys):
     assert main(["bench", "train", "--variants", "ours-sdpa,nanogpt"]) == 2
     assert "nanogpt" in capsys.readouterr().err
 
-
-def test_the_profiler_library_prints_nothing_of_its_own(tmp_path):
-    """Kineto's stage lines and its "gpuGetDeviceCount failed" on a CPU machine stay off stderr."""
-    env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
-    done = subprocess.run([sys.executable, "-m", "tui_transformer.cli", "bench", "profile", "decode",
-                           "--vocab-size", "97", "--d-model", "32", "--n-layers", "1", "--n-heads", "2",
-                           "--d-ff", "64", "--prompt-len", "4", "--steps", "2", "--json"],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1])["workload"] == "decode"
-    assert "gpuGetDeviceCount" not in done.stderr and "profiler_start" not in done.stderr, done.stderr

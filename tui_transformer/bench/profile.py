@@ -72,7 +72,8 @@ def _quiet_kineto() -> None:
 
     Kineto, the library under ``torch.profiler``, prints its stages (``USDT: profiler_start``) and, on
     a machine without a GPU, ``gpuGetDeviceCount failed``, although only CPU activity is profiled
-    here. It reads ``KINETO_LOG_LEVEL`` when a profile starts; 6 is above its highest severity.
+    here. It reads ``KINETO_LOG_LEVEL`` once, when a process's first profile starts (this module's
+    are the only ones the project starts); 6 is above its highest severity.
     """
     os.environ.setdefault("KINETO_LOG_LEVEL", "6")
 
