@@ -52,4 +52,3 @@ def test_the_cli_prints_one_json_object_and_refuses_a_bad_count(capfd):
 def test_bench_train_refuses_an_unknown_variant(capsys):
     assert main(["bench", "train", "--variants", "ours-sdpa,nanogpt"]) == 2
     assert "nanogpt" in capsys.readouterr().err
-
