@@ -239,6 +239,33 @@ def _clock(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+# A data source's status fields, as words (value first); the paths and names already said are left out.
+STATUS_WORDS = {"documents": "documents", "train_documents": "for training", "val_documents": "held out for validation",
+                "files": "files", "chunks": "chunks", "text_column": "text column", "split": "validation from",
+                "dataset": "dataset", "config": "config", "hits": "cache hits", "misses": "cache misses",
+                "bytes": "", "total_bytes": "cached", "max_bytes": "cache limit", "bytes_downloaded": "downloaded",
+                "max_shards": "shards at most", "corrupt_refetched": "corrupt shards fetched again",
+                "metadata_rebuilt": "metadata rebuilds"}
+STATUS_UNSAID = {"source", "cache_file", "path", "description", "corpus", "endpoint", "offline"}
+
+
+def _status_words(status: dict) -> str:
+    """``{"documents": 3852, "train_documents": 3450, "bytes": 1350000}`` -> ``3,852 documents, 3,450 for
+    training, 1.35 MB``: the scalar fields of a data source's status, read aloud."""
+    words = []
+    for key, value in status.items():
+        if key in STATUS_UNSAID or not isinstance(value, (int, float, str)) or isinstance(value, bool):
+            continue
+        label = STATUS_WORDS.get(key, key.replace("_", " "))
+        if "bytes" in key and not isinstance(value, str):
+            words.append(f"{value / 1e6:,.2f} MB {label}".rstrip())
+        elif isinstance(value, str):
+            words.append(f"{label} {value}")
+        else:
+            words.append(f"{value:,} {label}")
+    return ", ".join(words)
+
+
 class ProgressView:
     """A live progress bar on a terminal (plain lines elsewhere), and a line for each eval, sample and checkpoint."""
 
@@ -258,17 +285,41 @@ class ProgressView:
         self.system_text = ""  # the latest SystemSample, appended to the progress line
 
     def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        if self.console.is_terminal and not self.quiet:
-            self.progress = Progress(TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(),
-                                     TextColumn("{task.fields[info]}"), console=self.console, transient=False)
-            self.progress.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
+        self._end_bar()
+
+    def _start_bar(self) -> None:
+        """The live line of one run: ``step N/M``, the bar and the ETA always; the fields after them as
+        many as fit (:meth:`_fields`)."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.table import Column
+
+        self.progress = Progress(TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(bar_width=self._bar_width()),
+                                 TextColumn("ETA {task.fields[eta]}"),
+                                 TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True,
+                                                                                       overflow="ellipsis")),
+                                 console=self.console, transient=False)
+        self.progress.__enter__()
+        self.task = None
+
+    def _end_bar(self) -> None:
+        """Draw the bar's last state and stop it, so that whatever prints next prints below it."""
         if self.progress is not None:
-            self.progress.__exit__(*exc)
+            self.progress.__exit__(None, None, None)
+        self.progress = self.task = None
+
+    def _bar_width(self) -> int:
+        return 20 if self.console.width >= 100 else 10
+
+    def _fields(self, e, room: int) -> str:
+        """The secondary fields that fit in ``room`` characters: loss first, then speed, lr, |g|, ..."""
+        from tui_transformer.terminal_text import fit_fields
+
+        return fit_fields([(5, f"epoch {e.epoch}"), (0, f"loss {e.loss:.4f}"), (4, f"ppl {e.ppl:,.1f}"),
+                           (2, f"lr {e.lr:.2e}"), (3, f"|g| {e.grad_norm:.2f}"), (1, f"{e.tokens_per_sec:,.0f} tok/s"),
+                           (6, f"{e.tokens_seen:,} tok"), (7, self.system_text.strip())], room)
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -287,26 +338,35 @@ class ProgressView:
             self.line(f"[yellow]data:[/] {e.data_notice}")
 
     def on_ShardStatus(self, e) -> None:
-        status = e.status or {}
-        details = ", ".join(f"{k} {v}" for k, v in status.items() if isinstance(v, (int, float, str)) and k != "source")
+        details = _status_words(e.status or {})
         text = f"[dim]data {e.source}: {e.description}{'; ' + details if details else ''}[/]"
         if text != self.last_shard_line:  # nested counters change often; print what a reader can see change
             self.last_shard_line = text
             self.line(text)
 
     def on_StepMetrics(self, e) -> None:
-        info = (f"epoch {e.epoch}  loss {e.loss:.4f}  ppl {e.ppl:,.1f}  lr {e.lr:.2e}  |g| {e.grad_norm:.2f}  "
-                f"{e.tokens_per_sec:,.0f} tok/s  {e.tokens_seen:,} tok  ETA {_clock(e.eta_s)}{self.system_text}")
-        if self.progress is not None:
-            if self.task is None:
-                self.task = self.progress.add_task("train", total=e.max_steps or None, info="")
-            self.progress.update(self.task, completed=e.step, total=e.max_steps or None, info=info)
+        if self.console.is_terminal and not self.quiet:
+            self._update_bar(e)
         elif not self.quiet:
             every = max(1, (e.max_steps or 100) // 20)  # about 20 lines a run, and one at least every 30 s
             if e.step - self.last_plain_step >= every or e.step == 1 or time.monotonic() - self.last_plain_time > 30:
                 self.last_plain_step, self.last_plain_time = e.step, time.monotonic()
                 total = f"/{e.max_steps}" if e.max_steps else ""
-                self.console.print(f"step {e.step}{total}  {info}")
+                info = self._fields(e, 10_000)
+                self.console.print(f"step {e.step}{total}  ETA {_clock(e.eta_s)}  {info}")
+
+    def _update_bar(self, e) -> None:
+        if self.progress is None:
+            self._start_bar()
+        total = e.max_steps or None
+        counter = 2 * len(str(e.max_steps or e.step)) + 1
+        fixed = len("step ") + counter + 1 + self._bar_width() + 1 + len(f"ETA {_clock(e.eta_s)}") + 1
+        fields = {"completed": e.step, "total": total, "eta": _clock(e.eta_s),
+                  "info": self._fields(e, self.console.width - fixed - 1)}
+        if self.task is None:
+            self.task = self.progress.add_task("train", **fields)
+        else:
+            self.progress.update(self.task, **fields)
 
     def on_EvalResult(self, e) -> None:
         bpb = f", {e.val_bpb:.3f} bits/byte" if e.val_bpb is not None else ""
@@ -332,6 +392,7 @@ class ProgressView:
         self.line(f"[{style}]{e.message}[/]")
 
     def on_RunFinished(self, e) -> None:
+        self._end_bar()  # the summary is the last line: the bar's final state prints above it
         val = f", val loss {e.final_val_loss:.4f}" if e.final_val_loss is not None else ""
         self.console.print(f"[green]finished[/] ({e.reason}) at step {e.step}, {e.tokens_seen:,} tokens{val}")
 
