@@ -23,11 +23,23 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a wrong argument is one ``error:`` line and a pointer to ``--help``, not the usage block."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {message}\n(see `{self.prog} --help`)\n")
+        self.exit(2, f"error: {message}{_did_you_mean(message)}\n(see `{self.prog} --help`)\n")
 
     def format_help(self) -> str:
         # the descriptions are the command modules' docstrings, written in reST: ``x`` reads `x` in a terminal
         return re.sub(r"``(.+?)``", r"`\1`", super().format_help(), flags=re.DOTALL)
+
+
+def _did_you_mean(message: str) -> str:
+    """`` (did you mean `train`?)`` when ``message`` is argparse's invalid choice close to a valid one."""
+    import difflib
+
+    match = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message)
+    if not match:
+        return ""
+    choices = re.findall(r"'([^']*)'", match.group(2))
+    close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
