@@ -4,6 +4,7 @@
   the screen, ``\\r`` overwrites the line). They are shown escaped, as Python writes them in a
   string literal (``\\x1b``, ``\\r``), so that what the model wrote can be read and nothing it
   wrote can drive the terminal. Newlines and tabs stay as they are: they are text.
+* :func:`number`: a rounded number never reads ``-0.00``: a value that rounds to zero is zero.
 * :func:`fit_fields`: a status line of fields ranked by importance keeps the most important ones
   that fit the width, in their original order, as tqdm and rich's own progress columns do.
 """
@@ -35,3 +36,10 @@ def fit_fields(fields: list[tuple[int, str]], width: int, separator: str = "  ")
             kept.add(index)
             used += cost
     return separator.join(text for i, (_, text) in enumerate(fields) if i in kept)
+
+
+def number(value: float, digits: int, sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals (and ``+`` on positives with ``sign``); ``-0.004`` -> ``0.00``."""
+    if round(value, digits) == 0:
+        value = 0.0
+    return f"{value:{'+' if sign else ''}.{digits}f}"

@@ -29,3 +29,17 @@ def test_the_planted_previous_token_head_feeds_the_planted_induction_head():
     scores = k_composition_into(circuit_model(), layer=1, head=0)
     assert scores.shape == (1, 2)
     assert scores[0, 0] > 0.1 and scores[0, 1] == 0.0, scores  # L0 H1 is switched off: it writes nothing
+
+
+def test_the_pairing_names_the_planted_previous_token_head():
+    from tests.interpret.circuit_model import V
+    from tui_transformer.interpret.composition import pair_induction_heads
+    from tui_transformer.interpret.head_roles import head_roles
+    from tui_transformer.interpret.induction import repeated_random_tokens
+
+    model = circuit_model()
+    roles = head_roles(model, repeated_random_tokens(range(V), 6, batch=4, seed=1), period=6).table()
+    induction = [(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "induction"]
+    previous = {(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "previous token"}
+    (pair,) = pair_induction_heads(model, induction, previous)
+    assert pair.induction == (1, 0) and pair.partner == (0, 0) and pair.partner_is_previous_token

@@ -33,6 +33,8 @@ read the ranking of the earlier heads, not a score alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 
@@ -77,3 +79,31 @@ def k_composition_into(model, layer: int, head: int) -> torch.Tensor:
         for h in range(n_heads):
             scores[earlier, h] = k_composition(head_weights(model, earlier, h), reader)
     return scores
+
+
+@dataclass(frozen=True)
+class InductionPair:
+    """An induction head, the K-composition of every earlier head into it, and its partner: the
+    previous-token head that feeds its keys most (or, with no previous-token head before it, the
+    earlier head that does)."""
+
+    induction: tuple[int, int]  # (layer, head)
+    scores: torch.Tensor  # [layer, n_heads]: K(earlier head -> induction head)
+    partner: tuple[int, int] | None
+    partner_is_previous_token: bool
+
+
+def pair_induction_heads(model, induction_heads: list[tuple[int, int]],
+                         previous_token_heads: set[tuple[int, int]]) -> list[InductionPair]:
+    """Each induction head in a layer above 0, paired by K-composition (see the module docstring)."""
+    pairs = []
+    for layer, head in induction_heads:
+        if layer == 0:  # nothing before it to compose with
+            continue
+        scores = k_composition_into(model, layer, head)
+        ranked = sorted(((float(scores[l, h]), (l, h)) for l in range(layer) for h in range(scores.shape[1])),
+                        reverse=True)
+        previous = [at for _, at in ranked if at in previous_token_heads]
+        partner = previous[0] if previous else ranked[0][1]
+        pairs.append(InductionPair((layer, head), scores, partner, bool(previous)))
+    return pairs
