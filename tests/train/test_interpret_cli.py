@@ -96,7 +96,7 @@ def test_lens_top_k_prints_k_guesses_per_layer(trained, capsys):
     out = capsys.readouterr().out
     layer_lines = [line for line in out.splitlines() if line.lstrip("│ ").startswith(("L1 ", "L2 "))]
     assert len(layer_lines) == 2 and all(line.count("%") == 3 for line in layer_lines), out
-    assert "#3" in out and re.search(r"\(\d+\) \d+%", out)  # ids on request
+    assert "#3" in out and re.search(r"\(\d+\) [\d.]+%", out)  # ids on request
 
 
 def test_attention_prints_a_t_by_t_matrix_whose_rows_sum_to_one(trained, capsys):
