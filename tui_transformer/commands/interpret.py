@@ -264,7 +264,7 @@ def _lens(model, tokenizer, args) -> dict:
     if not 0 <= position < len(ids):
         raise UserError(f"--position must be from 0 to {len(ids) - 1} (the prompt's tokens), got {args.position}")
     table = Table(title=f"logit lens: the top {args.top_k} next tokens after each layer, after token {position} "
-                        f"({pieces[position]!r})")
+                        f"({pieces[position]})")
     table.add_column("layer")
     for rank in range(args.top_k):
         table.add_column(f"#{rank + 1}")

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from tui_transformer.commands.train import SETTINGS, ProgressView, overrides_from, stop_on_signals
+from tui_transformer.commands.train import SETTINGS, ProgressView, keeping_at_evals, overrides_from, stop_on_signals
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +55,7 @@ def _sweep(args: argparse.Namespace, stop, interrupted: list) -> int:
         axes = [sweeps.parse_vary(text) for text in args.vary]
         base, _ = build_config(args.preset, overrides_from(args).get("device", "auto"), args.config,
                                overrides_from(args))
+        base = keeping_at_evals(base, args)
         plan = sweeps.new_sweep(name, base, axes)  # every config checked before anything trains
     view = ProgressView(quiet=args.quiet or args.json, stderr=args.json)  # --json keeps stdout for the object
 

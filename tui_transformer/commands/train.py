@@ -46,6 +46,11 @@ def duration(text: str) -> float:
     return float(match.group(1)) * TIME_SUFFIXES[match.group(2).lower()]
 
 
+def keep_every(text: str):
+    """``--keep-every``: a step count, or ``eval`` for the eval interval (resolved by :func:`keeping_at_evals`)."""
+    return "eval" if text.strip().lower() == "eval" else count(text)
+
+
 # (flag, TrainConfig field or model_<field>, type, help)
 SETTINGS = [
     ("--data", "data", str, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
@@ -73,6 +78,8 @@ SETTINGS = [
     ("--sample-prompt", "sample_prompt", str, "prompt of the samples"),
     ("--checkpoint-interval", "checkpoint_interval", int, "save latest.pt every N steps"),
     ("--log-interval", "log_interval", int, "report step metrics every N steps"),
+    ("--keep-every", "keep_every", keep_every, "also keep the weights every N steps, or 'eval' at each evaluation, "
+                                               "for `eval --all-checkpoints` (4 bytes per parameter each; default off)"),
     ("--run-dir", "run_dir", str, "parent folder of the run directory (default: the user data dir)"),
     ("--name", "run_name", str, "name of the run directory"),
     ("--vocab-size", "model_vocab_size", int, argparse.SUPPRESS),  # always taken from the tokenizer
@@ -108,8 +115,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def overrides_from(args: argparse.Namespace) -> dict:
+    """The flags given, as config overrides (``--keep-every eval`` is applied by :func:`keeping_at_evals`)."""
     keys = [dest for _, dest, _, _ in SETTINGS] + ["compile", "amp"]
-    return {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    return {key: getattr(args, key) for key in keys if getattr(args, key) not in (None, "eval")}
+
+
+def keeping_at_evals(config, args: argparse.Namespace):
+    """``config`` keeping the weights at each evaluation when ``--keep-every eval`` was given."""
+    if getattr(args, "keep_every", None) == "eval":
+        return config.with_overrides(keep_every=config.eval_interval)
+    return config
 
 
 def build(args: argparse.Namespace):
@@ -126,8 +141,10 @@ def build(args: argparse.Namespace):
             raise UserError("--resume continues a run with its own config; drop --preset (flags still override)")
         base = load_run_config(args.resume)
         file_values = read_overrides(args.config) if args.config else {}
-        return base.with_overrides(**{**file_values, **overrides}), f"{base.preset}: resumed run {args.resume}"
-    return build_config(args.preset, overrides.get("device", "auto"), args.config, overrides)
+        config = base.with_overrides(**{**file_values, **overrides})
+        return keeping_at_evals(config, args), f"{base.preset}: resumed run {args.resume}"
+    config, reason = build_config(args.preset, overrides.get("device", "auto"), args.config, overrides)
+    return keeping_at_evals(config, args), reason
 
 
 def resume_target(args: argparse.Namespace) -> str | None:

@@ -68,6 +68,7 @@ class TrainConfig:
     sample_prompt: str = "The"
     sample_tokens: int = 48
     checkpoint_interval: int = 200
+    keep_every: int | None = None  # also keep the weights every N steps (train.kept_checkpoints); None: off
     log_interval: int = 1
     # where
     run_dir: str | None = None
@@ -81,7 +82,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("max_steps", "max_tokens", "epochs", "tokens_per_epoch"):
+        for name in ("max_steps", "max_tokens", "epochs", "tokens_per_epoch", "keep_every"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be a positive integer or unset, got {value!r}")

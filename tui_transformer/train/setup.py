@@ -47,6 +47,7 @@ from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.runs import RunDirectory, has_checkpoint
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
+from tui_transformer.train.validation import fixed_validation_batches
 
 
 class StoppedInSetup(Exception):
@@ -197,11 +198,9 @@ class TrainingSetup:
 
     def _read_val_batches(self) -> None:
         """The fixed validation batches: ``eval_batches``, or all the val split holds if that is fewer."""
-        wanted, loader = self.config.eval_batches, self._loader("val")
-        try:
-            self.val_batches = loader.fixed_batches(wanted)
-        finally:
-            loader.close()
+        wanted = self.config.eval_batches
+        self.val_batches = fixed_validation_batches(self.source, self.tokenizer, self.config, self.env.rank,
+                                                    self.env.world_size)
         if len(self.val_batches) < wanted:
             self.log(f"the validation split holds {len(self.val_batches):,} batches of {self.config.batch_size} x "
                      f"{self.config.model.max_seq_len} tokens, fewer than the {wanted:,} asked for (--eval-batches); "
