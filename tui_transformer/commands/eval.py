@@ -60,7 +60,9 @@ def windows(ids: list[int], seq_len: int, batch_size: int):
 def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import UserError
     from tui_transformer.train.checkpoint import load_for_inference
+    from tui_transformer.train.device import resolve_device
 
+    resolve_device(args.device)  # a bad device is the first thing to say, before any file
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.all_checkpoints and not args.run:
