@@ -38,3 +38,17 @@ def test_the_progress_line_keeps_step_bar_and_eta_and_the_summary_comes_last(cor
     assert lines[-1].startswith("finished (max_steps) at step 12"), lines[-3:]
     if columns == 120:
         assert "tok/s" in bars[-1] and "lr" in bars[-1]  # the room for secondary fields is used
+
+
+@pytest.mark.slow  # trains two tiny runs (about 10 s on 2 busy cores)
+def test_sweep_draws_the_same_line_for_each_run(corpus, capsys, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    args = _train(corpus, "unused", "--max-steps", "4")
+    args = ["sweep", "--vary", "lr=1e-3,3e-3", "--name", "sw", *args[args.index("--preset"):args.index("--name")],
+            *args[args.index("--name") + 2:]]
+    assert main(args) == 0
+    lines = _screen_lines(capsys.readouterr().out)
+    finals = [line for line in lines if line.startswith("step 4/4")]
+    assert len(finals) >= 2 and all(re.match(r"step 4/4 [━╸╺]+ ETA \d+:\d\d", line) for line in finals), lines
+    assert sum(line.startswith("finished (max_steps) at step 4") for line in lines) == 2
