@@ -334,8 +334,8 @@ class ProgressView:
         """The secondary fields that fit in ``room`` characters: loss first, then speed, lr, |g|, ..."""
         from tui_transformer.terminal_text import fit_fields
 
-        return fit_fields([(5, f"epoch {e.epoch}"), (0, f"loss {e.loss:.4f}"), (4, f"ppl {e.ppl:,.1f}"),
-                           (2, f"lr {e.lr:.2e}"), (3, f"|g| {e.grad_norm:.2f}"), (1, f"{e.tokens_per_sec:,.0f} tok/s"),
+        return fit_fields([(0, f"loss {e.loss:.4f}"), (1, f"{e.tokens_per_sec:,.0f} tok/s"), (2, f"lr {e.lr:.2e}"),
+                           (3, f"|g| {e.grad_norm:.2f}"), (4, f"ppl {e.ppl:,.1f}"), (5, f"epoch {e.epoch}"),
                            (6, f"{e.tokens_seen:,} tok"), (7, self.system_text.strip())], room)
 
     def line(self, text: str) -> None:
