@@ -19,7 +19,7 @@ from tui_transformer.commands.train import SETTINGS, ProgressView, keeping_at_ev
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sweep", help="train a grid of runs and rank them by val bits per byte",
-                                   description=__doc__.split("\\n\\n")[0])
+                                   description=__doc__.split("\n\n")[0])
     parser.add_argument("--vary", action="append", default=[], metavar="FIELD=V1,V2,...",
                         help="a setting and its values (repeat for a grid), e.g. lr=1e-3,2e-3")
     parser.add_argument("--name", dest="sweep_name", help="the sweep's name (default: sweep-MMDD-HHMMSS)")
