@@ -72,7 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
         console = Console(highlight=False, width=100_000)
         console.print(f"runs in {runs_dir()}")
     table = Table(title=f"runs in {runs_dir()}" if console.is_terminal else None,
-                  box=box.ROUNDED if console.is_terminal else None)
+                  box=box.ROUNDED if console.is_terminal else None, pad_edge=console.is_terminal)
     for column in ("name", "preset", "step", "val bpb", "alerts", "state", "updated", "note"):
         table.add_column(column, justify="right" if column in ("step", "val bpb", "alerts") else "left",
                          no_wrap=column not in ("state", "note"))
