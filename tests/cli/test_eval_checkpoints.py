@@ -43,3 +43,16 @@ def test_eval_without_text_and_across_kept_checkpoints(kept_run, capsys):
     assert main(["eval", "--run", "k", "--all-checkpoints"]) == 0
     table = capsys.readouterr().out
     assert "step 3" in table and "latest" in table and "val loss" in table
+
+
+def test_a_run_on_auto_data_is_evaluated_on_the_source_it_used(tmp_path):
+    """``auto`` is FineWeb online and builtin offline: eval reads which from the run, never probes again."""
+    from tui_transformer.errors import UserError
+    from tui_transformer.train.events import ShardStatus, to_json
+    from tui_transformer.train.validation import resolved_data
+
+    (tmp_path / "metrics.jsonl").write_text(to_json(ShardStatus(source="builtin", description="", status={})) + "\n")
+    assert resolved_data("auto", tmp_path) == "builtin"
+    assert resolved_data("fineweb", None) == "fineweb"
+    with pytest.raises(UserError, match="give --text FILE"):
+        resolved_data("auto", tmp_path / "elsewhere")

@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         from tui_transformer.train.validation import run_validation_batches
 
-        batches = run_validation_batches(config, tokenizer)
-        what = f"validation batches of {config.data} ({len(batches)} x {config.batch_size} x {config.model.max_seq_len})"
+        run_dir = checkpoints[0][1].parent.parent  # <run>/checkpoints/latest.pt, or an export folder's parent
+        data, batches = run_validation_batches(config, tokenizer, run_dir if checkpoints[0][1].is_file() else None)
+        what = f"validation batches of {data} ({len(batches)} x {config.batch_size} x {config.model.max_seq_len})"
     rows = []
     with _Progress(len(checkpoints) * len(batches)) as progress:
         for label, path in checkpoints:
