@@ -38,8 +38,7 @@ def test_the_pairing_names_the_planted_previous_token_head():
     from tui_transformer.interpret.induction import repeated_random_tokens
 
     model = circuit_model()
-    roles = head_roles(model, repeated_random_tokens(range(V), 6, batch=4, seed=1), period=6).table()
-    induction = [(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "induction"]
-    previous = {(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "previous token"}
-    (pair,) = pair_induction_heads(model, induction, previous)
+    roles = head_roles(model, repeated_random_tokens(range(V), 6, batch=4, seed=1), period=6)
+    assert roles.heads_with("induction") == [(1, 0)] and roles.heads_with("previous token") == [(0, 0)]
+    (pair,) = pair_induction_heads(model, roles.heads_with("induction"), set(roles.heads_with("previous token")))
     assert pair.induction == (1, 0) and pair.partner == (0, 0) and pair.partner_is_previous_token

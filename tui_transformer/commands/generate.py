@@ -133,7 +133,7 @@ class Writer:
 
 
 def note(text: str) -> None:
-    print(f"note: {text}", file=sys.stderr, flush=True)
+    say(f"note: {text}")
 
 
 class Loop:

@@ -134,7 +134,8 @@ def _induction(model, tokenizer, args) -> dict:
 
     _check_length(model, args)
     report = induction_report(model, _token_pool(tokenizer, args), args.length, args.batch, args.seed)
-    roles = head_roles(model, _repeated(model, tokenizer, args), period=args.length).table()
+    found = head_roles(model, _repeated(model, tokenizer, args), period=args.length)
+    roles = found.table()
     table = Table(title=f"induction (random tokens, {args.length} repeated twice, {args.batch} sequences)")
     for column in ("head", "prefix matching", "copying", "role"):
         table.add_column(column, justify="right" if column != "role" else "left")
@@ -149,7 +150,7 @@ def _induction(model, tokenizer, args) -> dict:
                    f"{number(report.second_copy_loss, 3)}: in-context learning score "
                    f"{number(report.in_context_learning, 3, sign=True)} nats; strongest induction head "
                    f"{head_name(layer, head)} ({number(score, 3)})")
-    pairs, circuit_view = _circuits(model, roles, report.prefix_matching)
+    pairs, circuit_view = _circuits(model, found, report.prefix_matching)
     return {"json": {"length": args.length, "heads": rows, "in_context_learning": report.in_context_learning,
                      "first_copy_loss": report.first_copy_loss, "second_copy_loss": report.second_copy_loss,
                      "strongest": {"layer": layer, "head": head, "name": head_name(layer, head),
@@ -158,7 +159,7 @@ def _induction(model, tokenizer, args) -> dict:
             "view": Group(table, summary, circuit_view)}
 
 
-def _circuits(model, roles: list[list[str | None]], prefix_matching):
+def _circuits(model, roles, prefix_matching):
     """Each induction head (or, with none, the strongest by prefix matching above the first layer)
     paired with the earlier head whose output its keys read most: K-composition
     (:mod:`tui_transformer.interpret.composition`)."""
@@ -167,9 +168,8 @@ def _circuits(model, roles: list[list[str | None]], prefix_matching):
 
     from tui_transformer.interpret.composition import pair_induction_heads
 
-    induction = [(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "induction"]
-    previous = {(l, h) for l, row in enumerate(roles) for h, role in enumerate(row) if role == "previous token"}
-    if not induction and len(roles) > 1:  # none passes the threshold: pair the best candidate, and say so
+    induction, previous = roles.heads_with("induction"), set(roles.heads_with("previous token"))
+    if not induction and roles.scores.shape[0] > 1:  # none passes the threshold: pair the best candidate, and say so
         flat = int(prefix_matching[1:].argmax())
         strongest = (1 + flat // prefix_matching.shape[1], flat % prefix_matching.shape[1])
         note = f" (no head reaches the induction role; pairing the strongest after the first layer, {head_name(*strongest)})"
@@ -180,7 +180,7 @@ def _circuits(model, roles: list[list[str | None]], prefix_matching):
     lines = [Text(f"circuits: which earlier head feeds each induction head's keys (K-composition){note}")]
     rows = []
     for pair in pairs:
-        ranked = sorted(((float(pair.scores[l, h]), (l, h)) for l in range(pair.scores.shape[0])
+        ranked = sorted(((float(pair.scores[li, h]), (li, h)) for li in range(pair.scores.shape[0])
                          for h in range(pair.scores.shape[1])), reverse=True)
         others = ", ".join(f"{head_name(*at)} {number(s, 2)}" for s, at in ranked[:4])
         kind = "previous-token head" if pair.partner_is_previous_token else "no previous-token head before it; top"

@@ -101,7 +101,7 @@ def pair_induction_heads(model, induction_heads: list[tuple[int, int]],
         if layer == 0:  # nothing before it to compose with
             continue
         scores = k_composition_into(model, layer, head)
-        ranked = sorted(((float(scores[l, h]), (l, h)) for l in range(layer) for h in range(scores.shape[1])),
+        ranked = sorted(((float(scores[li, h]), (li, h)) for li in range(layer) for h in range(scores.shape[1])),
                         reverse=True)
         previous = [at for _, at in ranked if at in previous_token_heads]
         partner = previous[0] if previous else ranked[0][1]

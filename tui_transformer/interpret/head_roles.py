@@ -74,6 +74,11 @@ class HeadRoles:
         best = int(self.scores[layer, head].argmax())
         return ROLES[best] if self.scores[layer, head, best] >= ROLE_THRESHOLD else None
 
+    def heads_with(self, role: str) -> list[tuple[int, int]]:
+        """``(layer, head)`` of every head whose dominant role is ``role``."""
+        layers, heads, _ = self.scores.shape
+        return [(layer, head) for layer in range(layers) for head in range(heads) if self.role(layer, head) == role]
+
     def table(self) -> list[list[str | None]]:
         """``[layer][head]`` -> dominant role or None."""
         layers, heads, _ = self.scores.shape
