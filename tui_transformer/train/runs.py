@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_transformer.atomic import TEMP_PREFIX, write_bytes_atomic
+from tui_transformer.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
 from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
@@ -216,8 +216,18 @@ def _remove_setup_files(path: Path) -> None:
 
 
 def has_checkpoint(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds any checkpoint (one without any restarts from step 0 on --resume)."""
-    return any((run_dir / CHECKPOINTS).glob("*.pt"))
+    """Whether ``run_dir`` holds any checkpoint (one without any restarts from step 0 on --resume).
+
+    A save's temp file (``.tmp-<pid>-...-latest.pt``) is not one: a writer killed mid-save leaves it.
+    """
+    return any(not path.name.startswith(TEMP_PREFIX) for path in (run_dir / CHECKPOINTS).glob("*.pt"))
+
+
+def remove_dead_writers_temps(run_dir: Path) -> None:
+    """Delete the temp files that processes killed mid-write left in the run (a live writer's stay)."""
+    for folder in (run_dir, run_dir / CHECKPOINTS):
+        if folder.is_dir():
+            remove_stale_temps(folder)
 
 
 # ---- listing -------------------------------------------------------------------------------------
@@ -256,7 +266,11 @@ class RunInfo:
 
 
 def run_info(run_dir: Path) -> RunInfo:
-    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note."""
+    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note.
+
+    A dead writer's temp files are deleted on the way (see :func:`remove_dead_writers_temps`).
+    """
+    remove_dead_writers_temps(run_dir)
     metrics = run_dir / METRICS_FILE
     scan = scan_metrics(metrics)
     preset, state, reason = scan.preset, scan.state, scan.reason

@@ -44,7 +44,7 @@ from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
-from tui_transformer.train.runs import RunDirectory, has_checkpoint
+from tui_transformer.train.runs import RunDirectory, has_checkpoint, remove_dead_writers_temps
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
@@ -142,6 +142,7 @@ class TrainingSetup:
         run_dir = ckpt.run_of(resume)  # a run, or one of its checkpoint files (train --from best)
         if self.env.is_main:
             self.run = RunDirectory.resume(run_dir)
+            remove_dead_writers_temps(run_dir)  # held by its lock now: a leftover's writer is dead
         self.run_dir = run_dir
         if not has_checkpoint(run_dir):  # set up, then killed before its first checkpoint: train it from the start
             self.log(f"run {run_dir.name} has no checkpoint yet; training it from step 0", level="warning")
