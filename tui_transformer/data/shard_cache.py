@@ -43,6 +43,7 @@ from filelock import FileLock
 
 from tui_transformer import paths
 from tui_transformer.atomic import remove_stale_temps, write_bytes_atomic
+from tui_transformer.digest import file_sha256
 from tui_transformer.data.split import split_of
 from tui_transformer.data.token_cache import load_stream, save_stream
 from tui_transformer.errors import UserError
@@ -156,7 +157,7 @@ class ShardCache:
             try:
                 info = json.loads(pq.read_schema(path).metadata[SHARD_KEY])
                 mtime = path.stat().st_mtime
-                entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+                entry = {**info, "bytes": path.stat().st_size, "sha256": file_sha256(path), "tokens": {},
                          "readers": [], "access_count": 0, "created": mtime, "last_accessed": mtime}
             except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
                 path.unlink(missing_ok=True)  # not a shard we can describe: it will be fetched again
@@ -193,7 +194,7 @@ class ShardCache:
                 return None
             path = self.path(name)
             _refuse_folder(path, f"shard {name}")
-            if not path.exists() or _sha256(path) != entry["sha256"]:
+            if not path.exists() or file_sha256(path) != entry["sha256"]:
                 what = "missing" if not path.exists() else "corrupt (sha256 mismatch)"
                 self.notice(f"{name} was {what}: fetching it again")
                 self._count("corrupt_refetched")
@@ -213,7 +214,7 @@ class ShardCache:
         _refuse_folder(path, f"shard {name}")
         write_bytes_atomic(path, _parquet_bytes(table))
         now = time.time()
-        entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+        entry = {**info, "bytes": path.stat().st_size, "sha256": file_sha256(path), "tokens": {},
                  "readers": [os.getpid()] if pin else [], "created": now, "last_accessed": now, "access_count": 1}
         with self.update() as metadata:
             metadata["shards"][name] = entry
@@ -461,14 +462,6 @@ def _entry_bytes(entry: dict) -> int:
 
 def _live_readers(entry: dict) -> list[int]:
     return [pid for pid in entry.get("readers", []) if pid_alive(pid)]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
