@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_transformer.atomic import TEMP_PREFIX, remove_stale_temps, write_bytes_atomic
+from tui_transformer.atomic import TEMP_PREFIX, remove_stale_temps
 from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
@@ -156,7 +156,7 @@ class RunDirectory:
         return run
 
     def write_run_files(self, config: TrainConfig, tokenizer: Tokenizer) -> None:
-        write_bytes_atomic(self.path / CONFIG_FILE, config_file.dumps(config).encode("utf-8"))
+        config_file.write(config, self.path / CONFIG_FILE)
         copy = self.path / TOKENIZER_FILE
         if tokenizer.name.startswith("bpe-") and not copy.exists():
             tokenizer.write_ranks_file(copy)  # a trained tokenizer lives in the cache, which may be cleaned

@@ -44,7 +44,8 @@ from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
-from tui_transformer.train.runs import RunDirectory, has_checkpoint, remove_dead_writers_temps
+from tui_transformer.train.resume_config import resume_config
+from tui_transformer.train.runs import CONFIG_FILE, RunDirectory, has_checkpoint, remove_dead_writers_temps
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
@@ -146,9 +147,11 @@ class TrainingSetup:
         self.run_dir = run_dir
         if not has_checkpoint(run_dir):  # set up, then killed before its first checkpoint: train it from the start
             self.log(f"run {run_dir.name} has no checkpoint yet; training it from step 0", level="warning")
+            self._settle_config(run_dir, None)
             return None
         self.resume_path = ckpt.find(resume)
         payload = ckpt.load(self.resume_path, map_location="cpu")
+        self._settle_config(run_dir, TrainConfig.from_dict(payload["config"]))
         if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
             self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
                      f"replaces the run's {ckpt.LATEST}", level="warning")
@@ -157,6 +160,13 @@ class TrainingSetup:
                               epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
         self._say_if_the_schedule_shrinks(TrainConfig.from_dict(payload["config"]))
         return payload
+
+    def _settle_config(self, run_dir: Path, trained: TrainConfig | None) -> None:
+        """The resume's settings: config.toml only if unchanged since written, the flags, and a word on what
+        differs from the checkpoint's (see train.resume_config)."""
+        self.config, warnings = resume_config(run_dir / CONFIG_FILE, self.config, trained)
+        for warning in warnings:
+            self.log(warning, level="warning")
 
     def _say_if_the_schedule_shrinks(self, saved: TrainConfig) -> None:
         """A resume with a smaller budget re-fits the cosine to it: the rate falls faster from here. That is
