@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tui_transformer.arguments import nonempty
+
 SAMPLER_PRESET_NAMES = ("greedy", "precise", "balanced", "creative", "very-creative")
 SAMPLER_FLAGS = [
     ("--temperature", "temperature", float, "0 means greedy; higher is more random"),
@@ -22,8 +24,8 @@ SAMPLER_FLAGS = [
 
 def add_model_source(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--run", help="a run name or run directory (uses its latest checkpoint)")
-    where.add_argument("--checkpoint", help="a checkpoint file (.pt)")
+    where.add_argument("--run", type=nonempty, help="a run name or run directory (uses its latest checkpoint)")
+    where.add_argument("--checkpoint", type=nonempty, help="a checkpoint file (.pt)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
 

@@ -21,6 +21,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from tui_transformer.arguments import nonempty
 from tui_transformer.sizes import parse_size
 
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -48,12 +49,12 @@ def duration(text: str) -> float:
 
 # (flag, TrainConfig field or model_<field>, type, help)
 SETTINGS = [
-    ("--data", "data", str, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
+    ("--data", "data", nonempty, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
                             "or a path (.txt/.md file or folder, .jsonl, .parquet)"),
     ("--text-column", "text_column", str, "the column of an hf: dataset to train on (default: text, content or story)"),
-    ("--tokenizer", "tokenizer", str, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
+    ("--tokenizer", "tokenizer", nonempty, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
     ("--val-fraction", "val_fraction", float, "share of documents held out for validation"),
-    ("--device", "device", str, "auto, cpu, cuda, cuda:N or mps"),
+    ("--device", "device", nonempty, "auto, cpu, cuda, cuda:N or mps"),
     ("--seed", "seed", int, "random seed (CPU runs with the same seed are identical)"),
     ("--batch-size", "batch_size", int, "sequences per micro-batch"),
     ("--accumulation-steps", "accumulation_steps", int, "micro-batches per optimizer step"),
@@ -73,8 +74,8 @@ SETTINGS = [
     ("--sample-prompt", "sample_prompt", str, "prompt of the samples"),
     ("--checkpoint-interval", "checkpoint_interval", int, "save latest.pt every N steps"),
     ("--log-interval", "log_interval", int, "report step metrics every N steps"),
-    ("--run-dir", "run_dir", str, "parent folder of the run directory (default: the user data dir)"),
-    ("--name", "run_name", str, "name of the run directory"),
+    ("--run-dir", "run_dir", nonempty, "parent folder of the run directory (default: the user data dir)"),
+    ("--name", "run_name", nonempty, "name of the run directory"),
     ("--vocab-size", "model_vocab_size", int, argparse.SUPPRESS),  # always taken from the tokenizer
     ("--d-model", "model_d_model", int, "model width"),
     ("--n-layers", "model_n_layers", int, "transformer blocks"),
@@ -91,9 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a model (headless with --no-ui)",
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-ui", action="store_true", help="print progress instead of opening the dashboard")
-    parser.add_argument("--preset", help="tiny, seed, gpt2-small or auto (default: auto)")
-    parser.add_argument("--config", metavar="FILE", help="TOML file overriding the preset")
-    parser.add_argument("--resume", metavar="RUN", help="continue a run (name or directory) from its latest checkpoint")
+    parser.add_argument("--preset", type=nonempty, help="tiny, seed, gpt2-small or auto (default: auto)")
+    parser.add_argument("--config", metavar="FILE", type=nonempty, help="TOML file overriding the preset")
+    parser.add_argument("--resume", metavar="RUN", type=nonempty, help="continue a run (name or directory) from its latest checkpoint")
     parser.add_argument("--from", dest="resume_from", choices=RESUME_FROM, default=None,
                         help="with --resume: the checkpoint to continue from (default: latest)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (GPUs)")

@@ -101,6 +101,8 @@ class ShardCache:
     def __init__(self, root: Path | str | None = None, max_shards: int | None = DEFAULT_MAX_SHARDS,
                  max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else paths.cache_dir() / "fineweb"
+        if self.root.exists() and not self.root.is_dir():
+            raise UserError(f"the shard cache {self.root} is not a folder; name a folder (it is created if absent)")
         self.max_shards, self.max_bytes = max_shards, max_bytes
         # This process's activity, shown by status(); written only through the methods below.
         self._stats = {"hits": 0, "misses": 0, "bytes_downloaded": 0, "corrupt_refetched": 0, "metadata_rebuilt": 0}

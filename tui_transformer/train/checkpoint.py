@@ -355,12 +355,17 @@ def find(run_or_path: str | Path, which: str = LATEST) -> Path:
     path = Path(run_or_path).expanduser()
     if path.is_file():
         return path
+    if path.exists() and not path.is_dir():  # /dev/null, a pipe: no run, and no checkpoint either
+        raise CheckpointError(f"{path} is not a checkpoint file (those are the .pt files train writes) nor a run")
     if path.suffix == ".pt":
         raise CheckpointError(f"checkpoint not found: {path}")
     run_dir = resolve_run(run_or_path)
     candidate = run_dir / CHECKPOINTS / which
     if candidate.is_file():
         return candidate
+    if candidate.exists():
+        raise CheckpointError(f"{candidate} is a folder, not a checkpoint file; move it away (the run saves "
+                              f"its {which} there)")
     other = run_dir / CHECKPOINTS / (BEST if which == LATEST else LATEST)
     if other.is_file():
         raise CheckpointError(f"run {run_dir.name} has no {which} ({candidate} does not exist), but it has "

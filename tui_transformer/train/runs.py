@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,11 +119,16 @@ class RunDirectory:
         name = check_run_name(config.run_name or new_run_name(config))
         for suffix in itertools.count(1):
             path = parent / (name if suffix == 1 else f"{name}-{suffix}")
-            run = cls._claim(path, named=bool(config.run_name))
-            if run is not None:
-                run.write_run_files(config, tokenizer)
-                (path / CHECKPOINTS).mkdir(exist_ok=True)
-                return run
+            run = None
+            try:
+                run = cls._claim(path, named=bool(config.run_name))
+                if run is not None:
+                    run.write_run_files(config, tokenizer)
+                    (path / CHECKPOINTS).mkdir(exist_ok=True)
+                    return run
+            except OSError as error:  # a full disk, a read-only folder: nothing half-made is left behind
+                _abandon(run, path)
+                raise UserError(f"cannot set up run {path}: {error.strerror or error}; nothing was kept") from None
         raise AssertionError("unreachable")
 
     @classmethod
@@ -204,6 +209,19 @@ def _free_for_a_new_run(path: Path) -> bool:
     return True
 
 
+def _abandon(run: RunDirectory | None, path: Path) -> None:
+    """Undo a new run's setup that failed: its files, its lock and its folder (only if nothing else is in it)."""
+    if run is not None:
+        run.close()
+        return
+    try:  # it failed while claiming the folder, which held only a setup's files then
+        _remove_setup_files(path)
+        (path / LOCK_FILE).unlink(missing_ok=True)
+        path.rmdir()
+    except OSError:
+        pass
+
+
 def _remove_setup_files(path: Path) -> None:
     """Delete what a setup writes (never anything else), so that the folder can be used afresh."""
     for entry in path.iterdir() if path.is_dir() else ():
@@ -260,8 +278,8 @@ class RunInfo:
         """The state as ``runs list`` prints it: "finished (max_steps)", "failed: <why>", "stopped", ..."""
         if self.state is RunState.FINISHED:
             return f"finished ({self.reason})"
-        if self.state is RunState.FAILED:
-            return f"failed: {self.reason}"
+        if self.state in (RunState.FAILED, RunState.DAMAGED):
+            return f"{self.state.value}: {self.reason}"
         return self.state.value
 
 
@@ -311,6 +329,21 @@ def list_runs(root: Path | None = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     # hidden folders are the runs folder's own (.sweeps, a run being deleted), never runs
-    runs = [run_info(path) for path in root.iterdir()
-            if not path.name.startswith(".") and (path / CONFIG_FILE).is_file()]
+    runs = [run_info(path) if (path / CONFIG_FILE).is_file() else damaged_run_info(path)
+            for path in root.iterdir() if not path.name.startswith(".") and _is_run(path)]
     return sorted(runs, key=lambda info: info.updated, reverse=True)
+
+
+def _is_run(path: Path) -> bool:
+    """A run folder: one with its config.toml, or one that lost it but holds a run's work (a checkpoint,
+    logged steps); a dead setup's leftover (only setup files) is none, its name free again."""
+    if (path / CONFIG_FILE).is_file():
+        return True
+    looks_like_a_run = (path / METRICS_FILE).is_file() or (path / CHECKPOINTS).is_dir()
+    return path.is_dir() and looks_like_a_run and not _free_for_a_new_run(path)
+
+
+def damaged_run_info(run_dir: Path) -> RunInfo:
+    """A run folder without its config.toml: what can be read of it, as ``damaged`` with the reason."""
+    return replace(run_info(run_dir), state=RunState.DAMAGED,
+                   reason=f"no {CONFIG_FILE} (deleted?): copy it back from a backup to resume, generate or evaluate")
