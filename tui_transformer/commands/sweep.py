@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tui_transformer.arguments import nonempty
-from tui_transformer.commands.train import SETTINGS, ProgressView, overrides_from, stop_on_signals
+from tui_transformer.commands.train import SETTINGS, ProgressView, overrides_from, signal_exit_code, stop_on_signals
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +71,7 @@ def _sweep(args: argparse.Namespace, stop, interrupted: list) -> int:
         _print_table(name, rows)
     if interrupted:
         print(f"sweep stopped; continue with: tui-transformer sweep --resume {name}", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     return 0
 
 

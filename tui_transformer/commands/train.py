@@ -7,7 +7,8 @@ instance a larger ``--max-steps`` to train further). It continues from the run's
 ``--from best`` continues from its ``best.pt`` instead (the lowest validation loss, or the one left
 when latest.pt is damaged).
 
-Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 130. A
+Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 128 plus
+the signal's number, the shell's convention: 130 after Ctrl-C (SIGINT), 143 after SIGTERM. A
 second Ctrl-C aborts at once. Without ``--no-ui``, on a terminal, the dashboard opens on the Train
 screen and starts the same run there; where stdout is not a terminal (a pipe, a log file, a job
 under ``torchrun``) the command trains headless, as with ``--no-ui``.
@@ -187,7 +188,7 @@ def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
     config, reason = build(args)
     if interrupted:
         print("stopped before training started; nothing was written", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
     with view:
         summary = run_training(config, on_event=view.handle, stop=stop, resume=resume, preset_reason=reason)
@@ -196,12 +197,17 @@ def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
         return 1
     if interrupted and not summary.run_name:  # stopped in setup: a new run leaves nothing behind
         print("stopped before training started; nothing was written", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     if interrupted:
         print(f"stopped at step {summary.step}; continue with: tui-transformer train --no-ui --resume "
               f"{summary.run_name}", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     return 0
+
+
+def signal_exit_code(interrupted: list[int]) -> int:
+    """128 plus the number of the first signal that stopped the command: 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + interrupted[0]
 
 
 def _run_in_dashboard(config, reason: str, resume: str | None) -> int:
