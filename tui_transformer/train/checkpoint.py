@@ -408,14 +408,15 @@ def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
 
 
 def _tokenizer_for(payload: dict[str, Any], path: Path):
-    """The tokenizer a checkpoint needs: the run's own copy of a trained one if present, else by name."""
+    """The tokenizer a checkpoint needs: the run's own copy of a trained one (or of a ranks file given by
+    path, whose name is its file's stem) if present, else by name."""
     from tui_transformer.data import get_tokenizer
-    from tui_transformer.data.tokenizer import load_tiktoken_file
+    from tui_transformer.data.tokenizer import TIKTOKEN_ENCODINGS, load_tiktoken_file
     from tui_transformer.train.runs import TOKENIZER_FILE
 
     identity = payload.get("tokenizer") or {}
     name = identity.get("name") or payload["config"]["tokenizer"]
     copy = path.parent.parent / TOKENIZER_FILE  # <run>/checkpoints/x.pt -> <run>/tokenizer.tiktoken
-    if name.startswith("bpe-") and copy.is_file():
+    if copy.is_file() and (name.startswith("bpe-") or name not in TIKTOKEN_ENCODINGS):
         return load_tiktoken_file(copy, name=name)
     return get_tokenizer(name)

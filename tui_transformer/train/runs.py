@@ -5,7 +5,8 @@ A run directory holds::
     config.toml        the effective TrainConfig (see train.config_file)
     metrics.jsonl      every event, one JSON object a line (see train.metrics)
     samples.txt        the sample generations, readable as they come
-    tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer, so the run works after the cache is cleaned
+    tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer or of a .tiktoken file given by path, so the
+                       run works after the cache is cleaned or the file is gone
     checkpoints/       latest.pt (every checkpoint_interval steps and at the end) and best.pt (lowest val loss)
     run.lock, RUNNING  the lock of the process training in it, and that process's pid (see train.run_lock)
     note.txt           the learner's one-line note (``runs note``), if any
@@ -163,7 +164,7 @@ class RunDirectory:
     def write_run_files(self, config: TrainConfig, tokenizer: Tokenizer) -> None:
         config_file.write(config, self.path / CONFIG_FILE)
         copy = self.path / TOKENIZER_FILE
-        if tokenizer.name.startswith("bpe-") and not copy.exists():
+        if (tokenizer.name.startswith("bpe-") or tokenizer.path is not None) and not copy.exists():
             tokenizer.write_ranks_file(copy)  # a trained tokenizer lives in the cache, which may be cleaned
 
     def close(self) -> None:

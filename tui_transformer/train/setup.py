@@ -50,6 +50,17 @@ from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
 
+def refuse_an_imported_run(run_dir: Path) -> None:
+    """An imported model (``import``) or a safetensors export holds weights only: no optimizer moments,
+    no data position, no training tokenizer. Say so plainly instead of training it from scratch."""
+    from tui_transformer.interop.safetensors_export import find_export
+
+    if find_export(run_dir) is not None:
+        raise UserError(f"run {run_dir.name} was imported (or exported): it holds weights only, with no optimizer "
+                        "state or data position, so it cannot be resumed or fine-tuned here; use it with "
+                        "generate, eval, interpret or export")
+
+
 class StoppedInSetup(Exception):
     """``stop`` was set before the first step: setup ends between two of its phases."""
 
@@ -141,6 +152,7 @@ class TrainingSetup:
         if resume is None:
             return None
         run_dir = ckpt.run_of(resume)  # a run, or one of its checkpoint files (train --from best)
+        refuse_an_imported_run(run_dir)
         if self.env.is_main:
             self.run = RunDirectory.resume(run_dir)
             remove_dead_writers_temps(run_dir)  # held by its lock now: a leftover's writer is dead
