@@ -81,10 +81,11 @@ def written_as_is(path: Path) -> bool | None:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    body, found, recorded = text.rstrip("\n").rpartition("\n" + DIGEST_COMMENT)
-    if not found:
+    at = text.rfind("\n" + DIGEST_COMMENT)
+    if at < 0:
         return None
-    return recorded.strip() == _sha256(body + "\n")
+    body = text[: at + 1]
+    return text == body + DIGEST_COMMENT + _sha256(body) + "\n"  # byte for byte, the comment's own too
 
 
 def _sha256(text: str) -> str:

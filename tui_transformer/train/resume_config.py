@@ -37,18 +37,20 @@ def resume_config(config_path: Path, session: TrainConfig, trained: TrainConfig 
     """
     on_file = config_file.read(config_path)
     flags = {key: after for key, (_, after) in _changes(on_file, session, every=True).items()}
-    if config_file.written_as_is(config_path):
+    as_is = config_file.written_as_is(config_path)
+    what = ("was changed outside tui-transformer" if as_is is False else
+            "has no digest line to check it by (written by an older version, or its last line damaged)")
+    if as_is:
         base, warnings = on_file, []
     elif trained is None:
-        raise UserError(f"{config_path} was changed outside tui-transformer (edited, or damaged) and the run has no "
-                        "checkpoint yet to check it against; start a new run with the settings you want")
+        raise UserError(f"{config_path} {what}, and the run has no checkpoint yet to check it against; start a new "
+                        "run with the settings you want")
     else:
         base = trained
         edits = _changes(trained, on_file)
         listed = f" ({_describe(edits)})" if edits else ""
-        warnings = [f"{config_path} was changed outside tui-transformer{listed}: edited or damaged, it is ignored, "
-                    "and this resume uses the settings its checkpoint was trained with; to change a setting, "
-                    "pass it as a flag (e.g. --lr 0.003)"]
+        warnings = [f"{config_path} {what}{listed}: it is not trusted, and this resume uses the settings its "
+                    "checkpoint was trained with; to change a setting, pass it as a flag (e.g. --lr 0.003)"]
     config = base.with_overrides(**{_override_key(key): value for key, value in flags.items()})
     if trained is not None and (changes := _changes(trained, config)):
         warnings.append(f"this session's settings differ from those the checkpoint was trained with: "
