@@ -56,6 +56,7 @@ def run(corpus):
     return runs_dir() / "r"
 
 
+@pytest.mark.slow  # trains a run in-process first: seconds
 def test_a_folder_at_latest_pt_is_called_a_folder(run, capsys):
     for name in ("latest.pt", "best.pt"):
         (run / "checkpoints" / name).unlink()
@@ -64,18 +65,21 @@ def test_a_folder_at_latest_pt_is_called_a_folder(run, capsys):
     assert "latest.pt is a folder" in err and "does not exist" not in err
 
 
+@pytest.mark.slow  # trains a run in-process first: seconds
 def test_interpret_tokens_from_an_empty_file_is_one_line(run, tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("")
     for source in ("/dev/null", str(tmp_path / "empty.txt")):
         assert "holds no text" in refused(capsys, ["interpret", "heads", "--run", "r", "--tokens-from", source, "--length", "6"])
 
 
+@pytest.mark.slow  # trains a run in-process first: seconds
 def test_a_write_error_names_the_file_not_its_temp(run, capsys):
     (run / "note.txt").mkdir()  # the note cannot replace a folder
     err = refused(capsys, ["runs", "note", "r", "a note"])
     assert "note.txt" in err and ".tmp-" not in err
 
 
+@pytest.mark.slow  # trains a run in-process first: seconds
 def test_a_run_missing_config_toml_is_listed_as_damaged(run, capsys):
     (run / "config.toml").unlink()
     capsys.readouterr()

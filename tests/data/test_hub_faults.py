@@ -63,6 +63,7 @@ def test_every_retry_prints_one_line(hub, cache, capsys):
 
 
 @pytest.mark.parametrize("faults", [["500", "500"], ["429"], ["drop", "500"]])
+@pytest.mark.slow  # streams a dataset through datasets three times: seconds
 def test_the_hf_path_retries_the_hubs_transient_errors(datasets_hub, monkeypatch, faults, capsys):
     """A loopback Hub answering its first two GETs with HTTP 500 failed the hf: path at once:
     `Server error '500 Internal Server Error' for url .../resolve/main/README.md`."""

@@ -33,6 +33,7 @@ def trained_with(run) -> TrainConfig:
     return TrainConfig.from_dict(ckpt.load(ckpt.find(str(run)))["config"])
 
 
+@pytest.mark.slow  # trains and resumes a run in-process: seconds
 def test_a_flipped_bit_in_config_toml_is_named_and_not_adopted(run, capsys):
     text = (run / "config.toml").read_text()
     assert "seed = 1337\n" in text
@@ -43,6 +44,7 @@ def test_a_flipped_bit_in_config_toml_is_named_and_not_adopted(run, capsys):
     assert trained_with(run).seed == 1337 and read(run / "config.toml").seed == 1337
 
 
+@pytest.mark.slow  # trains and resumes a run in-process: seconds
 def test_a_hand_edit_is_listed_and_a_flag_makes_the_change(run, capsys):
     text = (run / "config.toml").read_text()
     (run / "config.toml").write_text(text.replace("lr = 0.002", "lr = 0.003"))
@@ -53,6 +55,7 @@ def test_a_hand_edit_is_listed_and_a_flag_makes_the_change(run, capsys):
     assert "differ from those the checkpoint was trained with: lr 0.002 → 0.003" in out, out
 
 
+@pytest.mark.slow  # trains and resumes a run in-process: seconds
 def test_an_untouched_resume_says_only_what_its_flags_change(run, capsys):
     code, out = resume(capsys, "--max-steps", "3")
     assert code == 0 and "changed outside" not in out

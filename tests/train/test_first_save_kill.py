@@ -29,6 +29,7 @@ def dead_writers_temp(checkpoints):
     return temp
 
 
+@pytest.mark.slow  # trains a run in-process: seconds
 def test_a_dead_writers_temp_file_is_no_checkpoint_and_is_cleaned_on_resume(corpus, capsys):
     assert main(["train", "--no-ui", "--data", str(corpus), *TINY, "--name", "w", "--max-steps", "1",
                  "--quiet"]) == 0
@@ -43,6 +44,7 @@ def test_a_dead_writers_temp_file_is_no_checkpoint_and_is_cleaned_on_resume(corp
     assert ckpt.load(ckpt.find("w"))["step"] == 2
 
 
+@pytest.mark.slow  # trains a run in-process: seconds
 def test_runs_list_cleans_a_dead_writers_temp_file(corpus, capsys):
     assert main(["train", "--no-ui", "--data", str(corpus), *TINY, "--name", "w", "--max-steps", "1",
                  "--quiet"]) == 0

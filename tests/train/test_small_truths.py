@@ -8,6 +8,7 @@ from tui_transformer.cli import main
 from tui_transformer.train.metrics import read_events
 
 
+@pytest.mark.slow  # trains or imports a model: seconds
 def test_a_tiktoken_file_given_by_path_is_copied_into_the_run(corpus, tmp_path, capsys):
     """The run kept only the file's stem: afterwards generate, eval, interpret and export said
     `unknown tokenizer 'x'`."""
@@ -24,6 +25,7 @@ def test_a_tiktoken_file_given_by_path_is_copied_into_the_run(corpus, tmp_path, 
     assert "unknown tokenizer" not in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains or imports a model: seconds
 def test_resuming_an_imported_model_says_plainly_it_is_not_supported(tmp_path, capsys):
     """It said "no checkpoint yet; training it from step 0", then failed on `unknown tokenizer
     'hf-imported-gpt2'`."""
