@@ -23,6 +23,7 @@ def test_a_tiktoken_file_given_by_path_is_copied_into_the_run(corpus, tmp_path, 
     assert main(["generate", "--run", "x", "--prompt", "the", "--max-new-tokens", "3", "--device", "cpu"]) == 0
     assert main(["export", "x", "--format", "safetensors", "--out", str(tmp_path / "st")]) == 0
     assert "unknown tokenizer" not in capsys.readouterr().err
+    assert main(["train", "--no-ui", "--resume", "x", "--max-steps", "2", "--quiet"]) == 0  # its copy, verified
 
 
 @pytest.mark.slow  # trains or imports a model: seconds

@@ -45,7 +45,7 @@ from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.resume_config import resume_config
-from tui_transformer.train.runs import CONFIG_FILE, RunDirectory, has_checkpoint, remove_dead_writers_temps
+from tui_transformer.train.runs import CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint, remove_dead_writers_temps
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
@@ -136,13 +136,24 @@ class TrainingSetup:
             found = self.source.status()
             config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
         self._check_stop()
-        self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
+        self.tokenizer = distributed.rank0_first(lambda: self._tokenizer(get_tokenizer), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         payload = self.payload
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer, self.resume_path)
         activation_bytes = self.precision.dtype.itemsize if self.precision.dtype is not None else 4
         check_step_fits(config.model, config.batch_size, torch.device(self.device), activation_bytes)
+
+    def _tokenizer(self, get_tokenizer):
+        """The config's tokenizer; a resumed run given a ``.tiktoken`` file by path reads the run's own copy
+        of it (the file may have moved since), checked against the checkpoint like any tokenizer."""
+        from tui_transformer.data.tokenizer import load_tiktoken_file
+
+        spec = self.config.tokenizer
+        copy = self.run_dir / TOKENIZER_FILE if self.run_dir is not None else None
+        if copy is not None and copy.is_file() and spec.endswith(".tiktoken"):
+            return load_tiktoken_file(copy, name=Path(spec).stem)
+        return get_tokenizer(spec, source=self.source)
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run, or a run without a checkpoint yet).
