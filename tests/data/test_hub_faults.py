@@ -9,7 +9,7 @@ import pytest
 from tests.data.test_fineweb import FAST_HTTP, FIRST, no_partial_files, remote_rows
 from tests.data.test_hub_dataset import WEB, datasets_hub  # noqa: F401  the fixture
 from tui_transformer.data import open_source
-from tui_transformer.data.http import HttpPolicy, NetworkError
+from tui_transformer.data.http import NetworkError
 from tui_transformer.data.shard_cache import ShardCache
 from tui_transformer.errors import UserError
 

@@ -5,6 +5,9 @@ It trusted whatever was on disk: with both shards flipped and ``cache_metadata.j
 ``data prefetch 2`` said "nothing downloaded; 2 already cached", and the texts differed from the source.
 """
 
+import io
+
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tests.data.conftest import REPO
@@ -17,7 +20,7 @@ def texts_of(path):
 
 
 def source_texts(hub, row_group):
-    table = pq.ParquetFile(__import__("io").BytesIO(hub.repos[REPO].files["sample/10BT/000_00000.parquet"]))
+    table = pq.ParquetFile(io.BytesIO(hub.repos[REPO].files["sample/10BT/000_00000.parquet"]))
     return [t for t in table.read_row_group(row_group, columns=["text"]).column("text").to_pylist() if t]
 
 
@@ -29,7 +32,7 @@ def test_a_rebuild_fetches_again_the_shards_that_differ_from_what_was_downloaded
     table = pq.read_table(first)
     texts = table.column("text").to_pylist()
     texts[3] = texts[3].replace("a", "b")
-    pq.write_table(table.set_column(1, "text", __import__("pyarrow").array(texts)), first, compression="zstd")
+    pq.write_table(table.set_column(1, "text", pa.array(texts)), first, compression="zstd")
     # shard 1: a real byte flipped in the middle of its data pages
     data = bytearray(second.read_bytes())
     data[len(data) // 3] ^= 0x01
