@@ -69,7 +69,8 @@ def test_a_folder_at_latest_pt_is_called_a_folder(run, capsys):
 def test_interpret_tokens_from_an_empty_file_is_one_line(run, tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("")
     for source in ("/dev/null", str(tmp_path / "empty.txt")):
-        assert "holds no text" in refused(capsys, ["interpret", "heads", "--run", "r", "--tokens-from", source, "--length", "6"])
+        argv = ["interpret", "heads", "--run", "r", "--tokens-from", source, "--length", "6"]
+        assert "holds no text" in refused(capsys, argv)
 
 
 @pytest.mark.slow  # trains a run in-process first: seconds

@@ -97,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-ui", action="store_true", help="print progress instead of opening the dashboard")
     parser.add_argument("--preset", type=nonempty, help="tiny, seed, gpt2-small or auto (default: auto)")
     parser.add_argument("--config", metavar="FILE", type=nonempty, help="TOML file overriding the preset")
-    parser.add_argument("--resume", metavar="RUN", type=nonempty, help="continue a run (name or directory) from its latest checkpoint")
+    parser.add_argument("--resume", metavar="RUN", type=nonempty,
+                        help="continue a run (name or directory) from its latest checkpoint")
     parser.add_argument("--from", dest="resume_from", choices=RESUME_FROM, default=None,
                         help="with --resume: the checkpoint to continue from (default: latest)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (GPUs)")

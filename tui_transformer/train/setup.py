@@ -45,7 +45,8 @@ from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.resume_config import resume_config
-from tui_transformer.train.runs import CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint, remove_dead_writers_temps
+from tui_transformer.train.runs import (CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint,
+                                        remove_dead_writers_temps)
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
 
