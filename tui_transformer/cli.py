@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 
 from tui_transformer import __version__
 from tui_transformer.commands import command_modules
-from tui_transformer.errors import UserError
+from tui_transformer.errors import Unverified, UserError
 
 
 class Parser(argparse.ArgumentParser):
@@ -54,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_show_other_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our own warnings are one line on stderr, ``warning: <message>``, like an error; others are Python's."""
+    if issubclass(category, Unverified):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _show_other_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", Unverified)  # each file, each time it is loaded
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):  # no subcommand: open the dashboard

@@ -18,6 +18,8 @@ import argparse
 import sys
 from dataclasses import replace
 
+from tui_transformer.arguments import nonempty
+
 SAMPLER_PRESET_NAMES = ("greedy", "precise", "balanced", "creative", "very-creative")
 SAMPLER_FLAGS = [
     ("--temperature", "temperature", float, "0 means greedy; higher is more random"),
@@ -38,8 +40,8 @@ LOOP_HELP = ("commands: /temp 0.8, /top-k 40, /top-p 0.9, /min-p 0.05, /rep 1.1,
 
 def add_model_source(parser: argparse.ArgumentParser, required: bool = True) -> None:
     where = parser.add_mutually_exclusive_group(required=required)
-    where.add_argument("--run", help="a run name or run directory (uses its latest checkpoint)")
-    where.add_argument("--checkpoint", help="a checkpoint file (.pt)")
+    where.add_argument("--run", type=nonempty, help="a run name or run directory (uses its latest checkpoint)")
+    where.add_argument("--checkpoint", type=nonempty, help="a checkpoint file (.pt)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
 
 

@@ -79,7 +79,10 @@ def _token_pool(tokenizer, args) -> list[int]:
         texts = [Path(args.tokens_from).expanduser().read_text(encoding="utf-8")]
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(f"cannot read {args.tokens_from} as UTF-8 text: {error}") from None
-    return frequent_ids(tokenizer, texts)
+    pool = frequent_ids(tokenizer, texts)
+    if not pool:
+        raise UserError(f"--tokens-from {args.tokens_from} holds no text to draw tokens from; give a text file")
+    return pool
 
 
 def _repeated(model, tokenizer, args):

@@ -7,7 +7,8 @@ instance a larger ``--max-steps`` to train further). It continues from the run's
 ``--from best`` continues from its ``best.pt`` instead (the lowest validation loss, or the one left
 when latest.pt is damaged).
 
-Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 130. A
+Ctrl-C or SIGTERM asks the trainer to stop: it saves a checkpoint, and the command exits 128 plus
+the signal's number, the shell's convention: 130 after Ctrl-C (SIGINT), 143 after SIGTERM. A
 second Ctrl-C aborts at once. Without ``--no-ui``, on a terminal, the dashboard opens on the Train
 screen and starts the same run there; where stdout is not a terminal (a pipe, a log file, a job
 under ``torchrun``) the command trains headless, as with ``--no-ui``.
@@ -21,6 +22,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from tui_transformer.arguments import nonempty
 from tui_transformer.sizes import parse_size
 
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -53,13 +55,15 @@ def keep_every(text: str):
 
 # (flag, TrainConfig field or model_<field>, type, help)
 SETTINGS = [
-    ("--data", "data", str, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
+    ("--data", "data", nonempty, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
                             "or a path (.txt/.md file or folder, .jsonl, .parquet)"),
     ("--text-column", "text_column", str, "the column of an hf: dataset to train on (default: text, content or story)"),
-    ("--tokenizer", "tokenizer", str, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
+    ("--tokenizer", "tokenizer", nonempty, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
     ("--val-fraction", "val_fraction", float, "share of documents held out for validation"),
-    ("--device", "device", str, "auto, cpu, cuda, cuda:N or mps"),
-    ("--seed", "seed", int, "random seed (CPU runs with the same seed are identical)"),
+    ("--device", "device", nonempty, "auto, cpu, cuda, cuda:N or mps"),
+    ("--seed", "seed", int, "random seed: the same seed gives the same data order, initial weights and dropout; "
+                            "on CPU the losses then agree within 1e-5 (sums over threads may round apart), "
+                            "not bit for bit"),
     ("--batch-size", "batch_size", int, "sequences per micro-batch"),
     ("--accumulation-steps", "accumulation_steps", int, "micro-batches per optimizer step"),
     ("--lr", "lr", float, "peak learning rate"),
@@ -80,8 +84,8 @@ SETTINGS = [
     ("--log-interval", "log_interval", int, "report step metrics every N steps"),
     ("--keep-every", "keep_every", keep_every, "also keep the weights every N steps, or 'eval' at each evaluation, "
                                                "for `eval --all-checkpoints` (4 bytes per parameter each; default off)"),
-    ("--run-dir", "run_dir", str, "parent folder of the run directory (default: the user data dir)"),
-    ("--name", "run_name", str, "name of the run directory"),
+    ("--run-dir", "run_dir", nonempty, "parent folder of the run directory (default: the user data dir)"),
+    ("--name", "run_name", nonempty, "name of the run directory"),
     ("--vocab-size", "model_vocab_size", int, argparse.SUPPRESS),  # always taken from the tokenizer
     ("--d-model", "model_d_model", int, "model width"),
     ("--n-layers", "model_n_layers", int, "transformer blocks"),
@@ -98,9 +102,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a model (headless with --no-ui)",
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-ui", action="store_true", help="print progress instead of opening the dashboard")
-    parser.add_argument("--preset", help="tiny, seed, gpt2-small or auto (default: auto)")
-    parser.add_argument("--config", metavar="FILE", help="TOML file overriding the preset")
-    parser.add_argument("--resume", metavar="RUN", help="continue a run (name or directory) from its latest checkpoint")
+    parser.add_argument("--preset", type=nonempty, help="tiny, seed, gpt2-small or auto (default: auto)")
+    parser.add_argument("--config", metavar="FILE", type=nonempty, help="TOML file overriding the preset")
+    parser.add_argument("--resume", metavar="RUN", type=nonempty,
+                        help="continue a run (name or directory) from its latest checkpoint")
     parser.add_argument("--from", dest="resume_from", choices=RESUME_FROM, default=None,
                         help="with --resume: the checkpoint to continue from (default: latest)")
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (GPUs)")
@@ -203,7 +208,7 @@ def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
     config, reason = build(args)
     if interrupted:
         print("stopped before training started; nothing was written", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     view = JsonView() if args.json_events else ProgressView(quiet=args.quiet)
     with view:
         summary = run_training(config, on_event=view.handle, stop=stop, resume=resume, preset_reason=reason)
@@ -212,12 +217,17 @@ def _train(args: argparse.Namespace, stop, interrupted: list) -> int:
         return 1
     if interrupted and not summary.run_name:  # stopped in setup: a new run leaves nothing behind
         print("stopped before training started; nothing was written", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     if interrupted:
         print(f"stopped at step {summary.step}; continue with: tui-transformer train --no-ui --resume "
               f"{summary.run_name}", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     return 0
+
+
+def signal_exit_code(interrupted: list[int]) -> int:
+    """128 plus the number of the first signal that stopped the command: 130 for SIGINT, 143 for SIGTERM."""
+    return 128 + interrupted[0]
 
 
 def _run_in_dashboard(config, reason: str, resume: str | None) -> int:

@@ -194,8 +194,8 @@ def induction_report(model, token_ids: Sequence[int], length: int = 24, batch: i
 def frequent_ids(tokenizer, texts: Sequence[str], limit: int = 1000) -> list[int]:
     """The ``limit`` token ids that occur most often in ``texts`` (end-of-text left out): ids a model
     trained on such text has seen, so their embeddings are trained."""
-    counts = torch.bincount(torch.tensor([i for ids in tokenizer.encode_batch(list(texts)) for i in ids]),
-                            minlength=tokenizer.vocab_size)
+    ids = [i for encoded in tokenizer.encode_batch(list(texts)) for i in encoded]
+    counts = torch.bincount(torch.tensor(ids, dtype=torch.long), minlength=tokenizer.vocab_size)  # long: [] too
     counts[tokenizer.eot_id] = 0
     ranked = counts.argsort(descending=True, stable=True)[:limit]  # ties in a fixed order: the same pool every run
     return [int(i) for i in ranked if counts[i] > 0]
