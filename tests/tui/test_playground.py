@@ -414,3 +414,21 @@ async def test_a_widgets_own_keys_stay_its_own_while_typing(tiny):
         await pilot.press("x")  # a letter it does not bind goes into the prompt
         assert screen.query_one("#pg-prompt", TextArea).text == PLAYGROUND_PROMPT + "x"
         await screen.workers.wait_for_complete()
+
+
+def test_the_checkpoint_picker_tells_latest_from_best_and_one_sweep_run_from_another(tmp_path):
+    # The picker cut the labels to "sweep-…-1 · l…": latest and best, and the sweep's runs, looked alike.
+    from tui_transformer.train.runs import list_runs
+    from tui_transformer.tui.screens.playground import PICKER_WIDTH, checkpoint_options
+
+    runs = tmp_path / "runs"
+    for name in ("sweep-1205-232015-1", "sweep-1205-232015-2"):
+        checkpoints = runs / name / "checkpoints"
+        checkpoints.mkdir(parents=True)
+        (runs / name / "config.toml").write_text("")
+        for which in ("latest", "best"):
+            (checkpoints / f"{which}.pt").write_bytes(b"")
+    labels = [label for label, _ in checkpoint_options(list_runs(runs))]
+    assert all(len(label) <= PICKER_WIDTH for label in labels)
+    assert set(labels) == {"swe…232015-1 · latest", "swe…232015-2 · latest", "swee…-232015-1 · best",
+                           "swee…-232015-2 · best"}

@@ -33,3 +33,12 @@ def shared_prefix(names: list[str]) -> str:
     """What :func:`short_names` dropped, with its separator (``"sweep-3-"``), or ``""``."""
     shared = _shared_words(names)
     return SEPARATOR.join(names[0].split(SEPARATOR)[:shared]) + SEPARATOR if shared else ""
+
+
+def middle_cut(name: str, width: int) -> str:
+    """``name`` in at most ``width`` cells, cut in the middle (``swe…235959-2``): run names differ at
+    the end (a sweep's ``-1``, ``-2``), which a cut at the end would hide."""
+    if len(name) <= width:
+        return name
+    tail = width * 2 // 3
+    return name[:width - 1 - tail] + "…" + name[len(name) - tail:]

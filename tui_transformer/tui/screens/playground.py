@@ -45,6 +45,7 @@ from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.tui.plural import count_of
+from tui_transformer.tui.run_labels import middle_cut
 from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
@@ -61,6 +62,7 @@ TOP_CANDIDATES = 10
 UPDATES_PER_SECOND = 20
 PREVIEW_DELAY_S = 0.15  # wait for the keys to pause before re-running the model for the preview
 DEFAULT_PROMPT = "The"
+PICKER_WIDTH = 21  # the checkpoint picker's label, in cells, in the 33-column sidebar
 NEXT_HEADING = "next token · top 10, sampler applied"
 
 
@@ -656,10 +658,16 @@ def checkpoint_options(runs: list[RunInfo]) -> list[RunOption]:
     options = []
     for run in runs:
         checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
-        options.extend((f"{run.name} · {checkpoint.stem}", str(checkpoint)) for checkpoint in checkpoints)
+        options.extend((checkpoint_label(run.name, checkpoint.stem), str(checkpoint)) for checkpoint in checkpoints)
         if not checkpoints and find_export(run.path) is not None:
-            options.append((f"{run.name} · imported", str(run.path)))
+            options.append((checkpoint_label(run.name, "imported"), str(run.path)))
     return options
+
+
+def checkpoint_label(run: str, which: str) -> str:
+    """``run · which`` in the picker's :data:`PICKER_WIDTH` cells: the run's name is cut in its middle
+    so that ``which`` (latest, best) and the end of the name, where a sweep's runs differ, both show."""
+    return f"{middle_cut(run, PICKER_WIDTH - len(which) - 3)} · {which}"
 
 
 def load_checkpoint(checkpoint: str) -> tuple[Any, Any, str]:
