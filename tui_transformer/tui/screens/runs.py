@@ -50,6 +50,7 @@ from tui_transformer.train.run_compare import HistoryFold
 from tui_transformer.train.run_state import RunState
 from tui_transformer.train.smoothing import MAX_SMOOTHING, METRICS, X_AXES
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.messages import FollowRun
 from tui_transformer.tui.metrics_tail import MetricsTail
 from tui_transformer.tui.run_labels import shared_prefix, short_names
@@ -234,13 +235,9 @@ class RunsScreen(Screen):
         self.call_after_refresh(self._fit_width)  # once the breakpoint's class (-narrow) is set
 
     def _fit_width(self) -> None:
-        """80 columns: a compact footer without the palette's hint keeps every action in sight, and
-        the diff chooses again between a table and a list for its pane's width."""
-        footer = self.query_one(Footer)
-        narrow = self.has_class("-narrow")
-        if (footer.compact, footer.show_command_palette) != (narrow, not narrow):
-            footer.compact, footer.show_command_palette = narrow, not narrow
-            footer.refresh(recompose=True)
+        """80 columns: a compact footer keeps every action in sight (:mod:`tui_transformer.tui.footer_fit`),
+        and the diff chooses again between a table and a list for its pane's width."""
+        fit_footer(self)
         self._show_diff()
 
     # ---- the table ------------------------------------------------------------------------------
