@@ -20,6 +20,7 @@ import re
 import sys
 import time
 from contextlib import contextmanager
+from typing import Any
 
 from tui_transformer.sizes import parse_size
 
@@ -256,12 +257,13 @@ class ProgressView:
         self.failure: str | None = None
         self.last_shard_line = ""
         self.system_text = ""  # the latest SystemSample, appended to the progress line
+        self.setup_tasks: dict[str, Any] = {}  # a progress bar per slow setup step (the corpus, the tokenizer)
 
     def __enter__(self):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         if self.console.is_terminal and not self.quiet:
-            self.progress = Progress(TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(),
+            self.progress = Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), BarColumn(),
                                      TextColumn("{task.fields[info]}"), console=self.console, transient=False)
             self.progress.__enter__()
         return self
@@ -299,7 +301,7 @@ class ProgressView:
                 f"{e.tokens_per_sec:,.0f} tok/s  {e.tokens_seen:,} tok  ETA {_clock(e.eta_s)}{self.system_text}")
         if self.progress is not None:
             if self.task is None:
-                self.task = self.progress.add_task("train", total=e.max_steps or None, info="")
+                self.task = self.progress.add_task("step", total=e.max_steps or None, info="")
             self.progress.update(self.task, completed=e.step, total=e.max_steps or None, info=info)
         elif not self.quiet:
             every = max(1, (e.max_steps or 100) // 20)  # about 20 lines a run, and one at least every 30 s
@@ -326,6 +328,16 @@ class ProgressView:
 
     def on_CheckpointSaved(self, e) -> None:
         self.line(f"[dim]checkpoint ({e.kind}) step {e.step} -> {e.path}[/]")
+
+    def on_SetupProgress(self, e) -> None:
+        """A bar per slow setup step on a terminal; elsewhere a line as each one starts and ends."""
+        if self.progress is not None:
+            task = self.setup_tasks.get(e.stage)
+            if task is None:
+                task = self.setup_tasks[e.stage] = self.progress.add_task(e.stage, total=e.total, info=e.unit)
+            self.progress.update(task, completed=e.done, total=e.total)
+        elif e.done in (0, e.total):
+            self.line(f"[dim]{e.stage}: {'done, ' if e.done else ''}{e.total:,} {e.unit}[/]")
 
     def on_LogMessage(self, e) -> None:
         style = {"error": "red", "warning": "yellow"}.get(e.level, "dim")

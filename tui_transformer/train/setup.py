@@ -4,7 +4,8 @@
 session ready, ``train.trainer`` runs the loop. The phases, in order::
 
     read the resume       the run's lock first, then its checkpoint (refused if its budget is spent)
-    open the data         the source, the tokenizer (trained on first use), whether a step fits in memory
+    open the data         the source, the tokenizer (trained on first use, its progress shown live),
+                          whether a step fits in memory
     open the run folder   a new run's folder, locked, with config.toml written first
     build the model       weights from the seed, AdamW, the LR schedule, the doctor, the system sampler
     read val batches      the fixed validation batches and the induction probe's sequences
@@ -26,6 +27,7 @@ from typing import Any
 
 import torch
 
+from tui_transformer import progress
 from tui_transformer.data.loader import BatchLoader
 from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
@@ -39,7 +41,7 @@ from tui_transformer.train.budget import epoch_of, horizon_steps, refuse_a_spent
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.doctor import Doctor
-from tui_transformer.train.events import EventCallback, RunFailed, RunStarted
+from tui_transformer.train.events import EventCallback, RunFailed, RunStarted, SetupProgress
 from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
@@ -119,18 +121,23 @@ class TrainingSetup:
         self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         named = {"text_column": config.text_column} if config.text_column else {}  # stand-in sources take none
-        self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
-        if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
-            found = self.source.status()
-            config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
-        self._check_stop()
-        self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
+        with progress.reporting(self._show_progress):  # a corpus built, a tokenizer trained: counts, live
+            self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
+            if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
+                found = self.source.status()
+                config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
+            self._check_stop()
+            self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source),
+                                                     self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         payload = self.payload
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer, self.resume_path)
         activation_bytes = self.precision.dtype.itemsize if self.precision.dtype is not None else 4
         check_step_fits(config.model, config.batch_size, torch.device(self.device), activation_bytes)
+
+    def _show_progress(self, report: progress.Progress) -> None:
+        self.reporter.show(SetupProgress(report.stage, report.done, report.total, report.unit))
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run, or a run without a checkpoint yet).
