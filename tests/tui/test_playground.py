@@ -203,8 +203,9 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
         assert _output(screen).startswith(PROMPT_DEFAULT)
 
 
-def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
-    """80x24 after a greedy generation from a seeded random model; timings are masked (they vary)."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_after_a_greedy_generation(snap_compare, tiny, size):
+    """After a greedy generation from a seeded random model; timings are masked (they vary)."""
     app = PlaygroundApp()
 
     async def run_before(pilot) -> None:
@@ -217,7 +218,7 @@ def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
         await screen.workers.wait_for_complete()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 async def test_next_token_preview_follows_the_sampler_before_generating(tiny):

@@ -364,6 +364,26 @@ def test_snapshot_three_runs_two_marked(snap_compare, runs):
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+def test_snapshot_a_sweep_of_four_marked_at_80x24(snap_compare, tmp_path):
+    """80x24, the whole app: the legend wraps, the diff lists each run, the footer keeps every action."""
+    for i, pos in enumerate(("sinusoidal", "rope", "alibi", "rope")):
+        record_run(tmp_path / "runs", f"sweep-1205-232015-{i + 1}", rate=0.03 + 0.02 * i, sweep="sweep-1205-232015",
+                   model_pos_encoding=pos, lr=1e-3 * (i + 1))
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await pilot.press("5")
+        screen = app.screen
+        await settled(screen, pilot)
+        screen.query_one("#runs-filter", Input).cursor_blink = False
+        await pilot.press("s")  # by name
+        await select(screen, pilot, "sweep-1205-232015-1")
+        await pilot.press("w")
+        await settled(screen, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 async def test_g_loads_the_run_in_the_playground_and_a_run_without_checkpoint_says_so(runs, notes):
     from tests.tui.helpers import write_run
     from tui_transformer.tui.screens.playground import PlaygroundScreen
