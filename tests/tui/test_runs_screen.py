@@ -428,6 +428,19 @@ async def test_a_run_started_elsewhere_appears_without_leaving_the_screen(runs):
         assert "slow-lr" not in names(screen)
 
 
+async def test_the_started_column_is_whole_at_120_columns(tmp_path):
+    # With a sweep's long run names it read "12-05 2": the column ran past the screen's edge.
+    from tests.tui.helpers import text_of
+
+    for i in range(3):
+        record_run(tmp_path / "runs", f"sweep-1205-232015-{i + 1}", rate=0.05, sweep="sweep-1205-232015")
+    app = RunsApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(app, pilot)
+        started = time.strftime("%m-%d %H:%M", time.localtime(T0))
+        assert all(started in line for line in text_of(app, screen.query_one(RunTable))[1:4])
+
+
 async def test_end_and_right_keep_the_name_column_in_sight(runs):
     from tests.tui.helpers import text_of
 
