@@ -6,9 +6,12 @@ static line; now each step says how far it has come, in the dashboard and in the
 
 from __future__ import annotations
 
+import pytest
+
 from tui_transformer import progress
 from tui_transformer.data.bpe import COUNTING, MERGING, train_bpe
-from tui_transformer.train.events import SetupProgress
+from tui_transformer.data.token_cache import TOKENIZING
+from tui_transformer.train.events import RunStarted, SetupProgress
 
 
 def test_training_a_tokenizer_reports_each_stage_from_start_to_end():
@@ -34,6 +37,7 @@ def test_without_a_watcher_reports_go_nowhere():
     assert seen == []
 
 
+@pytest.mark.slow  # a real run that trains its tokenizer: about 10 s
 def test_a_run_that_trains_its_tokenizer_shows_the_counts_live_but_keeps_them_out_of_its_metrics(
         tiny_config, tmp_path, monkeypatch):
     from tui_transformer.train import run_training
@@ -42,8 +46,10 @@ def test_a_run_that_trains_its_tokenizer_shows_the_counts_live_but_keeps_them_ou
     events = []
     summary = run_training(tiny_config(max_steps=2), on_event=events.append)
     shown = [e for e in events if isinstance(e, SetupProgress)]
-    assert {e.stage for e in shown} == {COUNTING, MERGING}
-    assert shown[-1].stage == MERGING and shown[-1].done == shown[-1].total == 299  # bpe-300: one id for end-of-text
+    assert [stage for stage in dict.fromkeys(e.stage for e in shown)] == [COUNTING, MERGING, TOKENIZING]
+    merged = [e for e in shown if e.stage == MERGING][-1]
+    assert merged.done == merged.total == 299  # bpe-300: one id is kept for end-of-text
+    assert all(e.time <= started.time for e in shown for started in events if isinstance(started, RunStarted))
     metrics = (tmp_path / "runs" / summary.run_name / "metrics.jsonl").read_text()
     assert "SetupProgress" not in metrics and '"RunStarted"' in metrics
 

@@ -105,9 +105,10 @@ class TrainingSetup:
             keep_freed_memory()  # no page faults for the step's big tensors (train.allocator)
         self.precision = choose_precision(self.device, self.config.amp)
         self.payload = self._read_resume(resume)
-        for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
-            self._check_stop()
-            phase()
+        with progress.reporting(self._show_progress):  # a corpus built, a tokenizer trained...: counts, live
+            for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
+                self._check_stop()
+                phase()
 
     def _check_stop(self) -> None:
         if distributed.any_rank(self.stop.is_set(), self.env, self.device):
@@ -121,14 +122,12 @@ class TrainingSetup:
         self.log(f"opening data {config.data!r} and tokenizer {config.tokenizer!r}"
                  + (" (trained on the data on first use, then cached)" if config.tokenizer.startswith("bpe-") else ""))
         named = {"text_column": config.text_column} if config.text_column else {}  # stand-in sources take none
-        with progress.reporting(self._show_progress):  # a corpus built, a tokenizer trained: counts, live
-            self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
-            if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
-                found = self.source.status()
-                config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
-            self._check_stop()
-            self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source),
-                                                     self.env)
+        self.source = open_source(config.data, val_fraction=config.val_fraction, **named)
+        if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
+            found = self.source.status()
+            config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
+        self._check_stop()
+        self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         payload = self.payload
         if payload is not None:
