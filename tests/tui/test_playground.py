@@ -397,6 +397,8 @@ async def test_escape_leaves_the_prompt_then_letters_are_keys_and_enter_returns(
         assert app.focused is prompt and screen.typing
         await pilot.press("escape", "b")
         assert app.current_mode == "benchmark" and prompt.text == PROMPT_DEFAULT
+        await pilot.press("2", "x")  # coming back is coming back to writing
+        assert app.current_mode == "playground" and prompt.text == PROMPT_DEFAULT + "x"
 
 
 async def test_a_widgets_own_keys_stay_its_own_while_typing(tiny):

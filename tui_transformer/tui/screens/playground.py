@@ -270,6 +270,7 @@ class PlaygroundScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.action_refresh_runs()  # a run trained since the last visit shows up in the picker
+        self.query_one("#pg-prompt", TextArea).focus()  # back on the Playground: back to writing
 
     def on_unmount(self) -> None:
         self._stop.set()  # a generation still running stops at its next token
@@ -294,14 +295,15 @@ class PlaygroundScreen(Screen):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        """A printable key no focused widget took or binds goes into the prompt (see above)."""
-        if not (self.typing and event.is_printable and event.character):
-            return
-        prompt = self.query_one("#pg-prompt", TextArea)
-        if self.focused is prompt or isinstance(self.focused, Input) or event.key in self.active_bindings:
+        """A printable key no focused widget took or binds goes into the prompt (see above).
+
+        The prompt and the seed field stop the keys they take, so a key that gets here was not typed
+        into either (keys typed fast can still arrive from the old focus after the prompt took it)."""
+        if not (self.typing and event.is_printable and event.character) or event.key in self.active_bindings:
             return
         event.stop()
         event.prevent_default()
+        prompt = self.query_one("#pg-prompt", TextArea)
         prompt.focus()
         prompt.insert(event.character)
 
