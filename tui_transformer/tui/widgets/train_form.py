@@ -191,30 +191,26 @@ class TrainForm(Vertical):
         yield Horizontal(Label("budget"), _select(BUDGET_KINDS, "steps", "budget-kind"),
                          Input(compact=True, id="budget"), classes="row")
         yield Static(classes="error", id="budget-error")
-        yield row("accum", Input(compact=True, id="accum", tooltip="micro-batches per optimizer step"))
-        yield Static(classes="error", id="accum-error")
-        yield row("LR", Input(compact=True, id="lr", tooltip="peak learning rate (after warmup)"))
-        yield Static(classes="error", id="lr-error")
-        yield row("eval every", Input(compact=True, id="eval-interval", tooltip="optimizer steps between evaluations"))
-        yield Static(classes="error", id="eval-interval-error")
-        yield row("vary", Input(placeholder="blank: one run", compact=True, id="vary",
-                                tooltip="a sweep: field=v1,v2 (; another field=...), e.g. lr=1e-3,2e-3"))
-        yield Static(classes="error", id="vary-error")
-        yield row("sweep", Input(placeholder="name (optional)", compact=True, id="sweep-name",
-                                 tooltip="the sweep's name (its runs are <name>-1, <name>-2...); "
-                                         "a name with vary blank continues that sweep"))
-        yield Static(classes="error", id="sweep-name-error")
+        yield from self._text_field("accum", "accum", "micro-batches per optimizer step")
+        yield from self._text_field("LR", "lr", "peak learning rate (after warmup)")
+        yield from self._text_field("eval every", "eval-interval", "optimizer steps between evaluations")
+        yield from self._text_field("vary", "vary", "a sweep: field=v1,v2 (; another field=...), e.g. lr=1e-3,2e-3",
+                                    "blank: one run")
+        yield from self._text_field("sweep", "sweep-name", "the sweep's name (its runs are <name>-1, <name>-2...); "
+                                    "a name with vary blank continues that sweep", "name (optional)")
         with Collapsible(title="batch, size, run name", collapsed=True, id="advanced"):
-            yield row("batch", Input(compact=True, id="batch", tooltip="sequences per micro-batch"))
-            yield Static(classes="error", id="batch-error")
-            yield row("d_model", Input(compact=True, id="d-model",
-                                       tooltip="the model's width; its feed-forward is 4x as wide"))
-            yield Static(classes="error", id="d-model-error")
-            yield row("layers", Input(compact=True, id="layers", tooltip="how many transformer blocks (n_layers)"))
-            yield Static(classes="error", id="layers-error")
-            yield row("run name", Input(placeholder="blank: made up", compact=True, id="run-name",
-                                        tooltip="the run's folder name: letters, digits, '.', '_' and '-'"))
-            yield Static(classes="error", id="run-name-error")
+            yield from self._text_field("batch", "batch", "sequences per micro-batch")
+            yield from self._text_field("d_model", "d-model", "the model's width; its feed-forward is 4x as wide")
+            yield from self._text_field("layers", "layers", "how many transformer blocks (n_layers)")
+            yield from self._text_field("run name", "run-name", "the run's folder name: letters, digits, '.', '_' "
+                                        "and '-'", "blank: made up")
+
+    @staticmethod
+    def _text_field(label: str, field_id: str, tooltip: str, placeholder: str = "") -> ComposeResult:
+        """A labelled text field, and the line under it where its error shows."""
+        yield Horizontal(Label(label), Input(placeholder=placeholder, compact=True, id=field_id, tooltip=tooltip),
+                         classes="row")
+        yield Static(classes="error", id=f"{field_id}-error")
 
     # -- filling ------------------------------------------------------------------------------
 
