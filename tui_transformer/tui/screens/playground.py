@@ -44,9 +44,10 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
+from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.plural import count_of
-from tui_transformer.tui.run_labels import middle_cut
 from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.run_labels import middle_cut
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.head_picker import Ablation, HeadPicker
@@ -196,7 +197,7 @@ class PlaygroundScreen(Screen):
         # the app's help and quit, shown only while letters are keys (see "focus" below): escape, then ?
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        Binding("escape", "escape", "Stop / keys"),
+        Binding("escape", "escape", "Stop · leave"),
         Binding("enter", "write", "Write"),  # back to the prompt (only while letters are keys)
         Binding("ctrl+n", "next_preset", "Preset"),
         Binding("ctrl+t", "toggle_cache", "KV cache"),
@@ -267,6 +268,9 @@ class PlaygroundScreen(Screen):
         prompt.focus()
         self._show_stats(None)
         self._update_tokens()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(fit_footer, self)  # once the breakpoint's class (-narrow) is set
 
     def on_screen_resume(self) -> None:
         self.action_refresh_runs()  # a run trained since the last visit shows up in the picker

@@ -15,9 +15,9 @@ A learner learns by changing one thing, training again and comparing. Layout::
 * **The overlay.** ``space`` marks the run under the cursor, ``w`` every run of its sweep. A marked
   run's whole history is read in a thread worker, once; a run still training keeps growing, from
   a :class:`~tui_transformer.tui.metrics_tail.MetricsTail` polled every second. ``m`` switches the
-  metric, ``x`` the x axis (step, tokens, time), ``l`` the log scale (the line under the chart says
-  these keys, the filter line ``s`` and ``w``: the footer keeps the actions on the selected run); the slider sets TensorBoard's
-  smoothing (see :mod:`tui_transformer.train.smoothing`).
+  metric, ``x`` the x axis (step, tokens, time), ``l`` the log scale; the slider sets TensorBoard's
+  smoothing (see :mod:`tui_transformer.train.smoothing`). The line under the chart names these
+  keys and the filter line ``s`` and ``w``, so that the footer has room for the run actions.
 * **The config diff** lists only the settings that differ between the marked runs, each run named
   by what tells it apart (``1``, ``2``, ``3`` for one sweep's runs), as the chart's legend does; a
   table when it fits its pane, else a paragraph per run.
