@@ -448,7 +448,7 @@ async def test_end_and_right_keep_the_name_column_in_sight(runs):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready(app, pilot)
         await pilot.press("end", *["right"] * 12)
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # the table scrolls smoothly
         table = screen.query_one(RunTable)
         assert table.scroll_x > 0  # the columns on the right are in view
         assert any("slow-lr" in line for line in text_of(app, table))
