@@ -60,11 +60,14 @@ def test_a_plateau_near_ln_v_fires_after_warmup_and_a_low_flat_loss_does_not():
     assert run_doctor(stuck, warmup=250) == []  # still warming up
 
 
-def test_a_new_epoch_says_how_often_the_data_has_been_seen():
+def test_a_new_epoch_says_how_often_the_data_has_been_seen_as_a_note_not_an_alert():
+    # Every first run on the builtin corpus raised "⚠ data repeating" at step 193: a false alarm, since
+    # several passes over a small corpus are expected; overfitting is the alert when they start to hurt.
     d = Doctor(8192, 1.0, 20, 1_600_000)
     assert d.after_step(1, 5.0, 0.5, 1) == []
     (finding,) = d.after_step(2, 5.0, 0.5, 2)
     assert finding.rule == "data repeating" and "second time" in finding.message and "1,600,000" in finding.message
+    assert not finding.alert
     assert d.after_step(3, 5.0, 0.5, 2) == []  # once per epoch
     assert [f.rule for f in d.after_step(4, 5.0, 0.5, 3)] == ["data repeating"]
 
@@ -77,3 +80,16 @@ def test_a_real_run_at_an_absurd_rate_raises_the_clipping_or_spike_alert(tiny_co
     alerts = [e for e in events if isinstance(e, Alert)]
     assert {"clipping", "loss spike"} & {a.rule for a in alerts}, [a.rule for a in alerts]
     assert all(a.learn == "Model and training" for a in alerts)
+
+
+def test_a_real_run_into_its_second_epoch_logs_a_note_and_raises_no_alert(tiny_config):
+    from tui_transformer.train import run_training
+    from tui_transformer.train.events import LogMessage
+
+    per_step = 4 * 16  # batch 4 x T 16
+    events = []
+    run_training(tiny_config(max_steps=None, tokens_per_epoch=per_step * 2, epochs=2, log_interval=1),
+                 on_event=events.append)
+    assert not [e for e in events if isinstance(e, Alert)]
+    notes = [e.message for e in events if isinstance(e, LogMessage) and e.message.startswith("epoch 2:")]
+    assert len(notes) == 1 and "as expected on a small corpus" in notes[0]

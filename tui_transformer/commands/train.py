@@ -21,6 +21,7 @@ import re
 import sys
 import time
 from contextlib import contextmanager
+from typing import Any
 
 from tui_transformer.arguments import nonempty
 from tui_transformer.sizes import parse_size
@@ -310,11 +311,14 @@ class ProgressView:
         self.failure: str | None = None
         self.last_shard_line = ""
         self.system_text = ""  # the latest SystemSample, appended to the progress line
+        self.setup_progress = None  # the bars of the slow setup steps (the corpus, the tokenizer), before the run's
+        self.setup_tasks: dict[str, Any] = {}
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
+        self._end_setup_bars()
         self._end_bar()
 
     def _start_bar(self) -> None:
@@ -323,6 +327,7 @@ class ProgressView:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
         from rich.table import Column
 
+        self._end_setup_bars()  # one live display at a time: the setup's bars stay printed above the run's
         self.progress = Progress(TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(bar_width=self._bar_width()),
                                  TextColumn("ETA {task.fields[eta]}"),
                                  TextColumn("{task.fields[info]}", table_column=Column(no_wrap=True,
@@ -413,6 +418,31 @@ class ProgressView:
 
     def on_CheckpointSaved(self, e) -> None:
         self.line(f"[dim]checkpoint ({e.kind}) step {e.step} -> {e.path}[/]")
+
+    def on_SetupProgress(self, e) -> None:
+        """A bar per slow setup step on a terminal; elsewhere a line as each one starts and ends."""
+        if self.console.is_terminal and not self.quiet:
+            self._update_setup_bar(e)
+        elif e.done in (0, e.total):
+            self.line(f"[dim]{e.stage}: {'done, ' if e.done else ''}{e.total:,} {e.unit}[/]")
+
+    def _update_setup_bar(self, e) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        if self.setup_progress is None:
+            self.setup_progress = Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), BarColumn(),
+                                           TextColumn("{task.fields[info]}"), console=self.console, transient=False)
+            self.setup_progress.__enter__()
+        task = self.setup_tasks.get(e.stage)
+        if task is None:
+            task = self.setup_tasks[e.stage] = self.setup_progress.add_task(e.stage, total=e.total, info=e.unit)
+        self.setup_progress.update(task, completed=e.done, total=e.total)
+
+    def _end_setup_bars(self) -> None:
+        if self.setup_progress is not None:
+            self.setup_progress.__exit__(None, None, None)
+        self.setup_progress = None
+        self.setup_tasks = {}
 
     def on_LogMessage(self, e) -> None:
         style = {"error": "red", "warning": "yellow"}.get(e.level, "dim")

@@ -3,7 +3,7 @@
 Each rule is a small pure function over the recent history that returns a message or None. Its
 threshold is named and explained beside it. :class:`Doctor` keeps that history as the run goes,
 asks every rule after each step and each eval, and raises each rule's alert once per episode: a rule
-that fired stays quiet for ``COOLDOWN_STEPS`` steps, and the data-repeating rule speaks once per
+that fired stays quiet for ``COOLDOWN_STEPS`` steps, and the data-repeating note comes once per
 epoch.
 
 ==================  ====================================================  =========================
@@ -13,11 +13,16 @@ loss spike          the train loss jumps well above its recent EMA        Model 
 overfitting         val rises while train falls, over several evals       Model and training
 clipping            the gradient norm was clipped in most recent steps    Model and training
 plateau             no progress, with the loss still near ``ln V``        Model and training
-data repeating      a new epoch: the same text is seen again              Tokenization
+data repeating      a new epoch: the same text is seen again (a note)     Tokenization
 not a number        the loss or the gradient became NaN or inf            Model and training
 ==================  ====================================================  =========================
 
 The last one stops the run (the trainer raises it with the divergence); the others only speak.
+
+A new epoch is a **note** (``Finding.alert`` false: the log says it, no ⚠), not an alert: on a
+small corpus a run of a few minutes passes over its text several times (the builtin corpus's
+``tiny`` run about five), which is expected and harmless while val keeps improving. When the
+repetition starts to hurt, val rises while train falls, and that is the overfitting alert.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class Finding:
     rule: str
     message: str
     learn: str  # the Learn page that explains it
+    alert: bool = True  # False: a note for the log, nothing going wrong
 
 
 def loss_spike(loss: float, ema: float | None, steps: int) -> str | None:
@@ -98,8 +104,9 @@ def data_repeating(epoch: int, tokens_per_epoch: int | None) -> str | None:
     if epoch < 2:
         return None
     size = f" of {tokens_per_epoch:,} tokens" if tokens_per_epoch else ""
-    return (f"epoch {epoch}: the training text{size} is being seen for the {_ordinal(epoch)} time; val loss "
-            "improves less from here, and a small corpus starts to be memorised (more data, or a smaller model)")
+    return (f"epoch {epoch}: the training text{size} is being seen for the {_ordinal(epoch)} time, as expected "
+            "on a small corpus; val improves less from here, and if it starts to rise while train falls the "
+            "model is memorising (the overfitting alert says so)")
 
 
 def _ordinal(n: int) -> str:
@@ -131,7 +138,8 @@ class Doctor:
                                                            step - self.warmup_steps), LEARN_TRAINING))
         if epoch > self.epoch:
             self.epoch = epoch
-            findings.append(Finding("data repeating", data_repeating(epoch, self.tokens_per_epoch), LEARN_TOKENIZATION))
+            findings.append(Finding("data repeating", data_repeating(epoch, self.tokens_per_epoch), LEARN_TOKENIZATION,
+                                    alert=False))
         return [finding for finding in findings if finding is not None]
 
     def after_eval(self, step: int, val_loss: float, train_loss: float) -> list[Finding]:

@@ -128,6 +128,18 @@ class SystemSample:
 
 
 @dataclass(frozen=True)
+class SetupProgress:
+    """How far a slow step of the setup has come (see tui_transformer.progress): ``done`` of ``total``
+    ``unit``. Shown live, never written to ``metrics.jsonl``: it says nothing once the run has started."""
+
+    stage: str  # "building the builtin corpus", "tokenizer: learning merges"...
+    done: int
+    total: int
+    unit: str  # "files", "texts", "tokens"
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class LogMessage:
     level: str  # "info", "warning" or "error"
     message: str
@@ -155,13 +167,13 @@ class RunFailed:
 
 
 Event = (RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | Alert | SystemSample
-         | LogMessage | RunFinished | RunFailed)
+         | SetupProgress | LogMessage | RunFinished | RunFailed)
 EventCallback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, Alert, SystemSample,
-                LogMessage, RunFinished, RunFailed)
+                SetupProgress, LogMessage, RunFinished, RunFailed)
 }
 
 

@@ -326,13 +326,18 @@ def _configured_preset(run_dir: Path) -> str:
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
     """Every run under ``root`` (the runs folder by default), most recently updated first."""
+    runs = [run_info(path) if (path / CONFIG_FILE).is_file() else damaged_run_info(path) for path in run_paths(root)]
+    return sorted(runs, key=lambda info: info.updated, reverse=True)
+
+
+def run_paths(root: Path | None = None) -> list[Path]:
+    """The run folders under ``root`` (the runs folder by default): one listing, no metrics read,
+    so a dashboard can ask every few seconds whether a run has appeared or gone."""
     root = root or runs_dir()
     if not root.is_dir():
         return []
     # hidden folders are the runs folder's own (.sweeps, a run being deleted), never runs
-    runs = [run_info(path) if (path / CONFIG_FILE).is_file() else damaged_run_info(path)
-            for path in root.iterdir() if not path.name.startswith(".") and _is_run(path)]
-    return sorted(runs, key=lambda info: info.updated, reverse=True)
+    return [path for path in root.iterdir() if not path.name.startswith(".") and _is_run(path)]
 
 
 def _is_run(path: Path) -> bool:

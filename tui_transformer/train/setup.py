@@ -4,7 +4,8 @@
 session ready, ``train.trainer`` runs the loop. The phases, in order::
 
     read the resume       the run's lock first, then its checkpoint (refused if its budget is spent)
-    open the data         the source, the tokenizer (trained on first use), whether a step fits in memory
+    open the data         the source, the tokenizer (trained on first use, its progress shown live),
+                          whether a step fits in memory
     open the run folder   a new run's folder, locked, with config.toml written first
     build the model       weights from the seed, AdamW, the LR schedule, the doctor, the system sampler
     read val batches      the fixed validation batches and the induction probe's sequences
@@ -26,6 +27,7 @@ from typing import Any
 
 import torch
 
+from tui_transformer import progress
 from tui_transformer.data.loader import BatchLoader
 from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
@@ -39,7 +41,7 @@ from tui_transformer.train.budget import epoch_of, horizon_steps, refuse_a_spent
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.doctor import Doctor
-from tui_transformer.train.events import EventCallback, RunFailed, RunStarted
+from tui_transformer.train.events import EventCallback, RunFailed, RunStarted, SetupProgress
 from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
@@ -117,9 +119,10 @@ class TrainingSetup:
             keep_freed_memory()  # no page faults for the step's big tensors (train.allocator)
         self.precision = choose_precision(self.device, self.config.amp)
         self.payload = self._read_resume(resume)
-        for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
-            self._check_stop()
-            phase()
+        with progress.reporting(self._show_progress):  # a corpus built, a tokenizer trained...: counts, live
+            for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
+                self._check_stop()
+                phase()
 
     def _check_stop(self) -> None:
         if distributed.any_rank(self.stop.is_set(), self.env, self.device):
@@ -156,6 +159,9 @@ class TrainingSetup:
         if copy is not None and copy.is_file() and spec.endswith(".tiktoken"):
             return load_tiktoken_file(copy, name=Path(spec).stem)
         return get_tokenizer(spec, source=self.source)
+
+    def _show_progress(self, report: progress.Progress) -> None:
+        self.reporter.show(SetupProgress(report.stage, report.done, report.total, report.unit))
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run, or a run without a checkpoint yet).

@@ -334,9 +334,12 @@ class Trainer(TrainingSetup):
         return self._summary("diverged")
 
     def report(self, findings: list[Finding]) -> None:
-        """The doctor's findings as Alert events."""
+        """The doctor's findings as Alert events, and its notes as lines of the log."""
         for finding in findings:
-            self.emit(Alert(step=self.step, rule=finding.rule, message=finding.message, learn=finding.learn))
+            if finding.alert:
+                self.emit(Alert(step=self.step, rule=finding.rule, message=finding.message, learn=finding.learn))
+            else:
+                self.log(finding.message)
 
     def _summary(self, reason: str) -> RunSummary:
         return RunSummary(run_dir=str(self.run_dir), run_name=self.run_dir.name, step=self.step, reason=reason,
