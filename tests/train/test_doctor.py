@@ -72,13 +72,21 @@ def test_a_new_epoch_says_how_often_the_data_has_been_seen_as_a_note_not_an_aler
     assert [f.rule for f in d.after_step(4, 5.0, 0.5, 3)] == ["data repeating"]
 
 
-def test_a_real_run_at_an_absurd_rate_raises_the_clipping_or_spike_alert(tiny_config):
+def test_a_loss_above_ln_v_is_worse_than_guessing_from_the_first_step():
+    d = Doctor(300, 1.0, 0, None)  # ln 300 = 5.70
+    assert d.after_step(1, 5.9, 0.5, 1) == []  # a fresh model starts near ln V: no alarm
+    (finding,) = d.after_step(2, 33.7, 0.5, 1)
+    assert finding.rule == "worse than guessing" and "5.70" in finding.message and finding.alert
+
+
+def test_a_real_run_at_an_absurd_rate_raises_an_alert_within_its_first_steps(tiny_config):
     from tui_transformer.train import run_training
 
     events = []
     run_training(tiny_config(lr=0.5, max_steps=60, eval_interval=1000, warmup_frac=0.0), on_event=events.append)
     alerts = [e for e in events if isinstance(e, Alert)]
-    assert {"clipping", "loss spike"} & {a.rule for a in alerts}, [a.rule for a in alerts]
+    assert {"worse than guessing", "clipping", "loss spike"} & {a.rule for a in alerts}, [a.rule for a in alerts]
+    assert alerts[0].step <= 10, alerts[0]
     assert all(a.learn == "Model and training" for a in alerts)
 
 

@@ -9,6 +9,7 @@ epoch.
 ==================  ====================================================  =========================
 rule                fires when                                            the idea (Learn page)
 ==================  ====================================================  =========================
+worse than guessing the train loss is above ``ln V`` (a uniform guess)    Model and training
 loss spike          the train loss jumps well above its recent EMA        Model and training
 overfitting         val rises while train falls, over several evals       Model and training
 clipping            the gradient norm was clipped in most recent steps    Model and training
@@ -39,6 +40,10 @@ LEARN_TOKENIZATION = "Tokenization"
 # MIN_STEPS steps, once the EMA has settled.
 SPIKE_RATIO, SPIKE_NATS, EMA_DECAY = 1.3, 0.5, 0.9
 MIN_STEPS = 20
+# Worse than guessing: a uniform guess over V tokens scores ln V, and a fresh model starts near it.
+# A loss GUESS_NATS above it, at any step, means the updates made the model worse than knowing
+# nothing: almost always a learning rate far too high. It needs no history, so it speaks at once.
+GUESS_NATS = 1.0
 # Overfitting: OVERFIT_EVALS evals in a row where val rose and train fell.
 OVERFIT_EVALS = 3
 # Clipping: the norm was above grad_clip in at least CLIP_SHARE of the last CLIP_WINDOW steps. A few
@@ -63,6 +68,15 @@ def loss_spike(loss: float, ema: float | None, steps: int) -> str | None:
         return None
     return (f"the train loss jumped to {loss:.2f} from a recent average of {ema:.2f}: a step that large often "
             "means the learning rate is too high for this batch size")
+
+
+def worse_than_guessing(loss: float, vocab_size: int) -> str | None:
+    uniform = math.log(vocab_size)
+    if not loss > uniform + GUESS_NATS:
+        return None
+    return (f"the train loss is {loss:.2f}, above the {uniform:.2f} of a uniform guess over {vocab_size:,} tokens "
+            "(ln V): the updates made the model worse than knowing nothing, so the learning rate is far too "
+            "high (try a tenth of it)")
 
 
 def overfitting(evals: list[tuple[float, float]]) -> str | None:
@@ -128,7 +142,8 @@ class Doctor:
         self._last_fired: dict[str, int] = {}
 
     def after_step(self, step: int, loss: float, grad_norm: float, epoch: int) -> list[Finding]:
-        findings = [self._fire("loss spike", step, loss_spike(loss, self.ema, self.steps), LEARN_TRAINING)]
+        findings = [self._fire("worse than guessing", step, worse_than_guessing(loss, self.vocab_size), LEARN_TRAINING),
+                    self._fire("loss spike", step, loss_spike(loss, self.ema, self.steps), LEARN_TRAINING)]
         self.steps += 1
         self.losses.append(loss)
         self.ema = loss if self.ema is None else EMA_DECAY * self.ema + (1 - EMA_DECAY) * loss

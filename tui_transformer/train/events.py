@@ -106,7 +106,7 @@ class Alert:
     Learn page whose idea explains it."""
 
     step: int
-    rule: str  # "loss spike", "overfitting", "clipping", "plateau", "data repeating", "not a number"
+    rule: str  # "worse than guessing", "loss spike", "overfitting", "clipping", "plateau", "not a number"
     message: str
     learn: str
     time: float = field(default_factory=_now)
