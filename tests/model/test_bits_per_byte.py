@@ -7,7 +7,7 @@ import torch
 from tui_transformer.data.bpe import write_tiktoken_file
 from tui_transformer.data.tokenizer import get_tokenizer, load_tiktoken_file
 from tui_transformer.model import DecoderTransformer, ModelConfig
-from tui_transformer.model.perplexity import evaluate
+from tui_transformer.model.tools.perplexity import evaluate
 
 
 def test_with_one_byte_per_token_bpb_is_the_loss_over_ln_2(tmp_path):

@@ -7,7 +7,7 @@ import torch
 
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 
 TOKENS = torch.tensor([[3, 14, 15, 9, 26, 5, 35, 8, 9, 7], [2, 7, 1, 8, 28, 18, 28, 45, 9, 0]])
 

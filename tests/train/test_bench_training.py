@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from tui_transformer.bench.training import ReferenceGPT, run_train_bench
-from tui_transformer.model.flops import flops_per_token, matmul_params
+from tui_transformer.model.tools.flops import flops_per_token, matmul_params
 from tui_transformer.model import DecoderTransformer, ModelConfig
 
 TOY = ModelConfig(vocab_size=64, d_model=16, n_heads=2, n_layers=1, d_ff=32, max_seq_len=8)

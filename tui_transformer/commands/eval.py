@@ -47,7 +47,7 @@ def windows(ids: list[int], seq_len: int, batch_size: int):
 def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import UserError
     from tui_transformer.train.checkpoint import load_for_inference
-    from tui_transformer.model.perplexity import evaluate, perplexity_of
+    from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 
     path = Path(args.text).expanduser()
     try:

@@ -158,8 +158,8 @@ def _lens(model, tokenizer, args) -> dict:
     from rich.table import Table
 
     from tui_transformer.errors import UserError
-    from tui_transformer.model.explain import logit_lens_table
-    from tui_transformer.model.inspection import inspect
+    from tui_transformer.model.tools.explain import logit_lens_table
+    from tui_transformer.model.tools.inspection import inspect
 
     ids = tokenizer.encode(args.prompt)[-model.config.max_seq_len:]
     if not ids:
