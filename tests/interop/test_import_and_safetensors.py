@@ -77,6 +77,29 @@ def test_safetensors_export_is_what_generate_and_eval_load(bpe, tmp_path, capsys
     assert main(["eval", "--run", str(tmp_path / "st"), "--text", str(tmp_path / "t.txt"), "--device", "cpu"]) == 0
 
 
+def test_a_version_1_rope_export_loads_computing_what_it_computed(bpe, tmp_path):
+    """Version 1 exports rotated neighbouring pairs (2i, 2i+1): their q and k rows come back reordered."""
+    from safetensors.torch import load_file, save_file
+
+    model = random_model(bpe, "rope")
+    save_as_run(model, bpe, "r")
+    assert main(["export", "r", "--format", "safetensors", "--out", str(tmp_path / "st")]) == 0
+    meta_path, weights_path = tmp_path / "st" / "tui_transformer.json", tmp_path / "st" / "model.safetensors"
+    meta, tensors = json.loads(meta_path.read_text()), load_file(str(weights_path))
+    d_head, n_heads = model.config.d_head, model.config.n_heads
+    to_neighbours = torch.argsort(torch.cat([torch.arange(0, d_head, 2), torch.arange(1, d_head, 2)]))
+    for name in [n for n in tensors if n.endswith("attn.qkv.weight") or n.endswith("attn.qkv.bias")]:
+        parts = tensors[name].reshape(3, n_heads, d_head, *tensors[name].shape[1:]).clone()
+        parts[:2] = parts[:2, :, to_neighbours]  # as the version-1 model held them
+        tensors[name] = parts.reshape(tensors[name].shape).contiguous()
+    save_file(tensors, str(weights_path))
+    meta_path.write_text(json.dumps({**meta, "version": 1}))
+    loaded, _, _ = load_for_inference(tmp_path / "st")
+    ids = torch.tensor([bpe.encode(TEXT)])
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(ids), model(ids), rtol=1e-5, atol=1e-5)
+
+
 def one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import ConfigError, UserError
     from tui_transformer.data.text_stream import TextStream
     from tui_transformer.model import SAMPLER_PRESETS, generate
-    from tui_transformer.interop.safetensors_export import find_export
+    from tui_transformer.train.safetensors_run import find_export
     from tui_transformer.train.checkpoint import find, load_for_inference
     from tui_transformer.train.device import resolve_device
 
