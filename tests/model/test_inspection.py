@@ -91,6 +91,7 @@ def test_another_thread_running_the_same_model_does_not_mix_into_an_inspection()
         other.join()
 
 
+@pytest.mark.slow  # torch.compile traces the model
 def test_the_hook_points_compile_without_breaking_the_graph():
     # fullgraph=True raises at the first graph break; the eager backend needs no C compiler
     model = tiny_model(attention="sdpa").eval()
