@@ -51,6 +51,7 @@ def test_flop_count_is_what_torch_counts_in_a_training_step():
     assert counter.get_total_flops() == flops_per_token(TOY) * tokens.numel()
 
 
+@pytest.mark.slow  # runs the training benchmark
 def test_bench_reports_every_variant_from_its_timings():
     result = run_train_bench(TOY, batch_size=2, steps_per_round=1, rounds=1, warmup_steps=1)
     assert [r["variant"] for r in result["rows"]] == ["ours-explicit", "ours-sdpa", "reference"]

@@ -1,5 +1,6 @@
 """The training doctor: each rule fires on a history that shows its problem and stays quiet on a healthy one."""
 
+import pytest
 import math
 import random
 
@@ -69,6 +70,7 @@ def test_a_new_epoch_says_how_often_the_data_has_been_seen():
     assert [f.rule for f in d.after_step(4, 5.0, 0.5, 3)] == ["data repeating"]
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_real_run_at_an_absurd_rate_raises_the_clipping_or_spike_alert(tiny_config):
     from tui_transformer.train import run_training
 

@@ -41,6 +41,7 @@ MEASURE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures the peak RSS through /proc")
 @pytest.mark.parametrize("attention", ["explicit", "sdpa"])
 def test_the_estimate_is_below_what_a_real_step_takes(attention):

@@ -75,6 +75,7 @@ def trainer_lock(runs):
     run.close()
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_rename_keeps_every_file_and_the_run_lists_under_its_new_name(runs, capsys):
     before = digests(runs / "first")
     assert main(["runs", "rename", "first", "rope-try"]) == 0
