@@ -5,6 +5,7 @@ read as tests/module_graph.py reads them), and by importing the whole core in a 
 and looking at ``sys.modules`` (which also catches a dependency that pulls textual in).
 """
 
+import pytest
 import subprocess
 import sys
 
@@ -33,6 +34,7 @@ def test_no_core_module_imports_textual_or_the_views():
     assert not offences, "the core imports the dashboard or the command line:\n" + "\n".join(offences)
 
 
+@pytest.mark.slow  # a fresh interpreter imports the whole core
 def test_the_core_imports_without_textual():
     code = (f"import importlib, sys\nfor name in {core_modules()!r}:\n    importlib.import_module(name)\n"
             f"print(','.join(sorted(m for m in sys.modules if m == 'textual' or m.startswith(('textual.', '{PACKAGE}.tui')))))")

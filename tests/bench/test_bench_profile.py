@@ -17,6 +17,7 @@ def check_split(row):
     assert row["ops_per_step"] > 0 and row["top_ops"] and all(op["op"].startswith("aten::") for op in row["top_ops"])
 
 
+@pytest.mark.slow  # runs the torch profiler
 def test_decode_profile_covers_ours_and_the_lean_loop():
     result = profile_decode(TINY, batch_size=2, prompt_len=6, new_tokens=5)
     assert set(result["variants"]) == {"ours", "lean"} and result["steps"] == 4
