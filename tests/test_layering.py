@@ -5,9 +5,10 @@ read as tests/module_graph.py reads them), and by importing the whole core in a 
 and looking at ``sys.modules`` (which also catches a dependency that pulls textual in).
 """
 
-import pytest
 import subprocess
 import sys
+
+import pytest
 
 from tests.module_graph import PACKAGE, imports, package_modules
 
