@@ -27,6 +27,7 @@ def test_decode_profile_covers_ours_and_the_lean_loop():
         assert row["ops_per_step"] >= 2 * 5
 
 
+@pytest.mark.slow  # runs the torch profiler
 def test_train_profile_counts_backward_ops_as_op_time():
     result = profile_train(TINY, batch_size=2, steps=1)
     assert set(result["variants"]) == {"ours-sdpa", "reference"}
