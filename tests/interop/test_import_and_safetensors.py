@@ -81,6 +81,8 @@ def test_a_version_1_rope_export_loads_computing_what_it_computed(bpe, tmp_path)
     """Version 1 exports rotated neighbouring pairs (2i, 2i+1): their q and k rows come back reordered."""
     from safetensors.torch import load_file, save_file
 
+    from tui_transformer.digest import file_sha256
+
     model = random_model(bpe, "rope")
     save_as_run(model, bpe, "r")
     assert main(["export", "r", "--format", "safetensors", "--out", str(tmp_path / "st")]) == 0
@@ -93,7 +95,7 @@ def test_a_version_1_rope_export_loads_computing_what_it_computed(bpe, tmp_path)
         parts[:2] = parts[:2, :, to_neighbours]  # as the version-1 model held them
         tensors[name] = parts.reshape(tensors[name].shape).contiguous()
     save_file(tensors, str(weights_path))
-    meta_path.write_text(json.dumps({**meta, "version": 1}))
+    meta_path.write_text(json.dumps({**meta, "version": 1, "sha256": {"model.safetensors": file_sha256(weights_path)}}))
     loaded, _, _ = load_for_inference(tmp_path / "st")
     ids = torch.tensor([bpe.encode(TEXT)])
     with torch.inference_mode():

@@ -96,7 +96,7 @@ class ShardStatus:
 class CheckpointSaved:
     step: int
     path: str
-    kind: str  # "latest" or "best"
+    kind: str  # "latest", "best" or "kept" (the weights only, train.kept_checkpoints)
     time: float = field(default_factory=_now)
 
 

@@ -42,7 +42,7 @@ from tui_transformer.interpret.induction import probe_induction
 from tui_transformer.model import SamplingConfig, generate
 from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
-from tui_transformer.train import distributed
+from tui_transformer.train import distributed, kept_checkpoints
 from tui_transformer.train.accumulation import accumulate_gradients
 from tui_transformer.train.budget import budget_reached, epoch_of, eta_s
 from tui_transformer.train.config import TrainConfig
@@ -161,6 +161,8 @@ class Trainer(TrainingSetup):
                 self.sample()
             if self.step % self.config.checkpoint_interval == 0:
                 self.save_checkpoint()
+            if self.config.keep_every and self.step % self.config.keep_every == 0:
+                self.keep_weights()
             if time.monotonic() - last_shard_status > SHARD_STATUS_EVERY_S:
                 self.reporter.source_status(self.source)
                 last_shard_status = time.monotonic()
@@ -293,6 +295,14 @@ class Trainer(TrainingSetup):
             if kind == "latest":
                 self.last_checkpoint = path
             self.emit(CheckpointSaved(step=self.step, path=str(path), kind=kind))
+
+    def keep_weights(self) -> None:
+        """The weights at this step, kept for ``eval --all-checkpoints`` (train.kept_checkpoints); rank 0."""
+        if not self.env.is_main:
+            return
+        path = kept_checkpoints.keep(self.model, self.run_dir, self.step, self.config.to_dict(),
+                                     self.tokenizer.identity())
+        self.emit(CheckpointSaved(step=self.step, path=str(path), kind="kept"))
 
     # ---- endings -------------------------------------------------------------------------------
 

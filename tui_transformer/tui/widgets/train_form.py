@@ -32,7 +32,7 @@ from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.sizes import parse_size
 from tui_transformer.train import sweep
-from tui_transformer.train.config import TrainConfig
+from tui_transformer.train.config import MAX_STEPS, MAX_TOKENS, TrainConfig
 
 DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
 TOKENIZER_CHOICES = ("bpe-8192", "bpe-4096", "bpe-2048", "cl100k_base", "gpt2", "o200k_base")
@@ -42,14 +42,17 @@ BUDGET_KINDS = ("steps", "tokens", "time")
 _TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
-def parse_count(text: str, what: str) -> int:
-    """A positive whole number, in the notation of :mod:`tui_transformer.sizes` (``1_000``, ``500k``, ``2M``)."""
+def parse_count(text: str, what: str, limit: int | None = None) -> int:
+    """A positive whole number up to ``limit``, in the notation of :mod:`tui_transformer.sizes` (``1_000``,
+    ``500k``, ``2M``)."""
     try:
         value = parse_size(text)
     except ValueError:
         raise ConfigError(f"{what} must be a whole number like 1000 or 500k, got {text!r}") from None
     if value != int(value) or value < 1:
         raise ConfigError(f"{what} must be a whole number of at least 1, got {text!r}")
+    if limit is not None and value > limit:
+        raise ConfigError(f"{what} must be at most {limit:,}, got {text!r}")
     return int(value)
 
 
@@ -86,9 +89,9 @@ def budget_overrides(kind: str, text: str) -> dict[str, Any]:
     """The TrainConfig budget fields for one budget; the other budgets are cleared."""
     cleared: dict[str, Any] = {"max_steps": None, "max_tokens": None, "max_time": None, "epochs": None}
     if kind == "steps":
-        return {**cleared, "max_steps": parse_count(text, "steps")}
+        return {**cleared, "max_steps": parse_count(text, "steps", MAX_STEPS)}
     if kind == "tokens":
-        return {**cleared, "max_tokens": parse_count(text, "tokens")}
+        return {**cleared, "max_tokens": parse_count(text, "tokens", MAX_TOKENS)}
     return {**cleared, "max_time": parse_duration(text)}
 
 
