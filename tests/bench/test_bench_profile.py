@@ -37,6 +37,7 @@ def test_train_profile_counts_backward_ops_as_op_time():
         assert any("backward" in name for name in names) or row["ops_per_step"] > 50
 
 
+@pytest.mark.slow  # runs the torch profiler from the CLI
 def test_the_cli_prints_one_json_object_and_refuses_a_bad_count(capfd):
     assert main(["bench", "profile", "decode", "--vocab-size", "97", "--d-model", "32", "--n-layers", "1",
                  "--n-heads", "2", "--d-ff", "64", "--prompt-len", "4", "--steps", "2", "--json"]) == 0

@@ -94,6 +94,7 @@ def test_the_validation_batches_are_the_first_windows_of_the_split(tiny_config):
         source.close()
 
 
+@pytest.mark.slow  # trains a run in-process, then resumes it
 def test_a_run_killed_after_its_config_and_before_a_checkpoint_resumes_from_step_0(tiny_config):
     """It said "has no checkpoint yet" and could never be resumed, while its name stayed taken."""
     summary = run_training(tiny_config(max_steps=3, run_name="early"))
