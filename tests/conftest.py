@@ -6,8 +6,10 @@ expensive to rebuild (seconds each) and are pure functions of their inputs. Test
 the cache itself point TUI_TRANSFORMER_CACHE at their own tmp_path.
 """
 
+import inspect
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,25 @@ def corpus(tmp_path_factory):
         lines = [f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}." for _ in range(60)]
         (folder / f"doc{doc:02d}.txt").write_text(" ".join(lines) + "\n")
     return folder
+
+
+# ---- the fast run ----------------------------------------------------------------------------------
+# `uv run pytest -m "not slow"` is the developers' fast run; `uv run pytest` (CI) runs everything.
+# Tests over about a second are marked slow one by one (`@pytest.mark.slow  # why`), and two kinds
+# wholesale here, because every test of the kind pays the same start-up:
+#   * a test that boots the dashboard: an async test under tests/tui (App.run_test) or one that
+#     takes snap_compare (an SVG snapshot);
+#   * a test that loads a model or tokenizer with transformers (the `transformers` fixture of
+#     tests/interop: importing transformers alone takes seconds).
+
+def _is_slow_by_kind(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    boots_the_dashboard = (Path(str(item.path)).parent.name == "tui"
+                           and (inspect.iscoroutinefunction(getattr(item, "function", None)) or "snap_compare" in fixtures))
+    return boots_the_dashboard or "transformers" in fixtures
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_slow_by_kind(item):
+            item.add_marker(pytest.mark.slow)

@@ -99,6 +99,37 @@ def test_the_package_has_no_import_cycle():
     assert not groups, "modules that import each other in a circle:\n" + "\n\n".join(report)
 
 
+# ---- packages -------------------------------------------------------------------------------------
+
+def unit(module: str) -> str:
+    """The unit a module belongs to: its top-level package (``model.tools`` counted apart from ``model``),
+    or a top-level module itself."""
+    parts = module.removeprefix(PACKAGE + ".").split(".")
+    if parts[:2] == ["model", "tools"]:
+        return "model.tools"
+    return parts[0]
+
+
+def test_no_two_packages_import_each_other():
+    """A package back-arrow (``train`` -> ``interop`` -> ``train``) is a cycle one level up, even when
+    the modules themselves form none: the two packages can no longer be read, or layered, apart."""
+    graph = import_graph()
+    arrows: dict[tuple[str, str], str] = {}
+    for source, targets in graph.items():
+        for target in targets:
+            if target != PACKAGE and unit(source) != unit(target):
+                arrows.setdefault((unit(source), unit(target)), f"{source} -> {target}")
+    both_ways = sorted(f"{a} <-> {b}: {arrows[a, b]}, and {arrows[b, a]}" for a, b in arrows if (b, a) in arrows and a < b)
+    assert not both_ways, "packages that import each other:\n" + "\n".join(both_ways)
+
+
+def test_the_model_as_taught_never_imports_its_tools():
+    graph = import_graph()
+    offences = [f"{source} -> {target}" for source, targets in graph.items() for target in targets
+                if unit(source) == "model" and unit(target) == "model.tools"]
+    assert not offences, "the teaching path imports model.tools:\n" + "\n".join(offences)
+
+
 # ---- one forward pass is maths only ----------------------------------------------------------------
 
 def identifiers(tree: ast.AST) -> set[str]:

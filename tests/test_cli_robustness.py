@@ -125,6 +125,7 @@ def _address_space(limit: int):
     return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow  # a capped subprocess that imports torch
 @pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="the CPU's free memory is read from /proc")
 @pytest.mark.parametrize("flags", [["--batch-size", "1000000"], ["--seq-len", "100000"]])
 def test_a_step_too_large_for_memory_is_one_line_before_the_run_exists(flags, tmp_path):

@@ -8,6 +8,8 @@ and looking at ``sys.modules`` (which also catches a dependency that pulls textu
 import subprocess
 import sys
 
+import pytest
+
 from tests.module_graph import PACKAGE, imports, package_modules
 
 CORE_PACKAGES = ("model", "data", "train", "bench")
@@ -33,6 +35,7 @@ def test_no_core_module_imports_textual_or_the_views():
     assert not offences, "the core imports the dashboard or the command line:\n" + "\n".join(offences)
 
 
+@pytest.mark.slow  # a fresh interpreter imports the whole core
 def test_the_core_imports_without_textual():
     code = (f"import importlib, sys\nfor name in {core_modules()!r}:\n    importlib.import_module(name)\n"
             f"print(','.join(sorted(m for m in sys.modules if m == 'textual' or m.startswith(('textual.', '{PACKAGE}.tui')))))")

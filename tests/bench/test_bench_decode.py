@@ -11,6 +11,7 @@ from tui_transformer.model import ModelConfig
 TINY = ModelConfig(vocab_size=97, d_model=32, n_heads=2, n_layers=2, d_ff=64, max_seq_len=64)
 
 
+@pytest.mark.slow  # decodes with HF generate and the lean loop
 def test_ours_and_the_lean_loop_decode_the_same_tokens_at_both_batch_sizes():
     result = run_decode_bench(TINY, batch_sizes=(1, 3), new_tokens=6, prompt_len=10, rounds=1)
     rows = {(r["batch"], r["variant"]): r for r in result["rows"]}
@@ -29,6 +30,7 @@ def test_the_bytes_a_step_reads_are_the_weights_and_the_cache():
     assert measure_bandwidth("cpu", repeats=1) > 1e8  # at least 100 MB/s on any machine that runs this
 
 
+@pytest.mark.slow  # decodes with HF generate and the lean loop
 def test_the_cli_prints_one_json_object(capfd):
     """... and nothing of transformers' (it warned twice that GPT-2's bos and eos ids lay outside the vocabulary)."""
     assert main(["bench", "decode", "--d-model", "32", "--n-layers", "1", "--n-heads", "2", "--d-ff", "64",

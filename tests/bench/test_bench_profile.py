@@ -17,6 +17,7 @@ def check_split(row):
     assert row["ops_per_step"] > 0 and row["top_ops"] and all(op["op"].startswith("aten::") for op in row["top_ops"])
 
 
+@pytest.mark.slow  # runs the torch profiler
 def test_decode_profile_covers_ours_and_the_lean_loop():
     result = profile_decode(TINY, batch_size=2, prompt_len=6, new_tokens=5)
     assert set(result["variants"]) == {"ours", "lean"} and result["steps"] == 4
@@ -26,6 +27,7 @@ def test_decode_profile_covers_ours_and_the_lean_loop():
         assert row["ops_per_step"] >= 2 * 5
 
 
+@pytest.mark.slow  # runs the torch profiler
 def test_train_profile_counts_backward_ops_as_op_time():
     result = profile_train(TINY, batch_size=2, steps=1)
     assert set(result["variants"]) == {"ours-sdpa", "reference"}
@@ -35,6 +37,7 @@ def test_train_profile_counts_backward_ops_as_op_time():
         assert any("backward" in name for name in names) or row["ops_per_step"] > 50
 
 
+@pytest.mark.slow  # runs the torch profiler from the CLI
 def test_the_cli_prints_one_json_object_and_refuses_a_bad_count(capfd):
     assert main(["bench", "profile", "decode", "--vocab-size", "97", "--d-model", "32", "--n-layers", "1",
                  "--n-heads", "2", "--d-ff", "64", "--prompt-len", "4", "--steps", "2", "--json"]) == 0

@@ -143,6 +143,7 @@ def test_on_status_reports_the_source(source, cl100k):
     assert seen[0]["source"] == "memory" and seen[0]["chunks"] == 3
 
 
+@pytest.mark.slow  # reads three file formats through pyarrow
 def test_path_sources_read_text_jsonl_and_parquet(tmp_path, cl100k):
     import json as jsonlib
 
@@ -188,6 +189,7 @@ def test_unsupported_or_missing_paths_are_user_errors(tmp_path):
         open_source(str(tmp_path))
 
 
+@pytest.mark.slow  # waits out injected stalls and retries on a loopback hub
 def test_closing_does_not_wait_for_a_chunk_that_never_arrives(cl100k):
     """A stalled download held stop and quit for minutes: close() joined the prefetch thread without a limit."""
     import threading

@@ -4,12 +4,14 @@ import sysconfig
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from tui_transformer.data import BatchLoader, open_source
 from tui_transformer.data import builtin_corpus
 
 
+@pytest.mark.slow  # builds the builtin corpus from the standard library's sources
 def test_the_corpus_is_english_prose_from_the_interpreter_and_is_cached(cl100k):
     documents = builtin_corpus.load_builtin_documents()  # built once per session (seconds), then cached
     ids = [doc_id for doc_id, _ in documents]

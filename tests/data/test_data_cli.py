@@ -22,6 +22,7 @@ def test_data_status_works_on_a_fresh_offline_machine(tmp_path, monkeypatch, cap
     assert "Python's own documentation (offline)" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a loopback hub and the CLI
 def test_prefetch_status_and_clean_against_a_loopback_hub(hub, tmp_path, capsys):
     cache = str(tmp_path / "shards")
     assert main(["data", "prefetch", "3", "--cache-dir", cache]) == 0

@@ -56,6 +56,7 @@ def test_a_shard_is_one_row_group_read_with_range_requests(hub, cache):
     source.close()
 
 
+@pytest.mark.slow  # a loopback hub and the CLI
 def test_the_loader_reads_fineweb_and_resumes_exactly_across_shards(hub, cache, cl100k):
     source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)
     straight = BatchLoader(source, cl100k, batch_size=8, seq_len=512, seed=1)
@@ -124,6 +125,7 @@ def test_a_single_try_is_counted_in_the_singular(hub):
         HttpClient(HttpPolicy(timeout=0.5, retries=0)).get_range(cdn_url(hub, FIRST), 0, 8)
 
 
+@pytest.mark.slow  # waits out injected stalls and retries on a loopback hub
 def test_a_trickling_server_is_cut_by_the_deadline_and_retried(hub):
     # 64 B every 0.05 s: no single read waits the 0.5 s timeout, but 1,280 B/s is far below min_rate
     url = cdn_url(hub, FIRST)
@@ -254,29 +256,29 @@ real_replace = os.replace
 
 def replace_then_hang(src, dst):
     if os.path.basename(str(dst)).startswith("shard_"):
-        open(sys.argv[2], "w").close()  # the shard is written and fsynced under its temp name: kill me now
+        print("mid-write", flush=True)  # the shard is written and fsynced under its temp name: kill me now
         time.sleep(60)
     real_replace(src, dst)
 
 shard_cache.os.replace = replace_then_hang
 FinewebSource(cache=shard_cache.ShardCache(sys.argv[1]), http=HttpPolicy(timeout=5, retries=0)).ensure_shard(0)
+print("done without a rename?", flush=True)
 """
 
 
+@pytest.mark.slow  # a subprocess importing torch
 def test_a_download_killed_midway_leaves_no_shard_and_the_next_run_refetches(hub, cache, tmp_path):
     import json
     import signal
     import subprocess
     import sys
 
-    marker = tmp_path / "mid-write"
-    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(cache.root), str(marker)])
-    deadline = time.monotonic() + 60
-    while not marker.exists() and writer.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists(), "the writer never reached the rename"
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(cache.root)], stdout=subprocess.PIPE, text=True)
+    said = writer.stdout.readline()  # blocks until the writer reaches the rename, or exits (then "")
+    assert said == "mid-write\n", f"the writer never reached the rename (it said {said!r})"
     writer.send_signal(signal.SIGKILL)
     writer.wait()
+    writer.stdout.close()
     leftovers = [p.name for p in cache.root.iterdir() if p.name.startswith(".tmp-")]
     assert leftovers and not cache.path("shard_00000.parquet").exists()
     assert json.loads(cache.metadata_path.read_text())["shards"] == {}
@@ -285,6 +287,7 @@ def test_a_download_killed_midway_leaves_no_shard_and_the_next_run_refetches(hub
     assert no_partial_files(cache)  # the dead writer's temp file is gone too
 
 
+@pytest.mark.slow  # waits out injected stalls and retries on a loopback hub
 def test_closing_does_not_wait_out_a_stalled_background_download(hub, cache, cl100k):
     source = open_source("fineweb", shard_cache=cache, http=HttpPolicy(timeout=30, retries=0))
     source.ensure_shard(0)
@@ -330,6 +333,7 @@ def test_the_bytes_served_for_a_shard_are_its_row_group_and_the_footer(hub, cach
     assert span(1) < size / 3
 
 
+@pytest.mark.slow  # waits out injected stalls and retries on a loopback hub
 def test_a_429_is_retried_after_the_retry_after_it_names(hub, cache):
     source = open_source("fineweb", shard_cache=cache, http=FAST_HTTP)  # a backoff of 0.01 s
     source.ensure_shard(0)

@@ -49,6 +49,7 @@ def cached_texts(source, stream_split):
     return texts
 
 
+@pytest.mark.slow  # trains in-process
 def test_a_dataset_with_a_validation_split_trains_on_train_and_validates_on_it(datasets_hub, monkeypatch):
     monkeypatch.setattr(hub_dataset, "SHARD_DOCUMENTS", 100)  # 240 train documents: three shards
     source = open_source("hf:tiny/stories")
@@ -185,6 +186,7 @@ def test_the_train_cli_takes_a_text_column_for_hf_data_only(capsys):
     assert TrainConfig.from_dict(config.to_dict()).text_column == "body"
 
 
+@pytest.mark.slow  # boots the dashboard's data form
 async def test_the_dashboard_data_field_takes_hf_values():
     from textual.widgets import Input, Select, Static
 

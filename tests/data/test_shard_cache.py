@@ -154,6 +154,7 @@ def _writer(root, first, count):
         cache.lookup(shard_name(first))
 
 
+@pytest.mark.slow  # a subprocess importing torch
 def test_two_processes_writing_at_once_keep_the_metadata_valid(tmp_path):
     context = multiprocessing.get_context("fork")  # fast start; the cache holds no threads
     workers = [context.Process(target=_writer, args=(tmp_path, first, 12)) for first in (0, 100)]

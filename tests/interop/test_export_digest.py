@@ -45,8 +45,8 @@ def test_every_flipped_exponent_bit_of_an_export_is_refused_in_one_line(export, 
     assert (tried, held) == (8, 8)
 
 
-def test_an_imported_run_is_verified_too(tmp_path, capsys):
-    local_gpt2(tmp_path / "g", "the cat sat on the mat. " * 200)
+def test_an_imported_run_is_verified_too(tmp_path, capsys, transformers):
+    local_gpt2(transformers, tmp_path / "g", "the cat sat on the mat. " * 200)
     assert main(["import", str(tmp_path / "g"), "--name", "g"]) == 0
     from tui_transformer.paths import runs_dir
 

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tests.interop.interop_helpers import random_model, save_as_run
 from tui_transformer.cli import main
@@ -18,12 +17,13 @@ from tui_transformer.model import SamplingConfig, generate
     ("rope", False, "gelu_tanh", "GPTNeoXForCausalLM"),
     ("learned", True, "gelu_tanh", "GPT2LMHeadModel"),
 ])
-def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, pos_encoding, tied, activation, architecture):
+def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, transformers, pos_encoding, tied, activation,
+                                                  architecture):
     model = random_model(bpe, pos_encoding, tie_weights=tied, activation=activation)
     save_as_run(model, bpe, "r")
     assert main(["export", "r", "--format", "hf", "--out", str(tmp_path / "hf")]) == 0
     assert architecture in capsys.readouterr().out
-    hf = AutoModelForCausalLM.from_pretrained(tmp_path / "hf", dtype=torch.float32).eval()
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "hf", dtype=torch.float32).eval()
     assert type(hf).__name__ == architecture
 
     ids = torch.tensor([bpe.encode("The interpreter reads a program, token by token, and runs it.")[:40]])
@@ -38,10 +38,10 @@ def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, pos_enco
     assert len(ours) == 20 and ours == theirs
 
 
-def test_auto_tokenizer_ids_equal_ours_on_the_builtin_validation_split(bpe, tmp_path):
+def test_auto_tokenizer_ids_equal_ours_on_the_builtin_validation_split(bpe, tmp_path, transformers):
     save_as_run(random_model(bpe, "learned"), bpe, "r")
     assert main(["export", "r", "--out", str(tmp_path / "hf")]) == 0
-    hf = AutoTokenizer.from_pretrained(tmp_path / "hf")
+    hf = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
     texts = [text for doc_id, text in load_builtin_documents() if split_of(doc_id, 0.1) == "val"]
     assert sum(map(len, texts)) > 100_000  # the whole split: prose, code, odd whitespace
     for text in texts:
@@ -50,7 +50,7 @@ def test_auto_tokenizer_ids_equal_ours_on_the_builtin_validation_split(bpe, tmp_
     assert hf.eos_token_id == bpe.eot_id
 
 
-def test_verify_flag_reports_an_exact_match(bpe, tmp_path, capfd):
+def test_verify_flag_reports_an_exact_match(bpe, tmp_path, capfd, transformers):  # --verify loads it
     save_as_run(random_model(bpe, "rope"), bpe, "r")
     assert main(["export", "r", "--out", str(tmp_path / "hf"), "--verify"]) == 0
     out, err = capfd.readouterr()

@@ -4,8 +4,6 @@ import json
 
 import pytest
 import torch
-from tokenizers import ByteLevelBPETokenizer
-from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
 from tests.interop.interop_helpers import random_model, save_as_run
 from tui_transformer.cli import main
@@ -14,17 +12,19 @@ from tui_transformer.train.checkpoint import load_for_inference
 TEXT = "A random GPT-2 speaks: don't panic, 42 times!\n\tIndented code() follows.  "
 
 
-def local_gpt2(folder, corpus_text: str, activation: str = "gelu_new"):
+def local_gpt2(transformers, folder, corpus_text: str, activation: str = "gelu_new"):
     """A randomly initialised GPT2LMHeadModel and a byte-level BPE tokenizer trained by `tokenizers`, saved."""
+    from tokenizers import ByteLevelBPETokenizer
+
     trainer = ByteLevelBPETokenizer()
     trainer.train_from_iterator([corpus_text], vocab_size=400, special_tokens=["<|endoftext|>"], show_progress=False)
-    tokenizer = GPT2TokenizerFast(tokenizer_object=trainer._tokenizer, eos_token="<|endoftext|>",
+    tokenizer = transformers.GPT2TokenizerFast(tokenizer_object=trainer._tokenizer, eos_token="<|endoftext|>",
                                   bos_token="<|endoftext|>")
     torch.manual_seed(1)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4,
+    config = transformers.GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4,
                         activation_function=activation, tie_word_embeddings=True,
                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
-    model = GPT2LMHeadModel(config).eval()
+    model = transformers.GPT2LMHeadModel(config).eval()
     with torch.no_grad():  # GPT-2's init (std 0.02) keeps pre-activations so small that any GELU looks alike
         for parameter in model.parameters():
             parameter.add_(torch.randn_like(parameter) * 0.2)
@@ -34,11 +34,11 @@ def local_gpt2(folder, corpus_text: str, activation: str = "gelu_new"):
 
 
 @pytest.mark.parametrize("activation", ["gelu_new", "gelu"])  # GPT-2's own tanh GELU, and the exact one
-def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path, capsys, activation):
+def test_import_of_a_local_random_gpt2_gives_its_logits_and_tokens(bpe, tmp_path, capsys, transformers, activation):
     from tui_transformer.data.builtin_corpus import load_builtin_documents
 
     corpus = " ".join(text for _, text in load_builtin_documents()[:40])
-    hf_model, hf_tokenizer = local_gpt2(tmp_path / "gpt2", corpus, activation)
+    hf_model, hf_tokenizer = local_gpt2(transformers, tmp_path / "gpt2", corpus, activation)
     assert main(["import", str(tmp_path / "gpt2"), "--name", "tiny-gpt2"]) == 0
     assert "imported" in capsys.readouterr().out
     model, tokenizer, config = load_for_inference("tiny-gpt2")
@@ -77,6 +77,31 @@ def test_safetensors_export_is_what_generate_and_eval_load(bpe, tmp_path, capsys
     assert main(["eval", "--run", str(tmp_path / "st"), "--text", str(tmp_path / "t.txt"), "--device", "cpu"]) == 0
 
 
+def test_a_version_1_rope_export_loads_computing_what_it_computed(bpe, tmp_path):
+    """Version 1 exports rotated neighbouring pairs (2i, 2i+1): their q and k rows come back reordered."""
+    from safetensors.torch import load_file, save_file
+
+    from tui_transformer.digest import file_sha256
+
+    model = random_model(bpe, "rope")
+    save_as_run(model, bpe, "r")
+    assert main(["export", "r", "--format", "safetensors", "--out", str(tmp_path / "st")]) == 0
+    meta_path, weights_path = tmp_path / "st" / "tui_transformer.json", tmp_path / "st" / "model.safetensors"
+    meta, tensors = json.loads(meta_path.read_text()), load_file(str(weights_path))
+    d_head, n_heads = model.config.d_head, model.config.n_heads
+    to_neighbours = torch.argsort(torch.cat([torch.arange(0, d_head, 2), torch.arange(1, d_head, 2)]))
+    for name in [n for n in tensors if n.endswith("attn.qkv.weight") or n.endswith("attn.qkv.bias")]:
+        parts = tensors[name].reshape(3, n_heads, d_head, *tensors[name].shape[1:]).clone()
+        parts[:2] = parts[:2, :, to_neighbours]  # as the version-1 model held them
+        tensors[name] = parts.reshape(tensors[name].shape).contiguous()
+    save_file(tensors, str(weights_path))
+    meta_path.write_text(json.dumps({**meta, "version": 1, "sha256": {"model.safetensors": file_sha256(weights_path)}}))
+    loaded, _, _ = load_for_inference(tmp_path / "st")
+    ids = torch.tensor([bpe.encode(TEXT)])
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(ids), model(ids), rtol=1e-5, atol=1e-5)
+
+
 def one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
@@ -102,12 +127,12 @@ def test_bad_input_is_one_line_and_nothing_is_half_written(bpe, tmp_path, capsys
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
 
 
-def test_import_refuses_what_is_not_gpt2_shaped(bpe, tmp_path, capsys):
+def test_import_refuses_what_is_not_gpt2_shaped(bpe, tmp_path, capsys, transformers):
     assert main(["import", str(tmp_path)]) == 2
     assert "no config.json" in one_error_line(capsys)
 
     corpus = "the cat sat on the mat. " * 200
-    local_gpt2(tmp_path / "g", corpus)
+    local_gpt2(transformers, tmp_path / "g", corpus)
     capsys.readouterr()  # save_pretrained's progress bars
     config = json.loads((tmp_path / "g" / "config.json").read_text())
     (tmp_path / "g" / "config.json").write_text(json.dumps(config | {"activation_function": "relu"}))

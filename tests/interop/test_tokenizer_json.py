@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from transformers import AutoTokenizer
 
 from tui_transformer.data import get_tokenizer
 from tui_transformer.data.bpe import GPT4_SPLIT_PATTERN
@@ -13,11 +12,11 @@ from tui_transformer.errors import UserError
 from tui_transformer.interop.tokenizer_json import hf_regex, read_hf_tokenizer, tokenizer_config, tokenizer_json
 
 
-def test_cl100k_as_tokenizer_json_gives_the_same_ids_on_the_validation_split(tmp_path):
+def test_cl100k_as_tokenizer_json_gives_the_same_ids_on_the_validation_split(tmp_path, transformers):
     tokenizer = get_tokenizer("cl100k_base")
     (tmp_path / "tokenizer.json").write_text(json.dumps(tokenizer_json(tokenizer)))
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(tokenizer_config(tokenizer, 1024)))
-    hf = AutoTokenizer.from_pretrained(tmp_path)
+    hf = transformers.AutoTokenizer.from_pretrained(tmp_path)
     texts = [text for doc_id, text in load_builtin_documents() if split_of(doc_id, 0.1) == "val"][:60]
     assert sum(map(len, texts)) > 20_000  # a slice of the split (the bpe test in test_hf_export takes all of it)
     texts.append("Version 3115, 1.999999 and 0x7fff: 123456789 numbers split in threes.")

@@ -61,7 +61,7 @@ def test_patching_the_induction_head_recovers_the_clean_answer():
 
 def test_patching_every_position_recovers_one_and_nothing_recovers_zero():
     from tui_transformer.interpret.patching import logit_difference
-    from tui_transformer.model.hooks import hooks, run_with_cache
+    from tui_transformer.model.tools.hooks import hooks, run_with_cache
 
     model = circuit_model()
     clean, corrupted = torch.tensor([[0, 1, 2, 3, 4, 0, 1, 2, 3]]), torch.tensor([[0, 1, 2, 3, 5, 0, 1, 2, 3]])

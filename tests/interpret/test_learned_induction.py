@@ -14,7 +14,7 @@ import torch
 from tui_transformer.interpret.head_roles import head_roles
 from tui_transformer.interpret.induction import induction_report, repeated_random_tokens
 from tui_transformer.model import DecoderTransformer, ModelConfig
-from tui_transformer.model.loss import lm_loss
+from tui_transformer.model.tools.loss import lm_loss
 
 V, T, STEPS = 32, 64, 400
 

@@ -1,6 +1,7 @@
 """Tiny models for the model tests: small enough that every test runs in about a second."""
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from tui_transformer.model import DecoderTransformer, ModelConfig
 
@@ -20,3 +21,15 @@ def tiny_model(seed: int = 0, **overrides) -> DecoderTransformer:
     with torch.no_grad():
         model.embed.weight.mul_(25.0)
     return model.eval()
+
+
+class TorchCalls(TorchFunctionMode):
+    """Records the name of every torch function and tensor method called inside the ``with`` block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.names.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))

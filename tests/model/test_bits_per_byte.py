@@ -2,12 +2,13 @@
 
 import math
 
+import pytest
 import torch
 
 from tui_transformer.data.bpe import write_tiktoken_file
 from tui_transformer.data.tokenizer import get_tokenizer, load_tiktoken_file
 from tui_transformer.model import DecoderTransformer, ModelConfig
-from tui_transformer.model.perplexity import evaluate
+from tui_transformer.model.tools.perplexity import evaluate
 
 
 def test_with_one_byte_per_token_bpb_is_the_loss_over_ln_2(tmp_path):
@@ -25,6 +26,7 @@ def test_with_one_byte_per_token_bpb_is_the_loss_over_ln_2(tmp_path):
     assert scored.bpb == scored.loss / math.log(2)
 
 
+@pytest.mark.slow  # tokenizes text with cl100k
 def test_the_bytes_are_those_of_the_text_the_targets_decode_to():
     from tui_transformer.data.source_factory import open_source
 

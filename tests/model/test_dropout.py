@@ -1,46 +1,41 @@
-"""Dropout: nn.Dropout's results while it drops, and no PyTorch call at all while it is off."""
+"""Dropout: plain nn.Dropout after the embedding and in every block; it drops in training, never in eval."""
 
+import pytest
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from tests.model.model_helpers import tiny_model
-from tui_transformer.model.dropout import Dropout
+from tui_transformer.model.tools.hooks import run_with_cache
+
+TOKENS = torch.randint(0, 61, (4, 16), generator=torch.Generator().manual_seed(0))
 
 
-class _TorchCalls(TorchFunctionMode):
-    """Records the name of every torch function called inside the ``with`` block."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.names.append(getattr(func, "__name__", str(func)))
-        return func(*args, **(kwargs or {}))
-
-
-def test_while_dropping_it_draws_what_nn_dropout_draws():
-    x = torch.randn(4, 8, 16)
-    torch.manual_seed(3)
-    expected = nn.Dropout(0.25).train()(x)
-    torch.manual_seed(3)
-    assert torch.equal(Dropout(0.25).train()(x), expected)
-
-
-def test_off_it_returns_its_input_without_calling_torch():
-    x = torch.randn(2, 3, 8)
-    for layer in (Dropout(0.25).eval(), Dropout(0.0).train()):
-        with _TorchCalls() as calls:
-            y = layer(x)
-        assert y is x and calls.names == []
-    with _TorchCalls() as calls:  # the contrast: nn.Dropout calls F.dropout even in eval mode
-        nn.Dropout(0.25).eval()(x)
-    assert "dropout" in calls.names
-
-
-def test_the_model_uses_it_everywhere():
+def test_the_model_has_one_after_the_embedding_and_two_per_block():
     model = tiny_model(dropout=0.1)
-    kinds = {type(m) for m in model.modules() if isinstance(m, nn.Dropout)}
-    assert kinds == {Dropout}
-    assert sum(isinstance(m, nn.Dropout) for m in model.modules()) == 1 + 2 * model.config.n_layers
+    layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    assert {type(m) for m in layers} == {nn.Dropout}
+    assert len(layers) == 1 + 2 * model.config.n_layers and all(m.p == 0.1 for m in layers)
+
+
+def test_in_eval_mode_it_changes_nothing():
+    dropping = tiny_model(dropout=0.5).eval()
+    plain = tiny_model(dropout=0.0).eval()
+    plain.load_state_dict(dropping.state_dict())
+    with torch.no_grad():
+        assert torch.equal(dropping(TOKENS), plain(TOKENS))
+
+
+def test_in_training_it_zeroes_a_share_p_and_scales_the_survivors():
+    p = 0.25
+    model = tiny_model(dropout=p, pos_encoding="learned").train()
+    with torch.no_grad():
+        undropped = model.pos(model.embed(TOKENS), 0)
+        torch.manual_seed(7)
+        _, seen = run_with_cache(model, TOKENS, ["blocks.0.hook_resid_pre"])
+    dropped = seen["blocks.0.hook_resid_pre"]
+    zeroed = dropped == 0
+    assert zeroed.float().mean().item() == pytest.approx(p, abs=0.03)  # 4·16·32 units
+    assert torch.allclose(dropped[~zeroed], undropped[~zeroed] / (1 - p))
+    with torch.no_grad():
+        torch.manual_seed(8)
+        assert not torch.equal(model(TOKENS), model(TOKENS)), "two training passes draw different masks"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tui_transformer.model import DecoderTransformer, ModelConfig, SamplingConfig
-from tui_transformer.model.explain import (
+from tui_transformer.model.tools.explain import (
     component_table,
     kv_cache_bytes,
     kv_cache_table,
@@ -16,7 +16,7 @@ from tui_transformer.model.explain import (
     residual_norms,
     sampler_stages,
 )
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 from tui_transformer.model.positional import sinusoidal_table
 from tui_transformer.model.sampling import Sampler
 from tui_transformer.model.transformer import count_parameters

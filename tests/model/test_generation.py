@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tests.model.model_helpers import tiny_model
+from tests.model.model_helpers import TorchCalls, tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model import SamplingConfig, generate, generate_steps
 from tui_transformer.model.generation import window_keep
@@ -162,13 +162,28 @@ def test_last_only_logits_equal_the_last_row_of_the_full_logits(pos_encoding):
 
 def test_a_generation_that_cannot_end_early_never_asks_whether_it_ended():
     """Without eos_id or stop sequences no row can finish: no ``all()`` check per token (on a GPU,
-    a device sync each). With an eos_id the check runs, once per token."""
-    from tests.model.test_dropout import _TorchCalls
-
+    a device sync each; the one at the prefill checks the logits are finite). With an eos_id the
+    check runs once per token."""
     model = tiny_model()
-    with _TorchCalls() as calls:
-        assert len(list(generate(model, [1, 2, 3], max_new_tokens=5))) == 5
-    assert "all" not in calls.names
-    with _TorchCalls() as calls:
-        list(generate(model, [1, 2, 3], max_new_tokens=5, eos_id=model.config.vocab_size - 1))
-    assert calls.names.count("all") >= 1
+
+    def all_calls(new_tokens: int, **kwargs) -> int:
+        with TorchCalls() as calls:
+            assert len(list(generate_steps(model, [[1, 2, 3]], max_new_tokens=new_tokens, **kwargs))) == new_tokens
+        return calls.names.count("all")
+
+    assert all_calls(3) == all_calls(9) == 1
+    assert all_calls(9, eos_id=model.config.vocab_size - 1) - all_calls(3, eos_id=model.config.vocab_size - 1) == 6
+
+
+def test_a_sampled_token_is_never_read_back_to_the_cpu():
+    """Drawing stays on the device: no ``item``, ``tolist`` or truth test of a tensor per token (the
+    prompt's range check and the prefill's finiteness check run once per generation)."""
+    model = tiny_model()
+    sampling = SamplingConfig(temperature=0.9, top_k=20, top_p=0.9, min_p=0.02, repetition_penalty=1.2, seed=0)
+
+    def reads(new_tokens: int) -> list[str]:
+        with TorchCalls() as calls:
+            assert len(list(generate_steps(model, [[1, 2, 3]], max_new_tokens=new_tokens, sampling=sampling))) == new_tokens
+        return [name for name in calls.names if name in ("item", "tolist", "__bool__", "__int__", "__float__")]
+
+    assert reads(3) == reads(9) and reads(3).count("__bool__") == 1

@@ -8,7 +8,7 @@ import torch
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.attention import causal_mask
-from tui_transformer.model.hooks import hook_names, hooks, run_with_cache
+from tui_transformer.model.tools.hooks import hook_names, hooks, run_with_cache
 
 TOKENS = torch.tensor([[3, 14, 15, 9, 26, 5, 35, 8]])
 

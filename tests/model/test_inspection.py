@@ -7,7 +7,7 @@ import torch
 
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 
 TOKENS = torch.tensor([[3, 14, 15, 9, 26, 5, 35, 8, 9, 7], [2, 7, 1, 8, 28, 18, 28, 45, 9, 0]])
 
@@ -91,6 +91,7 @@ def test_another_thread_running_the_same_model_does_not_mix_into_an_inspection()
         other.join()
 
 
+@pytest.mark.slow  # torch.compile traces the model
 def test_the_hook_points_compile_without_breaking_the_graph():
     # fullgraph=True raises at the first graph break; the eager backend needs no C compiler
     model = tiny_model(attention="sdpa").eval()

@@ -45,15 +45,49 @@ def test_rope_start_pos_is_respected():
     assert torch.allclose(whole[:, :, 0], x[:, :, 0]), "position 0 is rotated by angle 0"
 
 
+def _complex_rotation(pairs: torch.Tensor, start: int) -> torch.Tensor:
+    """Pairs ``[..., T, d/2, 2]`` as complex numbers times ``e^(j·p·θ_i)``, ``p = start ..``: the formula."""
+    n_pairs = pairs.shape[-2]
+    theta = 10000.0 ** (-torch.arange(0, 2 * n_pairs, 2, dtype=torch.float64) / (2 * n_pairs))
+    angles = torch.outer(torch.arange(start, start + pairs.shape[-3], dtype=torch.float64), theta)  # [T, d/2]
+    return torch.view_as_real(torch.view_as_complex(pairs.double().contiguous()) * torch.polar(torch.ones_like(angles), angles))
+
+
 def test_rope_is_the_complex_product_of_each_pair_with_its_angle():
-    """The pairs (x[2i], x[2i+1]) as complex numbers times e^(j·p·θ_i), p the position (from 3 on)."""
+    """The pairs (x[i], x[i + d/2]) as complex numbers times e^(j·p·θ_i), p the position (from 3 on)."""
     rope = RotaryEmbedding(max_seq_len=16, d_head=8)
     x = torch.randn(2, 3, 5, 8)
-    theta = 10000.0 ** (-torch.arange(0, 8, 2, dtype=torch.float64) / 8)
-    angles = torch.outer(torch.arange(3, 8, dtype=torch.float64), theta)  # [5, 4]
-    expected = torch.view_as_real(torch.view_as_complex(x.double().unflatten(-1, (-1, 2)).contiguous())
-                                  * torch.polar(torch.ones_like(angles), angles)).flatten(-2)
+    pairs = torch.stack(x.chunk(2, dim=-1), dim=-1)  # [..., T, 4, 2]: (x1[i], x2[i])
+    expected = torch.cat(_complex_rotation(pairs, 3).unbind(-1), dim=-1)  # back to [x1, x2]
     torch.testing.assert_close(rope(x, start_pos=3).double(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_saved_with_neighbour_pairs_loads_computing_what_it_computed():
+    """A state dict of version 1 rotated the pairs (x[2i], x[2i+1]). Its attention, written out with
+    that rotation, gives the same scores as the loaded model's queries and keys."""
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=50, d_model=16, n_heads=2, n_layers=1, d_ff=32, max_seq_len=12, pos_encoding="rope")
+    old_weights = DecoderTransformer(config).state_dict()
+    old_weights._metadata["blocks.0.attn"]["version"] = 1  # as written before the pairs moved
+    loaded = DecoderTransformer(config).eval()
+    loaded.load_state_dict(old_weights)
+
+    x = torch.randn(1, 7, 16)
+    attn = loaded.blocks[0].attn
+    q_old, k_old, _ = (x @ old_weights["blocks.0.attn.qkv.weight"].T + old_weights["blocks.0.attn.qkv.bias"]).chunk(3, -1)
+
+    def rotate_neighbours(t):  # [1, 7, D] -> per head [1, 2, 7, 8], pairs (2i, 2i+1)
+        pairs = t.view(1, 7, 2, 4, 2).transpose(1, 2)
+        return _complex_rotation(pairs, 0).flatten(-2)
+
+    old_scores = rotate_neighbours(q_old) @ rotate_neighbours(k_old).transpose(-2, -1)
+    with torch.no_grad():
+        q, k, _ = attn.qkv(x).view(1, 7, 3, 2, 8).permute(2, 0, 3, 1, 4)
+        new_scores = attn.rope(q) @ attn.rope(k).transpose(-2, -1)
+    torch.testing.assert_close(new_scores.double(), old_scores, rtol=1e-4, atol=1e-4)
+    fresh = DecoderTransformer(config)
+    fresh.load_state_dict(loaded.state_dict())  # a state dict of this version loads unchanged
+    assert torch.equal(fresh.blocks[0].attn.qkv.weight, attn.qkv.weight)
 
 
 def test_rope_scores_depend_only_on_relative_position():
@@ -109,7 +143,7 @@ def test_alibi_bias_depends_only_on_relative_position():
 
 
 def test_the_learn_page_matrix_of_alibi_is_each_heads_penalty_by_distance():
-    from tui_transformer.model.explain import positional_matrix
+    from tui_transformer.model.tools.explain import positional_matrix
 
     model = DecoderTransformer(ModelConfig(vocab_size=50, d_model=32, n_heads=4, n_layers=1, d_ff=64,
                                            max_seq_len=64, pos_encoding="alibi"))

@@ -137,8 +137,26 @@ def test_bad_values_give_a_clear_error(field, value, allowed):
 
 
 def test_the_seed_range_is_one_the_generators_take():
-    for seed in (0, 2**63 - 1):
-        assert Sampler(SamplingConfig(seed=seed)).generator is not None
+    """Both ends of the range seed a generator, each reproducibly, and differently from the other."""
+    logits = torch.zeros(64, 1000)
+
+    def tokens(seed: int) -> torch.Tensor:
+        sampler = Sampler(SamplingConfig(seed=seed))
+        assert sampler.generator.initial_seed() == seed
+        return sampler.sample(logits)[0]
+
+    low, high = tokens(0), tokens(2**63 - 1)
+    assert torch.equal(low, tokens(0)) and torch.equal(high, tokens(2**63 - 1))
+    assert not torch.equal(low, high)
+
+
+def test_the_draw_is_the_one_torch_multinomial_makes():
+    """The exponential race is multinomial's own one-sample draw: the same generator gives the same tokens."""
+    probs = torch.softmax(torch.randn(32, 500, generator=torch.Generator().manual_seed(3)), dim=-1)
+    probs[:, :100] = 0.0  # zero-probability tokens are never drawn
+    ours = Sampler(SamplingConfig(seed=11)).draw(probs)
+    theirs = torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(11)).squeeze(-1)
+    assert torch.equal(ours, theirs) and bool((ours >= 100).all())
 
 
 def test_presets_are_valid_and_ordered_from_cold_to_hot():
@@ -148,10 +166,12 @@ def test_presets_are_valid_and_ordered_from_cold_to_hot():
     assert all(math.isfinite(t) for t in temperatures)
 
 
-def test_nan_logits_give_a_clear_error():
-    logits = torch.tensor([[0.5, float("nan"), 1.0]])
+def test_a_model_with_nan_weights_gives_a_clear_error_when_generating():
+    model = tiny_model()
+    with torch.no_grad():
+        model.blocks[0].ff.up.weight.fill_(float("nan"))  # as a diverged run leaves it
     with pytest.raises(UserError, match="NaN/inf logits"):
-        Sampler(SamplingConfig(seed=0)).sample(logits)
+        list(generate(model, [1, 2, 3], 5, SamplingConfig(seed=0)))
 
 
 def test_top_p_after_top_k_ranks_only_the_candidates_with_the_same_result():

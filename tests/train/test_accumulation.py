@@ -20,6 +20,7 @@ def grads(model, micro_batches, expected):
     return loss, {name: p.grad.clone() for name, p in model.named_parameters()}
 
 
+@pytest.mark.slow  # steps a model through several micro-batch splits
 @pytest.mark.parametrize("n_micro, expected", [(4, 4), (3, 4)])
 def test_micro_batches_equal_one_big_batch(n_micro, expected):
     """4 micro-batches of 2 == one batch of 8; a partial cycle of 3 (of 4) == one batch of 6."""
@@ -34,6 +35,7 @@ def test_micro_batches_equal_one_big_batch(n_micro, expected):
         torch.testing.assert_close(small[name], big[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
+@pytest.mark.slow  # steps a model through several micro-batch splits
 def test_weight_decay_only_on_matrices():
     model = make_model()
     optimizer = build_optimizer(model, TrainConfig(weight_decay=0.1), "cpu")

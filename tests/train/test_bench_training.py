@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from tui_transformer.bench.training import ReferenceGPT, run_train_bench
-from tui_transformer.model.flops import flops_per_token, matmul_params
+from tui_transformer.model.tools.flops import flops_per_token, matmul_params
 from tui_transformer.model import DecoderTransformer, ModelConfig
 
 TOY = ModelConfig(vocab_size=64, d_model=16, n_heads=2, n_layers=1, d_ff=32, max_seq_len=8)
@@ -51,6 +51,7 @@ def test_flop_count_is_what_torch_counts_in_a_training_step():
     assert counter.get_total_flops() == flops_per_token(TOY) * tokens.numel()
 
 
+@pytest.mark.slow  # runs the training benchmark
 def test_bench_reports_every_variant_from_its_timings():
     result = run_train_bench(TOY, batch_size=2, steps_per_round=1, rounds=1, warmup_steps=1)
     assert [r["variant"] for r in result["rows"]] == ["ours-explicit", "ours-sdpa", "reference"]

@@ -2,6 +2,7 @@
 that still reads, never a traceback. (Checkpoints, token streams and shards carry digests and are
 tested with their own modules.)"""
 
+import pytest
 import random
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ def _flip(data: bytes, position: int, bit: int) -> bytes:
     return bytes(damaged)
 
 
+@pytest.mark.slow  # reads every byte-flipped copy of a run file
 def test_every_byte_flip_of_config_toml_is_a_clear_error_or_caught_by_its_digest(tmp_path):
     """A flip inside a value can parse as another valid config (batch_size 16 -> 17); the digest
     comment at the file's end tells every such file from what the program wrote, so a resume does
@@ -45,6 +47,7 @@ def test_every_byte_flip_of_config_toml_is_a_clear_error_or_caught_by_its_digest
     assert outcomes["refused"] > outcomes["read"] > 0, outcomes
 
 
+@pytest.mark.slow  # reads every byte-flipped copy of a run file
 def test_sampled_byte_flips_of_metrics_jsonl_never_break_listing_or_reading(tmp_path):
     run = tmp_path / "runs" / "recorded"
     run.mkdir(parents=True)

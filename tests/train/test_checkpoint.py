@@ -109,6 +109,7 @@ except ckpt.CheckpointError as error:
 """
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 def test_a_real_failed_write_is_a_checkpoint_error_and_leaves_no_temp_file(tmp_path):
     """torch.save reports a failed write as a RuntimeError (not OSError): it escaped as a traceback."""
     path = tmp_path / "latest.pt"
@@ -134,6 +135,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 def test_killed_during_save_leaves_a_loadable_checkpoint(tmp_path):
     path = tmp_path / "latest.pt"
     ckpt.save({"model": {"w": torch.full((2_000_000,), 0.0)}, "step": 0}, path)

@@ -108,6 +108,7 @@ def saved(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # loads every byte-flipped copy of a checkpoint
 def test_every_byte_of_the_pickle_and_a_sample_of_the_rest_are_refused(saved):
     size = saved.stat().st_size
     pickle_bytes = data_pkl_span(saved)
@@ -167,6 +168,7 @@ def test_a_cut_off_trailer_is_refused_and_a_version_1_file_still_loads(saved, tm
         ckpt.load(old)
 
 
+@pytest.mark.slow  # loads every byte-flipped copy of a checkpoint
 def test_version_1_files_never_escape_as_a_traceback(tmp_path):
     """Version 1 left the plain values unprotected: a flip there may load, but it never crashes the loader."""
     old = tmp_path / "old.pt"

@@ -59,6 +59,7 @@ def test_train_generate_eval_on_builtin(tmp_path, capsys):
     assert listed["val_bpb"] == evals[-1].val_bpb
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_json_events_and_resume_from_the_cli(corpus, capsys):
     args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "j",
             "--eval-interval", "3", *SMALL[:-4], "--seq-len", "16", "--device", "cpu"]
@@ -74,6 +75,7 @@ def test_json_events_and_resume_from_the_cli(corpus, capsys):
     assert ckpt.load(ckpt.find("j"))["step"] == 6
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_resuming_a_finished_run_asks_for_a_larger_budget_and_leaves_the_run_alone(corpus, capsys):
     """It re-evaluated, logged a second RunFinished and exited 0, as if it had trained."""
     args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "done",
@@ -92,6 +94,7 @@ def test_resuming_a_finished_run_asks_for_a_larger_budget_and_leaves_the_run_alo
     assert ckpt.load(ckpt.find("done"))["step"] == 3
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_full_disk_under_metrics_jsonl_stops_the_run_with_one_error_and_keeps_it(corpus, capsys):
     """Each write failed again (the failure event, then close), in a chain of tracebacks."""
     args = ["train", "--no-ui", "--preset", "tiny", "--data", str(corpus), "--tokenizer", "bpe-300", "--name", "full",
@@ -131,6 +134,7 @@ def test_asking_for_a_missing_gpu_is_a_clear_error(capsys):
     assert "CUDA is not available here (try --device cpu)" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(corpus, tmp_path):
     runs = tmp_path / "runs"
     env = {**os.environ, "TUI_TRANSFORMER_RUNS": str(runs)}
@@ -167,6 +171,7 @@ def _catches_sigterm(pid: int) -> bool:
     return False
 
 
+@pytest.mark.slow  # a subprocess that imports torch
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the signal mask from /proc")
 def test_a_sigterm_at_start_up_exits_cleanly_before_anything_is_written(corpus, tmp_path):
     # it used to arrive before the handler (installed after importing torch) and kill the process;

@@ -60,6 +60,7 @@ def sessions(run: Path) -> list[RunStarted]:
     return [e for e in read_events(run / "metrics.jsonl") if isinstance(e, RunStarted)]
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_flipped_byte_in_latest_is_refused_everywhere_and_from_best_continues(run, tmp_path, capsys):
     latest, best = run / "checkpoints" / "latest.pt", run / "checkpoints" / "best.pt"
     flip(latest, 200)  # inside data.pkl, the first member: the plain values
@@ -94,6 +95,7 @@ def test_no_latest_but_a_best_says_so_and_from_best_resumes(run, capsys):
     assert ckpt.load(run / "checkpoints" / "latest.pt")["step"] == 6
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_from_needs_resume_and_a_checkpoint_that_exists(run, capsys):
     assert main(["train", "--no-ui", "--preset", "tiny", "--from", "best"]) == 2
     one_error_line(capsys, "--from best picks the checkpoint that --resume continues from; add --resume RUN")
@@ -106,6 +108,7 @@ def test_from_needs_resume_and_a_checkpoint_that_exists(run, capsys):
     assert exited.value.code == 2 and "invalid choice: 'worst'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_flipped_byte_in_the_runs_tokenizer_copy_says_the_file_is_damaged(run, capsys):
     copy = run / "tokenizer.tiktoken"
     damage_last_token(copy)
@@ -115,6 +118,7 @@ def test_a_flipped_byte_in_the_runs_tokenizer_copy_says_the_file_is_damaged(run,
     assert "but this run uses 'bpe-300'" not in err
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_an_empty_config_toml_is_called_empty(run, capsys):
     (run / "config.toml").write_text("")
     assert main(["train", "--no-ui", "--resume", "r", "--max-steps", "6"]) == 2
@@ -122,6 +126,7 @@ def test_an_empty_config_toml_is_called_empty(run, capsys):
     assert "pos_encoding" not in err and "d_model" not in err
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_damaged_tokenizer_in_the_cache_is_trained_again_on_resume(corpus, tmp_path, monkeypatch, capsys):
     """On --resume the tokenizer comes from the cache; the cache's copy is checked against the sha256
     recorded when it was trained, so a damaged one is made again instead of refusing the run."""

@@ -1,5 +1,6 @@
 """The training doctor: each rule fires on a history that shows its problem and stays quiet on a healthy one."""
 
+import pytest
 import math
 import random
 
@@ -79,6 +80,7 @@ def test_a_loss_above_ln_v_is_worse_than_guessing_from_the_first_step():
     assert finding.rule == "worse than guessing" and "5.70" in finding.message and finding.alert
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_real_run_at_an_absurd_rate_raises_an_alert_within_its_first_steps(tiny_config):
     from tui_transformer.train import run_training
 

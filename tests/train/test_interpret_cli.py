@@ -15,6 +15,7 @@ def trained(tiny_config, corpus):
     return summary.run_dir, str(next(corpus.glob("*.txt")))
 
 
+@pytest.mark.slow  # trains a run, then interprets it from the CLI
 def test_heads_and_induction_report_every_head(trained, capsys):
     run, text = trained
     assert main(["interpret", "heads", "--run", run, "--json", "--length", "6", "--tokens-from", text]) == 0
@@ -29,6 +30,7 @@ def test_heads_and_induction_report_every_head(trained, capsys):
     assert "in-context learning score" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains a run, then interprets it from the CLI
 def test_patch_and_lens(trained, capsys):
     run, _ = trained
     from tui_transformer.train.checkpoint import load_for_inference

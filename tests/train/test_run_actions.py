@@ -75,6 +75,7 @@ def trainer_lock(runs):
     run.close()
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_rename_keeps_every_file_and_the_run_lists_under_its_new_name(runs, capsys):
     before = digests(runs / "first")
     assert main(["runs", "rename", "first", "rope-try"]) == 0
@@ -139,7 +140,8 @@ def test_delete_without_yes_and_without_a_terminal_refuses(runs, capsys):
     assert (runs / "first" / "config.toml").is_file()
 
 
-@pytest.mark.parametrize("answer, kept", [(b"n\n", True), pytest.param(b"y\n", False, marks=pytest.mark.slow)])
+@pytest.mark.slow  # the CLI in a subprocess on a pseudo-terminal
+@pytest.mark.parametrize("answer, kept", [(b"n\n", True), (b"y\n", False)])
 def test_delete_asks_on_a_terminal(runs, answer, kept):
     """A real pseudo-terminal as the command's stdin: it asks, and does what the answer says."""
     leader, follower = pty.openpty()

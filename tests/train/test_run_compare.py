@@ -39,6 +39,7 @@ def test_compare_lists_exactly_the_settings_that_differ_and_each_runs_results(tw
     assert "model.pos_encoding" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_export_csv_parses_back_to_the_logged_steps_with_evals_where_they_happened(two_runs, capsys, tmp_path):
     first, _ = two_runs
     out = tmp_path / "history.csv"
@@ -88,6 +89,7 @@ def test_unknown_runs_are_one_line(args, message, capsys):
     assert err.startswith("error: ") and message in err
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_damaged_run_folder_and_a_folder_as_out_are_one_line(two_runs, capsys, tmp_path):
     first, second = two_runs
     (second / "config.toml").unlink()

@@ -97,6 +97,7 @@ MOMENTS = {
 }
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_kill_9_during_setup_leaves_a_run_that_is_listed_and_resumed_or_a_free_name(moment, corpus, capsys):
     """It left metrics.jsonl, RUNNING and an empty checkpoints/ with no config.toml: `--name z` said
@@ -123,6 +124,7 @@ def test_kill_9_during_setup_leaves_a_run_that_is_listed_and_resumed_or_a_free_n
     assert not (run / "RUNNING").exists()
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_setup_leftover_of_an_older_version_is_reused_by_its_name(corpus, capsys):
     """metrics.jsonl, RUNNING (a dead pid) and an empty checkpoints/, no config.toml: the name is free."""
     run = runs_dir() / "z"

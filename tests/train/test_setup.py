@@ -49,6 +49,7 @@ def test_a_stop_while_the_data_opens_skips_the_tokenizer_and_the_model(tiny_conf
     assert not (Path(config.run_dir) / "early").exists()
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_resume_stopped_in_setup_leaves_the_run_as_it_was(tiny_config):
     first = run_training(tiny_config(max_steps=2, run_name="kept"))
     run_dir = Path(first.run_dir)
@@ -63,6 +64,7 @@ def test_a_resume_stopped_in_setup_leaves_the_run_as_it_was(tiny_config):
     assert run_training(tiny_config(max_steps=4), resume="kept").step == 4
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_asking_for_more_validation_batches_than_the_split_holds_uses_each_once(tiny_config):
     """--eval-batches 100000 read the split over and over for minutes before the first step."""
     events = []
@@ -92,6 +94,7 @@ def test_the_validation_batches_are_the_first_windows_of_the_split(tiny_config):
         source.close()
 
 
+@pytest.mark.slow  # trains a run in-process, then resumes it
 def test_a_run_killed_after_its_config_and_before_a_checkpoint_resumes_from_step_0(tiny_config):
     """It said "has no checkpoint yet" and could never be resumed, while its name stayed taken."""
     summary = run_training(tiny_config(max_steps=3, run_name="early"))

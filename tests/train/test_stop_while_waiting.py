@@ -1,5 +1,6 @@
 """Stop while the trainer waits for data (a stalled download): it stops at once and resumes exactly."""
 
+import pytest
 import itertools
 import threading
 import time
@@ -36,6 +37,7 @@ class SlowSecondChunk:
         return documents("second", 40)
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_stop_during_a_data_wait_is_prompt_and_resumes_exactly(tiny_config, monkeypatch):
     """Stop waited until the data came: up to minutes for a stalled FineWeb download."""
     slow = SlowSecondChunk()

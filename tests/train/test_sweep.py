@@ -21,6 +21,7 @@ def sweep_args(corpus, tmp_path, *extra):
             "--run-dir", str(tmp_path / "runs"), *extra]
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_2x1_grid_makes_two_runs_and_a_ranked_table(corpus, tmp_path, capsys):
     assert main(sweep_args(corpus, tmp_path, "--vary", "lr=1e-3,3e-3", "--max-steps", "3", "--name", "grid",
                            "--json")) == 0
@@ -35,6 +36,7 @@ def test_a_2x1_grid_makes_two_runs_and_a_ranked_table(corpus, tmp_path, capsys):
         assert config["sweep"] == "grid" and config["run_name"] == row["run"] and row["steps"] == 3
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_resume_after_a_stop_skips_the_finished_run_and_continues_the_stopped_one_bitwise(corpus, tmp_path, capsys):
     args = sweep_args(corpus, tmp_path, "--vary", "lr=1e-3,3e-3", "--max-steps", "6")
     assert main(args + ["--name", "straight", "--json"]) == 0  # the reference: nothing stopped

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tui_transformer.model.config import ModelConfig
-from tui_transformer.model.flops import flops_per_token
+from tui_transformer.model.tools.flops import flops_per_token
 from tui_transformer.train.events import SystemSample
 from tui_transformer.train.peak import known_gpu_peak, peak_flops
 from tui_transformer.train.system import SystemSampler, rss_bytes

@@ -18,6 +18,7 @@ from tui_transformer.train.run_lock import RunBusy, RunLock
 from tui_transformer.train.runs import list_runs
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_exact_resume_is_bitwise_with_dropout_and_data_position(tiny_config):
     """20 straight steps == 10 steps, a stop, then 10 resumed steps (weights, optimizer, data position)."""
     config = tiny_config(max_steps=20, eval_interval=4, accumulation_steps=2, checkpoint_interval=7,
@@ -49,6 +50,7 @@ def test_exact_resume_is_bitwise_with_dropout_and_data_position(tiny_config):
     assert a["tokens_seen"] == b["tokens_seen"] == 20 * 2 * 4 * 16
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_events_metrics_file_and_run_listing(tiny_config):
     events = []
     summary = run_training(tiny_config(max_steps=12, eval_interval=5, sample_interval=6, checkpoint_interval=6),
@@ -121,6 +123,7 @@ def test_resume_with_another_model_shape_is_a_clear_error(tiny_config):
         run_training(tiny_config(max_steps=4, model_d_model=48), resume=summary.run_dir)
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_run_locked_by_another_holder_is_refused_with_its_pid_then_free_again(tiny_config):
     """The lock, not the marker, decides: another open lock on the run refuses a resume at once."""
     summary = run_training(tiny_config(max_steps=2))
@@ -144,6 +147,7 @@ def test_a_run_locked_by_another_holder_is_refused_with_its_pid_then_free_again(
     assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_marker_without_a_held_lock_is_a_dead_writer_and_blocks_nothing(tiny_config):
     """kill -9 leaves RUNNING behind; the kernel has dropped the lock, so the run is free."""
     summary = run_training(tiny_config(max_steps=2))
@@ -155,6 +159,7 @@ def test_a_marker_without_a_held_lock_is_a_dead_writer_and_blocks_nothing(tiny_c
     assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
     runs = [run_training(tiny_config(max_steps=3, seed=seed, model_dropout=0.1)) for seed in (5, 5, 6)]
     weights = [ckpt.load(ckpt.find(r.run_dir))["model"] for r in runs]
@@ -162,6 +167,7 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
     assert not all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(tiny_config):
     """Checkpoints used to carry the schedule's numbers, which nothing read; they are no longer saved."""
     summary = run_training(tiny_config(max_steps=2))
@@ -173,6 +179,7 @@ def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(ti
     assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
 
 
+@pytest.mark.slow  # trains or resumes a run in-process
 def test_resuming_with_a_smaller_budget_says_the_schedule_is_refitted(tiny_config):
     import threading
 

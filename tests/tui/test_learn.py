@@ -109,7 +109,8 @@ async def test_learn_mode_opens_with_a_fresh_model_when_there_is_no_run():
             await screen.workers.wait_for_complete()
             await pilot.pause()
         assert "UNTRAINED" in str(screen.query_one("#learn-model", Static).content)
-        assert "untrained" in await _settled(screen, pilot) or screen.live_renderable is not None
+        screen.show_page([page.title for page in PAGES].index("Model and training"))
+        assert "untrained" in await _settled(screen, pilot), "the live panel reads the fresh model"
         await app.workers.wait_for_complete()
 
 

@@ -4,7 +4,7 @@ import torch
 from textual.widgets import TextArea
 
 from tests.tui.helpers import PlaygroundApp, plain, playground_ready
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
 
 

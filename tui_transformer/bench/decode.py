@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from tui_transformer.model import DecoderTransformer, ModelConfig, generate
+from tui_transformer.model.kv_cache import kv_cache_bytes
 from tui_transformer.model.transformer import count_parameters
 from tui_transformer.train.peak import synchronize
 
@@ -106,7 +107,7 @@ def weight_bytes(model: torch.nn.Module) -> int:
 
 def step_bytes(config: ModelConfig, position: float) -> float:
     """What one batch-1 decode step reads: every weight, and the cached K and V up to ``position``."""
-    return 4 * count_parameters(config) + 2 * config.n_layers * config.n_heads * position * config.d_head * 4
+    return 4 * count_parameters(config) + kv_cache_bytes(config, position)
 
 
 def measure_bandwidth(device: str, repeats: int = 5) -> float:

@@ -168,7 +168,7 @@ class Check:
 
 def train_step(check: Check) -> dict:
     """The trainer on the check's shape: bf16 + SDPA + compile on CUDA (fp32 eager on the CPU)."""
-    from tui_transformer.model.flops import flops_per_token
+    from tui_transformer.model.tools.flops import flops_per_token
     from tui_transformer.train import TrainConfig, run_training
     from tui_transformer.train.device import choose_precision
     from tui_transformer.train.peak import peak_flops
@@ -249,7 +249,7 @@ def fp16_grad_scaler_step(check: Check) -> dict:
 
 def bf16_vs_fp32_eval_step(check: Check) -> dict:
     """The same eval batches in fp32 and under bf16 autocast (the CPU has bf16 autocast too)."""
-    from tui_transformer.model.perplexity import evaluate
+    from tui_transformer.model.tools.perplexity import evaluate
 
     model = check.trained_model()
     batches = check.batches("val", 2)

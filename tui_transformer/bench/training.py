@@ -2,8 +2,9 @@
 
 Each variant runs the same full training step on the same random batch: forward, cross-entropy,
 backward, gradient clipping, AdamW step, each variant with the loss and the optimizer its project
-uses (ours: the chunked head-and-loss of :mod:`~tui_transformer.model.linear_cross_entropy` and the
-trainer's fused AdamW; the reference: nanoGPT's ``F.cross_entropy`` over the whole logits and its
+uses (ours: the trainer's chunked head-and-loss, :mod:`~tui_transformer.train.head_loss`, and the
+trainer's fused AdamW; ``ours-plain``, on request: the model's own plain ``forward(targets=)``,
+which shows what the chunked loss buys; the reference: nanoGPT's ``F.cross_entropy`` over the whole logits and its
 AdamW, fused on CUDA only). Variants take turns in rounds
 (A B C A B C ...) so that a machine that slows down mid-run slows all of them alike; each variant's
 throughput is its median round. The comparison is a ratio within one run; absolute numbers drift
@@ -43,12 +44,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from tui_transformer.model import DecoderTransformer, ModelConfig
-from tui_transformer.model.flops import flops_per_token
+from tui_transformer.model.tools.flops import flops_per_token
 from tui_transformer.train.allocator import keep_freed_memory
 from tui_transformer.train.peak import measure_peak_flops, synchronize
 
 VARIANTS = ("ours-explicit", "ours-sdpa", "reference")
-OPTIONAL_VARIANTS = ("reference-fused",)  # `bench train --variants ...`
+OPTIONAL_VARIANTS = ("ours-plain", "reference-fused")  # `bench train --variants ...`
 
 
 # ---- the yardstick: a lean nanoGPT-style model ---------------------------------------------------
@@ -124,29 +125,32 @@ def _build(variant: str, c: ModelConfig) -> nn.Module:
     torch.manual_seed(0)
     if variant.startswith("reference"):
         return ReferenceGPT(c)
-    return DecoderTransformer(ModelConfig.from_dict({**c.to_dict(), "attention": variant.removeprefix("ours-")}))
+    attention = "sdpa" if variant == "ours-plain" else variant.removeprefix("ours-")
+    return DecoderTransformer(ModelConfig.from_dict({**c.to_dict(), "attention": attention}))
 
 
 def build_variant(variant: str, c: ModelConfig, device: str) -> tuple[nn.Module, torch.optim.Optimizer]:
     """A variant's model on ``device`` in training mode, with the optimizer its project steps it with.
 
-    Ours: the trainer's :func:`~tui_transformer.train.optimizer.build_optimizer` (fused AdamW on CUDA
-    and CPU). The reference: nanoGPT's choice, fused on CUDA only; ``reference-fused`` gives it the
+    Ours: the trainer's step module (the model with its chunked head loss; ``ours-plain`` without it)
+    and :func:`~tui_transformer.train.optimizer.build_optimizer` (fused AdamW on CUDA and CPU). The reference: nanoGPT's choice, fused on CUDA only; ``reference-fused`` gives it the
     fused AdamW too, to show how much of a lead is the optimizer's.
     """
     from tui_transformer.train.config import TrainConfig
+    from tui_transformer.train.head_loss import ChunkedHeadLoss
     from tui_transformer.train.optimizer import build_optimizer
 
     model = _build(variant, c).to(device).train()
     if variant.startswith("ours-"):
-        return model, build_optimizer(model, TrainConfig(model=c, lr=1e-4), device)
+        optimizer = build_optimizer(model, TrainConfig(model=c, lr=1e-4), device)
+        return (model if variant == "ours-plain" else ChunkedHeadLoss(model)), optimizer
     fused = variant == "reference-fused" or device.startswith("cuda")
     return model, torch.optim.AdamW(model.parameters(), lr=1e-4, fused=fused or None)
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
                autocast: Callable = contextlib.nullcontext) -> float:
-    """One full step: forward and loss (the model's own), backward, clip to norm 1, AdamW; returns the loss."""
+    """One full step: forward and loss (the variant's own), backward, clip to norm 1, AdamW; returns the loss."""
     with autocast():
         loss = model(x, targets=y)
     loss.backward()

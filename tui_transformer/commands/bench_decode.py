@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from tui_transformer.commands.bench_kv import DIM_FLAGS, DIMS, parse_lengths
+from tui_transformer.commands.bench import add_model_flags, bench_model
+from tui_transformer.commands.bench_kv import parse_lengths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("decode", help="cached greedy decode: ours vs a lean loop vs HF generate, MBU",
                                    description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", choices=sorted(DIMS), default="tiny", help="model dims (default tiny)")
-    for flag, dest in DIM_FLAGS:
-        parser.add_argument(flag, dest=dest, type=int, default=None, help=f"override the preset's {dest}")
+    add_model_flags(parser)
     parser.add_argument("--batch-sizes", default="1,8", help="comma-separated (default 1,8)")
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-len", type=int, default=512)
@@ -37,10 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.bench.decode import run_decode_bench
     from tui_transformer.commands.bench import print_result
     from tui_transformer.errors import ConfigError
-    from tui_transformer.model import ModelConfig
 
-    dims = dict(DIMS[args.preset])
-    dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
     for name in ("new_tokens", "prompt_len", "rounds"):
         if getattr(args, name) < 1 or (name == "new_tokens" and args.new_tokens < 2):
             raise ConfigError(f"--{name.replace('_', '-')} must be at least {2 if name == 'new_tokens' else 1}")
@@ -48,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if args.threads < 1:
             raise ConfigError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    result = run_decode_bench(ModelConfig(**dims), batch_sizes=parse_lengths(args.batch_sizes),
+    result = run_decode_bench(bench_model(args), batch_sizes=parse_lengths(args.batch_sizes),
                               new_tokens=args.new_tokens, prompt_len=args.prompt_len, rounds=args.rounds,
                               device=args.device, compile=args.compile)
     print_result(result, args.json, print_table)

@@ -1,32 +1,21 @@
 """``tui-transformer bench kv``: greedy decode speed with no cache, a naive cache and the preallocated cache.
 
-Builds a freshly initialised model of the chosen dims (``--preset tiny`` or ``seed``; single flags
-override), decodes greedily at each ``--lengths`` value, and prints a table (or, with ``--json``,
-one JSON object as the last line).
+Builds a freshly initialised model of a training preset (``--preset``, default tiny; single flags
+override, see :mod:`.bench`), decodes greedily at each ``--lengths`` value, and prints a
+table (or, with ``--json``, one JSON object as the last line).
 """
 
 from __future__ import annotations
 
 import argparse
 
-# Model dims of the training presets (the benchmark needs only the shape, not the training setup).
-DIMS = {
-    "tiny": dict(vocab_size=8192, d_model=128, n_layers=4, n_heads=4, d_ff=512),
-    "seed": dict(vocab_size=100277, d_model=256, n_layers=6, n_heads=4, d_ff=1024),
-}
-DIM_FLAGS = [("--vocab-size", "vocab_size"), ("--d-model", "d_model"), ("--n-layers", "n_layers"),
-             ("--n-heads", "n_heads"), ("--d-ff", "d_ff")]
+from tui_transformer.commands.bench import add_model_flags, bench_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("kv", help="KV-cache decode speed: none vs naive vs preallocated",
                                    description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", choices=sorted(DIMS), default="tiny", help="model dims (default tiny)")
-    for flag, dest in DIM_FLAGS:
-        parser.add_argument(flag, dest=dest, type=int, default=None, help=f"override the preset's {dest}")
-    parser.add_argument("--pos-encoding", default="sinusoidal",
-                        help="sinusoidal, learned, rope or alibi (the model checks the name)")
-    parser.add_argument("--attention", choices=("explicit", "sdpa"), default="explicit")
+    add_model_flags(parser)
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--lengths", default="64,128,256,512,1024", help="new-token counts, comma-separated")
     parser.add_argument("--prompt-len", type=int, default=16)
@@ -55,11 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tui_transformer.bench.kv_cache import run_kv_bench
     from tui_transformer.errors import ConfigError
-    from tui_transformer.model import ModelConfig
-
-    dims = dict(DIMS[args.preset])
-    dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
-    config = ModelConfig(**dims, pos_encoding=args.pos_encoding, attention=args.attention)
+    config = bench_model(args)
     lengths = parse_lengths(args.lengths)
     if args.threads is not None:
         if args.threads < 1:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from tui_transformer.commands.bench_kv import DIM_FLAGS, DIMS
+from tui_transformer.commands.bench import add_model_flags, bench_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("profile", help="the torch profiler on decode or training steps: ops vs Python",
                                    description=__doc__.split("\n\n")[0])
     parser.add_argument("workload", choices=("decode", "train"))
-    parser.add_argument("--preset", choices=sorted(DIMS), default="tiny", help="model dims (default tiny)")
-    for flag, dest in DIM_FLAGS:
-        parser.add_argument(flag, dest=dest, type=int, default=None, help=f"override the preset's {dest}")
+    add_model_flags(parser)
     parser.add_argument("--batch-size", type=int, default=None, help="decode: 1 (default); train: 8 (default)")
     parser.add_argument("--seq-len", type=int, default=128, help="train: context length T (default 128)")
     parser.add_argument("--prompt-len", type=int, default=64, help="decode: prompt tokens (default 64)")
@@ -35,7 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.bench.profile import profile_decode, profile_train
     from tui_transformer.commands.bench import print_result
     from tui_transformer.errors import ConfigError
-    from tui_transformer.model import ModelConfig
 
     for name in ("batch_size", "steps", "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -45,13 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    dims = dict(DIMS[args.preset])
-    dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
     if args.workload == "decode":
-        result = profile_decode(ModelConfig(**dims), batch_size=args.batch_size or 1, prompt_len=args.prompt_len,
+        result = profile_decode(bench_model(args), batch_size=args.batch_size or 1, prompt_len=args.prompt_len,
                                 new_tokens=(args.steps or 64) + 1)
     else:
-        result = profile_train(ModelConfig(**dims, max_seq_len=args.seq_len), batch_size=args.batch_size or 8,
+        result = profile_train(bench_model(args, max_seq_len=args.seq_len), batch_size=args.batch_size or 8,
                                steps=args.steps or 3)
     print_result(result, args.json, print_table)
     return 0

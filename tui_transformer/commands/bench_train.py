@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from tui_transformer.commands.bench_kv import DIM_FLAGS, DIMS
+from tui_transformer.commands.bench import add_model_flags, bench_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="training tokens/s and MFU vs a nanoGPT-style reference",
                                    description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", choices=sorted(DIMS), default="tiny", help="model dims (default tiny)")
-    for flag, dest in DIM_FLAGS:
-        parser.add_argument(flag, dest=dest, type=int, default=None, help=f"override the preset's {dest}")
+    add_model_flags(parser)
     parser.add_argument("--seq-len", type=int, default=128, help="context length T (default 128)")
     parser.add_argument("--batch-size", type=int, default=8, help="sequences per step (default 8)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per round (default 3)")
@@ -37,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
 
     from tui_transformer.bench.training import run_train_bench
     from tui_transformer.errors import ConfigError
-    from tui_transformer.model import ModelConfig
     from tui_transformer.train.device import resolve_device
 
     for name in ("batch_size", "steps", "rounds", "seq_len"):
@@ -56,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown or not variants:
         raise ConfigError(f"--variants: unknown {', '.join(unknown) or '(none given)'}; choose from "
                           f"{', '.join(VARIANTS + OPTIONAL_VARIANTS)}")
-    dims = dict(DIMS[args.preset])
-    dims.update({dest: getattr(args, dest) for _, dest in DIM_FLAGS if getattr(args, dest) is not None})
-    config = ModelConfig(**dims, max_seq_len=args.seq_len)
+    config = bench_model(args, max_seq_len=args.seq_len)
     device = resolve_device(args.device)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as progress:

@@ -110,7 +110,7 @@ def _read_text(name: str) -> str:
 def _checkpoints(args) -> list[tuple[str, Path]]:
     """``(label, path)`` of what to score: the one checkpoint named, or all of the run's."""
     from tui_transformer.errors import UserError
-    from tui_transformer.interop.safetensors_export import find_export
+    from tui_transformer.train.safetensors_run import find_export
     from tui_transformer.train.checkpoint import find, run_of
     from tui_transformer.train.kept_checkpoints import run_checkpoints
 
@@ -124,7 +124,7 @@ def _checkpoints(args) -> list[tuple[str, Path]]:
 
 
 def _score(model, tokenizer, batches, progress) -> dict:
-    from tui_transformer.model.perplexity import evaluate, perplexity_of
+    from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 
     scored = evaluate(model, progress.counting(batches), token_bytes=tokenizer.token_byte_counts())
     return {"loss": scored.loss, "perplexity": perplexity_of(scored.loss), "bpb": scored.bpb,

@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import ConfigError, UserError
-    from tui_transformer.interop.safetensors_export import find_export
+    from tui_transformer.train.safetensors_run import find_export
     from tui_transformer.model import SAMPLER_PRESETS
     from tui_transformer.train.checkpoint import find, load_for_inference
     from tui_transformer.train.device import resolve_device

@@ -244,7 +244,7 @@ def _lens(model, tokenizer, args) -> dict:
     from rich.table import Table
 
     from tui_transformer.errors import UserError
-    from tui_transformer.model.inspection import inspect
+    from tui_transformer.model.tools.inspection import inspect
 
     ids = _prompt_ids(model, tokenizer, args.prompt or DEFAULT_PROMPT)
     if not 1 <= args.top_k <= tokenizer.vocab_size:
@@ -281,7 +281,7 @@ def _attention(model, tokenizer, args) -> dict:
     from rich.text import Text
 
     from tui_transformer.errors import UserError
-    from tui_transformer.model.inspection import inspect
+    from tui_transformer.model.tools.inspection import inspect
 
     config = model.config
     if not 1 <= args.layer <= config.n_layers or not 1 <= args.head <= config.n_heads:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tui_transformer.interop.hf_export import architecture_for, write_hf
 from tui_transformer.interop.output_dir import output_dir, refuse_existing
-from tui_transformer.interop.safetensors_export import write_export
+from tui_transformer.train.safetensors_run import write_export
 
 FORMATS = ("hf", "safetensors")
 

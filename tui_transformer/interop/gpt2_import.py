@@ -7,7 +7,7 @@ tiktoken ranks (:mod:`.tokenizer_json`), and write a run folder::
     config.toml            a TrainConfig whose model is GPT-2's shape (learned positions)
     model.safetensors      our state_dict         } the safetensors export format, which
     tui_transformer.json   config and tokenizer   } load_for_inference reads (see
-    tokenizer.tiktoken     the ranks              } .safetensors_export)
+    tokenizer.tiktoken     the ranks              } train.safetensors_run)
 
 Only ``model.safetensors`` is read (``save_pretrained`` writes it by default): a ``.bin`` file is a
 pickle, which can run code when loaded. GPT-2's own ``gelu_new`` (the tanh approximation) becomes
@@ -24,7 +24,7 @@ from pathlib import Path
 from tui_transformer.errors import UserError
 from tui_transformer.interop.hf_gpt2 import from_gpt2, model_config_from_gpt2
 from tui_transformer.interop.output_dir import output_dir
-from tui_transformer.interop.safetensors_export import write_export
+from tui_transformer.train.safetensors_run import write_export
 from tui_transformer.interop.tokenizer_json import read_hf_tokenizer
 
 

@@ -5,15 +5,10 @@ GPT-NeoX is the standard architecture with rotary positions. Three settings make
 from the same input), a full rotary (``partial_rotary_factor = rotary_pct = 1.0``: every dimension of
 a head rotates) and our GELU (``hidden_act="gelu"``, or ``"gelu_pytorch_tanh"`` for ``activation="gelu_tanh"``).
 
-Two layouts differ, and are fixed by permuting rows of the weights:
-
-* **qkv per head.** NeoX's ``query_key_value`` output is viewed as ``[H, 3, d_head]`` (head 0's q,
-  k, v, then head 1's ...); ours is ``[3, H, d_head]`` (all queries, then keys, then values).
-* **Which dimensions pair up.** We rotate the pairs ``(2i, 2i+1)``; NeoX's ``rotate_half`` pairs
-  ``(i, i + d_head/2)``, with the same angle ``θ_i`` for pair ``i``. Moving our dimension ``2i`` to
-  slot ``i`` and ``2i+1`` to slot ``i + d_head/2``, in q *and* k, makes NeoX rotate exactly our
-  pairs. The scores ``q·k`` are unchanged by a permutation applied to both, and v is not permuted,
-  so the attention output is the same.
+One layout differs, and is fixed by regrouping rows of the weights: NeoX's ``query_key_value``
+output is viewed as ``[H, 3, d_head]`` (head 0's q, k, v, then head 1's ...); ours is
+``[3, H, d_head]`` (all queries, then keys, then values). The rotary pairs need nothing: NeoX's
+``rotate_half`` pairs dimensions ``(i, i + d_head/2)`` with the angle ``θ_i``, as ours does.
 
 Names: ``gpt_neox.embed_in``, ``gpt_neox.layers.{i}.{input_layernorm, attention.query_key_value,
 attention.dense, post_attention_layernorm, mlp.dense_h_to_4h, mlp.dense_4h_to_h}``,
@@ -48,20 +43,11 @@ def neox_config(config: ModelConfig, eot_id: int) -> dict[str, Any]:
     }
 
 
-def rotate_half_order(d_head: int) -> torch.Tensor:
-    """Which of our dimensions goes to each NeoX slot: ``[0, 2, 4, ..., 1, 3, 5, ...]``."""
-    return torch.cat([torch.arange(0, d_head, 2), torch.arange(1, d_head, 2)])
-
-
 def neox_qkv(tensor: torch.Tensor, n_heads: int) -> torch.Tensor:
-    """Our qkv weight ``[3D, D]`` (or bias ``[3D]``) -> NeoX's: q and k permuted within each head,
-    then regrouped per head as ``[H, 3, d_head]``."""
+    """Our qkv weight ``[3D, D]`` (or bias ``[3D]``) -> NeoX's, regrouped per head as ``[H, 3, d_head]``."""
     rest = tensor.shape[1:]
     d_head = tensor.shape[0] // (3 * n_heads)
-    parts = tensor.reshape(3, n_heads, d_head, *rest).clone()  # [3, H, d_head, ...]
-    order = rotate_half_order(d_head)
-    parts[0], parts[1] = parts[0][:, order], parts[1][:, order]
-    return parts.transpose(0, 1).reshape(3 * n_heads * d_head, *rest)
+    return tensor.reshape(3, n_heads, d_head, *rest).transpose(0, 1).reshape(3 * n_heads * d_head, *rest)
 
 
 def to_neox(state: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:

@@ -1,6 +1,6 @@
 """Circuits: what the attention heads of the learner's own model do, and which ones matter.
 
-One concept per module, each on top of the model's hook points (:mod:`tui_transformer.model.hooks`),
+One concept per module, each on top of the model's hook points (:mod:`tui_transformer.model.tools.hooks`),
 never inside its maths:
 
 * :mod:`.induction`: repeated random tokens, the prefix-matching and copying scores of every head,

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 import torch
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.eval_mode import eval_mode
-from tui_transformer.model.hooks import hooks, run_with_cache
+from tui_transformer.model.tools.eval_mode import eval_mode
+from tui_transformer.model.tools.hooks import hooks, run_with_cache
 
 ABLATIONS = ("zero", "mean")
 

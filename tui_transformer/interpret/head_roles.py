@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.interpret.induction import prefix_matching, repeat_matching
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 
 ROLES = ("previous token", "self", "first token", "local window", "induction")
 ROLE_THRESHOLD = 0.4  # at least 40 % of the attention on the pattern

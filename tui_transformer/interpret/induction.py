@@ -36,10 +36,10 @@ import torch
 
 from tui_transformer.data.builtin_corpus import load_builtin_documents
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.eval_mode import eval_mode
-from tui_transformer.model.hooks import run_with_cache
-from tui_transformer.model.inspection import inspect
-from tui_transformer.model.loss import lm_loss
+from tui_transformer.model.tools.eval_mode import eval_mode
+from tui_transformer.model.tools.hooks import run_with_cache
+from tui_transformer.model.tools.inspection import inspect
+from tui_transformer.model.tools.loss import lm_loss
 
 
 def repeated_random_tokens(token_ids: Sequence[int], length: int, batch: int = 1, seed: int = 0) -> torch.Tensor:

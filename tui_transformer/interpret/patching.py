@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.eval_mode import eval_mode
-from tui_transformer.model.hooks import hooks, run_with_cache
+from tui_transformer.model.tools.eval_mode import eval_mode
+from tui_transformer.model.tools.hooks import hooks, run_with_cache
 
 
 def logit_difference(logits: torch.Tensor, answer: int, wrong: int) -> float:

@@ -1,10 +1,16 @@
 """The transformer, from scratch: one concept per module.
 
-Read in this order: :mod:`.embedding`, :mod:`.positional`, :mod:`.attention`, :mod:`.multi_head`,
-:mod:`.feedforward`, :mod:`.block`, :mod:`.transformer`, :mod:`.kv_cache`, :mod:`.sampling`,
-:mod:`.generation`, :mod:`.perplexity`; then :mod:`.hooks` (named points where a probe reads or
-patches the forward pass) and :mod:`.inspection` (attention maps, residual stream, logit lens of one
-forward pass).
+This package is the transformer as it is taught, and nothing else: read it top to bottom, as
+nanoGPT's ``model.py`` is read. The order: :mod:`.config` (the shape), :mod:`.embedding`,
+:mod:`.positional`, :mod:`.attention`, :mod:`.multi_head`, :mod:`.feedforward`, :mod:`.block`,
+:mod:`.transformer` (the model and its loss), then inference: :mod:`.kv_cache`, :mod:`.sampling`,
+:mod:`.generation`. :mod:`.hook_point` is the identity layer that names the places a probe may look.
+
+**The naming rule.** What probes, measures or runs the model, without being the model, lives in
+the sub-package :mod:`.tools` (hooks, inspection, explain, the loss of given logits, perplexity,
+eval mode, FLOPs), and it imports the model, never the other way round. Optimisations that a
+learner need not read are the trainer's and the benchmarks' (the chunked head loss is
+:mod:`tui_transformer.train.head_loss`); each keeps a test of equality with the plain code here.
 
 ::
 
@@ -18,7 +24,6 @@ forward pass).
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.generation import GenerationStep, generate, generate_steps
 from tui_transformer.model.kv_cache import KVCache, NaiveKVCache
-from tui_transformer.model.perplexity import perplexity
 from tui_transformer.model.sampling import SAMPLER_PRESETS, SamplingConfig
 from tui_transformer.model.transformer import DecoderTransformer, count_parameters
 
@@ -33,5 +38,4 @@ __all__ = [
     "count_parameters",
     "generate",
     "generate_steps",
-    "perplexity",
 ]

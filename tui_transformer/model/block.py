@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from tui_transformer.model.feedforward import FeedForward
-from tui_transformer.model.hooks import HookPoint
+from tui_transformer.model.hook_point import HookPoint
 from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.multi_head import MultiHeadAttention
 from tui_transformer.model.positional import RotaryEmbedding

@@ -23,7 +23,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tui_transformer.model.dropout import Dropout
 
 
 class FeedForward(nn.Module):
@@ -32,7 +31,7 @@ class FeedForward(nn.Module):
         self.approximate = "tanh" if activation == "gelu_tanh" else "none"
         self.up = nn.Linear(d_model, d_ff)
         self.down = nn.Linear(d_ff, d_model)
-        self.dropout = Dropout(dropout)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x [B, T, D]`` -> ``[B, T, D]``, each position independently."""

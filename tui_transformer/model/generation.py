@@ -41,8 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tui_transformer.errors import ConfigError
-from tui_transformer.model.eval_mode import eval_mode
+from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.model.sampling import Sampler, SamplingConfig
 
 
@@ -121,7 +120,9 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
     # A row ends only on eos_id or a stop sequence; without either, asking whether all rows have
     # ended is a wasted operator per token (and on a GPU a sync that stalls the pipeline).
     can_end = eos_id is not None or bool(stops)
-    with eval_mode(model):
+    was_training = model.training
+    model.eval()  # dropout off while generating; the caller gets its mode back at the end
+    try:
         with torch.inference_mode():
             decoder = _Decoder(model, _prompt_tensor(prompt, model.config.vocab_size, device), max_new_tokens,
                                Sampler(sampling or SamplingConfig(temperature=0.0), device), use_cache)
@@ -131,6 +132,8 @@ def _run(model, prompt, max_new_tokens, sampling, use_cache, eos_id, stop_sequen
             yield step
             if can_end and bool(step.finished.all()):
                 return
+    finally:
+        model.train(was_training)
 
 
 def _stop_lists(stop_sequences) -> list[list[int]]:
@@ -173,7 +176,13 @@ class _Decoder:
         """Run the whole window in one forward pass; the logits [B, V] at its last position."""
         if self.cache is not None:
             self.cache.reset()
-        return self.model(self.tokens[:, self.start : self.length], cache=self.cache, last_only=True)[:, -1]
+        logits = self.model(self.tokens[:, self.start : self.length], cache=self.cache, last_only=True)[:, -1]
+        # Broken weights (a diverged run) give NaN everywhere, so the prefill shows it. Checked here
+        # once, not at every token: the check reads the logits back to the CPU.
+        if not bool(torch.isfinite(logits).all()):
+            raise UserError("the model produced NaN/inf logits, so there is nothing to sample from "
+                            "(did training diverge? try a lower learning rate)")
+        return logits
 
     def step(self, want_probs: bool, eos_id: int | None, stops: list[list[int]]) -> GenerationStep:
         # The forward pass for this token runs now rather than at the end of the previous step,

@@ -15,15 +15,13 @@ allocated per step and the attention reads a view (``narrow``) of the filled par
 at position 1000 costs nearly what one at position 100 costs.
 
 Keys and values are stored alike, ``[B, H, max_len, d_head]``, the layout both attention paths
-read without a copy. (An earlier version stored the keys transposed, so that ``q · Kᵀ`` would read
-rows; measured here, decode steps were 8-27 % faster in this plain layout on both paths, and the
-fused kernel lost the most with the transposed view.)
+read without a copy.
 
 :class:`NaiveKVCache` does what a first attempt does, ``torch.cat`` of the old keys with the new
 ones at every step. Each step then copies the whole cache: ``O(t)`` bytes moved per token. It is
 kept only as the contrast the KV-cache benchmark measures.
 
-Memory of the preallocated cache (K and V, every layer)::
+Memory of the preallocated cache (K and V, every layer), :func:`kv_cache_bytes`::
 
     bytes = 2 · layers · batch · heads · max_len · d_head · bytes_per_value
 """
@@ -33,6 +31,11 @@ from __future__ import annotations
 import torch
 
 from tui_transformer.errors import ConfigError
+
+
+def kv_cache_bytes(config, length: float, batch_size: int = 1, bytes_per_value: int = 4) -> float:
+    """The bytes of K and V for ``length`` positions of a model of shape ``config`` (a ModelConfig)."""
+    return 2 * config.n_layers * batch_size * config.n_heads * length * config.d_head * bytes_per_value
 
 
 class KVCache:

@@ -25,13 +25,17 @@ import torch
 from torch import nn
 
 from tui_transformer.model.attention import fused_attention, scaled_dot_product_attention
-from tui_transformer.model.dropout import Dropout
-from tui_transformer.model.hooks import HookPoint
+from tui_transformer.model.hook_point import HookPoint
 from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.positional import RotaryEmbedding
 
 
 class MultiHeadAttention(nn.Module):
+    # A state dict records each module's _version. Version 1 paired RoPE's dimensions as neighbours
+    # (2i, 2i+1); loading one reorders its q and k rows to the halves paired now, so a model saved
+    # then computes exactly what it computed then.
+    _version = 2
+
     def __init__(
         self,
         d_model: int,
@@ -48,7 +52,7 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.attn_dropout = dropout
-        self.resid_dropout = Dropout(dropout)
+        self.resid_dropout = nn.Dropout(dropout)
         self.use_fused = attention == "sdpa"
         self.rope = rope
         self.hook_q, self.hook_k, self.hook_z = HookPoint(), HookPoint(), HookPoint()
@@ -84,3 +88,23 @@ class MultiHeadAttention(nn.Module):
         heads = self.hook_z(heads)  # [B, H, T, d_head]
         merged = heads.transpose(1, 2).reshape(batch, n_tokens, d_model)
         return self.resid_dropout(self.out(merged))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args) -> None:
+        if self.rope is not None and local_metadata.get("version", self._version) < 2:
+            for name in (prefix + "qkv.weight", prefix + "qkv.bias"):
+                if name in state_dict:
+                    state_dict[name] = neighbour_pairs_as_halves(state_dict[name], self.n_heads)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+
+
+def neighbour_pairs_as_halves(qkv: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """``W_qkv [3D, ...]`` whose q and k rotate pairs ``(2i, 2i+1)`` -> the same model pairing ``(i, i + d_head/2)``.
+
+    Within each head of q and k, row ``2i`` moves to ``i`` and row ``2i+1`` to ``i + d_head/2``; a
+    permutation applied to both q and k leaves every score ``q·k`` unchanged, and v is not moved.
+    """
+    d_head = qkv.shape[0] // (3 * n_heads)
+    order = torch.cat([torch.arange(0, d_head, 2), torch.arange(1, d_head, 2)])
+    parts = qkv.reshape(3, n_heads, d_head, *qkv.shape[1:]).clone()
+    parts[:2] = parts[:2, :, order]
+    return parts.reshape(qkv.shape)

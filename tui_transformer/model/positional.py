@@ -18,14 +18,19 @@ alone, and must get ``PE[N]``, not ``PE[0]``.
 for positions past ``max_seq_len``.
 
 **RoPE** (rotary, RoFormer / LLaMA). Nothing is added to ``x``. Instead every query and key is
-rotated inside attention: the pair ``(x[2i], x[2i+1])`` of a vector at position ``p`` is rotated by
-the angle ``p · θ_i`` with ``θ_i = base^(-2i/d_head)``. Seen as a complex number
-``z_i = x[2i] + j·x[2i+1]`` the rotation is one multiplication::
+rotated inside attention, two dimensions at a time. Split a head's ``d_head`` dimensions into halves
+``x1 = x[:d/2]`` and ``x2 = x[d/2:]``; pair ``i`` is ``(x1[i], x2[i])``, and at position ``p`` it turns
+by the angle ``p · θ_i`` with ``θ_i = base^(-2i/d_head)``::
 
-    z_i <- z_i · exp(j · p · θ_i)                     q, k [B, H, T, d_head]
+    rot(x) = [ x1 · cos − x2 · sin ,  x2 · cos + x1 · sin ]          cos, sin of p · θ_i
+           = x · COS + rotate_half(x) · SIN        rotate_half(x) = [−x2, x1]
+                                                   q, k [B, H, T, d_head]
 
-Because ``rot(q, m) · rot(k, n) = q · rot(k, n - m)``, the attention score between positions ``m``
-and ``n`` depends only on their distance: attention sees *relative* positions.
+Each pair is a 2-D vector turned by a rotation matrix. Because ``rot(q, m) · rot(k, n) = q · rot(k, n − m)``,
+the attention score between positions ``m`` and ``n`` depends only on their distance: attention
+sees *relative* positions. Which dimensions form a pair is a convention: the RoFormer paper pairs
+neighbours ``(2i, 2i+1)``, GPT-NeoX and LLaMA pair the halves as here; a model works the same with
+either, as long as it trains and runs with one.
 
 **ALiBi** (attention with linear biases, Press et al. 2021). Nothing is added or rotated: each head
 ``h`` subtracts a penalty proportional to the distance from every attention score::
@@ -80,42 +85,39 @@ class LearnedPositionalEncoding(nn.Module):
         return x + self.weight[start_pos : start_pos + x.shape[1]]
 
 
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """``[x1, x2] -> [−x2, x1]`` over the last dimension: each pair ``(x1[i], x2[i])`` turned by 90°."""
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
 class RotaryEmbedding(nn.Module):
-    """Rotates query/key dimension pairs by position-dependent angles (no parameters).
+    """Rotates the dimension pairs of queries and keys by position-dependent angles (no parameters).
 
-    The rotation is written with real numbers (the complex product expanded), so the buffers
-    survive ``model.to(torch.bfloat16)``, which would drop a complex buffer's imaginary part.
-    For each pair ``(x[2i], x[2i+1])`` at angle ``a = p · θ_i``::
-
-        rot(x)[2i]   = x[2i]   · cos a  −  x[2i+1] · sin a
-        rot(x)[2i+1] = x[2i+1] · cos a  +  x[2i]   · sin a
-
-    that is ``x · COS + swap(x) · SIN``, with ``swap`` exchanging the two members of every pair and
-    the buffers ``[max_seq_len, d_head]`` holding ``COS = (cos a_0, cos a_0, cos a_1, cos a_1, ..)``
-    and ``SIN = (−sin a_0, sin a_0, −sin a_1, sin a_1, ..)``. Written so, the rotation is three
-    operations over whole contiguous vectors, about twice as fast (forward and backward) as
-    splitting the pairs into strided halves, and bit for bit the same numbers.
+    The buffers ``cos`` and ``sin`` are ``[max_seq_len, d_head]``: row ``p`` holds ``cos(p · θ_i)``
+    (and ``sin``) for ``i = 0 .. d_head/2 − 1``, twice over, so that both members of pair ``i`` (at
+    ``i`` and ``i + d_head/2``) meet their angle.
     """
 
     def __init__(self, max_seq_len: int, d_head: int, base: float = 10000.0) -> None:
         super().__init__()
         theta = base ** (-torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)  # [d_head/2]
         angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), theta)  # [T, d_head/2]
-        cos, sin = angles.cos().float(), angles.sin().float()
-        self.register_buffer("cos", cos.repeat_interleave(2, dim=-1), persistent=False)  # [T, d_head]
-        self.register_buffer("sin", torch.stack((-sin, sin), dim=-1).flatten(-2), persistent=False)
+        angles = torch.cat((angles, angles), dim=-1)  # [T, d_head]
+        self.register_buffer("cos", angles.cos().float(), persistent=False)
+        self.register_buffer("sin", angles.sin().float(), persistent=False)
 
     def forward(self, x: torch.Tensor, start_pos: int = 0) -> torch.Tensor:
         """``x [..., T, d_head]`` at positions ``start_pos ..`` -> the rotated ``x``, same shape.
 
-        Any leading dims work, so queries and keys can be rotated in one call.
+        Any leading dims work, so queries and keys can be rotated in one call. The rotation runs in
+        float32 (a 16-bit angle table would blur far positions) and the result keeps ``x``'s dtype.
         """
         n_tokens = x.shape[-2]
         cos = self.cos[start_pos : start_pos + n_tokens].float()
         sin = self.sin[start_pos : start_pos + n_tokens].float()
         x32 = x.float()
-        swapped = x32.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # (x[2i+1], x[2i]) for every pair
-        return (x32 * cos + swapped * sin).type_as(x)
+        return (x32 * cos + rotate_half(x32) * sin).type_as(x)
 
 
 def alibi_slopes(n_heads: int) -> torch.Tensor:

@@ -9,10 +9,13 @@
       -> N x Block (pre-LN attention + feed-forward, with residuals)
       -> final LayerNorm                         [B, T, D]
       -> LM head: x · Eᵀ (tied) or x · W_outᵀ    [B, T, V]   logits: one score per vocabulary entry
-         (given targets: the mean next-token loss instead, see linear_cross_entropy)
+      -> given targets [B, T]: the mean next-token cross-entropy, a scalar
 
 The logits at position ``t`` score the token at ``t + 1``: the causal mask ensures they only
 depend on tokens ``0 .. t``, so one forward pass trains on all ``T`` next-token predictions at once.
+The loss is the cross-entropy ``−log softmax(z_t)[y_t]`` averaged over all ``B · T`` positions,
+computed in float32 (under 16-bit autocast a ``logsumexp`` over the vocabulary would lose the small
+differences the gradient is made of).
 
 **With a KV cache** (``model(tokens, cache=cache)``) the tokens are taken to sit at positions
 ``cache.length ..``: the first call (the *prefill*) runs the prompt, each next call one new token,
@@ -41,10 +44,8 @@ from tui_transformer.errors import ConfigError
 from tui_transformer.model.attention import causal_mask
 from tui_transformer.model.block import Block
 from tui_transformer.model.config import ModelConfig
-from tui_transformer.model.dropout import Dropout
 from tui_transformer.model.embedding import TokenEmbedding
 from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
-from tui_transformer.model.linear_cross_entropy import head_loss
 from tui_transformer.model.positional import (
     ALiBi,
     LearnedPositionalEncoding,
@@ -80,7 +81,7 @@ class DecoderTransformer(nn.Module):
             self.pos = LearnedPositionalEncoding(config.max_seq_len, d)
         elif config.pos_encoding == "rope":
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
-        self.drop = Dropout(config.dropout)
+        self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
             Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer, config.activation)
             for layer in range(config.n_layers)
@@ -120,13 +121,24 @@ class DecoderTransformer(nn.Module):
     def forward(self, tokens: torch.Tensor, cache: Cache | None = None, last_only: bool = False,
                 targets: torch.Tensor | None = None) -> torch.Tensor:
         """``tokens [B, T]`` -> logits ``[B, T, V]`` (``[B, 1, V]`` with ``last_only``), or with
-        ``targets [B, T]`` the mean next-token loss, a scalar (training never needs the logits
-        themselves, so :func:`.linear_cross_entropy.head_loss` need not build them whole).
+        ``targets [B, T]`` the mean next-token loss, a scalar.
+
+        Generating needs only the last position's logits: ``last_only`` skips the LM head for the
+        others, ``T`` times less of the most expensive matmul of a prefill (``[T, D] x [D, V]``).
+        """
+        x = self.hidden(tokens, cache)
+        if last_only:
+            x = x[:, -1:]
+        logits = F.linear(x, self.head_weight)
+        if targets is None:
+            return logits
+        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
+
+    def hidden(self, tokens: torch.Tensor, cache: Cache | None = None) -> torch.Tensor:
+        """``tokens [B, T]`` -> the final hidden states ``[B, T, D]``: everything but the LM head.
 
         Without a cache the tokens sit at positions ``0 .. T-1``. With one they sit at
-        ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``. Generating needs only
-        the last position's logits: ``last_only`` skips the LM head for the others, ``T`` times less
-        of the most expensive matmul of a prefill (``[T, D] x [D, V]``).
+        ``cache.length .. cache.length + T - 1`` and the cache grows by ``T``.
         """
         n_tokens = tokens.shape[1]
         start = 0 if cache is None else cache.length
@@ -144,11 +156,12 @@ class DecoderTransformer(nn.Module):
             x = block(x, start, mask, cache)
         if cache is not None:
             cache.advance(n_tokens)
-        x = self.ln_f(x[:, -1:] if last_only else x)
-        head = self.embed.weight if self.lm_head is None else self.lm_head.weight
-        if targets is not None:
-            return head_loss(x, head, targets)
-        return F.linear(x, head)
+        return self.ln_f(x)
+
+    @property
+    def head_weight(self) -> torch.Tensor:
+        """The LM head's ``[V, D]`` matrix: the embedding itself when the weights are tied."""
+        return self.embed.weight if self.lm_head is None else self.lm_head.weight
 
     def attention_mask(self, start: int, n_tokens: int) -> torch.Tensor | None:
         """What the attention of tokens at ``start .. start + T - 1`` may see: the boolean causal

@@ -391,12 +391,11 @@ def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
     from tui_transformer.model import DecoderTransformer
     from tui_transformer.train.config import TrainConfig
     from tui_transformer.train.device import resolve_device
-
-    from tui_transformer.interop.safetensors_export import find_export, load_export
+    from tui_transformer.train.safetensors_run import find_export, load_export
 
     device = resolve_device(device)
     if (export := find_export(run_or_path)) is not None:  # a safetensors export, or an imported model
-        return load_export(export, device, TrainConfig.from_dict)
+        return load_export(export, device)
     path = find(run_or_path)
     payload = load(path, map_location=device)
     config = TrainConfig.from_dict(payload["config"])

@@ -2,7 +2,7 @@
 
 The loss is the mean cross-entropy over every target token of a *fixed* set of validation batches
 (the same batches every time, so two evaluations differ only because the model changed); it is
-computed by :func:`tui_transformer.model.perplexity.evaluate`, as the ``eval`` command's is.
+computed by :func:`tui_transformer.model.tools.perplexity.evaluate`, as the ``eval`` command's is.
 Perplexity is ``exp(loss)``: the model is, on average, as unsure as if it picked uniformly among
 that many tokens. A uniform guess over a vocabulary of V gives ``loss = ln V``, ``ppl = V``.
 

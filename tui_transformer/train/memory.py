@@ -12,7 +12,7 @@ three things, and each has a closed form (in 4-byte floats, ``N = B · T`` token
       + the attention weights (explicit path)   N · L · H · T           one [T] row per token and head
     the logits of one chunk, in float32         min(N, CHUNK) · V       the chunked loss makes CHUNK
                                                                         positions' logits at a time
-                                                                        (model.linear_cross_entropy);
+                                                                        (train.head_loss);
                                                                         under autocast all N, and more
 
 Under 16-bit autocast (bf16 on CUDA) the activations may take 2 bytes each instead of 4
@@ -31,7 +31,7 @@ import torch
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.config import ModelConfig
-from tui_transformer.model.linear_cross_entropy import CHUNK
+from tui_transformer.train.head_loss import CHUNK
 from tui_transformer.model.transformer import count_parameters
 
 FLOAT_BYTES = 4

@@ -10,7 +10,7 @@ A learner changes one thing, trains again and compares. Three questions, three f
   (a run killed after step 120 and resumed from its checkpoint at step 100 logs 101..120 twice);
 * :func:`summary`: the best and the final values of a run, from that history.
 
-Bits per byte is the fair metric across runs whose tokenizers differ (see :mod:`tui_transformer.model.perplexity`).
+Bits per byte is the fair metric across runs whose tokenizers differ (see :mod:`tui_transformer.model.tools.perplexity`).
 """
 
 from __future__ import annotations

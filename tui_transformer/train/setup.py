@@ -33,7 +33,7 @@ from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
 from tui_transformer.interpret.induction import induction_probe_tokens
 from tui_transformer.model import DecoderTransformer
-from tui_transformer.model.flops import flops_per_token
+from tui_transformer.model.tools.flops import flops_per_token
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed
 from tui_transformer.train.allocator import keep_freed_memory
@@ -42,6 +42,7 @@ from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.doctor import Doctor
 from tui_transformer.train.events import EventCallback, RunFailed, RunStarted, SetupProgress
+from tui_transformer.train.head_loss import ChunkedHeadLoss
 from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
@@ -57,7 +58,7 @@ from tui_transformer.train.validation import fixed_validation_batches
 def refuse_an_imported_run(run_dir: Path) -> None:
     """An imported model (``import``) or a safetensors export holds weights only: no optimizer moments,
     no data position, no training tokenizer. Say so plainly instead of training it from scratch."""
-    from tui_transformer.interop.safetensors_export import find_export
+    from tui_transformer.train.safetensors_run import find_export
 
     if find_export(run_dir) is not None:
         raise UserError(f"run {run_dir.name} was imported (or exported): it holds weights only, with no optimizer "
@@ -274,8 +275,11 @@ class TrainingSetup:
                            seq_len=c.model.max_seq_len, rank=self.env.rank, world_size=self.env.world_size, seed=c.seed)
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        """The module the training steps run through: compiled and/or DDP-wrapped; eval and samples use the plain one."""
-        return distributed.wrap(torch.compile(model) if self.config.compile else model, self.env, self.device)
+        """The module the training steps run through: the model with the trainer's chunked head loss
+        (:mod:`.head_loss`), compiled and/or DDP-wrapped; eval and samples use the plain model."""
+        step_module = ChunkedHeadLoss(model)
+        return distributed.wrap(torch.compile(step_module) if self.config.compile else step_module, self.env,
+                                self.device)
 
     def _restore(self, payload: dict[str, Any]) -> None:
         done = ckpt.restore_training(payload, self.model, self.optimizer, self.scaler, self.loader, self.env.rank,

@@ -3,7 +3,7 @@
 ``--vary lr=1e-3,2e-3 --vary pos_encoding=rope,alibi`` makes a grid of 2 x 2 = 4 runs. They train
 one after another, each an ordinary run in the runs folder named ``<sweep>-<i>`` (``i`` from 1, in
 grid order: the last ``--vary`` changes fastest), with the sweep's name in its config, and are then
-ranked by their best val bits per byte (fair across tokenizers; see model.perplexity).
+ranked by their best val bits per byte (fair across tokenizers; see model.tools.perplexity).
 
 * **Every field ``train`` accepts can be varied**, by its config name (``lr``, ``batch_size``) or the
   model's (``pos_encoding``, ``d_model``), also written as flags are (``seq-len`` for

@@ -7,7 +7,7 @@
 * **CUDA memory**: what torch's allocator has handed out (*allocated*) and keeps from the driver
   (*reserved*, what ``nvidia-smi`` shows for the process), and the GPU's utilisation where the
   driver reports it;
-* **tokens/s and MFU**: ``tokens/s · FLOPs per token / peak FLOP/s`` (see :mod:`tui_transformer.model.flops`
+* **tokens/s and MFU**: ``tokens/s · FLOPs per token / peak FLOP/s`` (see :mod:`tui_transformer.model.tools.flops`
   and :mod:`.peak`).
 """
 

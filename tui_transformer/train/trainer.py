@@ -40,7 +40,7 @@ import torch
 from tui_transformer.data.loader import StopRequested
 from tui_transformer.interpret.induction import probe_induction
 from tui_transformer.model import SamplingConfig, generate
-from tui_transformer.model.perplexity import evaluate, perplexity_of
+from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed, kept_checkpoints
 from tui_transformer.train.accumulation import accumulate_gradients

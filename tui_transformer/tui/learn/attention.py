@@ -1,6 +1,6 @@
 """Live panels 4 and 5: attention maps, one head in detail and all heads of a layer side by side.
 
-The weights come from :func:`tui_transformer.model.inspection.inspect`: the real softmax of the
+The weights come from :func:`tui_transformer.model.tools.inspection.inspect`: the real softmax of the
 real model on the learner's prompt, causal mask included (the empty upper triangle).
 """
 

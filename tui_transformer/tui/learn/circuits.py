@@ -31,7 +31,7 @@ from rich.text import Text
 
 from tui_transformer.interpret.head_roles import ROLES, head_roles
 from tui_transformer.interpret.induction import builtin_frequent_ids, induction_report, repeated_random_tokens
-from tui_transformer.model.inspection import inspect
+from tui_transformer.model.tools.inspection import inspect
 from tui_transformer.tui.learn.patching import live_patching
 from tui_transformer.tui.learn.style import note, shown
 from tui_transformer.tui.widgets.heatmap import value_color

@@ -39,7 +39,7 @@ class LiveContext:
 
     @cached_property
     def inspection(self):
-        from tui_transformer.model.inspection import inspect
+        from tui_transformer.model.tools.inspection import inspect
 
         return inspect(self.model, self.ids)
 

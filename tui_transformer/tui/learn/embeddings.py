@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui_transformer.model.explain import nearest_neighbours
+from tui_transformer.model.tools.explain import nearest_neighbours
 from tui_transformer.tui.learn.style import needs_tokens, note, shown
 
 MAX_ROWS = 12

@@ -10,7 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui_transformer.model.explain import kv_cache_table
+from tui_transformer.model.kv_cache import kv_cache_bytes
+from tui_transformer.model.tools.explain import kv_cache_table
 from tui_transformer.tui.learn.style import human_bytes, note
 
 
@@ -21,7 +22,7 @@ def live(ctx):
     prompt = len(ctx.ids)
     # one position's K and V in every layer; the cache holds T of them
     formula = Text(f"2 · L {cfg.n_layers} · B 1 · H {cfg.n_heads} · d_head {cfg.d_head} · {size} bytes ({dtype}) "
-                   f"= {2 * cfg.n_layers * cfg.n_heads * cfg.d_head * size:,} bytes per position, × T positions",
+                   f"= {kv_cache_bytes(cfg, 1, bytes_per_value=size):,} bytes per position, × T positions",
                    style="bold")
     table = Table(title_justify="left", title="cache size as the context grows")
     for column in ("T (positions)", "K and V bytes", "decode work per token, no cache → cache"):

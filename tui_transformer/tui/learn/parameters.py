@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui_transformer.model.explain import component_table, residual_norms
+from tui_transformer.model.tools.explain import component_table, residual_norms
 from tui_transformer.tui.learn.style import needs_tokens, note
 from tui_transformer.tui.widgets.next_token_bars import bar
 

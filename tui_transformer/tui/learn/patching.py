@@ -18,7 +18,7 @@ from rich.text import Text
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.interpret.patching import patch
-from tui_transformer.model.eval_mode import eval_mode
+from tui_transformer.model.tools.eval_mode import eval_mode
 from tui_transformer.tui.learn.style import note, shown
 from tui_transformer.tui.widgets.heatmap import value_color
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from tui_transformer.model.explain import positional_matrix
+from tui_transformer.model.tools.explain import positional_matrix
 from tui_transformer.tui.learn.style import note
 from tui_transformer.tui.widgets.heatmap import FittedHeatmap, legend
 

@@ -1,7 +1,7 @@
 """Live panel 10, sampling: the next-token distribution before and after each sampler step.
 
 The columns are the stages of ``model.sampling.Sampler.distribution`` in its order, computed by
-:func:`tui_transformer.model.explain.sampler_stages` with the sampler's own processors; the last
+:func:`tui_transformer.model.tools.explain.sampler_stages` with the sampler's own processors; the last
 column is what generation would draw from. The rows are the model's ten likeliest tokens.
 """
 
@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui_transformer.model.explain import sampler_stages
+from tui_transformer.model.tools.explain import sampler_stages
 from tui_transformer.tui.learn.style import needs_tokens, note, shown
 
 ROWS = 10

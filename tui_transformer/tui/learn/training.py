@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from tui_transformer.model.explain import logit_lens_table
+from tui_transformer.model.tools.explain import logit_lens_table
 from tui_transformer.tui.learn.style import needs_tokens, note, shown
 
 LENS_POSITIONS = 8

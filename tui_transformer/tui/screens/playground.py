@@ -658,7 +658,7 @@ def checkpoint_options(runs: list[RunInfo]) -> list[RunOption]:
     """Every checkpoint of every run, newest run first: ``latest.pt`` (where training stopped),
     then ``best.pt`` (the lowest validation loss); an imported model's weights (``tui-transformer
     import``) are listed as its run."""
-    from tui_transformer.interop.safetensors_export import find_export
+    from tui_transformer.train.safetensors_run import find_export
     from tui_transformer.train.runs import CHECKPOINTS
 
     options = []

@@ -1,7 +1,7 @@
 """The Playground's inspect panel: what the model does at one token of the prompt.
 
 For the token under the cursor (position ``i``) it shows two views of one recorded forward pass
-(:func:`tui_transformer.model.inspection.inspect`):
+(:func:`tui_transformer.model.tools.inspection.inspect`):
 
 * **attention, last layer**: for each head, row ``i`` of its attention weights, i.e. how token ``i``
   spreads its attention over tokens ``0 .. i``. The context is drawn with each token's background
@@ -56,7 +56,7 @@ def inspect_token(model: Any, tokenizer: Any, ids: list[int], position: int, abl
 
     Mean ablation averages over all of ``ids`` (the whole prompt), wherever the cursor is.
     """
-    from tui_transformer.model.inspection import inspect
+    from tui_transformer.model.tools.inspection import inspect
 
     with ablation.applied(model, ids):
         context = ids[: position + 1][-model.config.max_seq_len:]  # the model sees the context up to the cursor

@@ -1,4 +1,9 @@
-"""``export --format safetensors``: our own weights and config, in the ecosystem's safe format.
+"""A run stored as safetensors: our own weights and config, in the ecosystem's safe format.
+
+The second way a run is kept, beside the training checkpoints (:mod:`.checkpoint`): ``export
+--format safetensors`` writes it (:mod:`tui_transformer.interop.exports`), ``import`` writes its runs
+in it (:mod:`tui_transformer.interop.gpt2_import`), and :func:`.checkpoint.load_for_inference`
+reads it. It lives in ``train`` so that ``interop`` can import ``train`` and never the reverse.
 
 A checkpoint (``.pt``) is a pickle: loading one from a stranger is only safe with
 ``weights_only=True``, and only this project reads it. The export is a folder any tool can read::
@@ -16,15 +21,16 @@ The ranks are checked against the tokenizer's recorded identity the same way. An
 records no digest (written by hand, or by an older version) still loads, with an
 :class:`~tui_transformer.errors.Unverified` warning naming it. ``generate``, ``eval``
 and the Playground take the folder wherever they take a run (:func:`load_export`, reached from
-``train.checkpoint.load_for_inference``); ``import`` writes its runs in this format too.
+:func:`.checkpoint.load_for_inference`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import tiktoken
 import torch
@@ -34,10 +40,9 @@ from tui_transformer.data.bpe import read_tiktoken_file
 from tui_transformer.data.tokenizer import Tokenizer
 from tui_transformer.digest import file_sha256
 from tui_transformer.errors import Unverified, UserError
-from tui_transformer.interop.output_dir import write_json
 
 FORMAT = "tui-transformer/safetensors"
-VERSION = 1
+VERSION = 2  # 2: RoPE pairs the halves of each head; 1: neighbouring dimensions (still read, see load_export)
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "tui_transformer.json"
 RANKS_FILE = "tokenizer.tiktoken"
@@ -51,12 +56,13 @@ def write_export(folder: Path, model: torch.nn.Module, tokenizer: Tokenizer, con
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     save_file(tensors, str(folder / WEIGHTS_FILE), metadata={"format": FORMAT})
     write_ranks(folder / RANKS_FILE, tokenizer.ranks)
-    write_json(folder, META_FILE, {
+    meta = {
         "format": FORMAT, "version": VERSION, "config": config, "tokenizer": tokenizer.identity(),
         "split_pattern": tokenizer.encoding._pat_str,  # noqa: SLF001  tiktoken keeps it private
         "special_tokens": tokenizer.encoding._special_tokens,  # noqa: SLF001
         "step": step, "sha256": {WEIGHTS_FILE: file_sha256(folder / WEIGHTS_FILE)},
-    })
+    }
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_ranks(path: Path, ranks: dict[bytes, int]) -> None:
@@ -123,24 +129,21 @@ def verify_weights(folder: Path, meta: dict[str, Any]) -> None:
                         f"{META_FILE}; export or import it again")
 
 
-def load_export(folder: Path, device: str, make_config: Callable[[dict], Any]):
-    """An export folder -> (model in eval mode on ``device``, tokenizer, config), for ``load_for_inference``.
-
-    ``make_config`` turns the stored dict into the caller's config (``TrainConfig.from_dict``): the
-    train package calls this module, so this module must not import train back.
-    """
+def load_export(folder: Path, device: str):
+    """An export folder -> (model in eval mode on ``device``, tokenizer, TrainConfig), for ``load_for_inference``."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from tui_transformer.model import DecoderTransformer
+    from tui_transformer.train.config import TrainConfig
 
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{folder / META_FILE} is damaged ({error})") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise UserError(f"{folder} is not a tui-transformer safetensors export of version {VERSION}")
-    config = make_config(meta["config"])
+    if meta.get("format") != FORMAT or meta.get("version") not in (1, VERSION):
+        raise UserError(f"{folder} is not a tui-transformer safetensors export of version 1 or {VERSION}")
+    config = TrainConfig.from_dict(meta["config"])
     tokenizer = read_tokenizer(folder, meta)
     if tokenizer.vocab_size != config.model.vocab_size:
         raise UserError(f"{folder}: the model has {config.model.vocab_size} token ids, its tokenizer "
@@ -150,6 +153,9 @@ def load_export(folder: Path, device: str, make_config: Callable[[dict], Any]):
         tensors = load_file(str(folder / WEIGHTS_FILE))
     except (SafetensorError, OSError) as error:
         raise UserError(f"{folder / WEIGHTS_FILE} is damaged or truncated ({str(error)[:160]})") from None
+    if meta["version"] == 1:  # what a version-1 state dict records; the attention reorders its RoPE pairs
+        tensors = OrderedDict(tensors)
+        tensors._metadata = {f"blocks.{i}.attn": {"version": 1} for i in range(config.model.n_layers)}
     model = DecoderTransformer(config.model)
     try:
         model.load_state_dict(tensors)

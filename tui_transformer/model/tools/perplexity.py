@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.errors import ConfigError
-from tui_transformer.model.eval_mode import eval_mode
-from tui_transformer.model.loss import lm_loss
+from tui_transformer.model.tools.eval_mode import eval_mode
+from tui_transformer.model.tools.loss import lm_loss
 
 
 def perplexity_of(loss: float) -> float:

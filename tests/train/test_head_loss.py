@@ -1,31 +1,34 @@
-"""The chunked head-and-loss equals the plain path: logits, then cross-entropy, then autograd."""
+"""The trainer's chunked head-and-loss equals the model's plain loss: logits, cross-entropy, autograd."""
 
 import pytest
 import torch
 
-from tui_transformer.model import linear_cross_entropy
-from tui_transformer.model.linear_cross_entropy import LinearCrossEntropy, head_loss
-from tui_transformer.model.loss import lm_loss
-
 from tests.model.model_helpers import tiny_model
+from tui_transformer.model.tools.loss import lm_loss
+from tui_transformer.train import head_loss as head_loss_module
+from tui_transformer.train.head_loss import ChunkedHeadLoss, LinearCrossEntropy, head_loss
 
 
 def _loss_and_grads(model, x, y, chunked: bool):
     model.zero_grad(set_to_none=True)
-    loss = model(x, targets=y) if chunked else lm_loss(model(x), y)
+    loss = ChunkedHeadLoss(model)(x, targets=y) if chunked else model(x, targets=y)
     loss.backward()
     return loss.item(), {name: p.grad.clone() for name, p in model.named_parameters()}
 
 
 @pytest.mark.parametrize("tie_weights", [True, False])
-def test_model_loss_and_gradients_equal_the_plain_path(tie_weights, monkeypatch):
+def test_the_trainers_loss_and_gradients_equal_the_models_plain_loss(tie_weights, monkeypatch):
     """Several chunks and a short last one (CHUNK made small), tied head (two gradients into one table) or not."""
-    monkeypatch.setattr(linear_cross_entropy, "CHUNK", 7)
+    monkeypatch.setattr(head_loss_module, "CHUNK", 7)
     model = tiny_model(tie_weights=tie_weights).train()
     x = torch.randint(0, 61, (3, 20), generator=torch.Generator().manual_seed(1))  # 60 positions: 8 chunks of 7, then 4
     y = torch.roll(x, -1, dims=1)
     plain_loss, plain = _loss_and_grads(model, x, y, chunked=False)
+    calls = []
+    real_apply = LinearCrossEntropy.apply
+    monkeypatch.setattr(LinearCrossEntropy, "apply", lambda *args: calls.append(1) or real_apply(*args))
     chunked_loss, chunked = _loss_and_grads(model, x, y, chunked=True)
+    assert calls == [1], "the trainer's module took the chunked path"
     assert chunked_loss == pytest.approx(plain_loss, rel=1e-6)
     for name in plain:
         torch.testing.assert_close(chunked[name], plain[name], rtol=1e-5, atol=1e-7, msg=name)
@@ -41,7 +44,7 @@ def test_the_chunked_path_runs_when_training_and_not_otherwise(monkeypatch):
     trained = head_loss(hidden, weight, targets)
     assert calls == [1]
     with torch.no_grad():
-        evaluated = head_loss(hidden, weight, targets)  # no gradients wanted: logits and lm_loss
+        evaluated = head_loss(hidden, weight, targets)  # no gradients wanted: logits and their cross-entropy
     with torch.autocast("cpu", dtype=torch.bfloat16):
         head_loss(hidden, weight, targets)  # autocast chooses the logits' dtype: the plain path
     assert calls == [1]

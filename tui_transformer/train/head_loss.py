@@ -1,8 +1,13 @@
-"""The LM head and the loss in one pass, a chunk of positions at a time: the logits are never built whole.
+"""The trainer's loss: the LM head and the cross-entropy in one pass, a chunk of positions at a time.
+
+An optimisation outside the model as it is taught. ``model(x, targets=y)`` computes the plain
+``F.cross_entropy`` of the whole logits; the trainer instead wraps the model in
+:class:`ChunkedHeadLoss`, which computes the same loss and the same gradients without ever
+building the logits whole. (Tested equal: loss and gradients, tied and untied.)
 
 Training ends with the two largest tensors of the whole step. The LM head turns the hidden states
 ``h [N, D]`` (``N = B·T`` positions) into logits ``z = h Wᵀ [N, V]``, and the cross-entropy reads them.
-Written plainly (``lm_loss(F.linear(h, W), y)``), autograd keeps ``z``, builds its log-softmax (a
+Written plainly (``F.cross_entropy(F.linear(h, W), y)``), autograd keeps ``z``, builds its log-softmax (a
 second ``[N, V]``), and in the backward pass a third and a fourth (the gradient arriving at the
 log-softmax, and the one leaving it). At the tiny preset's batch that is four tensors of 64 MB; at
 cl100k's 100k-token vocabulary, four of 800 MB. Each is written once and read once or twice, so the
@@ -28,10 +33,10 @@ accumulation). The arithmetic is the plain path's: the same three matmuls (``h W
 serves 256 positions, and a chunk of logits (8 MB; 100 MB) is a small part of ``[N, V]``.
 
 **When it runs.** :func:`head_loss` takes this path when training in float32 (gradients wanted, no
-autocast) outside ``torch.compile``. Elsewhere it computes the logits and :func:`~.loss.lm_loss`
-(the plain path): under autocast the logits' dtype is autocast's choice and the loss upcasts them;
-under ``torch.compile`` the compiler fuses the plain path itself; without gradients there is nothing
-to precompute. The two paths agree to float32 rounding (tested: loss and gradients, tied and untied).
+autocast) outside ``torch.compile``. Elsewhere it computes the logits and their plain
+cross-entropy: under autocast the logits' dtype is autocast's choice and the loss upcasts them;
+under ``torch.compile`` the compiler fuses the plain path itself; without gradients there is
+nothing to precompute. The two paths agree to float32 rounding (tested: loss and gradients, tied and untied).
 
 Two consequences of computing gradients early: a loss computed with gradients enabled but never
 backpropagated still paid for them, and it cannot be differentiated twice (``create_graph``).
@@ -41,18 +46,34 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.autograd.function import once_differentiable
 
-from tui_transformer.model.loss import lm_loss
-
 CHUNK = 256
+
+
+class ChunkedHeadLoss(nn.Module):
+    """``model`` with the chunked head loss: ``forward(tokens, targets)`` -> the mean next-token loss.
+
+    The trainer runs its steps through this module (and wraps this one in DDP or ``torch.compile``),
+    so ``model(x, targets=y)`` and ``ChunkedHeadLoss(model)(x, targets=y)`` are the same number, but
+    the second never holds the ``[B·T, V]`` logits. Its parameters are the model's.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return head_loss(self.model.hidden(tokens), self.model.head_weight, targets)
 
 
 def head_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """The mean next-token loss of the logits ``hidden [B, T, D] · weightᵀ [D, V]`` against ``targets [B, T]``."""
     if _chunked_applies(hidden, weight):
         return LinearCrossEntropy.apply(hidden.reshape(-1, hidden.size(-1)), weight, targets.reshape(-1))
-    return lm_loss(F.linear(hidden, weight), targets)
+    logits = F.linear(hidden, weight)
+    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
 
 
 def _chunked_applies(hidden: torch.Tensor, weight: torch.Tensor) -> bool:

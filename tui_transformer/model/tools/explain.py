@@ -10,9 +10,9 @@ Python data (lists, dataclasses, small tensors) that a view can draw:
 * :func:`component_table`: every component's parameter shapes and counts, from the live modules.
 * :func:`residual_norms`: the mean length ``|x|`` of the residual stream entering and leaving
   each block, from one inspected forward pass.
-* :func:`logit_lens_table`: the top token per layer and position (see ``model.inspection``).
-* :func:`kv_cache_bytes` / :func:`kv_cache_table`: the KV cache's memory,
-  ``2 · layers · batch · heads · T · d_head · bytes_per_value``, as the context grows.
+* :func:`logit_lens_table`: the top token per layer and position (see ``model.tools.inspection``).
+* :func:`kv_cache_table`: the KV cache's memory (:func:`~tui_transformer.model.kv_cache.kv_cache_bytes`)
+  as the context grows.
 * :func:`sampler_stages`: the next-token distribution after each processor of
   ``model.sampling``, in the order the sampler applies them. It calls the sampler's own
   functions, so what it shows is what generation does.
@@ -20,18 +20,13 @@ Python data (lists, dataclasses, small tensors) that a view can draw:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
-from tui_transformer.model.sampling import (
-    SamplingConfig,
-    apply_repetition_penalty,
-    min_p_filter,
-    top_k_filter,
-    top_p_filter,
-)
+from tui_transformer.model.kv_cache import kv_cache_bytes
+from tui_transformer.model.sampling import Sampler, SamplingConfig
 
 
 # ---- embeddings ----------------------------------------------------------------------------------
@@ -72,7 +67,8 @@ def positional_matrix(model, n_positions: int) -> tuple[str, torch.Tensor]:
             rows = bias[:, -1, :].flip(-1)  # the last query's penalty at distance 0, 1, ... per head
             return "ALiBi penalty −m_h·distance per head (row = head, column = distance)", rows
         rope = model.blocks[0].attn.rope
-        return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n, 1::2], rope.cos[:n, 1::2]).float().cpu()
+        half = rope.cos.shape[-1] // 2  # the tables hold pair i's angle at i and i + d_head/2
+        return "rotation angle p·θ_i of pair i (radians)", torch.atan2(rope.sin[:n, :half], rope.cos[:n, :half]).float().cpu()
 
 
 # ---- shapes, parameters, the residual stream ------------------------------------------------------
@@ -124,11 +120,6 @@ def logit_lens_table(inspection, decode, batch: int = 0) -> list[list[tuple[str,
 
 # ---- the KV cache --------------------------------------------------------------------------------
 
-def kv_cache_bytes(config, length: int, batch_size: int = 1, bytes_per_value: int = 4) -> int:
-    """Keys and values of every layer for ``length`` positions: ``2 · L · B · H · T · d_head · bytes``."""
-    return 2 * config.n_layers * batch_size * config.n_heads * length * config.d_head * bytes_per_value
-
-
 def kv_cache_table(config, prompt_length: int, bytes_per_value: int = 4) -> list[tuple[int, int]]:
     """``(length, bytes)`` for the prompt's length and for doublings up to ``max_seq_len``."""
     lengths = {max(prompt_length, 1), config.max_seq_len}
@@ -154,38 +145,24 @@ def sampler_stages(logits: torch.Tensor, context: torch.Tensor, config: Sampling
     """The next-token distribution before and after each step of ``Sampler.distribution``.
 
     ``logits [V]`` for one position, ``context [N]`` the ids seen so far. The steps, in order:
-    the raw model, repetition penalty, temperature, top-k, top-p, min-p. The last stage is
-    exactly the distribution the sampler draws from.
+    the raw model, repetition penalty, temperature, top-k, top-p, min-p. The sampler applies its
+    processors in that fixed order, so the distribution after step ``k`` is the sampler's own
+    distribution with only the first ``k`` processors turned on; the last stage is exactly the
+    distribution the sampler draws from.
     """
     logits = logits.float().unsqueeze(0)
     context = context.long().unsqueeze(0)
-    stages = [SamplerStage("model", True, torch.softmax(logits, -1)[0])]
-
-    penalise = config.repetition_penalty != 1.0 and context.numel() > 0
-    if penalise:
-        logits = apply_repetition_penalty(logits, context, config.repetition_penalty)
-    stages.append(SamplerStage(f"rep-pen {config.repetition_penalty:g}", penalise, torch.softmax(logits, -1)[0]))
-
-    if config.greedy:  # τ = 0: all the mass on the arg-max; the filters after it change nothing
-        probs = torch.zeros_like(logits).scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
-        stages.append(SamplerStage("temp 0 (greedy)", True, probs[0]))
-        for name in ("top-k", "top-p", "min-p"):
-            stages.append(SamplerStage(name, False, probs[0]))
-        return stages
-    logits = logits / config.temperature
-    stages.append(SamplerStage(f"temp {config.temperature:g}", config.temperature != 1.0,
-                               torch.softmax(logits, -1)[0]))
-    if config.top_k:
-        logits = top_k_filter(logits, config.top_k)
-    probs = torch.softmax(logits, dim=-1)
-    stages.append(SamplerStage(f"top-k {config.top_k}" if config.top_k else "top-k off", bool(config.top_k), probs[0]))
-    if config.top_p < 1.0:
-        probs = top_p_filter(probs, config.top_p)
-        probs = probs / probs.sum(-1, keepdim=True)
-    stages.append(SamplerStage(f"top-p {config.top_p:g}" if config.top_p < 1 else "top-p off",
-                               config.top_p < 1.0, probs[0]))
-    if config.min_p > 0.0:
-        probs = min_p_filter(probs, config.min_p)
-        probs = probs / probs.sum(-1, keepdim=True)
-    stages.append(SamplerStage(f"min-p {config.min_p:g}" if config.min_p else "min-p off", config.min_p > 0, probs[0]))
+    c, filtering = config, not config.greedy  # τ = 0 puts all the mass on the arg-max: the filters change nothing
+    processors = (
+        ("repetition_penalty", f"rep-pen {c.repetition_penalty:g}", c.repetition_penalty != 1.0 and context.numel() > 0),
+        ("temperature", "temp 0 (greedy)" if c.greedy else f"temp {c.temperature:g}", c.temperature != 1.0),
+        ("top_k", f"top-k {c.top_k}" if c.top_k else "top-k off", filtering and bool(c.top_k)),
+        ("top_p", f"top-p {c.top_p:g}" if c.top_p < 1 else "top-p off", filtering and c.top_p < 1.0),
+        ("min_p", f"min-p {c.min_p:g}" if c.min_p else "min-p off", filtering and c.min_p > 0),
+    )
+    so_far = SamplingConfig()  # every processor off: the model's own distribution
+    stages = [SamplerStage("model", True, Sampler(so_far).distribution(logits, context)[0])]
+    for field, name, active in processors:
+        so_far = replace(so_far, **{field: getattr(config, field)})
+        stages.append(SamplerStage(name, active, Sampler(so_far).distribution(logits, context)[0]))
     return stages

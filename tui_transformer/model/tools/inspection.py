@@ -35,8 +35,8 @@ import torch.nn.functional as F
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.attention import attention_weights
-from tui_transformer.model.eval_mode import eval_mode
-from tui_transformer.model.hooks import run_with_cache
+from tui_transformer.model.tools.eval_mode import eval_mode
+from tui_transformer.model.tools.hooks import run_with_cache
 
 
 @dataclass
