@@ -3,7 +3,6 @@
 from textual.command import CommandPalette
 
 from tests.tui.helpers import fake_session_run, make_app
-from tui_transformer.train.events import RunStarted
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
 from tui_transformer.tui.screens.confirm import ConfirmScreen
 from tui_transformer.tui.screens.help import HelpScreen
@@ -48,15 +47,6 @@ async def test_header_shows_device_torch_and_run_state():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.sub_title == "cpu · torch 2.x · no run"
-        app.training = TrainingSession(config=None)  # the header reads only the session's state
-        app.training.note(RunStarted(run_dir="/r/x", run_name="x", config={}, device="cpu", preset="tiny",
-                                     preset_reason="", n_params=1))
-        app.refresh_header()
-        assert app.sub_title == "cpu · torch 2.x · x: running"
-        app.training.pause.set()
-        app.refresh_header()
-        assert app.sub_title.endswith("x: paused")
-        app.training = None
 
 
 async def test_the_real_probe_fills_the_header():
@@ -289,18 +279,14 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
         await app.workers.wait_for_complete()
 
 
-async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(monkeypatch):
+async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_path):
     # At 80x24 the header was cut: the torch build string took the room of the run's state.
-    from pathlib import Path
-
-    from tests.tui.helpers import text_of
+    from tests.tui.helpers import RECORDED, run_dir_of, text_of
 
     app = make_app()
     app.torch_version = "2.15.0+cu132"  # a CUDA wheel's long version string
     async with app.run_test(size=(80, 24)) as pilot:
-        app.following = Path("/runs/tiny-20261201-121500")
-        app.following_state = "finished"
-        app.refresh_header()
+        assert app.open_run(run_dir_of(RECORDED, tmp_path, "tiny-20261201-121500"))
         await pilot.pause()
         assert "tiny-20261201-121500: finished" in text_of(app)[0]
         assert "torch" not in app.sub_title

@@ -16,7 +16,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import make_app, plain
+from tests.tui.helpers import ScreenHost, make_app, plain
 from tui_transformer.presets import PRESETS
 from tui_transformer.train import config_file
 from tui_transformer.train.events import Alert, EvalResult, RunFinished, RunStarted, StepMetrics
@@ -71,7 +71,7 @@ def runs(tmp_path) -> Path:
     return root
 
 
-class RunsApp(App):
+class RunsApp(ScreenHost):
     """The Runs screen alone."""
 
     def on_mount(self) -> None:

@@ -29,10 +29,8 @@ from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.train.sweep import Plan
+from tui_transformer.tui.current_run import PAUSED, STOPPING
 from tui_transformer.tui.sweep_progress import SweepProgress
-
-# What the learner asked of a running run, shown in the header until the trainer answers.
-PAUSED, STOPPING = "paused", "stopping"
 
 
 @dataclass

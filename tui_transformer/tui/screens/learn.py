@@ -10,7 +10,9 @@ Every page has three parts, in tabs:
 
 The model picker lists the runs with a checkpoint and, always, a fresh untrained model (random
 weights, cl100k tokenizer): with no run yet a learner can still see every shape and mechanism,
-and the panel says clearly that the patterns are random.
+and the panel says clearly that the patterns are random. Learn explains the current run (the one
+the Train screen shows, :mod:`tui_transformer.tui.current_run`) and follows it when it changes,
+unless the learner pins another model in the picker (:mod:`tui_transformer.tui.run_pin`).
 
 Threading. Loading a model and computing a panel are model work: both run in thread workers
 (``exclusive``: a newer request replaces an older one) and post their result back as a message.
@@ -31,7 +33,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -40,8 +41,10 @@ from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
-from tui_transformer.tui.messages import RunsListed
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
+from tui_transformer.tui.messages import CurrentRunChanged, PinRun, RunsListed, ShowLearnPage
+from tui_transformer.tui.run_pin import RunPin
+from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
+from tui_transformer.tui.widgets.run_list import YOUR_RUN, RunOption, RunSelect
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -60,10 +63,11 @@ class LiveComputed(Message):
     renderable: Any
 
 
-class LearnScreen(Screen):
-    """The eleven Learn pages. ``autoload``: pick the newest run (or the fresh model) on its own."""
+class LearnScreen(DashboardScreen):
+    """The eleven Learn pages. ``autoload``: load the current run (else the newest, else the fresh model) on its own."""
 
     TITLE = "Learn"
+    MODE = "learn"
 
     DEFAULT_CSS = """
     LearnScreen #learn-body { height: 1fr; }
@@ -113,16 +117,20 @@ class LearnScreen(Screen):
         self.live_serial = 0  # bumped by every request: a result for an older one is dropped
         self.live_renderable: Any = None  # what the Live tab shows now (tests read it)
         self._debounce: Timer | None = None
+        self.pin = RunPin()  # the current run, unless the learner pinned another model
+        self._listed_for: tuple | None = None  # the current run's (folder, checkpoint) at the last listing
 
     # ---- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="learn-body"):
             yield OptionList(*(f"{n:>2} {page.title}" for n, page in enumerate(registry.PAGES, 1)), id="learn-pages")
             with Vertical(id="learn-main"):
                 with Horizontal(id="learn-top"):
-                    yield RunSelect(model_options, prompt="pick a model", load=load_model, id="learn-run")
+                    yield RunSelect(model_options, prompt="pick a model", load=load_model, your_run=True,
+                                    id="learn-run")
                     yield Input(DEFAULT_PROMPT, placeholder="a prompt to look at", id="learn-prompt")
                 yield Static("no model yet", id="learn-model")
                 with TabbedContent(initial="live", id="learn-tabs"):
@@ -156,6 +164,9 @@ class LearnScreen(Screen):
     def _page_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index != self.page_index:
             self.show_page(event.option_index)
+
+    def on_show_learn_page(self, message: ShowLearnPage) -> None:
+        self.show_page(message.index)
 
     def show_page(self, index: int) -> None:
         """Open page ``index`` (0-based): its prose, its code, and a fresh live panel."""
@@ -215,7 +226,8 @@ class LearnScreen(Screen):
         if run_dir is None:
             line.update(f"{label}: UNTRAINED, random weights: shapes are real, patterns are noise · {shape}")
         else:
-            line.update(f"{label} · {shape}")
+            picked = self.query_one("#learn-run", RunSelect).picked
+            line.update(f"{self.pin.describe(picked, self.host.current_run.path, label)} · {shape}")
         self.refresh_live()
 
     def action_refresh_runs(self) -> None:
@@ -228,15 +240,42 @@ class LearnScreen(Screen):
         picker.expanded = True
 
     def on_runs_listed(self, message: RunsListed) -> None:
+        # the current run, else the newest run, else the fresh model (always listed last)
+        self.pin.listed(message.options)
+        if self.autoload:
+            self._show_chosen()
+
+    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
+        run = message.run
+        if (run.path, run.checkpoint) != self._listed_for:  # a new run, or its first checkpoint: list again
+            self._listed_for = (run.path, run.checkpoint)
+            self.action_refresh_runs()
+
+    def on_pin_run(self, message: PinRun) -> None:
+        """The Runs screen's ``e`` on a run other than the one training: explain it here, pinned."""
+        self.pin.pin_run(message.run_dir)
+        self.action_refresh_runs()
+
+    def _show_chosen(self) -> None:
         picker = self.query_one("#learn-run", RunSelect)
-        # the run the Train screen shows, else the newest run, else the fresh model (always listed last)
-        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
-        if self.autoload and self.model is None and picker.value is Select.NULL and choice is not None:
-            picker.value = choice
+        choice = self.pin.choice(self.host.current_run.path)
+        if choice is None or choice == picker.value:
+            return
+        if choice == picker.picked and self.model is not None:  # back from "your run" to the model in use
+            with picker.prevent(Select.Changed):
+                picker.value = choice
+            self.set_model(self.model, self.tokenizer, self.model_label, self.run_dir)
+        else:
+            picker.value = choice  # the picker loads it
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:  # the picker loads it
+        if event.value is Select.NULL:
+            return
+        self.pin.picked(str(event.value))
+        if event.value == YOUR_RUN:
+            self._show_chosen()
+        else:  # the picker loads it
             self.query_one("#learn-model", Static).update(f"loading {event.value} …")
 
     @on(RunSelect.Loaded, "#learn-run")

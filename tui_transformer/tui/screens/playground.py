@@ -38,7 +38,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch, TextArea
 from textual.worker import Worker, WorkerState
@@ -46,8 +45,10 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.plural import count_of
-from tui_transformer.tui.messages import RunsListed
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
+from tui_transformer.tui.messages import CurrentRunChanged, PinRun, RunsListed
+from tui_transformer.tui.run_pin import RunPin
+from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
+from tui_transformer.tui.widgets.run_list import YOUR_RUN, RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.head_picker import Ablation, HeadPicker
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
@@ -154,8 +155,10 @@ class GenerationDone(Message):
     reason: str
 
 
-class PlaygroundScreen(Screen):
+class PlaygroundScreen(DashboardScreen):
     """Generate from a trained run with a live view of the sampler."""
+
+    MODE = "playground"
 
     TITLE = "Playground"
 
@@ -216,6 +219,8 @@ class PlaygroundScreen(Screen):
         self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
         self._generated_text = ""
         self._checkpoints_listed = False  # as of the last listing (what ctrl+g with no model says)
+        self.pin = RunPin()  # the current run's newest checkpoint, unless the learner pinned another
+        self._listed_for: tuple | None = None  # the current run's (folder, checkpoint) at the last listing
         self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
         self.ablation = Ablation()  # the heads switched off for every forward pass here (none: as trained)
 
@@ -223,12 +228,13 @@ class PlaygroundScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="pg-body"):
             # not a tab stop itself (it showed no focus): tabbing through its fields scrolls it
             with VerticalScroll(id="pg-controls", can_focus=False):
                 yield Label("Model", classes="pg-heading")
                 yield RunSelect(checkpoint_options, prompt="pick a checkpoint", empty_prompt="no checkpoints yet",
-                                load=load_checkpoint, id="pg-run")
+                                load=load_checkpoint, your_run=True, id="pg-run")
                 yield Static("no model loaded", id="pg-model-label")
                 yield Label("Sampler", classes="pg-heading")
                 yield Select([], prompt="preset", id="pg-preset")
@@ -274,8 +280,9 @@ class PlaygroundScreen(Screen):
         """Use this model and tokenizer from now on (the picker calls this after loading)."""
         self.model, self.tokenizer, self.model_label = model, tokenizer, label
         config = model.config
+        picked = self.query_one("#pg-run", RunSelect).picked
         self.query_one("#pg-model-label", Static).update(
-            f"{label}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
+            f"{self.pin.describe(picked, self.host.current_run.path, label)}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
             f"vocab {tokenizer.vocab_size}")
         self.query_one(HeadPicker).set_shape(config.n_layers, config.n_heads)  # nothing ablated in a new model
         self._update_tokens()
@@ -292,16 +299,42 @@ class PlaygroundScreen(Screen):
         picker.expanded = True
 
     def on_runs_listed(self, message: RunsListed) -> None:
-        """With no model yet, load the run the Train screen shows (else the newest run) by itself."""
+        """Show the current run's newest checkpoint (else the newest run's), unless one is pinned."""
         self._checkpoints_listed = bool(message.options)
+        self.pin.listed(message.options)
+        self._show_chosen()
+
+    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
+        run = message.run
+        if (run.path, run.checkpoint) != self._listed_for:  # a new run, or its first checkpoint: list again
+            self._listed_for = (run.path, run.checkpoint)
+            self.action_refresh_runs()
+
+    def on_pin_run(self, message: PinRun) -> None:
+        """The Runs screen's ``g`` on a run other than the one training: show it here, pinned."""
+        self.pin.pin_run(message.run_dir)
+        self.action_refresh_runs()
+
+    def _show_chosen(self) -> None:
         picker = self.query_one("#pg-run", RunSelect)
-        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
-        if self.model is None and picker.value is Select.NULL and choice is not None:
-            picker.value = choice
+        choice = self.pin.choice(self.host.current_run.path)
+        if choice is None or choice == picker.value:
+            return
+        if choice == picker.picked and self.model is not None:  # back from "your run" to the model in use
+            with picker.prevent(Select.Changed):
+                picker.value = choice
+            self.set_model(self.model, self.tokenizer, self.model_label)  # its line says it is followed again
+        else:
+            picker.value = choice  # the picker loads it
 
     @on(Select.Changed, "#pg-run")
     def _checkpoint_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:  # the picker loads it
+        if event.value is Select.NULL:
+            return
+        self.pin.picked(str(event.value))
+        if event.value == YOUR_RUN:
+            self._show_chosen()
+        else:  # the picker loads it
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
 
     @on(RunSelect.Loaded, "#pg-run")
