@@ -3,6 +3,7 @@
 from textual.command import CommandPalette
 
 from tests.tui.helpers import fake_session_run, make_app
+from tui_transformer.train.events import RunStarted
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
 from tui_transformer.tui.screens.confirm import ConfirmScreen
 from tui_transformer.tui.screens.help import HelpScreen

@@ -48,7 +48,7 @@ from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import CheckpointSaved, RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState
 from tui_transformer.train.sweep import Plan
-from tui_transformer.tui.current_run import OPENING, CurrentRun, model_shape, newest_checkpoint, opened_run
+from tui_transformer.tui.current_run import CurrentRun, model_shape, newest_checkpoint, opened_run
 from tui_transformer.tui.host import OpenIn
 from tui_transformer.tui.messages import (
     CurrentRunChanged,
@@ -214,9 +214,9 @@ class TuiTransformerApp(App):
                 return False
             self._tell(mode, PinRun(path))  # shown there, pinned, beside the run training
         elif path != self._current.path:
-            from tui_transformer.train.run_lock import training_pid
+            from tui_transformer.train.runs import run_info
 
-            self._set_current(opened_run(path, RunState.RUNNING if training_pid(path) is not None else OPENING))
+            self._set_current(opened_run(path, run_info(path).state))  # the state `runs list` gives it
         self.switch_mode(mode)
         return True
 

@@ -13,7 +13,7 @@ as it was, and comparing two values says what changed.
 
 Its ``state`` speaks the vocabulary of ``runs list`` (:class:`~tui_transformer.train.run_state.RunState`),
 plus what the learner asked of a run training here that the trainer has not answered yet:
-``paused`` and ``stopping`` (and ``opening`` for the instant before an opened run's metrics are read).
+``paused`` and ``stopping``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from tui_transformer.train.run_state import RunState
 
 PAUSED, STOPPING = "paused", "stopping"
 NO_RUN = "no run"
-OPENING = "opening"  # a run just opened, for the instant before its metrics are read
 # The states in which a run's metrics still grow: the header says "following NAME" for one opened from elsewhere.
 LIVE_STATES = (RunState.STARTING, RunState.RUNNING, PAUSED, STOPPING)
 

@@ -135,6 +135,7 @@ class TrainScreen(DashboardScreen):
         Binding("x", "stop", "Stop"),
         Binding("r", "unpause", "Resume", show=False),
         Binding("r", "resume_run", "Resume"),
+        Binding("r", "refuse_while_training", show=False),  # r while a run trains: say why nothing resumes
         Binding("o", "open_run", "Open"),
         Binding("l", "toggle_log", "Log"),
         Binding("w", "cycle_window", "Window"),
@@ -156,7 +157,6 @@ class TrainScreen(DashboardScreen):
         self._drawn_panels: tuple | None = None
         self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
-        self._followed_state = ""  # the followed run's state as last told to the app
         self.metric_view = METRIC_VIEWS[0]
         self._run = CurrentRun()  # the current run as last told (the stats line names it)
 
@@ -444,6 +444,9 @@ class TrainScreen(DashboardScreen):
         pause.label = "Resume" if self._paused else "Pause"
         self.query_one("#stop", Button).disabled = not active
 
+    def action_refuse_while_training(self) -> None:
+        self._refuse_while_training()
+
     def _refuse_while_training(self) -> bool:
         """True (with a notification) when a run trains here: another one cannot be opened or resumed."""
         if self.host.training_active:
@@ -513,9 +516,8 @@ class TrainScreen(DashboardScreen):
             message = f"{self.attached.path} was deleted or moved; the charts keep what was read"
             self.history.note("warning", message, time.time())
             self.notify(message, title="Run gone", severity="warning")
-        if self.history.state != self._followed_state:
-            self._followed_state = self.history.state
-            self.host.followed_state(self.attached.path.parent, self.history.state)
+        # every poll: a trainer that dies writes nothing more, and only its lock tells (the app asks it)
+        self.host.followed_state(self.attached.path.parent, self.history.state)
         self.redraw()
 
     def detach(self) -> None:
@@ -523,7 +525,6 @@ class TrainScreen(DashboardScreen):
             self._attach_timer.stop()
             self._attach_timer = None
         self.attached = None
-        self._followed_state = ""
 
     # -- the keyboard --------------------------------------------------------------------------
 
@@ -539,7 +540,9 @@ class TrainScreen(DashboardScreen):
         if action == "unpause":
             return training and self._paused
         if action == "resume_run":
-            return not training  # while a run trains here, r resumes it from a pause (unpause)
+            return not training  # while a run trains here, r resumes it from a pause (unpause), else says why not
+        if action == "refuse_while_training":
+            return training and not self._paused
         return True
 
     @property
