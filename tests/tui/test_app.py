@@ -289,5 +289,5 @@ async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.open_run(run_dir_of(RECORDED, tmp_path, "tiny-20261201-121500"))
         await pilot.pause()
-        assert "tiny-20261201-121500: finished" in text_of(app)[0]
-        assert "torch" not in app.sub_title
+        assert "tiny-20261201-121500: finished" in app.sub_title and "torch" not in app.sub_title
+        assert text_of(app)[0].rstrip().endswith("run tiny-20261201-121500 · finished")  # the tab bar, in the header's row

@@ -204,7 +204,9 @@ class TuiTransformerApp(App):
         from tui_transformer.tui.metrics_tail import find_run, metrics_path
 
         try:
-            path = metrics_path(find_run(run)).parent
+            path = find_run(run)
+            if mode == "train" or not path.is_dir():  # the Playground and Learn need only a checkpoint (an import)
+                path = metrics_path(path).parent
         except UserError as error:
             self.notify(str(error), title="Cannot open run", severity="error")
             return False

@@ -19,9 +19,14 @@ from tui_transformer.tui.widgets.tab_bar import TabBar
 
 
 class DashboardScreen(Screen):
-    """A main screen (a mode of the app): ``MODE`` is its name in the tab bar."""
+    """A main screen (a mode of the app): ``MODE`` is its name in the tab bar.
+
+    At 80 columns (the app's ``-narrow`` breakpoint) the tab bar takes the header's row: it names the
+    run and its state too, and at 24 rows every row counts.
+    """
 
     MODE: ClassVar[str]
+    DEFAULT_CSS = "DashboardScreen.-narrow Header { display: none; }"
 
     @property
     def host(self) -> DashboardHost:

@@ -497,10 +497,14 @@ class TrainScreen(DashboardScreen):
         return self.host.open_run(run_dir)
 
     def _follow(self, run_dir: Path) -> None:
-        """Follow the current run's ``metrics.jsonl`` from empty panels (the app has checked it exists)."""
-        path = metrics_path(run_dir)
+        """Follow the current run's ``metrics.jsonl`` from empty panels (an imported model has none to chart)."""
         self.detach()
         self.reset_history()
+        try:
+            path = metrics_path(run_dir)
+        except UserError as error:
+            self.history.note("warning", f"{error}: nothing to chart", time.time())
+            return
         self.attached = MetricsTail(path)
         self.history.note("info", f"following {path}", time.time())
         self.poll_attached()  # reads what is there, and tells the app whether it still runs
