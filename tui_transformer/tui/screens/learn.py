@@ -166,7 +166,8 @@ class LearnScreen(DashboardScreen):
             self.show_page(event.option_index)
 
     def on_show_learn_page(self, message: ShowLearnPage) -> None:
-        self.show_page(message.index)
+        # after the refresh: on a first mount, the page list's own highlight of page 1 is still queued
+        self.call_after_refresh(self.show_page, message.index)
 
     def show_page(self, index: int) -> None:
         """Open page ``index`` (0-based): its prose, its code, and a fresh live panel."""
