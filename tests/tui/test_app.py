@@ -290,4 +290,4 @@ async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_
         assert app.open_run(run_dir_of(RECORDED, tmp_path, "tiny-20261201-121500"))
         await pilot.pause()
         assert "tiny-20261201-121500: finished" in app.sub_title and "torch" not in app.sub_title
-        assert text_of(app)[0].rstrip().endswith("run tiny-20261201-121500 · finished")  # the tab bar, in the header's row
+        assert text_of(app)[0].rstrip().endswith(" tiny-20261201-121500 · finished")  # the tab bar, in the header's row

@@ -4,8 +4,11 @@ At 120 columns it reads::
 
      1 Train · [2 Playground] · 3 Benchmark · 4 Learn · 5 Runs             run pos-2 · finished
 
-and from 99 columns down the screens' names shorten (``1 Train 2 Play 3 Bench 4 Learn 5 Runs``)
-so that the run's name and state still fit at 80. The screen shown is bracketed and drawn in
+and from 99 columns down the screens' names shorten, and the word "run" goes, so that the run's
+name and state still fit at 80::
+
+     1 Train [2 Play] 3 Bench 4 Learn 5 Runs      tiny-builtin-1205-232311 · finished
+ The screen shown is bracketed and drawn in
 reverse. The run is the app's current run (:mod:`tui_transformer.tui.current_run`); the screen
 calls :meth:`TabBar.show` when it changes.
 """
@@ -38,14 +41,15 @@ def tab_bar_text(mode: str, run: CurrentRun, width: int) -> Text:
             text.append(f"[{label}]", style="reverse bold")
         else:
             text.append(label)
-    text.append_text(_run_text(run, width - cell_len(text.plain) - 3))
+    text.append_text(_run_text(run, width - cell_len(text.plain) - 3, wide))
     return text
 
 
-def _run_text(run: CurrentRun, room: int) -> Text:
-    """``   run NAME · state``, right-aligned in ``room`` columns; a long name is cut in its middle."""
+def _run_text(run: CurrentRun, room: int, wide: bool) -> Text:
+    """``   run NAME · state``, right-aligned in ``room`` columns (``run`` left out when narrow); a long
+    name is cut in its middle, where run names differ least (``<preset>-<data>-<MMDD>-<HHMMSS>``)."""
     state = run.state if run.path is not None or run.trained_here else ""
-    prefix = "run " if run.path is not None else ""
+    prefix = "run " if run.path is not None and wide else ""
     name = run.name or ("a new run" if run.trained_here else "no run yet: s starts one, o opens one")
     spare = room - len(prefix) - len(name) - (len(state) + 3 if state else 0)
     if spare < 0 and run.path is not None:
