@@ -41,10 +41,9 @@ from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
-from tui_transformer.tui.messages import CurrentRunChanged, PinRun, RunsListed, ShowLearnPage
-from tui_transformer.tui.run_pin import RunPin
-from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
-from tui_transformer.tui.widgets.run_list import YOUR_RUN, RunOption, RunSelect
+from tui_transformer.tui.messages import RunsListed, ShowLearnPage
+from tui_transformer.tui.screens.model_screen import ModelScreen
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -63,11 +62,12 @@ class LiveComputed(Message):
     renderable: Any
 
 
-class LearnScreen(DashboardScreen):
+class LearnScreen(ModelScreen):
     """The eleven Learn pages. ``autoload``: load the current run (else the newest, else the fresh model) on its own."""
 
     TITLE = "Learn"
     MODE = "learn"
+    PICKER = "#learn-run"
 
     DEFAULT_CSS = """
     LearnScreen #learn-body { height: 1fr; }
@@ -117,8 +117,6 @@ class LearnScreen(DashboardScreen):
         self.live_serial = 0  # bumped by every request: a result for an older one is dropped
         self.live_renderable: Any = None  # what the Live tab shows now (tests read it)
         self._debounce: Timer | None = None
-        self.pin = RunPin()  # the current run, unless the learner pinned another model
-        self._listed_for: tuple | None = None  # the current run's (folder, checkpoint) at the last listing
 
     # ---- layout --------------------------------------------------------------------------------
 
@@ -219,64 +217,29 @@ class LearnScreen(DashboardScreen):
         """Explain this model from now on (the picker calls this once a model has loaded)."""
         self.model, self.tokenizer, self.run_dir, self.model_label = model, tokenizer, run_dir, label
         self.attn_layer, self.attn_head = self.attn_layer % model.config.n_layers, self.attn_head % model.config.n_heads
-        cfg = model.config
+        self.describe_model()
+        self.refresh_live()
+
+    def describe_model(self) -> None:
+        cfg, tokenizer, label = self.model.config, self.tokenizer, self.model_label
         shape = (f"d{cfg.d_model} L{cfg.n_layers} H{cfg.n_heads} · T {cfg.max_seq_len} · {cfg.pos_encoding} · "
                  f"{tokenizer.name} ({tokenizer.vocab_size:,})")
         line = self.query_one("#learn-model", Static)
-        line.set_class(run_dir is None, "-untrained")
-        if run_dir is None:
+        line.set_class(self.run_dir is None, "-untrained")
+        if self.run_dir is None:
             line.update(f"{label}: UNTRAINED, random weights: shapes are real, patterns are noise · {shape}")
         else:
-            picked = self.query_one("#learn-run", RunSelect).picked
-            line.update(f"{self.pin.describe(picked, self.host.current_run.path, label)} · {shape}")
-        self.refresh_live()
-
-    def action_refresh_runs(self) -> None:
-        self.query_one("#learn-run", RunSelect).refresh_runs()
-
-    def action_pick_model(self) -> None:
-        """ctrl+r: focus the model picker and open its list."""
-        picker = self.query_one("#learn-run", RunSelect)
-        picker.focus()
-        picker.expanded = True
+            line.update(f"{self.pin.describe(self.picker.picked, self.host.current_run.path, label)} · {shape}")
 
     def on_runs_listed(self, message: RunsListed) -> None:
         # the current run, else the newest run, else the fresh model (always listed last)
         self.pin.listed(message.options)
         if self.autoload:
-            self._show_chosen()
-
-    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
-        run = message.run
-        if (run.path, run.checkpoint) != self._listed_for:  # a new run, or its first checkpoint: list again
-            self._listed_for = (run.path, run.checkpoint)
-            self.action_refresh_runs()
-
-    def on_pin_run(self, message: PinRun) -> None:
-        """The Runs screen's ``e`` on a run other than the one training: explain it here, pinned."""
-        self.pin.pin_run(message.run_dir)
-        self.action_refresh_runs()
-
-    def _show_chosen(self) -> None:
-        picker = self.query_one("#learn-run", RunSelect)
-        choice = self.pin.choice(self.host.current_run.path)
-        if choice is None or choice == picker.value:
-            return
-        if choice == picker.picked and self.model is not None:  # back from "your run" to the model in use
-            with picker.prevent(Select.Changed):
-                picker.value = choice
-            self.set_model(self.model, self.tokenizer, self.model_label, self.run_dir)
-        else:
-            picker.value = choice  # the picker loads it
+            self.show_chosen()
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL:
-            return
-        self.pin.picked(str(event.value))
-        if event.value == YOUR_RUN:
-            self._show_chosen()
-        else:  # the picker loads it
+        if event.value is not Select.NULL and not self.pin_picked(str(event.value)):  # the picker loads it
             self.query_one("#learn-model", Static).update(f"loading {event.value} …")
 
     @on(RunSelect.Loaded, "#learn-run")

@@ -45,10 +45,9 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.plural import count_of
-from tui_transformer.tui.messages import CurrentRunChanged, PinRun, RunsListed
-from tui_transformer.tui.run_pin import RunPin
-from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
-from tui_transformer.tui.widgets.run_list import YOUR_RUN, RunOption, RunSelect
+from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.screens.model_screen import ModelScreen
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.head_picker import Ablation, HeadPicker
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
@@ -155,10 +154,11 @@ class GenerationDone(Message):
     reason: str
 
 
-class PlaygroundScreen(DashboardScreen):
+class PlaygroundScreen(ModelScreen):
     """Generate from a trained run with a live view of the sampler."""
 
     MODE = "playground"
+    PICKER = "#pg-run"
 
     TITLE = "Playground"
 
@@ -219,8 +219,6 @@ class PlaygroundScreen(DashboardScreen):
         self._prompt_text = ""  # the output pane: the prompt (dim), then what the model generated (bold)
         self._generated_text = ""
         self._checkpoints_listed = False  # as of the last listing (what ctrl+g with no model says)
-        self.pin = RunPin()  # the current run's newest checkpoint, unless the learner pinned another
-        self._listed_for: tuple | None = None  # the current run's (folder, checkpoint) at the last listing
         self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
         self.ablation = Ablation()  # the heads switched off for every forward pass here (none: as trained)
 
@@ -279,62 +277,28 @@ class PlaygroundScreen(DashboardScreen):
     def set_model(self, model: Any, tokenizer: Any, label: str) -> None:
         """Use this model and tokenizer from now on (the picker calls this after loading)."""
         self.model, self.tokenizer, self.model_label = model, tokenizer, label
-        config = model.config
-        picked = self.query_one("#pg-run", RunSelect).picked
-        self.query_one("#pg-model-label", Static).update(
-            f"{self.pin.describe(picked, self.host.current_run.path, label)}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
-            f"vocab {tokenizer.vocab_size}")
-        self.query_one(HeadPicker).set_shape(config.n_layers, config.n_heads)  # nothing ablated in a new model
+        self.describe_model()
+        self.query_one(HeadPicker).set_shape(model.config.n_layers, model.config.n_heads)  # nothing ablated in a new model
         self._update_tokens()
         self._schedule_preview()
         self._inspect()
 
-    def action_refresh_runs(self) -> None:
-        self.query_one("#pg-run", RunSelect).refresh_runs()
-
-    def action_pick_model(self) -> None:
-        """ctrl+r: focus the checkpoint picker and open its list."""
-        picker = self.query_one("#pg-run", RunSelect)
-        picker.focus()
-        picker.expanded = True
+    def describe_model(self) -> None:
+        config = self.model.config
+        self.query_one("#pg-model-label", Static).update(
+            f"{self.pin.describe(self.picker.picked, self.host.current_run.path, self.model_label)}\n"
+            f"d{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
+            f"vocab {self.tokenizer.vocab_size}")
 
     def on_runs_listed(self, message: RunsListed) -> None:
         """Show the current run's newest checkpoint (else the newest run's), unless one is pinned."""
         self._checkpoints_listed = bool(message.options)
         self.pin.listed(message.options)
-        self._show_chosen()
-
-    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
-        run = message.run
-        if (run.path, run.checkpoint) != self._listed_for:  # a new run, or its first checkpoint: list again
-            self._listed_for = (run.path, run.checkpoint)
-            self.action_refresh_runs()
-
-    def on_pin_run(self, message: PinRun) -> None:
-        """The Runs screen's ``g`` on a run other than the one training: show it here, pinned."""
-        self.pin.pin_run(message.run_dir)
-        self.action_refresh_runs()
-
-    def _show_chosen(self) -> None:
-        picker = self.query_one("#pg-run", RunSelect)
-        choice = self.pin.choice(self.host.current_run.path)
-        if choice is None or choice == picker.value:
-            return
-        if choice == picker.picked and self.model is not None:  # back from "your run" to the model in use
-            with picker.prevent(Select.Changed):
-                picker.value = choice
-            self.set_model(self.model, self.tokenizer, self.model_label)  # its line says it is followed again
-        else:
-            picker.value = choice  # the picker loads it
+        self.show_chosen()
 
     @on(Select.Changed, "#pg-run")
     def _checkpoint_picked(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL:
-            return
-        self.pin.picked(str(event.value))
-        if event.value == YOUR_RUN:
-            self._show_chosen()
-        else:  # the picker loads it
+        if event.value is not Select.NULL and not self.pin_picked(str(event.value)):  # the picker loads it
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
 
     @on(RunSelect.Loaded, "#pg-run")
