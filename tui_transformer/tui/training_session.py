@@ -88,14 +88,6 @@ class TrainingSession:
         if self.progress is not None:
             self.progress.worker_ended(failed)
 
-    def toggle_pause(self) -> bool:
-        """Pause or resume; returns whether the run is now paused."""
-        if self.pause.is_set():
-            self.pause.clear()
-        else:
-            self.pause.set()
-        return self.pause.is_set()
-
     def run(self, post: Callable[[Event], None]) -> Any:
         """Train to the end (blocking: call it on a worker thread). Returns the trainer's summary."""
         from tui_transformer.train import run_training  # torch loads here, off the UI thread
