@@ -249,6 +249,8 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
             gate.wait(10)
             post(StepMetrics(step=step, max_steps=1000, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
                              tokens_per_sec=1.0, tokens_seen=step, elapsed_s=elapsed, eta_s=5731.0 / step))
+        gate.clear()
+        gate.wait(10)  # still training while the test reads the screen: a run that returned has no ETA
 
     def stats_line() -> str:
         return str(app.screen.query_one("#stats").render()).splitlines()[0]
@@ -277,6 +279,7 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
         assert await shown_after(pilot) == "step –  model built: waiting for step 1…"
         assert "ETA measuring…" in await shown_after(pilot)
         assert "ETA 47:46" in await shown_after(pilot)  # 5731 s / 2, once it has trained 30 s
+        gate.set()
         await app.workers.wait_for_complete()
 
 

@@ -52,9 +52,12 @@ async def test_attach_follows_lines_appended_later(tmp_path):
                 break
         assert before < N_STEPS == len(screen.history.train_loss)
         assert app.sub_title.endswith("following growing")  # still running: there is something to follow
+        assert str(screen.query_one("TabBar").render()).endswith("following growing · running")
         trainer.release()  # the trainer died without an ending: `runs list` says interrupted, and so does the app
         await pilot.pause(0.7)
         assert app.sub_title.endswith("growing: interrupted")
+        stats = str(screen.query_one("#stats").render())
+        assert "run growing  interrupted" in stats and "ETA" not in stats  # nothing is left to wait for
 
 
 async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path, notes):

@@ -57,8 +57,9 @@ def stats_text(history: RunHistory, run: CurrentRun | None = None) -> Text:
         text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
         if state == PAUSED:  # the clock is held: an ETA would count down while nothing trains
             text.append("  ETA ", style="dim").append("paused", style="bold yellow")
-        elif ended_state(history.finished, history.failed) is None:  # an ended run has nothing left to wait for
-            # the first steps are slow (allocation, caches warming up): an ETA from them misleads (1:35:31)
+        elif state == RunState.RUNNING and ended_state(history.finished, history.failed) is None:
+            # (an ended or interrupted run has nothing left to wait for.) The first steps are slow
+            # (allocation, caches warming up): an ETA from them misleads (1:35:31)
             eta = format_duration(step.eta_s) if step.elapsed_s >= ETA_AFTER_S else "measuring…"
             text.append("  ETA ", style="dim").append(eta)
         text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")

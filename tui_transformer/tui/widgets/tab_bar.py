@@ -46,10 +46,12 @@ def tab_bar_text(mode: str, run: CurrentRun, width: int) -> Text:
 
 
 def _run_text(run: CurrentRun, room: int, wide: bool) -> Text:
-    """``   run NAME · state``, right-aligned in ``room`` columns (``run`` left out when narrow); a long
-    name is cut in its middle, where run names differ least (``<preset>-<data>-<MMDD>-<HHMMSS>``)."""
+    """``   run NAME · state``, right-aligned in ``room`` columns (``run`` left out when narrow, ``following``
+    instead for a run trained elsewhere that still runs); a long name is cut in its middle, where run
+    names differ least (``<preset>-<data>-<MMDD>-<HHMMSS>``)."""
     state = run.state if run.path is not None or run.trained_here else ""
-    prefix = "run " if run.path is not None and wide else ""
+    following = run.path is not None and run.live and not run.trained_here  # trained elsewhere, read as it grows
+    prefix = "following " if following else ("run " if run.path is not None and wide else "")
     name = run.name or ("a new run" if run.trained_here else "no run yet: s starts one, o opens one")
     spare = room - len(prefix) - len(name) - (len(state) + 3 if state else 0)
     if spare < 0 and run.path is not None:
