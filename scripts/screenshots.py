@@ -1,4 +1,4 @@
-"""Export the README's screenshots (SVG, as Textual renders them) into ``assets/``.
+"""Export the screenshots of the README and docs/ (SVG, as Textual renders them) into ``assets/``.
 
     uv run python scripts/screenshots.py [--run RUN_DIR]
 

@@ -49,8 +49,8 @@ def test_out_of_range_values_in_a_config_file_are_refused(toml, message, tmp_pat
     (["--seed", "-1"], "seed must be a whole number from 0 to 2**63 - 1, got -1"),  # NumPy's traceback
     (["--seed", str(2**70)], "seed must be a whole number from 0 to 2**63 - 1"),  # torch's overflow
     (["--max-steps", "1.5"], "expected a whole number like 5000, 100k or 1.5M, got '1.5'"),  # became 1
-    (["--data", ""], "data must be auto, builtin, fineweb or a path; got an empty value"),  # taken as auto
-    (["--run-dir", "/dev/null"], "cannot use /dev/null/"),  # NotADirectoryError traceback
+    (["--data", ""], "argument --data: must not be empty"),  # taken as auto
+    (["--run-dir", "/dev/null"], "cannot set up run /dev/null/"),  # NotADirectoryError traceback
 ])
 def test_bad_train_values_are_one_line_before_anything_runs(flags, message, capsys):
     try:

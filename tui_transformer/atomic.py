@@ -28,21 +28,35 @@ TEMP_PREFIX = ".tmp-"
 def atomic_write(path: Path) -> Iterator[BinaryIO]:
     """Open a binary temp file for ``path``; on a clean exit it replaces ``path``.
 
-    On any exception (a full disk, Ctrl-C) the temp file is removed and ``path`` is untouched.
+    On any exception (a full disk, Ctrl-C) the temp file is removed and ``path`` is untouched. An
+    ``OSError`` names ``path``, never the temp file: that name means nothing to the user.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=f"-{path.name}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=f"-{path.name}")
+    except OSError as error:
+        raise _about(path, error) from None
     try:
         with os.fdopen(fd, "wb") as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise _about(path, error) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _about(path: Path, error: OSError) -> OSError:
+    """The same error (same errno, same subclass), about ``path``."""
+    if error.errno is None:
+        return error
+    return OSError(error.errno, error.strerror, str(path))
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

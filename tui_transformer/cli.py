@@ -13,21 +13,34 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 
 from tui_transformer import __version__
 from tui_transformer.commands import command_modules
-from tui_transformer.errors import UserError
+from tui_transformer.errors import Unverified, UserError
 
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a wrong argument is one ``error:`` line and a pointer to ``--help``, not the usage block."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {message}\n(see `{self.prog} --help`)\n")
+        self.exit(2, f"error: {message}{_did_you_mean(message)}\n(see `{self.prog} --help`)\n")
 
     def format_help(self) -> str:
         # the descriptions are the command modules' docstrings, written in reST: ``x`` reads `x` in a terminal
         return re.sub(r"``(.+?)``", r"`\1`", super().format_help(), flags=re.DOTALL)
+
+
+def _did_you_mean(message: str) -> str:
+    """`` (did you mean `train`?)`` when ``message`` is argparse's invalid choice close to a valid one."""
+    import difflib
+
+    match = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message)
+    if not match:
+        return ""
+    choices = re.findall(r"'([^']*)'", match.group(2))
+    close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_show_other_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our own warnings are one line on stderr, ``warning: <message>``, like an error; others are Python's."""
+    if issubclass(category, Unverified):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _show_other_warning(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", Unverified)  # each file, each time it is loaded
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):  # no subcommand: open the dashboard

@@ -12,3 +12,10 @@ class UserError(Exception):
 
 class ConfigError(UserError, ValueError):
     """A value out of range or of the wrong kind. Also a ``ValueError``, so plain callers can catch it."""
+
+
+class Unverified(UserWarning):
+    """A file loaded with nothing to check it against (no recorded digest): it may be damaged unnoticed.
+
+    Raised with :func:`warnings.warn`; the CLI prints it as one ``warning:`` line.
+    """

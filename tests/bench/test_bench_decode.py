@@ -29,12 +29,15 @@ def test_the_bytes_a_step_reads_are_the_weights_and_the_cache():
     assert measure_bandwidth("cpu", repeats=1) > 1e8  # at least 100 MB/s on any machine that runs this
 
 
-def test_the_cli_prints_one_json_object(capsys):
+def test_the_cli_prints_one_json_object(capfd):
+    """... and nothing of transformers' (it warned twice that GPT-2's bos and eos ids lay outside the vocabulary)."""
     assert main(["bench", "decode", "--d-model", "32", "--n-layers", "1", "--n-heads", "2", "--d-ff", "64",
                  "--vocab-size", "97", "--batch-sizes", "1", "--new-tokens", "4", "--prompt-len", "8", "--rounds", "1",
                  "--json"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["bench"] == "decode" and {r["variant"] for r in result["rows"]} >= {"ours", "lean"}
+    out, err = capfd.readouterr()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["bench"] == "decode" and {r["variant"] for r in result["rows"]} >= {"ours", "lean", "hf"}
+    assert "[transformers]" not in err and "bos_token_id" not in out + err
 
 
 @pytest.mark.slow  # torch.compile of the prefill and the decode step: ~30-60 s on 2 cores

@@ -13,9 +13,12 @@ Two servers on two ports, so two *hosts* as far as an HTTP client's origin check
 
 A repository that does not exist answers 404 with ``X-Error-Code: RepoNotFound``; a gated one
 answers 401 ``GatedRepo`` to a download without one of ``hub.tokens``. ``hub.faults`` is consumed
-one per CDN request: ``"500"``, ``"429"`` (with ``Retry-After: 1``), ``"drop"`` (the connection
-closes mid-body), ``"truncate"`` (a consistent but short answer), ``"stall"`` (no answer for 5 s),
-``"trickle"`` (64 bytes every 0.05 s, for at most 3 s). ``hub.requests`` records
+one per CDN request: ``"500"``, ``"429"`` (with ``Retry-After: 1``), ``"429-long"`` (with
+``Retry-After: 99999``), ``"drop"`` (the connection closes mid-body), ``"truncate"`` (a consistent but
+short answer), ``"corrupt"`` (the whole answer, one byte flipped), ``"stall"`` (no answer for 5 s),
+``"trickle"`` (64 bytes every 0.05 s, for at most 3 s). ``hub.hub_faults`` is consumed one per GET
+to the Hub itself (the API and ``resolve``): ``"500"``, ``"429"`` or ``"drop"`` (the connection
+closes with no answer). ``hub.requests`` records
 ``(path, Range, Authorization)`` of every request to either server, ``hub.served`` the body bytes
 the CDN wrote per request.
 """
@@ -89,6 +92,7 @@ class FakeHub:
         self.repos = repos
         self.tokens: set[str] = {"hf_secret"}
         self.faults: list[str] = []
+        self.hub_faults: list[str] = []
         self.requests: list[tuple[str, str | None, str | None]] = []
         self.served: list[tuple[str, int]] = []  # (CDN path, body bytes written)
         self._lock = threading.Lock()
@@ -173,7 +177,20 @@ class FakeHub:
 
             def do_GET(self):
                 self.record("")
-                self.route(head=False)
+                if not self.fault():
+                    self.route(head=False)
+
+            def fault(self) -> bool:
+                """Answer with the next of ``hub.hub_faults``, if any; True if it did."""
+                with hub._lock:
+                    fault = hub.hub_faults.pop(0) if hub.hub_faults else None
+                if fault == "500":
+                    self.send(500, b"boom")
+                elif fault == "429":
+                    self.send(429, b"slow down", {"Retry-After": "0"})
+                elif fault == "drop":
+                    self.close_connection = True
+                return fault is not None
 
             def do_POST(self):
                 self.record("")
@@ -275,8 +292,8 @@ class FakeHub:
                         fault = hub.faults.pop(0) if hub.faults else None
                 if fault == "500":
                     return self.send(500, b"boom")
-                if fault == "429":
-                    return self.send(429, b"slow down", {"Retry-After": "1"})
+                if fault in ("429", "429-long"):
+                    return self.send(429, b"slow down", {"Retry-After": "1" if fault == "429" else "99999"})
                 if fault == "stall":
                     time.sleep(5.0)
                     self.close_connection = True
@@ -288,6 +305,8 @@ class FakeHub:
                 body = data[start : end + 1]
                 if fault == "truncate":
                     body, end = body[: len(body) // 2], start + len(body) // 2 - 1
+                if fault == "corrupt":
+                    body = body[: len(body) // 3] + bytes([body[len(body) // 3] ^ 0xFF]) + body[len(body) // 3 + 1 :]
                 self.send_response(206 if self.headers.get("Range") else 200)
                 self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
                 self.send_header("Content-Length", str(len(body)))

@@ -1,5 +1,7 @@
 """Tokenizers: cl100k offline with known ids, trained BPE determinism and round trips."""
 
+import json
+
 import pytest
 
 from tui_transformer.data import get_tokenizer
@@ -116,3 +118,30 @@ def _memory_source(texts):
     source.name = "memory"
     source.description = "texts in memory"
     return source
+
+
+def swap_two_ranks(path):
+    """Swap the tokens of ranks 300 and 301: still a well-formed ranks file, but another tokenizer."""
+    lines = path.read_text().splitlines(keepends=True)
+    a, b = lines[300].split()[0], lines[301].split()[0]
+    lines[300], lines[301] = f"{b} 300\n", f"{a} 301\n"
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("damage", ["swap", "no digest"])
+def test_a_damaged_cached_bpe_is_trained_again_not_adopted(tmp_path, monkeypatch, damage):
+    """With two ranks swapped in bpe-N-*.tiktoken, a new run trained on it without a word."""
+    monkeypatch.setenv("TUI_TRANSFORMER_CACHE", str(tmp_path))
+    original = train_or_load_bpe(_memory_source(CORPUS), 400)
+    (cached,) = (tmp_path / "tokenizers").glob("*.tiktoken")
+    if damage == "swap":
+        swap_two_ranks(cached)
+    else:  # a cache written before digests were recorded: it cannot be checked, so it is made again
+        info = json.loads(cached.with_suffix(".json").read_text())
+        cached.with_suffix(".json").write_text(json.dumps({k: v for k, v in info.items() if k != "sha256"}))
+        swap_two_ranks(cached)
+    heard = []
+    again = train_or_load_bpe(_memory_source(CORPUS), 400, on_progress=heard.append)
+    assert again.identity() == original.identity()
+    assert load_tiktoken_file(cached).sha256() == original.sha256()
+    assert any("training it again" in line for line in heard), heard

@@ -1,6 +1,6 @@
 """An induction head forms in training, in a phase change, on this project's own model.
 
-The recipe (found by measuring here; the README quotes it): 32 token ids, d_model 64, 4 heads,
+The recipe (found by measuring here; docs/interpret.md quotes it): 32 token ids, d_model 64, 4 heads,
 2 layers, d_ff 1 (so the model is attention-only in effect), RoPE, AdamW at 3e-3 without weight
 decay, batches of 32 sequences of 64 tokens, each sequence random segments of 4 to 16 ids, every
 segment repeated once. The segment lengths vary, so no head at a fixed offset solves the task; only

@@ -21,7 +21,10 @@ def _flip(data: bytes, position: int, bit: int) -> bytes:
     return bytes(damaged)
 
 
-def test_every_byte_flip_of_config_toml_is_a_clear_error_or_a_valid_config(tmp_path):
+def test_every_byte_flip_of_config_toml_is_a_clear_error_or_caught_by_its_digest(tmp_path):
+    """A flip inside a value can parse as another valid config (batch_size 16 -> 17); the digest
+    comment at the file's end tells every such file from what the program wrote, so a resume does
+    not adopt it (see train.resume_config)."""
     run = tmp_path / "run"
     run.mkdir()
     config_file.write(TrainConfig(), run / "config.toml")
@@ -36,8 +39,9 @@ def test_every_byte_flip_of_config_toml_is_a_clear_error_or_a_valid_config(tmp_p
             outcomes["refused"] += 1
         else:
             assert isinstance(config, TrainConfig)  # a flip inside a value can make another valid value
+            assert not config_file.written_as_is(run / "config.toml"), f"flip at {position} passed the digest"
             outcomes["read"] += 1
-    print(f"config.toml: {len(original)} flips, {outcomes}")
+    print(f"config.toml: {len(original)} flips, {outcomes} (every one read also caught by the digest)")
     assert outcomes["refused"] > outcomes["read"] > 0, outcomes
 
 

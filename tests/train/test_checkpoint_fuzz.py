@@ -6,8 +6,8 @@ Each case XORs one byte with a nonzero mask, loads, and puts the byte back. A fl
 (a one-line CheckpointError that names the file) or *harmless* (the loaded payload is equal to the
 original in every value and every tensor byte); anything else fails the test.
 
-Counts measured (README): a seeded sample of 400 positions plus every byte of ``data.pkl`` in the
-default run, every byte of the file in the slow sweep; each is asserted below.
+Counts measured (docs/reliability.md): a seeded sample of 400 positions plus every byte of
+``data.pkl`` in the default run, every byte of the file in the slow sweep; each is asserted below.
 """
 
 from __future__ import annotations

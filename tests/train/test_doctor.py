@@ -60,20 +60,44 @@ def test_a_plateau_near_ln_v_fires_after_warmup_and_a_low_flat_loss_does_not():
     assert run_doctor(stuck, warmup=250) == []  # still warming up
 
 
-def test_a_new_epoch_says_how_often_the_data_has_been_seen():
+def test_a_new_epoch_says_how_often_the_data_has_been_seen_as_a_note_not_an_alert():
+    # Every first run on the builtin corpus raised "⚠ data repeating" at step 193: a false alarm, since
+    # several passes over a small corpus are expected; overfitting is the alert when they start to hurt.
     d = Doctor(8192, 1.0, 20, 1_600_000)
     assert d.after_step(1, 5.0, 0.5, 1) == []
     (finding,) = d.after_step(2, 5.0, 0.5, 2)
     assert finding.rule == "data repeating" and "second time" in finding.message and "1,600,000" in finding.message
+    assert not finding.alert
     assert d.after_step(3, 5.0, 0.5, 2) == []  # once per epoch
     assert [f.rule for f in d.after_step(4, 5.0, 0.5, 3)] == ["data repeating"]
 
 
-def test_a_real_run_at_an_absurd_rate_raises_the_clipping_or_spike_alert(tiny_config):
+def test_a_loss_above_ln_v_is_worse_than_guessing_from_the_first_step():
+    d = Doctor(300, 1.0, 0, None)  # ln 300 = 5.70
+    assert d.after_step(1, 5.9, 0.5, 1) == []  # a fresh model starts near ln V: no alarm
+    (finding,) = d.after_step(2, 33.7, 0.5, 1)
+    assert finding.rule == "worse than guessing" and "5.70" in finding.message and finding.alert
+
+
+def test_a_real_run_at_an_absurd_rate_raises_an_alert_within_its_first_steps(tiny_config):
     from tui_transformer.train import run_training
 
     events = []
     run_training(tiny_config(lr=0.5, max_steps=60, eval_interval=1000, warmup_frac=0.0), on_event=events.append)
     alerts = [e for e in events if isinstance(e, Alert)]
-    assert {"clipping", "loss spike"} & {a.rule for a in alerts}, [a.rule for a in alerts]
+    assert {"worse than guessing", "clipping", "loss spike"} & {a.rule for a in alerts}, [a.rule for a in alerts]
+    assert alerts[0].step <= 10, alerts[0]
     assert all(a.learn == "Model and training" for a in alerts)
+
+
+def test_a_real_run_into_its_second_epoch_logs_a_note_and_raises_no_alert(tiny_config):
+    from tui_transformer.train import run_training
+    from tui_transformer.train.events import LogMessage
+
+    per_step = 4 * 16  # batch 4 x T 16
+    events = []
+    run_training(tiny_config(max_steps=None, tokens_per_epoch=per_step * 2, epochs=2, log_interval=1),
+                 on_event=events.append)
+    assert not [e for e in events if isinstance(e, Alert)]
+    notes = [e.message for e in events if isinstance(e, LogMessage) and e.message.startswith("epoch 2:")]
+    assert len(notes) == 1 and "as expected on a small corpus" in notes[0]

@@ -1,6 +1,7 @@
 """``tui-transformer interpret``: each analysis on a real (briefly trained) run, as JSON and as tables."""
 
 import json
+import re
 
 import pytest
 
@@ -45,6 +46,9 @@ def test_patch_and_lens(trained, capsys):
     differ = [i for i, (a, b) in enumerate(zip(tokenizer.encode(prompt_clean), tokenizer.encode(prompt_corrupted)))
               if a != b]
     assert result["residual"][0][differ[0]] == pytest.approx(1.0, abs=1e-4) and len(differ) == 1
+    close = abs(result["clean"] - result["corrupted"]) < 1.0  # a 3-step model barely tells the answers apart
+    assert (result["warning"] is not None) == close
+    assert main(args) == 0 and ("fractions mean little" in capsys.readouterr().err) == close
     assert main(["interpret", "lens", "--run", run, "--json", "--prompt", "the cat"]) == 0
     lens = json.loads(capsys.readouterr().out)
     assert len(lens["layers"]) == 2 and all(len(row) == len(lens["tokens"]) for row in lens["layers"])
@@ -78,3 +82,53 @@ def test_bad_input_is_one_line(trained, capsys, args, message):
     run, _ = trained
     assert main(["interpret", args[0], "--run", run, *args[1:]]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_lens_top_k_prints_k_guesses_per_layer(trained, capsys):
+    run, _ = trained
+    assert main(["interpret", "lens", "--run", run, "--json", "--prompt", "the cat", "--top-k", "3"]) == 0
+    lens = json.loads(capsys.readouterr().out)
+    for row in lens["layers"]:
+        for cell in row:
+            assert len(cell) == 3 and cell[0]["p"] >= cell[1]["p"] >= cell[2]["p"]
+            assert all(isinstance(guess["id"], int) for guess in cell)
+    assert main(["interpret", "lens", "--run", run, "--prompt", "the cat", "--top-k", "3", "--ids"]) == 0
+    out = capsys.readouterr().out
+    layer_lines = [line for line in out.splitlines() if line.lstrip("│ ").startswith(("L1 ", "L2 "))]
+    assert len(layer_lines) == 2 and all(line.count("%") == 3 for line in layer_lines), out
+    assert "#3" in out and re.search(r"\(\d+\) [\d.]+%", out)  # ids on request
+
+
+def test_attention_prints_a_t_by_t_matrix_whose_rows_sum_to_one(trained, capsys):
+    run, _ = trained
+    assert main(["interpret", "attention", "--run", run, "--json", "--prompt", "the cat sat", "--layer", "2",
+                 "--head", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    weights, n = result["weights"], len(result["tokens"])
+    assert result["name"] == "L2 H1" and len(weights) == n and all(len(row) == n for row in weights)
+    assert all(sum(row) == pytest.approx(1.0, abs=1e-5) for row in weights)
+    assert all(weights[i][j] == 0 for i in range(n) for j in range(i + 1, n))  # causal
+    assert main(["interpret", "attention", "--run", run, "--prompt", "the cat sat"]) == 0
+    out = capsys.readouterr().out
+    assert "attention of L1 H1" in out and "·" in out
+
+
+def test_heads_says_which_input_it_used(trained, capsys):
+    run, text = trained
+    assert main(["interpret", "heads", "--run", run, "--prompt", "the cat saw the cat"]) == 0
+    out = capsys.readouterr().out
+    assert "on your prompt" in out and "L2 H2" in out and "1.2" not in out.split("head roles")[0]
+    assert main(["interpret", "heads", "--run", run, "--json", "--length", "6", "--tokens-from", text]) == 0
+    assert json.loads(capsys.readouterr().out)["input"] == "random repeated tokens"
+    assert main(["interpret", "heads", "--run", run, "--json", "--prompt", "the cat"]) == 0
+    assert json.loads(capsys.readouterr().out)["input"] == "prompt"
+
+
+def test_induction_pairs_heads_and_never_prints_minus_zero(trained, capsys):
+    run, text = trained
+    assert main(["interpret", "induction", "--run", run, "--json", "--length", "6", "--tokens-from", text]) == 0
+    (pair,) = json.loads(capsys.readouterr().out)["circuits"]  # the tiny run: the strongest head, paired
+    assert re.fullmatch(r"L\d H\d", pair["induction"]) and re.fullmatch(r"L1 H\d", pair["partner"])
+    assert main(["interpret", "induction", "--run", run, "--length", "6", "--tokens-from", text]) == 0
+    out = capsys.readouterr().out
+    assert "K-composition" in out and "-0.00" not in out and not re.search(r"\b\d\.\d\b", out.split("circuits")[0])

@@ -102,7 +102,9 @@ async def playground_ready(app: PlaygroundApp, pilot, tiny, prompt: str = PLAYGR
     assert isinstance(screen, PlaygroundScreen)
     await screen.workers.wait_for_complete()  # the run list
     screen.set_model(*tiny, "tiny-test")
-    screen.query_one("#pg-prompt", TextArea).text = prompt
+    editor = screen.query_one("#pg-prompt", TextArea)
+    editor.text = prompt
+    editor.move_cursor(editor.document.end)  # where a learner's cursor is after typing it
     await pilot.pause()
     return screen
 

@@ -184,7 +184,24 @@ def test_positional_page_draws_the_sinusoid_table(sharp):
     table = torch.zeros(32, D, dtype=torch.float64)
     table[:, 0::2], table[:, 1::2] = (p / 10000 ** (two_i / D)).sin(), (p / 10000 ** (two_i / D)).cos()
     expected = heatmap(table.float().tolist(), row_label="p", cell_width=2)
-    assert drawn.plain == expected.plain and drawn.spans == expected.spans
+    fitted = drawn.at_width(2 * D + 5)  # room for the margin "  p0 " and two characters a column
+    assert fitted.plain == expected.plain and fitted.spans == expected.spans
+
+
+@pytest.mark.parametrize("width", [88, 48])
+def test_the_positional_heatmap_fits_its_panel_instead_of_wrapping(width):
+    # At 120x40 a d128 model's heatmap was wider than the panel, so every row wrapped onto two lines.
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.model import DecoderTransformer, ModelConfig
+
+    tokenizer = get_tokenizer("cl100k_base")
+    model = DecoderTransformer(ModelConfig(vocab_size=tokenizer.vocab_size, d_model=128, n_heads=2, n_layers=1,
+                                           d_ff=64, max_seq_len=64, pos_encoding="sinusoidal")).eval()
+    lines = plain(live("Positional encoding", model, tokenizer), width=width).splitlines()
+    drawn = [line for line in lines if "▀" in line]
+    assert len(drawn) == 16  # 32 positions, two a line: no row wrapped
+    assert all(len(line.rstrip()) <= width for line in lines)
+    assert any(line.startswith(f"columns 0..{width - 6} of 128 shown") for line in lines)  # the margin takes 5
 
 
 @pytest.mark.parametrize("layer, head", [(0, 0), (1, 1)])

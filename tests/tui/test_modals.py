@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.tui.helpers import fake_session_run, make_app, text_of
 from tui_transformer.tui.screens.confirm import ConfirmScreen
 from tui_transformer.tui.screens.help import HELP_TEXT, HelpScreen
@@ -67,3 +69,17 @@ def test_snapshot_help_80x24(snap_compare):
     from tests.tui.helpers import make_app
 
     assert snap_compare(make_app(), terminal_size=(80, 24), press=["question_mark"])
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_help_keeps_each_key_on_one_line(size):
+    # The key column wrapped "1 / t" onto a second line "/ F1".
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = text_of(app, app.screen.query_one("VerticalScroll"))
+        train = next(line for line in lines if "Train mode" in line)
+        assert "1/t/F1" in train
+        assert not any(line.split("│")[1].strip().startswith("/") for line in lines if line.count("│") > 2)

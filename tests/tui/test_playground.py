@@ -204,8 +204,9 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
         assert _output(screen).startswith(PROMPT_DEFAULT)
 
 
-def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
-    """80x24 after a greedy generation from a seeded random model; timings are masked (they vary)."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_after_a_greedy_generation(snap_compare, tiny, size):
+    """After a greedy generation from a seeded random model; timings are masked (they vary)."""
     app = PlaygroundApp()
 
     async def run_before(pilot) -> None:
@@ -218,7 +219,7 @@ def test_snapshot_after_a_greedy_generation(snap_compare, tiny):
         await screen.workers.wait_for_complete()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 async def test_next_token_preview_follows_the_sampler_before_generating(tiny):
@@ -340,3 +341,98 @@ async def test_inspect_at_80x24_keeps_the_output_and_the_whole_panel_on_screen(t
         panel, output = screen.query_one(InspectPanel), screen.query_one("#pg-output-scroll")
         assert output.content_region.height >= 4
         assert panel.region.bottom <= screen.query_one("Footer").region.y  # its frame ends above the footer
+
+
+# ---- focus: where a typed letter goes ----------------------------------------------------------
+
+async def _playground_of_the_app(pilot, app):
+    await pilot.press("2")
+    await pilot.pause()
+    return app.screen, app.screen.query_one("#pg-prompt", TextArea)
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+async def test_typing_continues_the_prompt_instead_of_prepending():
+    # The cursor started at column 0: typing " cat" gave " catThe".
+    from tests.tui.helpers import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        _, prompt = await _playground_of_the_app(pilot, app)
+        await pilot.press("space", "c", "a", "t")
+        assert prompt.text == PROMPT_DEFAULT + " cat"
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+@pytest.mark.parametrize("leave", ["tab", "ctrl+r"])
+async def test_after_leaving_the_prompt_letters_still_go_into_it_not_to_the_app(leave):
+    # After tab (the output box) or ctrl+r (the picker), q quit and t/p/b/l/u switched screens.
+    from tests.tui.helpers import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, prompt = await _playground_of_the_app(pilot, app)
+        await pilot.press(leave)
+        if leave == "ctrl+r":
+            await pilot.press("escape")  # closes the list; the picker keeps the focus
+            assert app.focused is screen.query_one("#pg-run")
+        else:
+            assert app.focused is screen.query_one("#pg-output-scroll")
+        await pilot.press("t", "q", "u", "b")
+        assert app.current_mode == "playground" and app.is_running
+        assert prompt.text == PROMPT_DEFAULT + "tqub" and app.focused is prompt
+        assert "q" not in screen.active_bindings  # the footer does not offer a key that would type
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+async def test_escape_leaves_the_prompt_then_letters_are_keys_and_enter_returns():
+    from tests.tui.helpers import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, prompt = await _playground_of_the_app(pilot, app)
+        await pilot.press("escape")
+        assert app.focused is not prompt and not screen.typing
+        assert "q" in screen.active_bindings
+        await pilot.press("enter")
+        assert app.focused is prompt and screen.typing
+        await pilot.press("escape", "b")
+        assert app.current_mode == "benchmark" and prompt.text == PROMPT_DEFAULT
+        await pilot.press("2", "x")  # coming back is coming back to writing
+        assert app.current_mode == "playground" and prompt.text == PROMPT_DEFAULT + "x"
+
+
+async def test_a_widgets_own_keys_stay_its_own_while_typing(tiny):
+    # The redirect must not take the keys a focused control binds: m switches the head picker's mode.
+    from tui_transformer.tui.widgets.head_picker import HeadPicker
+
+    app = PlaygroundApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await playground_ready(app, pilot, tiny)
+        await pilot.press("ctrl+b")
+        picker = screen.query_one(HeadPicker)
+        assert app.focused is picker
+        mode = picker.ablation.mode
+        await pilot.press("m")
+        assert picker.ablation.mode != mode and screen.query_one("#pg-prompt", TextArea).text == PLAYGROUND_PROMPT
+        await pilot.press("x")  # a letter it does not bind goes into the prompt
+        assert screen.query_one("#pg-prompt", TextArea).text == PLAYGROUND_PROMPT + "x"
+        await screen.workers.wait_for_complete()
+
+
+def test_the_checkpoint_picker_tells_latest_from_best_and_one_sweep_run_from_another(tmp_path):
+    # The picker cut the labels to "sweep-…-1 · l…": latest and best, and the sweep's runs, looked alike.
+    from tui_transformer.train.runs import list_runs
+    from tui_transformer.tui.screens.playground import PICKER_WIDTH, checkpoint_options
+
+    runs = tmp_path / "runs"
+    for name in ("sweep-1205-232015-1", "sweep-1205-232015-2"):
+        checkpoints = runs / name / "checkpoints"
+        checkpoints.mkdir(parents=True)
+        (runs / name / "config.toml").write_text("")
+        for which in ("latest", "best"):
+            (checkpoints / f"{which}.pt").write_bytes(b"")
+    labels = [label for label, _ in checkpoint_options(list_runs(runs))]
+    assert all(len(label) <= PICKER_WIDTH for label in labels)
+    assert set(labels) == {"swe…232015-1 · latest", "swe…232015-2 · latest", "swee…-232015-1 · best",
+                           "swee…-232015-2 · best"}

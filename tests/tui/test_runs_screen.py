@@ -221,9 +221,10 @@ async def test_the_config_diff_lists_only_the_fields_that_differ(runs):
         await pilot.press("w")
         await settled(screen, pilot)
         rows = [row.split() for row in plain(diff.content, width=40).splitlines()[1:] if row.strip()]
-        # one setting differs between the sweep's runs: a row per run, read in full in a narrow pane
+        # one setting differs between the sweep's runs: a row per run, named by what tells them apart
+        assert plain(diff.content, width=40).splitlines()[0].strip() == "settings that differ · pos-*"
         assert rows[0] == ["run", "pos_encoding"]
-        assert {tuple(row) for row in rows[1:]} == {("pos-1", "sinusoidal"), ("pos-2", "rope")}
+        assert {tuple(row) for row in rows[1:]} == {("1", "sinusoidal"), ("2", "rope")}
 
 
 def test_a_diff_of_more_settings_than_runs_has_a_row_per_setting():
@@ -231,9 +232,32 @@ def test_a_diff_of_more_settings_than_runs_has_a_row_per_setting():
 
     base = PRESETS["tiny"]
     configs = {"a": base.with_overrides(lr=1e-3, model_d_model=64, seed=1), "b": base.with_overrides(lr=2e-3, seed=2)}
-    rows = [row.split() for row in plain(diff_table(configs, {}), width=60).splitlines()[1:] if row.strip()]
+    rows = [row.split() for row in plain(diff_table(configs, {}, 60), width=60).splitlines()[1:] if row.strip()]
     assert rows[0] == ["setting", "a", "b"]
-    assert rows[1:] == [["seed", "1", "2"], ["lr", "0.001", "0.002"], ["model.d_model", "64", "128"]]
+    assert rows[1:] == [["seed", "1", "2"], ["lr", "0.001", "0.002"], ["d_model", "64", "128"]]
+
+
+@pytest.mark.parametrize("width", [60, 34])
+def test_a_diff_of_four_sweep_runs_says_which_column_is_which_run(width):
+    # With 4 marked runs the diff read "setting po… p… a… s…": every column cut, no run told apart.
+    from tui_transformer.tui.screens.runs import diff_table
+
+    base = PRESETS["tiny"]
+    settings = [("sinusoidal", 1e-3, "bpe-512"), ("rope", 2e-3, "cl100k_base"), ("alibi", 1e-3, "bpe-512"),
+                ("rope", 3e-3, "bpe-512")]
+    configs = {f"sweep-1205-232015-{i + 1}": base.with_overrides(model_pos_encoding=pos, lr=lr, tokenizer=tokenizer,
+                                                                 seed=i, model_d_model=64 * (i + 1))
+               for i, (pos, lr, tokenizer) in enumerate(settings)}
+    lines = [line.rstrip() for line in plain(diff_table(configs, {}, width), width=width).splitlines() if line.strip()]
+    assert " ".join(lines).startswith("settings that differ · sweep-1205-232015-*")  # the shared part, said once
+    assert not any("…" in line for line in lines)  # nothing is cut
+    if width == 60:  # it fits: a column per run, headed by its number in the sweep
+        assert lines[1].split() == ["setting", "1", "2", "3", "4"]
+        assert ["tokenizer", "bpe-512", "cl100k_base", "bpe-512", "bpe-512"] in [line.split() for line in lines]
+    else:  # too narrow for four columns: a paragraph per run, each starting with its label
+        text = " ".join(lines)
+        for i, (pos, lr, tokenizer) in enumerate(settings):
+            assert f"{i + 1}  tokenizer {tokenizer} · seed {i} · lr {lr:g} · d_model {64 * (i + 1)} · pos_encoding {pos}" in text
 
 
 async def test_deleting_a_running_run_is_refused_and_a_finished_one_is_deleted_after_yes(runs, notes):
@@ -341,6 +365,26 @@ def test_snapshot_three_runs_two_marked(snap_compare, runs):
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+def test_snapshot_a_sweep_of_four_marked_at_80x24(snap_compare, tmp_path):
+    """80x24, the whole app: the legend wraps, the diff lists each run, the footer keeps every action."""
+    for i, pos in enumerate(("sinusoidal", "rope", "alibi", "rope")):
+        record_run(tmp_path / "runs", f"sweep-1205-232015-{i + 1}", rate=0.03 + 0.02 * i, sweep="sweep-1205-232015",
+                   model_pos_encoding=pos, lr=1e-3 * (i + 1))
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await pilot.press("5")
+        screen = app.screen
+        await settled(screen, pilot)
+        screen.query_one("#runs-filter", Input).cursor_blink = False
+        await pilot.press("s")  # by name
+        await select(screen, pilot, "sweep-1205-232015-1")
+        await pilot.press("w")
+        await settled(screen, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 async def test_g_loads_the_run_in_the_playground_and_a_run_without_checkpoint_says_so(runs, notes):
     from tests.tui.helpers import write_run
     from tui_transformer.tui.screens.playground import PlaygroundScreen
@@ -366,3 +410,74 @@ async def test_g_loads_the_run_in_the_playground_and_a_run_without_checkpoint_sa
             if playground.model_label:
                 break
         assert playground.model_label == "with-ckpt · latest"
+
+
+# ---- layout at 80x24 and 120x40 ---------------------------------------------------------------
+
+async def test_a_run_started_elsewhere_appears_without_leaving_the_screen(runs):
+    # It appeared only after leaving the screen and coming back.
+    app = RunsApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(app, pilot)
+        record_run(runs, "from-the-cli", rate=0.05)
+        screen.refresh_running()  # what the screen's timer calls every few seconds
+        await settled(screen, pilot)
+        assert "from-the-cli" in names(screen)
+        (runs / "slow-lr" / "config.toml").unlink()  # gone (deleted elsewhere): no longer a run
+        screen.refresh_running()
+        await settled(screen, pilot)
+        assert "slow-lr" not in names(screen)
+
+
+async def test_the_started_column_is_whole_at_120_columns(tmp_path):
+    # With a sweep's long run names it read "12-05 2": the column ran past the screen's edge.
+    from tests.tui.helpers import text_of
+
+    for i in range(3):
+        record_run(tmp_path / "runs", f"sweep-1205-232015-{i + 1}", rate=0.05, sweep="sweep-1205-232015")
+    app = RunsApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(app, pilot)
+        started = time.strftime("%m-%d %H:%M", time.localtime(T0))
+        assert all(started in line for line in text_of(app, screen.query_one(RunTable))[1:4])
+
+
+async def test_end_and_right_keep_the_name_column_in_sight(runs):
+    from tests.tui.helpers import text_of
+
+    app = RunsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(app, pilot)
+        await pilot.press("end", *["right"] * 12)
+        await pilot.wait_for_scheduled_animations()  # the table scrolls smoothly
+        table = screen.query_one(RunTable)
+        assert table.scroll_x > 0  # the columns on the right are in view
+        assert any("slow-lr" in line for line in text_of(app, table))
+
+
+async def test_the_legend_names_a_sweeps_runs_by_what_tells_them_apart(tmp_path):
+    root = tmp_path / "runs"
+    for i in range(4):
+        record_run(root, f"sweep-1205-232015-{i + 1}", rate=0.03 + 0.02 * i, sweep="sweep-1205-232015", lr=1e-3 * (i + 1))
+    app = RunsApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(app, pilot)
+        await pilot.press("w")
+        await settled(screen, pilot)
+        chart = screen.query_one(OverlayChart)
+        title = plain(chart.render(), width=chart.content_size.width).splitlines()[0]
+        # the legend was cut to "━ sweep-1205-232" after one run
+        assert "sweep-1205-232015-*" in title and all(f"━ {i}" in title for i in range(1, 5))
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+async def test_the_footer_at_80_columns_keeps_note_delete_and_learn(runs):
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await settled(app.screen, pilot)
+        footer = text_of(app)[-1]
+        for key in ("space Mark", "? Help", "q Quit", "o Train", "e Learn", "r Rename", "n Note", "d Delete"):
+            assert key in footer

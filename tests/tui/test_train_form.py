@@ -127,3 +127,48 @@ async def test_escape_leaves_a_field_and_the_footer_says_so():
         assert "s Start" in text_of(app)[-1]
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.slow  # the whole app: about 2 s
+async def test_the_advanced_section_sets_the_batch_the_model_size_and_the_run_name():
+    # The form had no batch size, model width or depth, and no run name.
+    from textual.widgets import Collapsible
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        advanced = screen.query_one("#advanced", Collapsible)
+        assert advanced.collapsed  # out of the way of a first run
+        tiny = PRESETS["tiny"]
+        assert [screen.query_one(f"#{field}", Input).value for field in ("batch", "d-model", "layers", "run-name")] == \
+            [str(tiny.batch_size), str(tiny.model.d_model), str(tiny.model.n_layers), ""]
+        for field, value in (("batch", "8"), ("d-model", "64"), ("layers", "2"), ("run-name", "my-first-run")):
+            screen.query_one(f"#{field}", Input).value = value
+        await pilot.pause()
+        config, _ = screen.build_config()
+        assert (config.batch_size, config.model.d_model, config.model.d_ff, config.model.n_layers, config.run_name) == \
+            (8, 64, 256, 2, "my-first-run")
+        screen.query_one("#run-name", Input).value = ""
+        await pilot.pause()
+        assert screen.build_config()[0].run_name is None  # blank: a name is made up
+
+
+@pytest.mark.slow  # the whole app: about 2 s a case
+@pytest.mark.parametrize("field, value, message", [
+    ("batch", "0", "batch size must be a whole number of at least 1"),
+    ("d-model", "100", "model width (d_model) must be a multiple of 8 to split over the preset's 4 heads"),
+    ("layers", "two", "layers (n_layers) must be a whole number"),
+    ("run-name", "my run", "run name 'my run' may only use letters, digits"),
+])
+async def test_advanced_values_are_checked_as_typed_with_a_clear_message(field, value, message):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one(f"#{field}", Input).value = value
+        await pilot.pause()
+        error = screen.query_one(f"#{field}-error", Static)
+        assert error.has_class("-shown") and str(error.render()).startswith(message)
+        with pytest.raises(ConfigError, match="must|may only"):
+            screen.build_config()

@@ -214,3 +214,23 @@ async def test_a_real_run_at_an_absurd_rate_shows_its_alert_and_system_numbers(t
         assert words[:2] == ["system", "cpu"] and words[2].endswith("%") and words[3] == "rss"
         rss_mb = float(words[4]) * {"MB": 2**20, "GB": 2**30}[words[5]]
         assert rss_bytes() / 2 < rss_mb < rss_bytes() * 2  # the same process: /proc says about as much
+
+
+async def test_the_setup_shows_its_progress_with_counts_then_logs_each_end():
+    # The first ~24 s of a first run (the corpus, the tokenizer) showed one static line.
+    from tui_transformer.data.bpe import MERGING
+    from tui_transformer.data.builtin_corpus import BUILDING
+    from tui_transformer.train.events import SetupProgress
+    from tui_transformer.tui.messages import TrainingEvent
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        screen.history.preparing_run("starting a run: opening the data…", 0.0)
+        for event in (SetupProgress(BUILDING, 1234, 1234, "files"), SetupProgress(MERGING, 1200, 7936, "tokens")):
+            screen.post_message(TrainingEvent(event))
+        await pilot.pause()
+        screen.redraw()
+        stats = text_of(app, screen.query_one("#stats"))[0]
+        assert "tokenizer: learning merges: 1,200/7,936 tokens" in stats
+        assert [line.message for line in screen.history.log][-1] == f"{BUILDING}: done (1,234 files)"

@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 from textual.widgets import Input, Select, TabbedContent
 
 from tests.tui.helpers import RECORDED, make_app
@@ -236,3 +238,23 @@ async def test_at_80x24_the_stats_keep_the_runs_line_and_placeholders_stay_one_l
         await pilot.pause()
         rows = text_of(app, app.screen.query_one("#stats"))
         assert rows[0].strip().startswith("step 120/120") and rows[2].strip().startswith("run recorded  finished")
+
+
+@pytest.mark.slow  # the whole app twice: about 3 s
+async def test_at_80x24_the_charts_have_rows_to_draw_in_and_l_says_log_scale(recorded_run):
+    # Four charts with 2 plot rows each, even with the form hidden, above 5 empty rows of samples;
+    # and the footer's "l Log" read as the Log tab's key.
+    from tests.tui.helpers import text_of
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        screen.attach(recorded_run)
+        await pilot.press("f")
+        loss = screen.query_one("#loss-chart", LineChart)
+        assert loss.region.height >= 10  # title, 8 plot rows or more, x axis
+        assert screen.query_one("#ppl-chart").region.height == loss.region.height
+        assert not screen.query_one("#lr-chart").display and not screen.query_one("#tps-chart").display
+        assert "l Log scale" in text_of(app)[-1]
+    async with make_app().run_test(size=(120, 40)) as pilot:  # a tall terminal keeps all four
+        assert pilot.app.screen.query_one("#lr-chart").region.height >= 8

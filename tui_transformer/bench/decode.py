@@ -190,7 +190,8 @@ def _hf_twin(model):
     config = GPT2Config(vocab_size=c.vocab_size, n_positions=c.max_seq_len, n_embd=c.d_model, n_layer=c.n_layers,
                         n_head=c.n_heads, n_inner=c.d_ff, activation_function="gelu", resid_pdrop=0.0,
                         embd_pdrop=0.0, attn_pdrop=0.0, tie_word_embeddings=c.tie_weights,
-                        attn_implementation="sdpa")
+                        attn_implementation="sdpa",
+                        bos_token_id=None, eos_token_id=None)  # GPT-2's 50256 lies outside a small vocabulary
     return GPT2LMHeadModel(config).to(model.embed.weight.device).eval()
 
 

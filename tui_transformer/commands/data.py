@@ -18,6 +18,8 @@ import argparse
 import json
 import shutil
 
+from tui_transformer.arguments import nonempty
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("data", help="the data caches: status, prefetch, clean",
@@ -31,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clean = commands.add_parser("clean", help="delete cached shards (and with --all, every cache)")
     clean.add_argument("--all", action="store_true", help="also token streams, tokenizers and the offline corpus")
     for sub in (status, prefetch, clean):
-        sub.add_argument("--cache-dir", metavar="DIR", help="the shard cache folder (default: <cache>/fineweb)")
+        sub.add_argument("--cache-dir", metavar="DIR", type=nonempty,
+                         help="the shard cache folder (default: <cache>/fineweb)")
     parser.set_defaults(func=lambda args: _help(parser))
     status.set_defaults(func=run_status)
     prefetch.set_defaults(func=run_prefetch)

@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     import time
 
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -67,7 +68,11 @@ def run_list(args: argparse.Namespace) -> int:
     if not runs:
         console.print(f"no runs yet in {runs_dir()}; start one with `tui-transformer train --no-ui`")
         return 0
-    table = Table(title=f"runs in {runs_dir()}")
+    if not console.is_terminal:  # a pipe or a file: plain aligned lines, never squeezed to 80 columns
+        console = Console(highlight=False, width=100_000)
+        console.print(f"runs in {runs_dir()}")
+    table = Table(title=f"runs in {runs_dir()}" if console.is_terminal else None,
+                  box=box.ROUNDED if console.is_terminal else None, pad_edge=console.is_terminal)
     for column in ("name", "preset", "step", "val bpb", "alerts", "state", "updated", "note"):
         table.add_column(column, justify="right" if column in ("step", "val bpb", "alerts") else "left",
                          no_wrap=column not in ("state", "note"))
@@ -75,7 +80,7 @@ def run_list(args: argparse.Namespace) -> int:
         updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
         bpb = "-" if info.val_bpb is None else f"{info.val_bpb:.3f}"
         table.add_row(info.name, info.preset, str(info.last_step), bpb, str(info.alerts), info.label, updated,
-                      info.note)
+                      info.note or "-")
     console.print(table)
     return 0
 
@@ -91,6 +96,12 @@ def run_compare(args: argparse.Namespace) -> int:
     for run in args.runs:
         path = resolve_run(run)
         paths.setdefault(path.name, path)
+    if len(paths) < 2:
+        from tui_transformer.errors import UserError
+
+        named = ", ".join(args.runs)
+        raise UserError(f"runs compare needs two runs or more; got one ({named}). "
+                        f"`tui-transformer runs export {next(iter(paths))}` shows one run's history")
     configs = {name: load_run_config(path) for name, path in paths.items()}
     diff = config_diff(configs)
     results = {name: summary(metric_history(path)) for name, path in paths.items()}

@@ -14,17 +14,19 @@ import json
 import sys
 from pathlib import Path
 
-from tui_transformer.commands.train import SETTINGS, ProgressView, overrides_from, stop_on_signals
+from tui_transformer.arguments import nonempty
+from tui_transformer.commands.train import (SETTINGS, ProgressView, keeping_at_evals, overrides_from, signal_exit_code,
+                                            stop_on_signals)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sweep", help="train a grid of runs and rank them by val bits per byte",
-                                   description=__doc__.split("\\n\\n")[0])
+                                   description=__doc__.split("\n\n")[0])
     parser.add_argument("--vary", action="append", default=[], metavar="FIELD=V1,V2,...",
                         help="a setting and its values (repeat for a grid), e.g. lr=1e-3,2e-3")
     parser.add_argument("--name", dest="sweep_name", help="the sweep's name (default: sweep-MMDD-HHMMSS)")
     parser.add_argument("--resume", metavar="NAME", help="continue a sweep: skip finished runs, resume the stopped one")
-    parser.add_argument("--preset", help="tiny, seed, gpt2-small or auto (default: auto)")
+    parser.add_argument("--preset", type=nonempty, help="tiny, seed, gpt2-small or auto (default: auto)")
     parser.add_argument("--config", metavar="FILE", help="TOML file overriding the preset")
     parser.add_argument("--json", action="store_true", help="print the ranked table as one JSON object")
     parser.add_argument("--quiet", action="store_true", help="print only a line per run and the table")
@@ -55,6 +57,7 @@ def _sweep(args: argparse.Namespace, stop, interrupted: list) -> int:
         axes = [sweeps.parse_vary(text) for text in args.vary]
         base, _ = build_config(args.preset, overrides_from(args).get("device", "auto"), args.config,
                                overrides_from(args))
+        base = keeping_at_evals(base, args)
         plan = sweeps.new_sweep(name, base, axes)  # every config checked before anything trains
     view = ProgressView(quiet=args.quiet or args.json, stderr=args.json)  # --json keeps stdout for the object
 
@@ -70,7 +73,7 @@ def _sweep(args: argparse.Namespace, stop, interrupted: list) -> int:
         _print_table(name, rows)
     if interrupted:
         print(f"sweep stopped; continue with: tui-transformer sweep --resume {name}", file=sys.stderr)
-        return 130
+        return signal_exit_code(interrupted)
     return 0
 
 

@@ -11,6 +11,8 @@ import argparse
 import json
 import time
 
+from tui_transformer.arguments import nonempty
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("tokenizer", help="train a BPE tokenizer, or show how text is tokenized",
@@ -18,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="tokenizer_command", metavar="ACTION")
     train = commands.add_parser("train", help="train a byte-level BPE on a data source's training split")
     train.add_argument("--vocab-size", type=int, default=8192, help="tokens, end-of-text included (default 8192)")
-    train.add_argument("--data", default="builtin", help="auto, builtin, fineweb or a path (default builtin)")
+    train.add_argument("--data", type=nonempty, default="builtin",
+                       help="auto, builtin, fineweb or a path (default builtin)")
     train.add_argument("--val-fraction", type=float, default=0.1, help="held out, never trained on (default 0.1)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=run_train)

@@ -17,6 +17,9 @@ Two ideas make training fast enough for a CPU:
    A merge only touches the words that contain the merged pair, so we update just their pair
    counts instead of recounting the corpus; a heap with lazy deletion finds the best pair.
 
+Both passes report their progress (:mod:`tui_transformer.progress`): the texts counted, then the
+vocabulary learnt so far, so a dashboard can show it while a learner waits.
+
 Ties between equally frequent pairs are broken by the smaller (left id, right id), so training is
 deterministic: the same text and vocabulary size give the same file on every machine.
 
@@ -36,6 +39,7 @@ from collections.abc import Iterable
 import regex
 
 from tui_transformer.atomic import write_bytes_atomic
+from tui_transformer.progress import report
 
 # The GPT-4 (cl100k_base) split pattern: contractions, words with one leading non-letter,
 # numbers of at most 3 digits, punctuation runs, and whitespace handled so that " word" keeps its space.
@@ -45,14 +49,19 @@ GPT4_SPLIT_PATTERN = (
 )
 
 Pair = tuple[int, int]
+# the stages its progress reports name (tui_transformer.progress): seconds each on a megabyte of text
+COUNTING, MERGING = "tokenizer: counting words", "tokenizer: learning merges"
 
 
 def count_pretokens(texts: Iterable[str], pattern: str = GPT4_SPLIT_PATTERN) -> Counter[bytes]:
     """How often each distinct pre-token (as UTF-8 bytes) occurs in ``texts``."""
     compiled = regex.compile(pattern)
     counts: Counter[str] = Counter()
-    for text in texts:
+    texts = list(texts)
+    for done, text in enumerate(texts):
+        report(COUNTING, done, len(texts), "texts")
         counts.update(compiled.findall(text))
+    report(COUNTING, len(texts), len(texts), "texts")
     return Counter({piece.encode("utf-8"): n for piece, n in counts.items()})
 
 
@@ -102,10 +111,12 @@ class _Merger:
 
     def run(self, vocab_size: int) -> list[bytes]:
         while len(self.vocab) < vocab_size:
+            report(MERGING, len(self.vocab), vocab_size, "tokens")
             pair = self._best_pair()
             if pair is None:
                 break
             self._merge(pair)
+        report(MERGING, vocab_size, vocab_size, "tokens")  # done (early, when nothing was left to merge)
         return self.vocab
 
     def _merge(self, pair: Pair) -> None:

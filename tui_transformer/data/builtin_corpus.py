@@ -11,7 +11,8 @@ Two parts, one document each:
 ``test/``, ``idlelib/``, ``tkinter/`` and ``site-packages/`` are skipped (tests, GUI code, and
 whatever the user installed, which would make the corpus machine-dependent). Files are visited in
 sorted order, so a given Python version always gives the same documents in the same order:
-about 1.4 MB of text. Parsing takes seconds, so the result is cached under ``<cache>/corpus``.
+about 1.4 MB of text. Parsing takes seconds (reported file by file, see :mod:`tui_transformer.progress`),
+so the result is cached under ``<cache>/corpus``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from pathlib import Path
 
 from tui_transformer import paths
 from tui_transformer.atomic import atomic_write
+from tui_transformer.progress import report
 
 DESCRIPTION = "Python's own documentation (offline)"
 MIN_DOCSTRING_CHARS = 80
 FORMAT = 2  # bump when the collection rules change, so that old cache files are not read
+BUILDING = "building the builtin corpus"  # the stage its progress reports name (tui_transformer.progress)
 SKIPPED_DIRS = {"test", "tests", "idlelib", "tkinter", "site-packages", "dist-packages", "__pycache__", "turtledemo"}
 
 
@@ -67,11 +70,14 @@ def _topic_documents() -> list[tuple[str, str]]:
 
 def _docstring_documents(stdlib: Path) -> list[tuple[str, str]]:
     documents = []
-    for file in _stdlib_sources(stdlib):
+    files = _stdlib_sources(stdlib)
+    for done, file in enumerate(files):
+        report(BUILDING, done, len(files), "files")
         module = file.relative_to(stdlib).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
         for qualname, doc in _docstrings(file):
             if len(doc) >= MIN_DOCSTRING_CHARS:
                 documents.append((f"doc:{module}:{qualname}", doc))
+    report(BUILDING, len(files), len(files), "files")
     return documents
 
 

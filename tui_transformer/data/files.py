@@ -1,6 +1,8 @@
 """A path as a data source: a text file, a folder of them, JSON lines or parquet.
 
-Accepted files (a folder is searched recursively, in sorted order):
+Accepted files (a folder is searched recursively, in sorted order, hidden folders such as ``.git``
+or ``.venv`` left out; a folder of more than ``MAX_SCANNED_ENTRIES`` entries is refused, as it is
+surely not the data: ``--data ~`` would walk a whole home folder):
 
 * ``.txt`` / ``.md``: plain text. A long file is cut at blank lines into documents of about
   ``TEXT_DOCUMENT_CHARS`` characters, so that one book still gets a validation split (the split is
@@ -16,6 +18,7 @@ re-tokenizes its chunk.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tui_transformer.data.local_source import DocumentGroup, LocalSource
@@ -25,6 +28,7 @@ from tui_transformer.errors import UserError
 SUFFIXES = (".txt", ".md", ".jsonl", ".parquet")
 TEXT_DOCUMENT_CHARS = 4000
 CHUNK_BYTES = 16 * 2**20
+MAX_SCANNED_ENTRIES = 200_000  # files and folders a data folder may hold (a large corpus: ~10k files)
 
 
 class PathSource(LocalSource):
@@ -55,7 +59,15 @@ def _data_files(root: Path) -> list[Path]:
         if root.suffix not in SUFFIXES:
             raise UserError(f"unsupported data file {root.name}: expected one of {', '.join(SUFFIXES)}")
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    files, seen = [], 0
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        seen += len(dirs) + len(names)
+        if seen > MAX_SCANNED_ENTRIES:
+            raise UserError(f"{root} holds more than {MAX_SCANNED_ENTRIES:,} files and folders: is it really the "
+                            "data? point --data at the folder (or file) of your text")
+        files += [Path(folder) / name for name in names if Path(name).suffix in SUFFIXES]
+    return sorted(path for path in files if path.is_file())
 
 
 def _group_files(files: list[Path]) -> list[DocumentGroup]:

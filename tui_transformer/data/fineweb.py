@@ -24,7 +24,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from tui_transformer.data import hub
-from tui_transformer.data.http import HttpClient, HttpPolicy
+from tui_transformer.data.http import HttpClient, HttpPolicy, Retryable, retrying, say_retry
 from tui_transformer.data.remote_parquet import RemoteParquet
 from tui_transformer.data.shard_cache import ShardCache
 from tui_transformer.data.sharded_source import ShardedSource
@@ -56,7 +56,7 @@ class FinewebSource(ShardedSource):
         super().__init__(val_fraction, cache or ShardCache.from_env())
         self.endpoint = hub.endpoint()
         self.offline = hub.offline()
-        self.client = HttpClient(http)
+        self.client = HttpClient(http, on_retry=self._say_retry)
         self._parquet: tuple[str, RemoteParquet] | None = None  # the last file's footer, reused
 
     def status(self) -> dict:
@@ -78,21 +78,34 @@ class FinewebSource(ShardedSource):
         self.cache.download_started(name, file["path"], row_group)
         before = self.client.bytes_downloaded  # the footer counts too: it is read for this shard
         try:
-            remote = self._remote_parquet(file)
-            # total_byte_size is uncompressed: the progress is an estimate that may end early
-            self.cache.download_sized(remote.parquet.metadata.row_group(row_group).total_byte_size)
-            table = remote.read_row_group(row_group)
+            table = retrying(lambda: self._read_row_group(file, row_group), f"read {file['path']} of {DATASET}",
+                             self.client.policy, self._say_retry)
             self.cache.record_downloaded(self.client.bytes_downloaded - before)
-        except (ValueError, pa.ArrowException) as error:
-            raise UserError(f"{file['path']} of {DATASET}: not a readable parquet file ({error})") from error
         finally:
             self.cache.download_finished()
-        table = _documents(table)
         val = sum(split_of(doc_id, self.val_fraction) == "val" for doc_id in table.column("id").to_pylist())
         splits = {"train": table.num_rows - val, "val": val}
         info = {"index": index, "source_file": file["path"], "row_groups": [row_group, row_group + 1],
                 "rows": table.num_rows, "splits": splits, "val_fraction": self.val_fraction}
         return self.cache.add(name, table, info, pin=pin)
+
+    def _read_row_group(self, file: dict, row_group: int) -> pa.Table:
+        """One try at a row group's documents. Bytes that arrive whole but do not decode (a flipped byte:
+        "Corrupt snappy compressed data", or text that is not UTF-8) are retried like a dropped body,
+        footer included. Page checksums are verified where the file has them (see RemoteParquet)."""
+        try:
+            remote = self._remote_parquet(file)
+            # total_byte_size is uncompressed: the progress is an estimate that may end early
+            self.cache.download_sized(remote.parquet.metadata.row_group(row_group).total_byte_size)
+            return _documents(remote.read_row_group(row_group))  # decoded here: a bad byte may show only now
+        except (OSError, ValueError, pa.ArrowException) as error:
+            self._parquet = None  # the footer may be what was damaged: read it again too
+            raise Retryable(f"the bytes received do not decode as parquet ({str(error)[:120]})") from None
+
+    def _say_retry(self, message: str) -> None:
+        """A retry is one line on stderr and a notice in the shard panel."""
+        self.cache.notice(message)
+        say_retry(message)
 
     def _remote_parquet(self, file: dict) -> RemoteParquet:
         if self._parquet is None or self._parquet[0] != file["path"]:

@@ -17,10 +17,15 @@ connection refused / reset, DNS failure     retry, waiting ``backoff * 2**attemp
 no answer within ``timeout`` seconds        retry (a stalled server must not hang a run)
 slower than ``min_rate`` bytes/s overall    retry (a trickling server must not either)
 HTTP 5xx                                    retry
-HTTP 429 (rate limited)                     retry after the ``Retry-After`` seconds it names
+HTTP 429 (rate limited)                     retry after the ``Retry-After`` seconds it names,
+                                            up to 120 s; a longer one fails at once, saying so
 body shorter than asked                     retry (a truncated body is never kept)
 HTTP 401, 403, 404 and other 4xx            fail at once, with the library's own error
 ==========================================  =============================================
+
+Every retry prints one line on stderr (what failed, attempt N of M, the wait), or hands it to
+``on_retry``. :func:`retrying` applies the same rule to any call through the library (the
+``hf:`` path's ``datasets`` calls), recognising its errors by their cause.
 
 The library retries a request only until its headers arrive; a body that drops or trickles
 afterwards is ours to handle, which is why the range read keeps its own loop.
@@ -38,8 +43,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tui_transformer.data.hub import user_error
 from tui_transformer.errors import UserError
@@ -62,6 +70,8 @@ CLOSE_WAIT_S = 2.0
 
 # The longest Retry-After we wait out; a server asking for more is treated as failing.
 MAX_RETRY_AFTER_S = 120.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,7 @@ class HttpPolicy:
         return max(backoff, retry_after or 0.0)
 
 
-class _Retryable(Exception):
+class Retryable(Exception):
     """A failure worth another try; the message is the cause shown to the user if all tries fail."""
 
     def __init__(self, cause: str, retry_after: float | None = None) -> None:
@@ -122,11 +132,71 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+def say_retry(message: str) -> None:
+    """The default ``on_retry``: one line on stderr (stdout is a command's result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def retrying(call: Callable[[], T], what: str, policy: HttpPolicy | None = None,
+             on_retry: Callable[[str], None] = say_retry) -> T:
+    """``call()``, tried again on a transient failure (:func:`transient_cause`), at most
+    ``policy.retries`` times with the policy's backoff; then a :class:`NetworkError` "could not <what>".
+
+    Any other error passes through untouched.
+    """
+    policy = policy or HttpPolicy.from_env()
+    tries = policy.retries + 1
+    for attempt in range(tries):
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001  classified below; anything else is re-raised
+            found = transient_cause(error)
+            if found is None:
+                raise
+            cause, retry_after = found
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+            raise NetworkError(f"could not {what}: {cause} with Retry-After {retry_after:g} s, longer than the "
+                               f"{MAX_RETRY_AFTER_S:g} s this program waits; try again later", cause)
+        if attempt + 1 < tries:
+            wait = policy.delay(attempt, retry_after)
+            on_retry(f"{what}: {cause}; attempt {attempt + 1} of {tries} failed, retrying in {wait:.1f} s")
+            time.sleep(wait)
+    raise NetworkError(f"could not {what}: {cause} (after {tries} attempt{'s' if tries > 1 else ''})", cause)
+
+
+def transient_cause(error: BaseException) -> tuple[str, float | None] | None:
+    """``(cause, Retry-After seconds or None)`` if ``error`` (or what caused it) is worth a retry: a
+    :class:`Retryable`, an HTTP 5xx or 429 from the library, a dropped or refused connection, a
+    timeout. None for anything else (a 404, a bad name, a bug)."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, Retryable):
+            return str(error), error.retry_after
+        if isinstance(error, HfHubHTTPError) and error.response is not None:
+            status = error.response.status_code
+            if status == 429:
+                return "HTTP 429 Too Many Requests", _retry_after(error.response.headers)
+            if status >= 500:
+                return f"HTTP {status} {error.response.reason_phrase}".strip(), None
+            return None
+        if isinstance(error, httpx2.TimeoutException):
+            return "no answer in time", None
+        if isinstance(error, (httpx2.TransportError, ConnectionError)):
+            return f"connection dropped ({type(error).__name__}: {str(error)[:120]})", None
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return None
+
+
 class HttpClient:
     """Range reads with retries. ``bytes_downloaded`` counts every body byte received."""
 
-    def __init__(self, policy: HttpPolicy | None = None) -> None:
+    def __init__(self, policy: HttpPolicy | None = None, on_retry: Callable[[str], None] = say_retry) -> None:
         self.policy = policy or HttpPolicy.from_env()
+        self.on_retry = on_retry
         self.bytes_downloaded = 0
 
     def get_range(self, url: str, start: int, end: int, on_bytes=None) -> bytes:
@@ -134,17 +204,8 @@ class HttpClient:
 
         ``on_bytes(n)`` is told about every piece of body received (for progress).
         """
-        cause = ""
-        retry_after = None
-        for attempt in range(self.policy.retries + 1):
-            if attempt:
-                time.sleep(self.policy.delay(attempt - 1, retry_after))
-            try:
-                return self._get_range_once(url, start, end, on_bytes)
-            except _Retryable as error:
-                cause, retry_after = str(error), error.retry_after
-        tries = self.policy.retries + 1
-        raise NetworkError(f"could not fetch {url}: {cause} (after {tries} attempt{'s' if tries > 1 else ''})", cause)
+        return retrying(lambda: self._get_range_once(url, start, end, on_bytes), f"fetch {url}", self.policy,
+                        self.on_retry)
 
     def _get_range_once(self, url: str, start: int, end: int, on_bytes) -> bytes:
         import httpx2
@@ -158,9 +219,9 @@ class HttpClient:
                                       follow_redirects=True) as response:
                 status = response.status_code
                 if status == 429:
-                    raise _Retryable("HTTP 429 Too Many Requests", _retry_after(response.headers))
+                    raise Retryable("HTTP 429 Too Many Requests", _retry_after(response.headers))
                 if status >= 500:
-                    raise _Retryable(f"HTTP {status} {response.reason_phrase}")
+                    raise Retryable(f"HTTP {status} {response.reason_phrase}")
                 if status >= 400:
                     response.read()
                     try:
@@ -173,11 +234,11 @@ class HttpClient:
         except OfflineModeIsEnabled:
             raise NetworkError(f"cannot fetch {url}: HF_HUB_OFFLINE is set", "HF_HUB_OFFLINE is set") from None
         except httpx2.TimeoutException:
-            raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None
+            raise Retryable(f"no answer within {self.policy.timeout:g} s") from None
         except httpx2.RemoteProtocolError as error:  # e.g. the connection closed mid-body
-            raise _Retryable(f"connection dropped ({error})") from None
+            raise Retryable(f"connection dropped ({error})") from None
         except (httpx2.TransportError, OSError) as error:
-            raise _Retryable(f"{type(error).__name__}: {error}") from None
+            raise Retryable(f"{type(error).__name__}: {error}") from None
 
     def _read_exactly(self, response, want: int, on_bytes) -> bytes:
         """The body, checked against the request's deadline after every piece that arrives."""
@@ -192,10 +253,10 @@ class HttpClient:
             if got >= want:
                 break
             if time.monotonic() - started > deadline:
-                raise _Retryable(f"too slow: {got} of {want} bytes in {deadline:.1f} s "
+                raise Retryable(f"too slow: {got} of {want} bytes in {deadline:.1f} s "
                                  f"(below {self.policy.min_rate:,.0f} bytes/s)")
         if got < want:
-            raise _Retryable(f"body truncated: {got} of {want} bytes")
+            raise Retryable(f"body truncated: {got} of {want} bytes")
         return b"".join(parts)[:want]
 
 
@@ -204,4 +265,4 @@ def _retry_after(headers) -> float | None:
     value = (headers.get("Retry-After") or "").strip()
     if not value.replace(".", "", 1).isdigit():
         return None
-    return min(float(value), MAX_RETRY_AFTER_S)
+    return float(value)

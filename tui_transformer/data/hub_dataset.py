@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from tui_transformer import paths
 from tui_transformer.data import hub
+from tui_transformer.data.http import NetworkError, retrying
 from tui_transformer.data.shard_cache import ShardCache, limits_from_env
 from tui_transformer.data.sharded_source import HASH_SPLIT, ShardedSource
 from tui_transformer.data.sources import HUB_PREFIX, is_hub_dataset
@@ -120,11 +121,15 @@ class HubDatasetSource(ShardedSource):
             return self._splits
         import datasets
 
-        try:
+        def load():
             if self.local and _is_saved_dataset(Path(self.dataset)):
-                loaded = datasets.load_from_disk(self.dataset)
-            else:
-                loaded = datasets.load_dataset(self.dataset, self.config, streaming=True)  # a folder too: no Arrow copy
+                return datasets.load_from_disk(self.dataset)
+            return datasets.load_dataset(self.dataset, self.config, streaming=True)  # a folder too: no Arrow copy
+
+        try:
+            loaded = retrying(load, f"read {self.spec}")  # the card, the listing: the Hub's 5xx are retried
+        except NetworkError:
+            raise
         except Exception as error:
             raise _dataset_error(error, self.dataset) from None
         if not isinstance(loaded, dict):  # a single saved split
@@ -169,7 +174,16 @@ class HubDatasetSource(ShardedSource):
         return self.cache.add(name, table, info, pin=pin)
 
     def _rows(self, stream: str, split: str, start: int, count: int) -> list[str]:
-        """The non-empty texts of rows ``[start, start + count)`` of ``split``."""
+        """The non-empty texts of rows ``[start, start + count)`` of ``split``; a transient failure of
+        the Hub mid-stream is retried from ``start`` (see data.http.retrying)."""
+        try:
+            return retrying(lambda: self._rows_once(stream, split, start, count), f"read {self.spec}")
+        except NetworkError:
+            raise
+        except Exception as error:
+            raise _dataset_error(error, self.dataset) from None
+
+    def _rows_once(self, stream: str, split: str, start: int, count: int) -> list[str]:
         column = self.layout["text_column"]
         dataset = self._open()[split]
         if hasattr(dataset, "select"):  # a dataset on disk: rows are addressable
@@ -187,9 +201,9 @@ class HubDatasetSource(ShardedSource):
                     texts.append(text)
                 if position >= start + count:
                     break
-        except Exception as error:
-            self._streams_at.pop(stream, None)
-            raise _dataset_error(error, self.dataset) from None
+        except BaseException:
+            self._streams_at.pop(stream, None)  # the next try starts the stream again at ``start``
+            raise
         self._streams_at[stream] = (iterator, position)
         return texts
 

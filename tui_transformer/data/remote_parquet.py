@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tui_transformer.data.http import HttpClient
+from tui_transformer.errors import UserError
 
 FOOTER_READAHEAD = 64 << 10  # pyarrow asks for the last 64 KiB first
 COLUMNS = ("id", "text")
@@ -83,7 +84,7 @@ class RemoteParquet:
 
     def __init__(self, client: HttpClient, url: str, size: int, on_bytes=None) -> None:
         self.remote = RemoteFile(client, url, size, on_bytes)
-        self.parquet = pq.ParquetFile(self.remote)
+        self.parquet = pq.ParquetFile(self.remote, page_checksum_verification=True)  # where the writer kept CRCs
 
     @property
     def num_row_groups(self) -> int:
@@ -94,7 +95,7 @@ class RemoteParquet:
         names = self.parquet.schema_arrow.names
         wanted = [c for c in COLUMNS if c in names]
         if "text" not in wanted:
-            raise ValueError(f"the parquet file has no 'text' column (columns: {', '.join(names)})")
+            raise UserError(f"{self.remote.url} has no 'text' column (columns: {', '.join(names)})")
         group = self.parquet.metadata.row_group(index)
         spans = []
         for column in range(group.num_columns):

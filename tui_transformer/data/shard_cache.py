@@ -20,7 +20,10 @@ the processes reading it right now. How the cache stays correct:
   reported, deleted and fetched again.
 * **Self-healing metadata.** A metadata file that does not parse, or parses into the wrong shape,
   is rebuilt from the shards on disk: each shard carries its own description in its parquet
-  key-value metadata.
+  key-value metadata, with ``content_sha256``, a digest of that description and of every id and
+  text as downloaded. A rebuild adopts a shard only if its content still gives that digest;
+  any other shard (damaged, edited, or written before digests were kept) is deleted and fetched
+  again, never trusted.
 * **Shared.** Two processes (a headless run and the TUI) may share the folder: every metadata
   update is a read-modify-write under a file lock, and a shard download takes a per-shard lock so
   the shard is fetched once.
@@ -43,6 +46,7 @@ from filelock import FileLock
 
 from tui_transformer import paths
 from tui_transformer.atomic import remove_stale_temps, write_bytes_atomic
+from tui_transformer.digest import file_sha256
 from tui_transformer.data.split import split_of
 from tui_transformer.data.token_cache import load_stream, save_stream
 from tui_transformer.errors import UserError
@@ -97,6 +101,8 @@ class ShardCache:
     def __init__(self, root: Path | str | None = None, max_shards: int | None = DEFAULT_MAX_SHARDS,
                  max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else paths.cache_dir() / "fineweb"
+        if self.root.exists() and not self.root.is_dir():
+            raise UserError(f"the shard cache {self.root} is not a folder; name a folder (it is created if absent)")
         self.max_shards, self.max_bytes = max_shards, max_bytes
         # This process's activity, shown by status(); written only through the methods below.
         self._stats = {"hits": 0, "misses": 0, "bytes_downloaded": 0, "corrupt_refetched": 0, "metadata_rebuilt": 0}
@@ -155,11 +161,14 @@ class ShardCache:
         for path in sorted(self.root.glob("shard_*.parquet")):
             try:
                 info = json.loads(pq.read_schema(path).metadata[SHARD_KEY])
+                if info.get("content_sha256") != _content_sha256(pq.read_table(path, columns=["id", "text"]), info):
+                    raise ValueError("not the content that was downloaded")
                 mtime = path.stat().st_mtime
-                entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+                entry = {**info, "bytes": path.stat().st_size, "sha256": file_sha256(path), "tokens": {},
                          "readers": [], "access_count": 0, "created": mtime, "last_accessed": mtime}
             except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
-                path.unlink(missing_ok=True)  # not a shard we can describe: it will be fetched again
+                self.notice(f"{path.name} is not what was downloaded (or cannot be checked): fetching it again")
+                path.unlink(missing_ok=True)
                 continue
             for tokens in sorted(self.root.glob(f"{path.stem}.*.npy")):
                 try:
@@ -193,7 +202,7 @@ class ShardCache:
                 return None
             path = self.path(name)
             _refuse_folder(path, f"shard {name}")
-            if not path.exists() or _sha256(path) != entry["sha256"]:
+            if not path.exists() or file_sha256(path) != entry["sha256"]:
                 what = "missing" if not path.exists() else "corrupt (sha256 mismatch)"
                 self.notice(f"{name} was {what}: fetching it again")
                 self._count("corrupt_refetched")
@@ -208,12 +217,13 @@ class ShardCache:
     def add(self, name: str, table: pa.Table, info: dict, pin: bool = False) -> dict:
         """Write ``table`` as shard ``name`` (atomically), register it, then apply the LRU limits."""
         info = {**info, "name": name}
+        info["content_sha256"] = _content_sha256(table, info)
         table = table.replace_schema_metadata({SHARD_KEY: json.dumps(info).encode()})
         path = self.path(name)
         _refuse_folder(path, f"shard {name}")
         write_bytes_atomic(path, _parquet_bytes(table))
         now = time.time()
-        entry = {**info, "bytes": path.stat().st_size, "sha256": _sha256(path), "tokens": {},
+        entry = {**info, "bytes": path.stat().st_size, "sha256": file_sha256(path), "tokens": {},
                  "readers": [os.getpid()] if pin else [], "created": now, "last_accessed": now, "access_count": 1}
         with self.update() as metadata:
             metadata["shards"][name] = entry
@@ -463,11 +473,17 @@ def _live_readers(entry: dict) -> list[int]:
     return [pid for pid in entry.get("readers", []) if pid_alive(pid)]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+def _content_sha256(table: pa.Table, info: dict) -> str:
+    """sha256 of a shard's description (``info`` less this digest) and of its ids and texts, in order.
+
+    Each string is length-prefixed, so no two different contents hash alike by shifting a boundary.
+    """
+    digest = hashlib.sha256(json.dumps({k: v for k, v in info.items() if k != "content_sha256"},
+                                       sort_keys=True).encode())
+    for column in ("id", "text"):
+        for value in table.column(column).to_pylist():
+            data = (value or "").encode("utf-8")
+            digest.update(len(data).to_bytes(8, "little") + data)
     return digest.hexdigest()
 
 

@@ -22,12 +22,23 @@ import numpy as np
 
 from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.packing import compact, pack_documents
+from tui_transformer.progress import report
+
+TOKENIZING = "tokenizing the text"  # the stage its progress reports name
+ENCODE_BATCH = 512  # documents a call
 
 
 def tokenize_documents(tokenizer, texts: list[str]) -> np.ndarray:
-    """The packed ``EOT d1 EOT d2 ...`` stream of ``texts`` (``uint16`` when the vocabulary allows)."""
-    return compact(pack_documents(tokenizer.encode_batch(texts) if texts else [], tokenizer.eot_id),
-                   tokenizer.vocab_size)
+    """The packed ``EOT d1 EOT d2 ...`` stream of ``texts`` (``uint16`` when the vocabulary allows).
+
+    Encoded ``ENCODE_BATCH`` documents a call (tiktoken spreads each call over threads), so that the
+    progress can be reported (:mod:`tui_transformer.progress`)."""
+    encoded: list[list[int]] = []
+    for start in range(0, len(texts), ENCODE_BATCH):
+        report(TOKENIZING, start, len(texts), "documents")
+        encoded.extend(tokenizer.encode_batch(texts[start:start + ENCODE_BATCH]))
+    report(TOKENIZING, len(texts), len(texts), "documents")
+    return compact(pack_documents(encoded, tokenizer.eot_id), tokenizer.vocab_size)
 
 
 def cache_key(*parts: str) -> str:

@@ -31,6 +31,7 @@ import tiktoken
 from filelock import FileLock
 
 from tui_transformer import paths
+from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.bpe import GPT4_SPLIT_PATTERN, read_tiktoken_file, train_bpe, write_tiktoken_file
 from tui_transformer.errors import UserError
 
@@ -233,20 +234,46 @@ def train_or_load_bpe(source: Source, vocab_size: int, on_progress=None) -> Toke
 
     A file lock makes a second process wait for the first one's training instead of repeating it.
     ``on_progress(message)`` hears what happens (training can take tens of seconds).
+
+    The cache is verified: the sidecar ``.json`` records the tokenizer's sha256 when it is
+    trained, and a cached file that does not match it (two ranks swapped still parse), or that
+    has no digest to check, is trained again rather than adopted (and copied into a new run).
     """
     path, texts = bpe_cache_path(source, vocab_size)
     name = f"bpe-{vocab_size}"
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
-        if not path.exists():
-            if not texts:
-                raise UserError(f"cannot train {name}: the source {source.name!r} has no training text")
-            if on_progress:
-                on_progress(f"training {name} on {sum(map(len, texts)):,} characters of {source.description}")
-            started = time.perf_counter()
-            tokens = train_bpe(texts, vocab_size - 1)  # one id is kept for end-of-text
-            info = {"vocab_size": len(tokens) + 1, "requested": vocab_size, "source": source.name,
-                    "characters": sum(map(len, texts)), "train_seconds": round(time.perf_counter() - started, 3)}
-            path.with_suffix(".json").write_text(json.dumps(info, indent=2))
-            write_tiktoken_file(path, tokens)  # atomic, and last: its presence means "trained"
-    return load_tiktoken_file(path, name=name)
+        cached, why_not = _verified_cached_bpe(path, name)
+        if cached is not None:
+            return cached
+        if not texts:
+            raise UserError(f"cannot train {name}: the source {source.name!r} has no training text")
+        if on_progress:
+            if why_not:
+                on_progress(f"the cached {path.name} {why_not}: training it again")
+            on_progress(f"training {name} on {sum(map(len, texts)):,} characters of {source.description}")
+        started = time.perf_counter()
+        tokens = train_bpe(texts, vocab_size - 1)  # one id is kept for end-of-text
+        write_tiktoken_file(path, tokens)  # atomic
+        tokenizer = load_tiktoken_file(path, name=name)
+        info = {"vocab_size": len(tokens) + 1, "requested": vocab_size, "source": source.name,
+                "characters": sum(map(len, texts)), "train_seconds": round(time.perf_counter() - started, 3),
+                "sha256": tokenizer.sha256()}
+        write_bytes_atomic(path.with_suffix(".json"), json.dumps(info, indent=2).encode())  # last: "trained"
+    return tokenizer
+
+
+def _verified_cached_bpe(path: Path, name: str) -> tuple[Tokenizer | None, str]:
+    """``(the cached tokenizer, "")`` if it matches its recorded sha256, else ``(None, why not)``."""
+    if not path.exists():
+        return None, ""
+    try:
+        recorded = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("sha256")
+        tokenizer = load_tiktoken_file(path, name=name)
+    except (OSError, ValueError, AttributeError, UserError) as error:
+        return None, f"cannot be checked ({str(error)[:120] or type(error).__name__})"
+    if recorded is None:
+        return None, "has no recorded sha256 to check it against"
+    if tokenizer.sha256() != recorded:
+        return None, "does not match the sha256 recorded when it was trained (damaged)"
+    return tokenizer, ""

@@ -15,8 +15,13 @@ INSTALL_HINT = "install it with `uv sync --extra hf`, or run `uv run --extra hf 
 
 
 def require_transformers() -> ModuleType:
-    """``import transformers``, or a :class:`UserError` naming the command that installs it."""
+    """``import transformers``, or a :class:`UserError` naming the command that installs it.
+
+    Its own progress bars ("Loading weights: 100%") are turned off: the command says what it loads.
+    """
     try:
-        return importlib.import_module("transformers")
+        transformers = importlib.import_module("transformers")
     except ImportError:
         raise UserError(f"this needs the optional 'hf' extra (transformers, tokenizers); {INSTALL_HINT}") from None
+    transformers.utils.logging.disable_progress_bar()
+    return transformers

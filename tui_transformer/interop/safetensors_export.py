@@ -5,10 +5,16 @@ A checkpoint (``.pt``) is a pickle: loading one from a stranger is only safe wit
 
     model.safetensors        the model's tensors under our own names (no optimizer state)
     tui_transformer.json     {"format", "version", "config": TrainConfig, "tokenizer": its identity,
-                              "split_pattern", "special_tokens", "step"}
+                              "split_pattern", "special_tokens", "step",
+                              "sha256": {"model.safetensors": the file's digest}}
     tokenizer.tiktoken       the merge table (ranks), so the export needs nothing else to run
 
-safetensors is a JSON header plus raw tensor bytes: loading cannot run code. ``generate``, ``eval``
+safetensors is a JSON header plus raw tensor bytes: loading cannot run code. It carries no
+checksum, so a flipped bit in a tensor would load silently (and change the text): the export
+records the file's sha256, and :func:`load_export` refuses any difference before reading a tensor.
+The ranks are checked against the tokenizer's recorded identity the same way. An export that
+records no digest (written by hand, or by an older version) still loads, with an
+:class:`~tui_transformer.errors.Unverified` warning naming it. ``generate``, ``eval``
 and the Playground take the folder wherever they take a run (:func:`load_export`, reached from
 ``train.checkpoint.load_for_inference``); ``import`` writes its runs in this format too.
 """
@@ -26,7 +32,8 @@ import torch
 from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.bpe import read_tiktoken_file
 from tui_transformer.data.tokenizer import Tokenizer
-from tui_transformer.errors import UserError
+from tui_transformer.digest import file_sha256
+from tui_transformer.errors import Unverified, UserError
 from tui_transformer.interop.output_dir import write_json
 
 FORMAT = "tui-transformer/safetensors"
@@ -48,7 +55,7 @@ def write_export(folder: Path, model: torch.nn.Module, tokenizer: Tokenizer, con
         "format": FORMAT, "version": VERSION, "config": config, "tokenizer": tokenizer.identity(),
         "split_pattern": tokenizer.encoding._pat_str,  # noqa: SLF001  tiktoken keeps it private
         "special_tokens": tokenizer.encoding._special_tokens,  # noqa: SLF001
-        "step": step,
+        "step": step, "sha256": {WEIGHTS_FILE: file_sha256(folder / WEIGHTS_FILE)},
     })
 
 
@@ -61,10 +68,21 @@ def write_ranks(path: Path, ranks: dict[bytes, int]) -> None:
 
 
 def find_export(run_or_path: str | Path) -> Path | None:
-    """The export folder that ``run_or_path`` names (a folder, or a run name under the runs folder), or None."""
+    """The export folder that ``run_or_path`` names (a folder, its ``model.safetensors``, or a run name
+    under the runs folder), or None.
+
+    A ``.safetensors`` file is never read as a checkpoint: without the ``tui_transformer.json`` beside
+    it nothing says which model its tensors make, so that is refused in one line.
+    """
     from tui_transformer.paths import runs_dir
 
-    for folder in (Path(run_or_path).expanduser(), runs_dir() / str(run_or_path)):
+    path = Path(run_or_path).expanduser()
+    if path.suffix == ".safetensors" and path.is_file():
+        if (path.parent / META_FILE).is_file():
+            return path.parent
+        raise UserError(f"{path} is a safetensors file with no {META_FILE} beside it to say which model it holds; "
+                        f"pass a folder written by `export --format safetensors` or `import`")
+    for folder in (path, runs_dir() / str(run_or_path)):
         if (folder / META_FILE).is_file():
             return folder
     return None
@@ -83,6 +101,26 @@ def read_tokenizer(folder: Path, meta: dict[str, Any]) -> Tokenizer:
     if tokenizer.sha256() != identity["sha256"]:
         raise UserError(f"{folder / RANKS_FILE} does not match the tokenizer recorded in {META_FILE} (damaged?)")
     return tokenizer
+
+
+def verify_weights(folder: Path, meta: dict[str, Any]) -> None:
+    """Compare ``model.safetensors`` with the sha256 the export recorded; warn when it recorded none."""
+    path = folder / WEIGHTS_FILE
+    recorded = (meta.get("sha256") or {}).get(WEIGHTS_FILE) if isinstance(meta.get("sha256"), dict) else None
+    if recorded is None:
+        import warnings
+
+        warnings.warn(Unverified(f"{path} is unverified: {META_FILE} records no sha256 for it (written "
+                                 "elsewhere or by an older version), so a damaged byte would go unnoticed"),
+                      stacklevel=2)
+        return
+    try:
+        actual = file_sha256(path)
+    except OSError as error:
+        raise UserError(f"{path} is missing or unreadable ({error.strerror or error})") from None
+    if actual != recorded:
+        raise UserError(f"{path} is damaged or truncated: its bytes do not match the sha256 recorded in "
+                        f"{META_FILE}; export or import it again")
 
 
 def load_export(folder: Path, device: str, make_config: Callable[[dict], Any]):
@@ -107,6 +145,7 @@ def load_export(folder: Path, device: str, make_config: Callable[[dict], Any]):
     if tokenizer.vocab_size != config.model.vocab_size:
         raise UserError(f"{folder}: the model has {config.model.vocab_size} token ids, its tokenizer "
                         f"{tokenizer.vocab_size}")
+    verify_weights(folder, meta)
     try:
         tensors = load_file(str(folder / WEIGHTS_FILE))
     except (SafetensorError, OSError) as error:

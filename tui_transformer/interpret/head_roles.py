@@ -12,7 +12,9 @@ self               ``A[i, i]``                                         ``i >= 1`
 first token        ``A[i, 0]`` (the "attention sink")                  ``i >= 1``
 local window       ``Σ A[i, i − d]`` for ``d = 2 .. LOCAL_WINDOW``      ``i >= LOCAL_WINDOW``
 induction          ``A[R + i, i + 1]``, on a sequence repeated with    the second copy
-                   period ``R`` (prefix matching, :mod:`.induction`)
+                   period ``R`` (prefix matching, :mod:`.induction`);  (any text: each token
+                   on any text, the position after the token's        seen before)
+                   latest earlier occurrence
 =================  ==================================================  ============================
 
 Position 0 is left out of the first three, where attending to itself, to the first token and to
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tui_transformer.interpret.induction import prefix_matching
+from tui_transformer.interpret.induction import prefix_matching, repeat_matching
 from tui_transformer.model.inspection import inspect
 
 ROLES = ("previous token", "self", "first token", "local window", "induction")
@@ -38,15 +40,17 @@ ROLE_THRESHOLD = 0.4  # at least 40 % of the attention on the pattern
 LOCAL_WINDOW = 4
 
 
-def pattern_scores(weights: torch.Tensor, period: int | None = None) -> torch.Tensor:
+def pattern_scores(weights: torch.Tensor, period: int | None = None, tokens: torch.Tensor | None = None) -> torch.Tensor:
     """``weights [B, H, T, T]`` -> ``[H, len(ROLES)]``, each role's score (see the module docstring).
 
     ``period`` is the repetition period ``R`` of the tokens, when they are a sequence repeated twice;
-    without one the induction score is 0.
+    without one the induction score is read from the repeats of ``tokens [B, T]`` (0 where none repeats).
     """
     induction = torch.zeros(weights.shape[1])
     if period is not None and 2 * period <= weights.shape[-1]:
         induction = prefix_matching(weights, period)
+    elif period is None and tokens is not None:
+        induction = repeat_matching(weights, tokens)
     weights = weights.float().mean(dim=0)  # [H, T, T], averaged over the batch
     n_heads, t, _ = weights.shape
     i = torch.arange(1, t)
@@ -70,6 +74,11 @@ class HeadRoles:
         best = int(self.scores[layer, head].argmax())
         return ROLES[best] if self.scores[layer, head, best] >= ROLE_THRESHOLD else None
 
+    def heads_with(self, role: str) -> list[tuple[int, int]]:
+        """``(layer, head)`` of every head whose dominant role is ``role``."""
+        layers, heads, _ = self.scores.shape
+        return [(layer, head) for layer in range(layers) for head in range(heads) if self.role(layer, head) == role]
+
     def table(self) -> list[list[str | None]]:
         """``[layer][head]`` -> dominant role or None."""
         layers, heads, _ = self.scores.shape
@@ -77,6 +86,7 @@ class HeadRoles:
 
 
 def head_roles(model, tokens: torch.Tensor, period: int | None = None) -> HeadRoles:
-    """Every head's role scores on ``tokens [B, T]`` (a repeated sequence of ``period``, for induction)."""
+    """Every head's role scores on ``tokens [B, T]`` (a repeated sequence of ``period``, or any text:
+    then its own repeated tokens give the induction score)."""
     seen = inspect(model, tokens)
-    return HeadRoles(torch.stack([pattern_scores(weights, period) for weights in seen.attention]))
+    return HeadRoles(torch.stack([pattern_scores(weights, period, seen.tokens.cpu()) for weights in seen.attention]))

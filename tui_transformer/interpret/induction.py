@@ -59,6 +59,32 @@ def prefix_matching(weights: torch.Tensor, length: int) -> torch.Tensor:
     return weights[:, :, length + i, i + 1].float().mean(dim=(0, 2))
 
 
+def repeat_targets(tokens: torch.Tensor) -> list[tuple[int, int, int]]:
+    """``(row, query, key)`` for every token of ``tokens [B, T]`` seen before in its row: the query is
+    the repeat, the key the position right after the token's latest earlier occurrence (where an
+    induction head looks). On a sequence repeated with period ``R`` these are exactly the
+    ``(R + i, i + 1)`` of :func:`prefix_matching`; on any text they are its own repeats."""
+    targets = []
+    for row, ids in enumerate(tokens.tolist()):
+        last_seen: dict[int, int] = {}
+        for query, token in enumerate(ids):
+            earlier = last_seen.get(token)
+            if earlier is not None and earlier + 1 < query:
+                targets.append((row, query, earlier + 1))
+            last_seen[token] = query
+    return targets
+
+
+def repeat_matching(weights: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """``weights [B, H, T, T]`` -> ``[H]``: the mean attention each head pays to the :func:`repeat_targets`
+    of ``tokens [B, T]``; zeros where no token repeats."""
+    targets = repeat_targets(tokens)
+    if not targets:
+        return torch.zeros(weights.shape[1])
+    rows, queries, keys = (torch.tensor(column) for column in zip(*targets))
+    return weights[rows, :, queries, keys].float().mean(dim=0)
+
+
 def prefix_matching_scores(attention: list[torch.Tensor], length: int) -> torch.Tensor:
     """``[L, H]``: :func:`prefix_matching` of every layer's attention weights."""
     return torch.stack([prefix_matching(weights, length) for weights in attention])
@@ -168,8 +194,8 @@ def induction_report(model, token_ids: Sequence[int], length: int = 24, batch: i
 def frequent_ids(tokenizer, texts: Sequence[str], limit: int = 1000) -> list[int]:
     """The ``limit`` token ids that occur most often in ``texts`` (end-of-text left out): ids a model
     trained on such text has seen, so their embeddings are trained."""
-    counts = torch.bincount(torch.tensor([i for ids in tokenizer.encode_batch(list(texts)) for i in ids]),
-                            minlength=tokenizer.vocab_size)
+    ids = [i for encoded in tokenizer.encode_batch(list(texts)) for i in encoded]
+    counts = torch.bincount(torch.tensor(ids, dtype=torch.long), minlength=tokenizer.vocab_size)  # long: [] too
     counts[tokenizer.eot_id] = 0
     ranked = counts.argsort(descending=True, stable=True)[:limit]  # ties in a fixed order: the same pool every run
     return [int(i) for i in ranked if counts[i] > 0]

@@ -113,4 +113,5 @@ class NaiveKVCache:
 
 
 Cache = KVCache | NaiveKVCache
-"""What the model's ``cache=`` accepts: anything with ``length``, ``update(layer, k, v)`` and ``advance(n)``."""
+"""What the model's ``cache=`` accepts: one of the two caches above (a union, not a protocol); both have
+``length``, ``update(layer, k, v)`` and ``advance(n)``."""

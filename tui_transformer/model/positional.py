@@ -1,7 +1,7 @@
 """Positional encodings: telling the model where each token is.
 
 Attention is a weighted *sum* over tokens, and a sum ignores order: without help, "dog bites man"
-and "man bites dog" would look the same. Three ways to inject position are implemented here.
+and "man bites dog" would look the same. Four ways to inject position are implemented here.
 
 **Sinusoidal** (the original transformer; the default). For position ``p`` and dimension pair
 ``i`` (``0 <= i < D/2``)::

@@ -9,9 +9,8 @@ first written: a *page fault* and a page of zeros, 8,192 of them for a 32 MB ten
 
 :func:`keep_freed_memory` raises both thresholds to 1 GiB (``mallopt``): blocks below that come from
 malloc's own heap, go back to its free lists when freed, and the next step reuses pages that are
-already mapped. Measured on the 2-core development machine (``bench train``, one thread, in the
-README), a step of the tiny preset took 187 ms instead of 208. What it costs: the process keeps the
-memory of its busiest moment between steps instead of returning it; the peak is the same.
+already mapped (what that saves is measured in ``docs/perf-log.md``). What it costs: the process
+keeps the memory of its busiest moment between steps instead of returning it; the peak is the same.
 
 Only Linux with glibc has ``mallopt``; elsewhere (macOS, musl) this does nothing. It changes the
 whole process, once, and is safe to call again.

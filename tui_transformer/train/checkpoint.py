@@ -355,12 +355,17 @@ def find(run_or_path: str | Path, which: str = LATEST) -> Path:
     path = Path(run_or_path).expanduser()
     if path.is_file():
         return path
+    if path.exists() and not path.is_dir():  # /dev/null, a pipe: no run, and no checkpoint either
+        raise CheckpointError(f"{path} is not a checkpoint file (those are the .pt files train writes) nor a run")
     if path.suffix == ".pt":
         raise CheckpointError(f"checkpoint not found: {path}")
     run_dir = resolve_run(run_or_path)
     candidate = run_dir / CHECKPOINTS / which
     if candidate.is_file():
         return candidate
+    if candidate.exists():
+        raise CheckpointError(f"{candidate} is a folder, not a checkpoint file; move it away (the run saves "
+                              f"its {which} there)")
     other = run_dir / CHECKPOINTS / (BEST if which == LATEST else LATEST)
     if other.is_file():
         raise CheckpointError(f"run {run_dir.name} has no {which} ({candidate} does not exist), but it has "
@@ -403,14 +408,15 @@ def load_for_inference(run_or_path: str | Path, device: str = "cpu"):
 
 
 def _tokenizer_for(payload: dict[str, Any], path: Path):
-    """The tokenizer a checkpoint needs: the run's own copy of a trained one if present, else by name."""
+    """The tokenizer a checkpoint needs: the run's own copy of a trained one (or of a ranks file given by
+    path, whose name is its file's stem) if present, else by name."""
     from tui_transformer.data import get_tokenizer
-    from tui_transformer.data.tokenizer import load_tiktoken_file
+    from tui_transformer.data.tokenizer import TIKTOKEN_ENCODINGS, load_tiktoken_file
     from tui_transformer.train.runs import TOKENIZER_FILE
 
     identity = payload.get("tokenizer") or {}
     name = identity.get("name") or payload["config"]["tokenizer"]
     copy = path.parent.parent / TOKENIZER_FILE  # <run>/checkpoints/x.pt -> <run>/tokenizer.tiktoken
-    if name.startswith("bpe-") and copy.is_file():
+    if copy.is_file() and (name.startswith("bpe-") or name not in TIKTOKEN_ENCODINGS):
         return load_tiktoken_file(copy, name=name)
     return get_tokenizer(name)

@@ -27,6 +27,11 @@ from tui_transformer.seeds import check_seed
 # Far above any useful rate (1e-4 .. 1e-2), and still a rate whose divergence the trainer reports
 # as such (the loss turns NaN); near 1e38 AdamW's step size itself overflows float32 and crashes.
 MAX_LR = 1e6
+# The largest budgets that still mean a run: a trillion steps (or epochs) and a quadrillion tokens
+# (a GPT-2-small step on one GPU takes ~0.1 s, so 10**12 of them is 3,000 years). Anything larger is
+# a typo, and through the float of "1e30" it would fit the LR schedule to a horizon no run reaches.
+MAX_STEPS = 10**12
+MAX_TOKENS = 10**15
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class TrainConfig:
     sample_prompt: str = "The"
     sample_tokens: int = 48
     checkpoint_interval: int = 200
+    keep_every: int | None = None  # also keep the weights every N steps (train.kept_checkpoints); None: off
     log_interval: int = 1
     # where
     run_dir: str | None = None
@@ -81,10 +87,13 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("max_steps", "max_tokens", "epochs", "tokens_per_epoch"):
+        for name, limit in (("max_steps", MAX_STEPS), ("max_tokens", MAX_TOKENS), ("epochs", MAX_STEPS),
+                            ("tokens_per_epoch", MAX_TOKENS), ("keep_every", MAX_STEPS)):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{name} must be a positive integer or unset, got {value!r}")
+            if value is not None and value > limit:
+                raise ConfigError(f"{name} must be at most {limit:,}, got {value:,}")
         # `not 0 < x` (rather than `x <= 0`) also rejects NaN, which fails every comparison;
         # an infinite rate or decay would only turn the first step's weights into NaN.
         if self.max_time is not None and not 0 < self.max_time < math.inf:

@@ -14,6 +14,11 @@ Python reads TOML with :mod:`tomllib` but cannot write it, and a config only hol
 numbers and booleans, so :func:`dumps` writes those few kinds itself. ``None`` means "unset" and
 TOML has no null, so unset fields are left out; reading fills them back from the defaults.
 
+A run's ``config.toml`` ends with a comment holding the sha256 of the lines above it
+(:func:`write`). A resume checks it (:func:`written_as_is`): a file changed since the program wrote
+it, by a hand edit or by a damaged byte (a flipped bit can still parse, as ``batch_size = 17``), is
+not trusted (see :mod:`tui_transformer.train.resume_config`).
+
 A file given with ``--config`` may hold only some fields: it *overrides* a preset, it does not
 need to be complete (see :func:`read_overrides`). A run's own ``config.toml`` must be (see
 :func:`read`): read as overrides of the defaults, an empty or cut-off file would describe another
@@ -22,6 +27,7 @@ model, and the error would blame whichever setting differs first.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import tomllib
@@ -59,9 +65,31 @@ def dumps(config: TrainConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+DIGEST_COMMENT = "# sha256 of the lines above, to tell a change from outside: "
+
+
 def write(config: TrainConfig, path: Path) -> None:
-    """Write ``path`` atomically: a kill mid-write leaves the old file or the new one, never an empty one."""
-    write_bytes_atomic(path, dumps(config).encode("utf-8"))
+    """Write ``path`` atomically, ending with its digest comment: a kill mid-write leaves the old file
+    or the new one, never an empty one."""
+    text = dumps(config)
+    write_bytes_atomic(path, (text + DIGEST_COMMENT + _sha256(text) + "\n").encode("utf-8"))
+
+
+def written_as_is(path: Path) -> bool | None:
+    """Whether ``path`` is exactly what :func:`write` wrote; None if it has no digest comment to tell."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    at = text.rfind("\n" + DIGEST_COMMENT)
+    if at < 0:
+        return None
+    body = text[: at + 1]
+    return text == body + DIGEST_COMMENT + _sha256(body) + "\n"  # byte for byte, the comment's own too
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_overrides(path: str | Path) -> dict[str, Any]:

@@ -3,21 +3,27 @@
 Each rule is a small pure function over the recent history that returns a message or None. Its
 threshold is named and explained beside it. :class:`Doctor` keeps that history as the run goes,
 asks every rule after each step and each eval, and raises each rule's alert once per episode: a rule
-that fired stays quiet for ``COOLDOWN_STEPS`` steps, and the data-repeating rule speaks once per
+that fired stays quiet for ``COOLDOWN_STEPS`` steps, and the data-repeating note comes once per
 epoch.
 
 ==================  ====================================================  =========================
 rule                fires when                                            the idea (Learn page)
 ==================  ====================================================  =========================
+worse than guessing the train loss is above ``ln V`` (a uniform guess)    Model and training
 loss spike          the train loss jumps well above its recent EMA        Model and training
 overfitting         val rises while train falls, over several evals       Model and training
 clipping            the gradient norm was clipped in most recent steps    Model and training
 plateau             no progress, with the loss still near ``ln V``        Model and training
-data repeating      a new epoch: the same text is seen again              Tokenization
+data repeating      a new epoch: the same text is seen again (a note)     Tokenization
 not a number        the loss or the gradient became NaN or inf            Model and training
 ==================  ====================================================  =========================
 
 The last one stops the run (the trainer raises it with the divergence); the others only speak.
+
+A new epoch is a **note** (``Finding.alert`` false: the log says it, no ⚠), not an alert: on a
+small corpus a run of a few minutes passes over its text several times (the builtin corpus's
+``tiny`` run about five), which is expected and harmless while val keeps improving. When the
+repetition starts to hurt, val rises while train falls, and that is the overfitting alert.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ LEARN_TOKENIZATION = "Tokenization"
 # MIN_STEPS steps, once the EMA has settled.
 SPIKE_RATIO, SPIKE_NATS, EMA_DECAY = 1.3, 0.5, 0.9
 MIN_STEPS = 20
+# Worse than guessing: a uniform guess over V tokens scores ln V, and a fresh model starts near it.
+# A loss GUESS_NATS above it, at any step, means the updates made the model worse than knowing
+# nothing: almost always a learning rate far too high. It needs no history, so it speaks at once.
+GUESS_NATS = 1.0
 # Overfitting: OVERFIT_EVALS evals in a row where val rose and train fell.
 OVERFIT_EVALS = 3
 # Clipping: the norm was above grad_clip in at least CLIP_SHARE of the last CLIP_WINDOW steps. A few
@@ -50,6 +60,7 @@ class Finding:
     rule: str
     message: str
     learn: str  # the Learn page that explains it
+    alert: bool = True  # False: a note for the log, nothing going wrong
 
 
 def loss_spike(loss: float, ema: float | None, steps: int) -> str | None:
@@ -57,6 +68,15 @@ def loss_spike(loss: float, ema: float | None, steps: int) -> str | None:
         return None
     return (f"the train loss jumped to {loss:.2f} from a recent average of {ema:.2f}: a step that large often "
             "means the learning rate is too high for this batch size")
+
+
+def worse_than_guessing(loss: float, vocab_size: int) -> str | None:
+    uniform = math.log(vocab_size)
+    if not loss > uniform + GUESS_NATS:
+        return None
+    return (f"the train loss is {loss:.2f}, above the {uniform:.2f} of a uniform guess over {vocab_size:,} tokens "
+            "(ln V): the updates made the model worse than knowing nothing, so the learning rate is far too "
+            "high (try a tenth of it)")
 
 
 def overfitting(evals: list[tuple[float, float]]) -> str | None:
@@ -98,8 +118,9 @@ def data_repeating(epoch: int, tokens_per_epoch: int | None) -> str | None:
     if epoch < 2:
         return None
     size = f" of {tokens_per_epoch:,} tokens" if tokens_per_epoch else ""
-    return (f"epoch {epoch}: the training text{size} is being seen for the {_ordinal(epoch)} time; val loss "
-            "improves less from here, and a small corpus starts to be memorised (more data, or a smaller model)")
+    return (f"epoch {epoch}: the training text{size} is being seen for the {_ordinal(epoch)} time, as expected "
+            "on a small corpus; val improves less from here, and if it starts to rise while train falls the "
+            "model is memorising (the overfitting alert says so)")
 
 
 def _ordinal(n: int) -> str:
@@ -121,7 +142,8 @@ class Doctor:
         self._last_fired: dict[str, int] = {}
 
     def after_step(self, step: int, loss: float, grad_norm: float, epoch: int) -> list[Finding]:
-        findings = [self._fire("loss spike", step, loss_spike(loss, self.ema, self.steps), LEARN_TRAINING)]
+        findings = [self._fire("worse than guessing", step, worse_than_guessing(loss, self.vocab_size), LEARN_TRAINING),
+                    self._fire("loss spike", step, loss_spike(loss, self.ema, self.steps), LEARN_TRAINING)]
         self.steps += 1
         self.losses.append(loss)
         self.ema = loss if self.ema is None else EMA_DECAY * self.ema + (1 - EMA_DECAY) * loss
@@ -131,7 +153,8 @@ class Doctor:
                                                            step - self.warmup_steps), LEARN_TRAINING))
         if epoch > self.epoch:
             self.epoch = epoch
-            findings.append(Finding("data repeating", data_repeating(epoch, self.tokens_per_epoch), LEARN_TOKENIZATION))
+            findings.append(Finding("data repeating", data_repeating(epoch, self.tokens_per_epoch), LEARN_TOKENIZATION,
+                                    alert=False))
         return [finding for finding in findings if finding is not None]
 
     def after_eval(self, step: int, val_loss: float, train_loss: float) -> list[Finding]:

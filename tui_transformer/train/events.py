@@ -96,7 +96,7 @@ class ShardStatus:
 class CheckpointSaved:
     step: int
     path: str
-    kind: str  # "latest" or "best"
+    kind: str  # "latest", "best" or "kept" (the weights only, train.kept_checkpoints)
     time: float = field(default_factory=_now)
 
 
@@ -106,7 +106,7 @@ class Alert:
     Learn page whose idea explains it."""
 
     step: int
-    rule: str  # "loss spike", "overfitting", "clipping", "plateau", "data repeating", "not a number"
+    rule: str  # "worse than guessing", "loss spike", "overfitting", "clipping", "plateau", "not a number"
     message: str
     learn: str
     time: float = field(default_factory=_now)
@@ -124,6 +124,18 @@ class SystemSample:
     cuda_allocated: float | None = None
     cuda_reserved: float | None = None
     gpu_util: float | None = None  # percent, where the driver reports it
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class SetupProgress:
+    """How far a slow step of the setup has come (see tui_transformer.progress): ``done`` of ``total``
+    ``unit``. Shown live, never written to ``metrics.jsonl``: it says nothing once the run has started."""
+
+    stage: str  # "building the builtin corpus", "tokenizer: learning merges"...
+    done: int
+    total: int
+    unit: str  # "files", "texts", "tokens"
     time: float = field(default_factory=_now)
 
 
@@ -155,13 +167,13 @@ class RunFailed:
 
 
 Event = (RunStarted | StepMetrics | EvalResult | Sample | ShardStatus | CheckpointSaved | Alert | SystemSample
-         | LogMessage | RunFinished | RunFailed)
+         | SetupProgress | LogMessage | RunFinished | RunFailed)
 EventCallback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (RunStarted, StepMetrics, EvalResult, Sample, ShardStatus, CheckpointSaved, Alert, SystemSample,
-                LogMessage, RunFinished, RunFailed)
+                SetupProgress, LogMessage, RunFinished, RunFailed)
 }
 
 

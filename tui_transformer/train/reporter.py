@@ -41,6 +41,11 @@ class Reporter:
         if self.on_event is not None:
             self.on_event(event)
 
+    def show(self, event: Event) -> None:
+        """An event for the watcher only, not for ``metrics.jsonl`` (setup progress: stale once the run starts)."""
+        if self.is_main and self.on_event is not None:
+            self.on_event(event)
+
     def log(self, message: str, level: str = "info") -> None:
         self.emit(LogMessage(level=level, message=message))
 

@@ -8,7 +8,8 @@
                             └──────> interrupted  killed with no ending written; resumable from its
                                                   last checkpoint
 
-``new`` is a run folder with nothing trained yet; ``starting`` is a run being set up (building the
+``damaged`` is a run folder that lacks what every run has (its config.toml): listed so that it
+does not vanish, with what is wrong. ``new`` is a run folder with nothing trained yet; ``starting`` is a run being set up (building the
 corpus, training the tokenizer) before its first event.
 """
 
@@ -29,6 +30,7 @@ class RunState(StrEnum):
     STOPPED = "stopped"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    DAMAGED = "damaged"  # a run folder missing a file it needs (config.toml); listed, with the reason
 
 
 def ended_state(finished: RunFinished | None, failed: RunFailed | None) -> RunState | None:

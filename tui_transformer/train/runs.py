@@ -5,7 +5,8 @@ A run directory holds::
     config.toml        the effective TrainConfig (see train.config_file)
     metrics.jsonl      every event, one JSON object a line (see train.metrics)
     samples.txt        the sample generations, readable as they come
-    tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer, so the run works after the cache is cleaned
+    tokenizer.tiktoken a copy of a trained (bpe-N) tokenizer or of a .tiktoken file given by path, so the
+                       run works after the cache is cleaned or the file is gone
     checkpoints/       latest.pt (every checkpoint_interval steps and at the end) and best.pt (lowest val loss)
     run.lock, RUNNING  the lock of the process training in it, and that process's pid (see train.run_lock)
     note.txt           the learner's one-line note (``runs note``), if any
@@ -22,11 +23,11 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_transformer.atomic import TEMP_PREFIX, write_bytes_atomic
+from tui_transformer.atomic import TEMP_PREFIX, remove_stale_temps
 from tui_transformer.errors import UserError
 from tui_transformer.paths import runs_dir
 from tui_transformer.train import config_file
@@ -119,11 +120,16 @@ class RunDirectory:
         name = check_run_name(config.run_name or new_run_name(config))
         for suffix in itertools.count(1):
             path = parent / (name if suffix == 1 else f"{name}-{suffix}")
-            run = cls._claim(path, named=bool(config.run_name))
-            if run is not None:
-                run.write_run_files(config, tokenizer)
-                (path / CHECKPOINTS).mkdir(exist_ok=True)
-                return run
+            run = None
+            try:
+                run = cls._claim(path, named=bool(config.run_name))
+                if run is not None:
+                    run.write_run_files(config, tokenizer)
+                    (path / CHECKPOINTS).mkdir(exist_ok=True)
+                    return run
+            except OSError as error:  # a full disk, a read-only folder: nothing half-made is left behind
+                _abandon(run, path)
+                raise UserError(f"cannot set up run {path}: {error.strerror or error}; nothing was kept") from None
         raise AssertionError("unreachable")
 
     @classmethod
@@ -156,9 +162,9 @@ class RunDirectory:
         return run
 
     def write_run_files(self, config: TrainConfig, tokenizer: Tokenizer) -> None:
-        write_bytes_atomic(self.path / CONFIG_FILE, config_file.dumps(config).encode("utf-8"))
+        config_file.write(config, self.path / CONFIG_FILE)
         copy = self.path / TOKENIZER_FILE
-        if tokenizer.name.startswith("bpe-") and not copy.exists():
+        if (tokenizer.name.startswith("bpe-") or tokenizer.path is not None) and not copy.exists():
             tokenizer.write_ranks_file(copy)  # a trained tokenizer lives in the cache, which may be cleaned
 
     def close(self) -> None:
@@ -204,6 +210,19 @@ def _free_for_a_new_run(path: Path) -> bool:
     return True
 
 
+def _abandon(run: RunDirectory | None, path: Path) -> None:
+    """Undo a new run's setup that failed: its files, its lock and its folder (only if nothing else is in it)."""
+    if run is not None:
+        run.close()
+        return
+    try:  # it failed while claiming the folder, which held only a setup's files then
+        _remove_setup_files(path)
+        (path / LOCK_FILE).unlink(missing_ok=True)
+        path.rmdir()
+    except OSError:
+        pass
+
+
 def _remove_setup_files(path: Path) -> None:
     """Delete what a setup writes (never anything else), so that the folder can be used afresh.
 
@@ -220,8 +239,18 @@ def _remove_setup_files(path: Path) -> None:
 
 
 def has_checkpoint(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds any checkpoint (one without any restarts from step 0 on --resume)."""
-    return any((run_dir / CHECKPOINTS).glob("*.pt"))
+    """Whether ``run_dir`` holds any checkpoint (one without any restarts from step 0 on --resume).
+
+    A save's temp file (``.tmp-<pid>-...-latest.pt``) is not one: a writer killed mid-save leaves it.
+    """
+    return any(not path.name.startswith(TEMP_PREFIX) for path in (run_dir / CHECKPOINTS).glob("*.pt"))
+
+
+def remove_dead_writers_temps(run_dir: Path) -> None:
+    """Delete the temp files that processes killed mid-write left in the run (a live writer's stay)."""
+    for folder in (run_dir, run_dir / CHECKPOINTS):
+        if folder.is_dir():
+            remove_stale_temps(folder)
 
 
 # ---- listing -------------------------------------------------------------------------------------
@@ -254,13 +283,17 @@ class RunInfo:
         """The state as ``runs list`` prints it: "finished (max_steps)", "failed: <why>", "stopped", ..."""
         if self.state is RunState.FINISHED:
             return f"finished ({self.reason})"
-        if self.state is RunState.FAILED:
-            return f"failed: {self.reason}"
+        if self.state in (RunState.FAILED, RunState.DAMAGED):
+            return f"{self.state.value}: {self.reason}"
         return self.state.value
 
 
 def run_info(run_dir: Path) -> RunInfo:
-    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note."""
+    """One run's summary: its metrics file scanned (see train.run_scan), its lock, its note.
+
+    A dead writer's temp files are deleted on the way (see :func:`remove_dead_writers_temps`).
+    """
+    remove_dead_writers_temps(run_dir)
     metrics = run_dir / METRICS_FILE
     scan = scan_metrics(metrics)
     preset, state, reason = scan.preset, scan.state, scan.reason
@@ -297,10 +330,30 @@ def _configured_preset(run_dir: Path) -> str:
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
     """Every run under ``root`` (the runs folder by default), most recently updated first."""
+    runs = [run_info(path) if (path / CONFIG_FILE).is_file() else damaged_run_info(path) for path in run_paths(root)]
+    return sorted(runs, key=lambda info: info.updated, reverse=True)
+
+
+def run_paths(root: Path | None = None) -> list[Path]:
+    """The run folders under ``root`` (the runs folder by default): one listing, no metrics read,
+    so a dashboard can ask every few seconds whether a run has appeared or gone."""
     root = root or runs_dir()
     if not root.is_dir():
         return []
     # hidden folders are the runs folder's own (.sweeps, a run being deleted), never runs
-    runs = [run_info(path) for path in root.iterdir()
-            if not path.name.startswith(".") and (path / CONFIG_FILE).is_file()]
-    return sorted(runs, key=lambda info: info.updated, reverse=True)
+    return [path for path in root.iterdir() if not path.name.startswith(".") and _is_run(path)]
+
+
+def _is_run(path: Path) -> bool:
+    """A run folder: one with its config.toml, or one that lost it but holds a run's work (a checkpoint,
+    logged steps); a dead setup's leftover (only setup files) is none, its name free again."""
+    if (path / CONFIG_FILE).is_file():
+        return True
+    looks_like_a_run = (path / METRICS_FILE).is_file() or (path / CHECKPOINTS).is_dir()
+    return path.is_dir() and looks_like_a_run and not _free_for_a_new_run(path)
+
+
+def damaged_run_info(run_dir: Path) -> RunInfo:
+    """A run folder without its config.toml: what can be read of it, as ``damaged`` with the reason."""
+    return replace(run_info(run_dir), state=RunState.DAMAGED,
+                   reason=f"no {CONFIG_FILE} (deleted?): copy it back from a backup to resume, generate or evaluate")

@@ -4,7 +4,8 @@
 session ready, ``train.trainer`` runs the loop. The phases, in order::
 
     read the resume       the run's lock first, then its checkpoint (refused if its budget is spent)
-    open the data         the source, the tokenizer (trained on first use), whether a step fits in memory
+    open the data         the source, the tokenizer (trained on first use, its progress shown live),
+                          whether a step fits in memory
     open the run folder   a new run's folder, locked, with config.toml written first
     build the model       weights from the seed, AdamW, the LR schedule, the doctor, the system sampler
     read val batches      the fixed validation batches and the induction probe's sequences
@@ -26,6 +27,7 @@ from typing import Any
 
 import torch
 
+from tui_transformer import progress
 from tui_transformer.data.loader import BatchLoader
 from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
@@ -39,14 +41,28 @@ from tui_transformer.train.budget import epoch_of, horizon_steps, refuse_a_spent
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.device import choose_precision, resolve_device
 from tui_transformer.train.doctor import Doctor
-from tui_transformer.train.events import EventCallback, RunFailed, RunStarted
+from tui_transformer.train.events import EventCallback, RunFailed, RunStarted, SetupProgress
 from tui_transformer.train.memory import check_step_fits
 from tui_transformer.train.optimizer import build_optimizer
 from tui_transformer.train.peak import peak_flops
 from tui_transformer.train.reporter import Reporter
-from tui_transformer.train.runs import RunDirectory, has_checkpoint
+from tui_transformer.train.resume_config import resume_config
+from tui_transformer.train.runs import (CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint,
+                                        remove_dead_writers_temps)
 from tui_transformer.train.schedule import CosineSchedule
 from tui_transformer.train.system import SystemSampler
+from tui_transformer.train.validation import fixed_validation_batches
+
+
+def refuse_an_imported_run(run_dir: Path) -> None:
+    """An imported model (``import``) or a safetensors export holds weights only: no optimizer moments,
+    no data position, no training tokenizer. Say so plainly instead of training it from scratch."""
+    from tui_transformer.interop.safetensors_export import find_export
+
+    if find_export(run_dir) is not None:
+        raise UserError(f"run {run_dir.name} was imported (or exported): it holds weights only, with no optimizer "
+                        "state or data position, so it cannot be resumed or fine-tuned here; use it with "
+                        "generate, eval, interpret or export")
 
 
 class StoppedInSetup(Exception):
@@ -103,9 +119,10 @@ class TrainingSetup:
             keep_freed_memory()  # no page faults for the step's big tensors (train.allocator)
         self.precision = choose_precision(self.device, self.config.amp)
         self.payload = self._read_resume(resume)
-        for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
-            self._check_stop()
-            phase()
+        with progress.reporting(self._show_progress):  # a corpus built, a tokenizer trained...: counts, live
+            for phase in (self._open_data, self._open_run_dir, self._build_model, self._read_val_batches, self._start):
+                self._check_stop()
+                phase()
 
     def _check_stop(self) -> None:
         if distributed.any_rank(self.stop.is_set(), self.env, self.device):
@@ -124,13 +141,27 @@ class TrainingSetup:
             found = self.source.status()
             config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
         self._check_stop()
-        self.tokenizer = distributed.rank0_first(lambda: get_tokenizer(config.tokenizer, source=self.source), self.env)
+        self.tokenizer = distributed.rank0_first(lambda: self._tokenizer(get_tokenizer), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)
         payload = self.payload
         if payload is not None:
             ckpt.check_compatible(payload, config.model.to_dict(), self.tokenizer, self.resume_path)
         activation_bytes = self.precision.dtype.itemsize if self.precision.dtype is not None else 4
         check_step_fits(config.model, config.batch_size, torch.device(self.device), activation_bytes)
+
+    def _tokenizer(self, get_tokenizer):
+        """The config's tokenizer; a resumed run given a ``.tiktoken`` file by path reads the run's own copy
+        of it (the file may have moved since), checked against the checkpoint like any tokenizer."""
+        from tui_transformer.data.tokenizer import load_tiktoken_file
+
+        spec = self.config.tokenizer
+        copy = self.run_dir / TOKENIZER_FILE if self.run_dir is not None else None
+        if copy is not None and copy.is_file() and spec.endswith(".tiktoken"):
+            return load_tiktoken_file(copy, name=Path(spec).stem)
+        return get_tokenizer(spec, source=self.source)
+
+    def _show_progress(self, report: progress.Progress) -> None:
+        self.reporter.show(SetupProgress(report.stage, report.done, report.total, report.unit))
 
     def _read_resume(self, resume: str | Path | None) -> dict[str, Any] | None:
         """The checkpoint to continue from (None for a new run, or a run without a checkpoint yet).
@@ -140,14 +171,18 @@ class TrainingSetup:
         if resume is None:
             return None
         run_dir = ckpt.run_of(resume)  # a run, or one of its checkpoint files (train --from best)
+        refuse_an_imported_run(run_dir)
         if self.env.is_main:
             self.run = RunDirectory.resume(run_dir)
+            remove_dead_writers_temps(run_dir)  # held by its lock now: a leftover's writer is dead
         self.run_dir = run_dir
         if not has_checkpoint(run_dir):  # set up, then killed before its first checkpoint: train it from the start
             self.log(f"run {run_dir.name} has no checkpoint yet; training it from step 0", level="warning")
+            self._settle_config(run_dir, None)
             return None
         self.resume_path = ckpt.find(resume)
         payload = ckpt.load(self.resume_path, map_location="cpu")
+        self._settle_config(run_dir, TrainConfig.from_dict(payload["config"]))
         if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
             self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
                      f"replaces the run's {ckpt.LATEST}", level="warning")
@@ -156,6 +191,13 @@ class TrainingSetup:
                               epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
         self._say_if_the_schedule_shrinks(TrainConfig.from_dict(payload["config"]))
         return payload
+
+    def _settle_config(self, run_dir: Path, trained: TrainConfig | None) -> None:
+        """The resume's settings: config.toml only if unchanged since written, the flags, and a word on what
+        differs from the checkpoint's (see train.resume_config)."""
+        self.config, warnings = resume_config(run_dir / CONFIG_FILE, self.config, trained)
+        for warning in warnings:
+            self.log(warning, level="warning")
 
     def _say_if_the_schedule_shrinks(self, saved: TrainConfig) -> None:
         """A resume with a smaller budget re-fits the cosine to it: the rate falls faster from here. That is
@@ -197,11 +239,9 @@ class TrainingSetup:
 
     def _read_val_batches(self) -> None:
         """The fixed validation batches: ``eval_batches``, or all the val split holds if that is fewer."""
-        wanted, loader = self.config.eval_batches, self._loader("val")
-        try:
-            self.val_batches = loader.fixed_batches(wanted)
-        finally:
-            loader.close()
+        wanted = self.config.eval_batches
+        self.val_batches = fixed_validation_batches(self.source, self.tokenizer, self.config, self.env.rank,
+                                                    self.env.world_size)
         if len(self.val_batches) < wanted:
             self.log(f"the validation split holds {len(self.val_batches):,} batches of {self.config.batch_size} x "
                      f"{self.config.model.max_seq_len} tokens, fewer than the {wanted:,} asked for (--eval-batches); "

@@ -42,7 +42,7 @@ from tui_transformer.interpret.induction import probe_induction
 from tui_transformer.model import SamplingConfig, generate
 from tui_transformer.model.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
-from tui_transformer.train import distributed
+from tui_transformer.train import distributed, kept_checkpoints
 from tui_transformer.train.accumulation import accumulate_gradients
 from tui_transformer.train.budget import budget_reached, epoch_of, eta_s
 from tui_transformer.train.config import TrainConfig
@@ -161,6 +161,8 @@ class Trainer(TrainingSetup):
                 self.sample()
             if self.step % self.config.checkpoint_interval == 0:
                 self.save_checkpoint()
+            if self.config.keep_every and self.step % self.config.keep_every == 0:
+                self.keep_weights()
             if time.monotonic() - last_shard_status > SHARD_STATUS_EVERY_S:
                 self.reporter.source_status(self.source)
                 last_shard_status = time.monotonic()
@@ -294,6 +296,14 @@ class Trainer(TrainingSetup):
                 self.last_checkpoint = path
             self.emit(CheckpointSaved(step=self.step, path=str(path), kind=kind))
 
+    def keep_weights(self) -> None:
+        """The weights at this step, kept for ``eval --all-checkpoints`` (train.kept_checkpoints); rank 0."""
+        if not self.env.is_main:
+            return
+        path = kept_checkpoints.keep(self.model, self.run_dir, self.step, self.config.to_dict(),
+                                     self.tokenizer.identity())
+        self.emit(CheckpointSaved(step=self.step, path=str(path), kind="kept"))
+
     # ---- endings -------------------------------------------------------------------------------
 
     def _check_replicas(self) -> None:
@@ -324,9 +334,12 @@ class Trainer(TrainingSetup):
         return self._summary("diverged")
 
     def report(self, findings: list[Finding]) -> None:
-        """The doctor's findings as Alert events."""
+        """The doctor's findings as Alert events, and its notes as lines of the log."""
         for finding in findings:
-            self.emit(Alert(step=self.step, rule=finding.rule, message=finding.message, learn=finding.learn))
+            if finding.alert:
+                self.emit(Alert(step=self.step, rule=finding.rule, message=finding.message, learn=finding.learn))
+            else:
+                self.log(finding.message)
 
     def _summary(self, reason: str) -> RunSummary:
         return RunSummary(run_dir=str(self.run_dir), run_name=self.run_dir.name, step=self.step, reason=reason,

@@ -95,7 +95,7 @@ class TuiTransformerApp(App):
         Binding("b", "switch_mode('benchmark')", "Benchmark", show=False),
         Binding("l", "switch_mode('learn')", "Learn", show=False),  # the Train screen keeps l (log scale)
         Binding("u", "switch_mode('runs')", "Runs", show=False),
-        # F1-F3 also switch from inside an editor (the Playground's prompt takes letters and digits).
+        # F1-F5 also switch from inside an editor (the Playground's prompt takes letters and digits).
         Binding("f1", "switch_mode('train')", "Train", show=False, priority=True),
         Binding("f2", "switch_mode('playground')", "Playground", show=False, priority=True),
         Binding("f3", "switch_mode('benchmark')", "Benchmark", show=False, priority=True),

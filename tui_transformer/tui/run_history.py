@@ -26,6 +26,7 @@ from tui_transformer.train.events import (
     Event,
     EvalResult,
     LogMessage,
+    SetupProgress,
     RunFailed,
     RunFinished,
     RunStarted,
@@ -199,6 +200,14 @@ class RunHistory:
         if self.preparing is not None and self.started is None:
             self.preparing = event.message  # the trainer's setup, one stage at a time
 
+    def _on_setup_progress(self, event: SetupProgress) -> None:
+        """The setup's slow steps, with counts, on the step line until the run starts; each end is logged."""
+        if self.started is not None:
+            return
+        self.preparing = f"{event.stage}: {event.done:,}/{event.total:,} {event.unit}"
+        if event.done == event.total:
+            self._log("info", f"{event.stage}: done ({event.total:,} {event.unit})", event.time)
+
     def _on_finished(self, event: RunFinished) -> None:
         self.finished = event
         self.preparing = None
@@ -232,6 +241,7 @@ class RunHistory:
         Alert: _on_alert,
         SystemSample: _on_system,
         LogMessage: _on_log,
+        SetupProgress: _on_setup_progress,
         RunFinished: _on_finished,
         RunFailed: _on_failed,
     }

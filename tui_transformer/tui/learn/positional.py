@@ -13,10 +13,9 @@ from rich.text import Text
 
 from tui_transformer.model.explain import positional_matrix
 from tui_transformer.tui.learn.style import note
-from tui_transformer.tui.widgets.heatmap import heatmap, legend
+from tui_transformer.tui.widgets.heatmap import FittedHeatmap, legend
 
-MAX_POSITIONS = 32  # 16 lines of half-blocks
-MAX_COLUMNS = 96
+MAX_POSITIONS = 32  # 16 lines of half-blocks; the columns are as many as the panel's width holds
 
 
 USES = {  # what the picked model does with positions, in a line (the prose describes all of them)
@@ -31,13 +30,11 @@ def live(ctx):
     positions = max(len(ctx.ids), min(MAX_POSITIONS, ctx.config.max_seq_len))
     positions = min(positions, MAX_POSITIONS)
     what, matrix = positional_matrix(ctx.model, positions)
-    columns = matrix.shape[1]
-    matrix = matrix[:, :MAX_COLUMNS]
     scale = matrix.abs().max().item()
-    title = Text(f"{ctx.config.pos_encoding}: {what}, positions 0..{positions - 1} × {columns} columns"
-                 + (f" (first {MAX_COLUMNS} shown)" if columns > MAX_COLUMNS else ""), style="bold")
+    title = Text(f"{ctx.config.pos_encoding}: {what}, positions 0..{positions - 1} × {matrix.shape[1]} columns",
+                 style="bold")
     uses = Text(f"this model uses {ctx.config.pos_encoding}: {USES.get(ctx.config.pos_encoding, '')}")
-    parts = [uses, title, heatmap(matrix.tolist(), row_label="p", cell_width=2 if matrix.shape[1] <= MAX_COLUMNS // 2 else 1), legend(scale)]
+    parts = [uses, title, FittedHeatmap(matrix.tolist(), row_label="p"), legend(scale)]
     if ctx.ids:
         parts.append(note(f"your prompt uses positions 0..{len(ctx.ids) - 1}; each row is one position's signature"))
     return Group(*parts)

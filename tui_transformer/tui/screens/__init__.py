@@ -1,1 +1,1 @@
-"""The dashboard's screens: one per mode (Train, Playground, Benchmark) plus dialogs."""
+"""The dashboard's screens: one per mode (Train, Playground, Benchmark, Learn, Runs) plus help and dialogs."""

@@ -17,14 +17,14 @@ Train a small transformer, watch it learn, then probe it.
 
 | key | |
 |---|---|
-| `1` / `t` / `F1` | Train mode |
-| `2` / `p` / `F2` | Playground mode |
-| `3` / `b` / `F3` | Benchmark mode (F-keys work even while typing in an editor) |
-| `4` / `l` / `F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train and Runs) |
-| `5` / `u` / `F5` | Runs mode: every run in a table, several overlaid on one chart, and what differs |
+| `1`/`t`/`F1` | Train mode |
+| `2`/`p`/`F2` | Playground mode |
+| `3`/`b`/`F3` | Benchmark mode (F-keys work even while typing in an editor) |
+| `4`/`l`/`F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train and Runs) |
+| `5`/`u`/`F5` | Runs mode: every run in a table, several overlaid on one chart, and what differs |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
-| `q` / `ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
+| `q`/`ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
 
 ## Train
 
@@ -39,7 +39,7 @@ Train a small transformer, watch it learn, then probe it.
 | `w` | window: all steps, the last 100, the last 1000 |
 | `m` | the second chart: perplexity, val bits per byte, in-context learning, induction head |
 | `a` | open the Learn page that explains the newest alert (the strip above the charts) |
-| `f` | hide / show the form, giving the charts the whole width |
+| `f` | hide / show the form, giving the charts the whole width (under 30 rows, two charts: loss and `m`) |
 | `escape` | leave a text field of the form |
 
 **Loss** is the cross-entropy of the next token, in nats: a model that guesses uniformly over
@@ -67,7 +67,8 @@ Opening it loads a model by itself: the run the Train screen shows, else the new
 | key | |
 |---|---|
 | `ctrl+g` | generate from the prompt with the sampler's settings |
-| `escape` | stop generating |
+| `escape` | stop generating; with nothing generating, leave the prompt: letters are keys again (`q`, `?`, `t`…) |
+| `enter` | (after `escape`) back to the prompt; a letter typed anywhere else on this screen goes into the prompt |
 | `ctrl+r` | open the checkpoint picker (any run's `latest` or `best`) |
 | `ctrl+n` | the next sampler preset (greedy … very-creative) |
 | `ctrl+t` | KV cache on / off: the same text, at another speed |
@@ -93,11 +94,11 @@ Measure with no run training: a bench shares the CPU with the trainer, and both 
 
 | key | |
 |---|---|
-| `↑` / `↓` | the page (in the page list; `escape` returns there from the prompt) |
-| `ctrl+o` / `ctrl+l` / `ctrl+k` | Prose / Live / Code tab |
-| `←` / `→` | Code tab: scroll the source sideways |
-| `[` / `]` | attention pages: previous / next layer |
-| `<` / `>` | attention page: previous / next head |
+| `↑`/`↓` | the page (in the page list; `escape` returns there from the prompt) |
+| `ctrl+o`/`ctrl+l`/`ctrl+k` | Prose / Live / Code tab |
+| `←`/`→` | Code tab: scroll the source sideways |
+| `[`/`]` | attention pages: previous / next layer |
+| `<`/`>` | attention page: previous / next head |
 | `s` | sampling page: the next sampler settings (teaching, then the presets) |
 | `ctrl+r` | open the model picker |
 
@@ -111,12 +112,12 @@ shapes but random patterns: train a run to see real ones.
 |---|---|
 | `space` | mark / unmark the run under the cursor for the overlay |
 | `w` | mark every run of its sweep (again: unmark them) |
-| `m` / `x` / `l` | the metric (val bpb, val loss, train loss) / the x axis (step, tokens, time) / log scale |
+| `m`/`x`/`l` | the metric (val bpb, val loss, train loss) / the x axis (step, tokens, time) / log scale |
 | `tab` | reach the smoothing slider; `←` / `→` move it (`shift` for ×10) |
-| `s` / `S` | sort by the next column / reverse (or click a column's header) |
+| `s`/`S` | sort by the next column / reverse (or click a column's header) |
 | `/` | filter by words (name, state, preset, data, sweep, note); `escape` back to the table |
-| `o` / `g` / `e` | follow the run on Train / load it in the Playground / explain it in Learn |
-| `r` / `n` / `d` | rename / add a one-line note / delete (asks first; never a run in training) |
+| `o`/`g`/`e` | follow the run on Train / load it in the Playground / explain it in Learn |
+| `r`/`n`/`d` | rename / add a one-line note / delete (asks first; never a run in training) |
 
 **Bits per byte** compares runs whose tokenizers differ; loss does not. **tokens** is the fair
 x axis across batch sizes, **time** shows which run gets lower sooner. **Smoothing** is

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -43,9 +43,10 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import ConfigError, UserError
-from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.plural import count_of
 from tui_transformer.tui.messages import RunsListed
+from tui_transformer.tui.run_labels import middle_cut
 from tui_transformer.tui.screens.model_screen import ModelScreen
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
@@ -62,6 +63,7 @@ TOP_CANDIDATES = 10
 UPDATES_PER_SECOND = 20
 PREVIEW_DELAY_S = 0.15  # wait for the keys to pause before re-running the model for the preview
 DEFAULT_PROMPT = "The"
+PICKER_WIDTH = 21  # the checkpoint picker's label, in cells, in the 33-column sidebar
 NEXT_HEADING = "next token · top 10, sampler applied"
 
 
@@ -195,8 +197,11 @@ class PlaygroundScreen(ModelScreen):
 
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate"),
-        *HELP_AND_QUIT,  # hidden while the prompt has the focus (it takes the letters); escape, then ?
-        Binding("escape", "stop", "Stop"),
+        # the app's help and quit, shown only while letters are keys (see "focus" below): escape, then ?
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "escape", "Stop · leave"),
+        Binding("enter", "write", "Write"),  # back to the prompt (only while letters are keys)
         Binding("ctrl+n", "next_preset", "Preset"),
         Binding("ctrl+t", "toggle_cache", "KV cache"),
         Binding("ctrl+r", "pick_model", "Model"),
@@ -221,6 +226,7 @@ class PlaygroundScreen(ModelScreen):
         self._checkpoints_listed = False  # as of the last listing (what ctrl+g with no model says)
         self._presets: dict[str, dict[str, Any]] = {}  # SAMPLER_PRESETS, loaded off the UI thread (torch import)
         self.ablation = Ablation()  # the heads switched off for every forward pass here (none: as trained)
+        self.typing = True  # letters go to the prompt; escape makes them keys, the prompt's focus undoes it
 
     # ---- layout --------------------------------------------------------------------------------
 
@@ -261,16 +267,80 @@ class PlaygroundScreen(ModelScreen):
 
     def on_mount(self) -> None:
         self._load_presets()
-        self.query_one("#pg-prompt", TextArea).focus()
+        prompt = self.query_one("#pg-prompt", TextArea)
+        prompt.move_cursor(prompt.document.end)  # typing continues the prompt, as generating does
+        prompt.focus()
         self._show_stats(None)
         self._update_tokens()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(fit_footer, self)  # once the breakpoint's class (-narrow) is set
+
     def on_screen_resume(self) -> None:
         self.action_refresh_runs()  # a run trained since the last visit shows up in the picker
+        self.query_one("#pg-prompt", TextArea).focus()  # back on the Playground: back to writing
 
     def on_unmount(self) -> None:
         self._stop.set()  # a generation still running stops at its next token
         self._cancel_preview()
+
+    # ---- focus: where a typed letter goes ------------------------------------------------------
+    #
+    # A prompt is for typing, so on this screen a printable key goes into the prompt from wherever
+    # the focus is (the output, a slider, the picker once a checkpoint is picked), unless the
+    # focused widget binds that key itself (space on a switch, m on the head picker). The app's
+    # one-letter keys (q quits, t/p/b/l/u switch screens) would otherwise fire while a learner is
+    # writing. ``escape`` (with nothing generating) leaves the prompt and makes letters keys again;
+    # ``enter``, a click or tab back into the prompt returns to typing. F1-F5 switch screens always.
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        """While typing, the app's printable keys are hidden and inactive: the prompt takes them."""
+        return self.typing and character is not None and character.isprintable()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("help", "quit", "write"):
+            return not self.typing  # while typing, q and ? are letters for the prompt
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key no focused widget took or binds goes into the prompt (see above).
+
+        The prompt and the seed field stop the keys they take, so a key that gets here was not typed
+        into either (keys typed fast can still arrive from the old focus after the prompt took it)."""
+        if not (self.typing and event.is_printable and event.character) or event.key in self.active_bindings:
+            return
+        event.stop()
+        event.prevent_default()
+        prompt = self.query_one("#pg-prompt", TextArea)
+        prompt.focus()
+        prompt.insert(event.character)
+
+    @on(events.DescendantFocus, "#pg-prompt")
+    def _writing(self) -> None:
+        self._set_typing(True)
+
+    def _set_typing(self, typing: bool) -> None:
+        self.typing = typing
+        self.refresh_bindings()  # the footer shows q and ? only while letters are keys
+
+    def action_escape(self) -> None:
+        """Stop a generation; with none running, leave the prompt so that letters are keys."""
+        if self._generating():
+            self._stop.set()
+            return
+        if self.typing:
+            self._set_typing(False)
+            self.query_one("#pg-output-scroll").focus()
+            self.notify("letters are keys now (q quits, ? helps); enter returns to the prompt", timeout=3)
+
+    def action_write(self) -> None:
+        self.query_one("#pg-prompt", TextArea).focus()
+
+    async def action_help(self) -> None:
+        await self.app.run_action("help")
+
+    async def action_quit(self) -> None:
+        await self.app.run_action("quit")
 
     # ---- the model -----------------------------------------------------------------------------
 
@@ -462,9 +532,6 @@ class PlaygroundScreen(ModelScreen):
         self._generate(self._generation, self.model, self.tokenizer, prompt_ids, sampling, max_new_tokens,
                        self.query_one("#pg-cache", Switch).value, self._stop, self.ablation)
 
-    def action_stop(self) -> None:
-        self._stop.set()
-
     @work(thread=True, exclusive=True, group="generate", exit_on_error=False)
     def _generate(self, generation: int, model: Any, tokenizer: Any, prompt_ids: list[int], sampling: Any,
                   max_new_tokens: int, use_cache: bool, stop: threading.Event, ablation: Ablation) -> None:
@@ -594,10 +661,16 @@ def checkpoint_options(runs: list[RunInfo]) -> list[RunOption]:
     options = []
     for run in runs:
         checkpoints = sorted((run.path / CHECKPOINTS).glob("*.pt"), key=lambda p: (p.stem != "latest", p.stem))
-        options.extend((f"{run.name} · {checkpoint.stem}", str(checkpoint)) for checkpoint in checkpoints)
+        options.extend((checkpoint_label(run.name, checkpoint.stem), str(checkpoint)) for checkpoint in checkpoints)
         if not checkpoints and find_export(run.path) is not None:
-            options.append((f"{run.name} · imported", str(run.path)))
+            options.append((checkpoint_label(run.name, "imported"), str(run.path)))
     return options
+
+
+def checkpoint_label(run: str, which: str) -> str:
+    """``run · which`` in the picker's :data:`PICKER_WIDTH` cells: the run's name is cut in its middle
+    so that ``which`` (latest, best) and the end of the name, where a sweep's runs differ, both show."""
+    return f"{middle_cut(run, PICKER_WIDTH - len(which) - 3)} · {which}"
 
 
 def load_checkpoint(checkpoint: str) -> tuple[Any, Any, str]:

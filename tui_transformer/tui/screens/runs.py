@@ -16,8 +16,13 @@ A learner learns by changing one thing, training again and comparing. Layout::
   run's whole history is read in a thread worker, once; a run still training keeps growing, from
   a :class:`~tui_transformer.tui.metrics_tail.MetricsTail` polled every second. ``m`` switches the
   metric, ``x`` the x axis (step, tokens, time), ``l`` the log scale; the slider sets TensorBoard's
-  smoothing (see :mod:`tui_transformer.train.smoothing`).
-* **The config diff** lists only the settings that differ between the marked runs.
+  smoothing (see :mod:`tui_transformer.train.smoothing`). The line under the chart names these
+  keys and the filter line ``s`` and ``w``, so that the footer has room for the run actions.
+* **The config diff** lists only the settings that differ between the marked runs, each run named
+  by what tells it apart (``1``, ``2``, ``3`` for one sweep's runs), as the chart's legend does; a
+  table when it fits its pane, else a paragraph per run.
+* **New runs** (one started from the command line) appear within ``REFRESH_S``: the folder is
+  listed again every few seconds, and the whole table only when its runs differ.
 * **Actions** on the run under the cursor: ``o`` makes it the current run and shows it on Train,
   ``g`` in the Playground, ``e`` in Learn (the app does it: see :meth:`DashboardHost.open_run`);
   ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a run being
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -44,8 +50,10 @@ from tui_transformer.train.run_compare import HistoryFold
 from tui_transformer.train.run_state import RunState
 from tui_transformer.train.smoothing import MAX_SMOOTHING, METRICS, X_AXES
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.host import OpenIn
 from tui_transformer.tui.metrics_tail import MetricsTail
+from tui_transformer.tui.run_labels import shared_prefix, short_names
 from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
 from tui_transformer.tui.widgets.overlay_chart import ColourBook, OverlayChart, OverlayRun
 from tui_transformer.tui.widgets.run_table import COLUMNS, RunTable
@@ -85,37 +93,68 @@ def load_marked(path: Path) -> Marked:
     return Marked(path, fold, tail, config)
 
 
-def diff_table(configs: dict[str, Any], colours: dict[str, str]) -> Table | Text:
-    """The settings that differ between the marked runs, a column per run in its colour."""
+def diff_table(configs: dict[str, Any], colours: dict[str, str], width: int) -> Group | Text:
+    """The settings that differ between the marked runs, in each run's colour, in ``width`` cells.
+
+    A table when it fits: a column per run (headed by what tells the runs apart, see
+    :mod:`tui_transformer.tui.run_labels`), or, for a sweep's few settings over many runs, a row
+    per run. When it does not fit, a list per run: cut columns (``po… p… a…``) say nothing.
+    """
     from tui_transformer.train.run_compare import config_diff
 
     readable = {name: config for name, config in configs.items() if config is not None}
     if len(readable) < 2:
         return Text("mark two or more runs (space) to see the settings that differ", style="dim")
-    diff = config_diff(readable)
+    diff = {key.removeprefix("model."): values for key, values in config_diff(readable).items()}
     if not diff:
         return Text("the marked runs' settings are identical", style="dim")
-    if len(diff) <= len(readable):  # a sweep: few settings, many runs; a row per run reads in a narrow pane
-        return _diff_by_run(diff, readable, colours)
-    table = Table(box=None, padding=(0, 1), title="settings that differ", title_justify="left", expand=True)
-    table.add_column("setting", style="dim", no_wrap=True, overflow="ellipsis", max_width=20)
-    for name in readable:  # each run's column as wide as the others: none is squeezed out of sight
-        table.add_column(Text(name, style=colours.get(name, "")), overflow="ellipsis", no_wrap=True, ratio=1,
-                         min_width=5)
-    for key, values in diff.items():
-        table.add_row(key, *(_shown(values[name]) for name in readable))
-    return table
+    names = list(readable)
+    labels = {name: Text(label, style=f"bold {colours.get(name, '')}") for name, label in short_names(names).items()}
+    shared = shared_prefix(names)
+    title = "settings that differ" + (f" · {shared}*" if shared else "")
+    values = {key: {name: _shown(value) for name, value in by_run.items()} for key, by_run in diff.items()}
+    if len(diff) <= len(readable):  # a sweep: few settings, many runs; a row per run
+        table, cells = _diff_by_run(values, labels)
+    else:
+        table, cells = _diff_by_setting(values, labels)
+    if sum(max(len(cell) for cell in column) + 2 for column in cells) <= width:
+        return Group(Text(title, style="bold"), table)
+    return _diff_by_list(values, labels, title)
 
 
-def _diff_by_run(diff: dict[str, dict[str, Any]], runs: dict[str, Any], colours: dict[str, str]) -> Table:
-    """The same diff turned round: a row per run in its colour, a column per setting that differs."""
-    table = Table(box=None, padding=(0, 1), title="settings that differ", title_justify="left", expand=True)
-    table.add_column("run", no_wrap=True, overflow="ellipsis")
-    for key in diff:
-        table.add_column(key.removeprefix("model."), style="bold", overflow="ellipsis", no_wrap=True)
-    for name in runs:
-        table.add_row(Text(name, style=colours.get(name, "")), *(_shown(diff[key][name]) for key in diff))
-    return table
+def _diff_by_setting(values: dict[str, dict[str, str]], labels: dict[str, Text]) -> tuple[Table, list]:
+    """A row per setting, a column per run; also each column's cells, to measure it."""
+    table = Table(box=None, padding=(0, 1))
+    table.add_column("setting", style="dim", no_wrap=True)
+    for label in labels.values():
+        table.add_column(label, no_wrap=True)
+    for key, by_run in values.items():
+        table.add_row(key, *(by_run[name] for name in labels))
+    cells = [["setting", *values]] + [[label.plain, *(by_run[name] for by_run in values.values())]
+                                      for name, label in labels.items()]
+    return table, cells
+
+
+def _diff_by_run(values: dict[str, dict[str, str]], labels: dict[str, Text]) -> tuple[Table, list]:
+    """The same diff turned round: a row per run, a column per setting that differs."""
+    table = Table(box=None, padding=(0, 1))
+    table.add_column("run", no_wrap=True)
+    for key in values:
+        table.add_column(key, style="bold", no_wrap=True)
+    for name, label in labels.items():
+        table.add_row(label, *(values[key][name] for key in values))
+    cells = [["run", *(label.plain for label in labels.values())]]
+    cells += [[key, *by_run.values()] for key, by_run in values.items()]
+    return table, cells
+
+
+def _diff_by_list(values: dict[str, dict[str, str]], labels: dict[str, Text], title: str) -> Text:
+    """A paragraph per run (its label in its colour, then ``setting value`` pairs): readable at any width."""
+    text = Text(title, style="bold")
+    for name, label in labels.items():
+        text.append("\n").append_text(label).append("  ")
+        text.append(" · ".join(f"{key} {by_run[name]}" for key, by_run in values.items()))
+    return text
 
 
 def _shown(value: Any) -> str:
@@ -145,16 +184,17 @@ class RunsScreen(DashboardScreen):
     BINDINGS = [
         Binding("space", "mark", "Mark"),
         *HELP_AND_QUIT,
-        Binding("w", "mark_sweep", "Sweep"),
-        Binding("m", "next_metric", "Metric"),
-        Binding("x", "next_axis", "X axis"),
-        Binding("l", "toggle_log", "Log"),
-        Binding("s", "next_sort", "Sort"),
+        # the filter line names w and s, the chart's controls line m, x and l: the footer keeps the actions
+        Binding("w", "mark_sweep", "Sweep", show=False),
+        Binding("m", "next_metric", "Metric", show=False),
+        Binding("x", "next_axis", "X axis", show=False),
+        Binding("l", "toggle_log", "Log scale", show=False),
+        Binding("s", "next_sort", "Sort", show=False),
         Binding("S", "reverse_sort", "Reverse", show=False),
         Binding("slash", "filter", "Filter", key_display="/", show=False),  # the filter field says "/ to filter"
         Binding("o", "open_train", "Train"),
         Binding("g", "open_playground", "Playground"),
-        Binding("e", "open_learn", "Learn", show=False),
+        Binding("e", "open_learn", "Learn"),
         Binding("r", "rename", "Rename"),
         Binding("n", "note", "Note"),
         Binding("d", "delete", "Delete"),
@@ -171,7 +211,8 @@ class RunsScreen(DashboardScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield self.tab_bar()
-        yield Input(placeholder="/ to filter: words of a name, state, preset, data, sweep or note", id="runs-filter")
+        yield Input(placeholder="s sort · w mark a sweep · / filter: words of a name, state, preset, data, sweep or note",
+                    id="runs-filter")
         yield RunTable(id="runs-table")
         with Horizontal(id="runs-bottom"):
             with Vertical(id="runs-plot"):
@@ -193,6 +234,15 @@ class RunsScreen(DashboardScreen):
     def on_screen_resume(self) -> None:
         self.list_runs()  # a run trained or renamed since the last visit
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_width)  # once the breakpoint's class (-narrow) is set
+
+    def _fit_width(self) -> None:
+        """80 columns: a compact footer keeps every action in sight (:mod:`tui_transformer.tui.footer_fit`),
+        and the diff chooses again between a table and a list for its pane's width."""
+        fit_footer(self)
+        self._show_diff()
+
     # ---- the table ------------------------------------------------------------------------------
 
     @property
@@ -213,15 +263,19 @@ class RunsScreen(DashboardScreen):
         return list_runs()
 
     def refresh_running(self) -> None:
-        """Read the rows of the runs in training again (their steps, tokens and evals move)."""
+        """Every few seconds: list the whole table again if a run appeared or went (started from the
+        command line, deleted elsewhere), else read only the rows of the runs in training (their steps,
+        tokens and evals move). Either costs one directory listing plus those rows' files."""
         running = [run.path for run in self.table.runs if run.state is RunState.RUNNING]
-        if running:
-            self._refresh_rows(running)
+        self._refresh_rows(running, {run.name for run in self.table.runs})
 
     @work(thread=True, exclusive=True, group=REFRESH_GROUP, exit_on_error=False)
-    def _refresh_rows(self, paths: list[Path]) -> list:
-        from tui_transformer.train.runs import run_info
+    def _refresh_rows(self, paths: list[Path], shown: set[str]) -> list | None:
+        """The running rows read again, or None when the folder's runs differ from ``shown``."""
+        from tui_transformer.train.runs import run_info, run_paths
 
+        if {path.name for path in run_paths()} != shown:
+            return None
         return [run_info(path) for path in paths if path.is_dir()]
 
     def action_next_sort(self) -> None:
@@ -312,7 +366,8 @@ class RunsScreen(DashboardScreen):
     def _show_diff(self) -> None:
         configs = {name: self.marked[name].config for name in sorted(self.marked, key=self.colours.slot)}
         colours = {name: self.colours.colour(name) for name in self.marked}
-        self.query_one("#runs-diff", Static).update(diff_table(configs, colours))
+        pane = self.query_one("#runs-diff", Static)
+        pane.update(diff_table(configs, colours, pane.content_size.width))
 
     def poll_live(self) -> None:
         """Fold in what the marked runs appended since the last poll (a run in training grows)."""
@@ -456,6 +511,8 @@ class RunsScreen(DashboardScreen):
         elif group == LIST_GROUP:
             self.table.show(worker.result)
             self._marks_changed()
+        elif group == REFRESH_GROUP and worker.result is None:
+            self.list_runs()
         elif group == REFRESH_GROUP:
             fresh = {info.name: info for info in worker.result}
             self.table.show([fresh.get(run.name, run) for run in self.table.runs])

@@ -33,6 +33,7 @@ from textual.widgets import Button, Footer, Header, Input, Select, TabbedContent
 from tui_transformer.errors import UserError
 from tui_transformer.tui.current_run import PAUSED, CurrentRun
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
+from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.messages import (
     CurrentRunChanged,
     DeviceProbed,
@@ -104,8 +105,8 @@ class TrainScreen(DashboardScreen):
     TITLE = "tui-transformer"
     MODE = "train"
 
-    # Small terminals (80x24, the app's "-narrow" breakpoint): a narrower form and a shorter detail
-    # area leave the charts room.
+    # Small terminals (80x24): under 100 columns (the app's "-narrow" breakpoint) a narrower form,
+    # and under 30 rows ("-short", below) two charts and a shorter detail area.
     DEFAULT_CSS = """
     TrainScreen #train-body { height: 1fr; }
     TrainScreen #sidebar { width: 34; padding: 1 1 0 1; border-right: vkey $panel; }
@@ -117,10 +118,17 @@ class TrainScreen(DashboardScreen):
     TrainScreen #details { height: 12; }
     TrainScreen #details TabPane { padding: 0 1; }
     TrainScreen.-narrow #sidebar { width: 30; }
-    TrainScreen.-narrow #details { height: 8; }
+    /* Under 30 rows (80x24: about 11 rows for the charts) four charts had 2 plot rows each, so two
+       are shown: the loss and the m chart. tokens/s is on the step line, and the learning rate
+       follows its schedule. */
+    TrainScreen.-short #charts { grid-size: 2 1; }
+    TrainScreen.-short #lr-chart, TrainScreen.-short #tps-chart { display: none; }
+    TrainScreen.-short #details { height: 6; }
     TrainScreen.-narrow TrainForm .row { margin-bottom: 0; }
     TrainScreen.-narrow AlertPanel { max-height: 1; }
     """
+
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     # Nothing has the focus at first, so the keys reach the screen's bindings until the learner tabs
     # into the form. (None would inherit the app's "*", which focused the first field.)
@@ -137,7 +145,7 @@ class TrainScreen(DashboardScreen):
         Binding("r", "resume_run", "Resume"),
         Binding("r", "refuse_while_training", show=False),  # r while a run trains: say why nothing resumes
         Binding("o", "open_run", "Open"),
-        Binding("l", "toggle_log", "Log"),
+        Binding("l", "toggle_log", "Log scale"),  # not "Log": that is a tab below the charts
         Binding("w", "cycle_window", "Window"),
         # the footer is full at 80 columns: these two are named where they act (the chart's title, the alert strip)
         Binding("m", "cycle_metric", "Metric", show=False),
@@ -196,6 +204,9 @@ class TrainScreen(DashboardScreen):
                         with VerticalScroll():
                             yield ShardPanel(id="shards")
         yield Footer()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(fit_footer, self)  # once the breakpoint's class (-narrow) is set
 
     def on_mount(self) -> None:
         self._fill_form_from_preset()

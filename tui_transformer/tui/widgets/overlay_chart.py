@@ -9,7 +9,9 @@ braille, with a log y axis if asked.
 
 **Stable colours.** A run gets the first palette colour no marked run holds, and keeps it until
 it is unmarked (:class:`ColourBook`): marking a third run never repaints the first two, so the
-eye can follow a curve while the comparison grows.
+eye can follow a curve while the comparison grows. The legend names each run by what tells it
+apart from the others (:mod:`tui_transformer.tui.run_labels`: one sweep's runs are ``1``, ``2``,
+``3``) and wraps onto more rows rather than cut a name.
 
 **Speed.** Smoothing must see every point (an EMA over a thinned curve is another curve), but the
 canvas has only ``2 * width`` dot columns, so each smoothed curve is thinned once to its first,
@@ -25,12 +27,14 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_transformer.train.run_compare import HistoryFold
 from tui_transformer.train.smoothing import METRICS, curve, debiased_ema
 from tui_transformer.tui.run_history import Series
+from tui_transformer.tui.run_labels import shared_prefix, short_names
 from tui_transformer.tui.widgets.line_chart import Line, render_chart
 
 # Ten colours that stay apart on dark and light themes (matplotlib's "tab10", as W&B and TensorBoard use).
@@ -131,6 +135,7 @@ class OverlayChart(Widget):
         width = self.content_size.width if width is None else width
         buckets = max(2 * width, 1)  # the braille canvas has two dot columns per cell
         lines = []
+        labels = short_names([run.name for run in self.runs])  # the legend: what tells the runs apart
         for run in self.runs:
             key = (run.fold.version, self.metric, self.x_axis, self.smoothing, buckets)
             cached = self._curves.get(run.name)
@@ -139,7 +144,7 @@ class OverlayChart(Widget):
                 cached = (key, thin(xs, debiased_ema(ys, self.smoothing), buckets))
                 self._curves[run.name] = cached
             xs, ys = cached[1]
-            lines.append(Line(Series(run.name, xs=xs, ys=ys), run.style))
+            lines.append(Line(Series(labels[run.name], xs=xs, ys=ys), run.style))
         return lines
 
     def _raw_curve(self, run: OverlayRun) -> tuple[list[float], list[float]]:
@@ -154,7 +159,8 @@ class OverlayChart(Widget):
     @property
     def title(self) -> str:
         smoothing = f" · smoothed {self.smoothing:.2f}" if self.smoothing else ""
-        return f"{METRICS[self.metric]} by {self.x_axis}{smoothing}"
+        shared = shared_prefix([run.name for run in self.runs])  # said once; the legend has the rest
+        return f"{METRICS[self.metric]} by {self.x_axis}{smoothing}" + (f" · {shared}*" if shared else "")
 
     def render(self) -> RenderableType:
         width, height = self.content_size
@@ -162,7 +168,26 @@ class OverlayChart(Widget):
                self.smoothing, self.log, width, height)
         if key != self._cache_key or self._cache is None:
             placeholder = "mark runs with space to overlay them" if not self.runs else "no points of this metric yet"
-            self._cache = render_chart(self.title, self.drawn_lines(width), width, height, log=self.log,
-                                       placeholder=placeholder)
+            lines = self.drawn_lines(width)
+            header = legend_rows(self.title + ("  [log]" if self.log else ""), lines, width)
+            chart = render_chart(self.title, lines, width, height - len(header) + 1, log=self.log,
+                                 placeholder=placeholder)
+            self._cache = Text("\n").join([*header, *chart.split("\n")[1:]])  # its own header, wrapped
             self._cache_key = key
         return self._cache
+
+
+def legend_rows(title: str, lines: Sequence[Line], width: int) -> list[Text]:
+    """The title, then ``━ label`` per run, on as many rows of ``width`` as they need: a legend cut at
+    the edge hides which colour is which run."""
+    rows = [Text(title, style="bold")]
+    for line in lines:
+        entry = Text("━ ", style=line.style).append(line.series.name)
+        if rows[-1].cell_len + 2 + entry.cell_len > width and rows[-1].cell_len:
+            rows.append(Text(""))
+        if rows[-1].cell_len:
+            rows[-1].append("  ")
+        rows[-1].append_text(entry)
+    for row in rows:
+        row.truncate(width)
+    return rows

@@ -51,10 +51,10 @@ COLUMNS = (
     Column("best_val_bpb", "best bpb", lambda r: r.best_val_bpb, lambda r: _number(r.best_val_bpb)),
     Column("tokens", "tokens", lambda r: r.tokens_seen, lambda r: format_number(r.tokens_seen)),
     Column("time", "time", lambda r: r.elapsed_s, lambda r: _duration(r.elapsed_s)),
-    Column("alerts", "alerts", lambda r: r.alerts, lambda r: str(r.alerts) if r.alerts else "-"),
-    Column("note", "note", lambda r: r.note, lambda r: r.note),
     Column("started", "started", lambda r: r.started,
            lambda r: time.strftime("%m-%d %H:%M", time.localtime(r.started)) if r.started else "-"),
+    Column("alerts", "alerts", lambda r: r.alerts, lambda r: str(r.alerts) if r.alerts else "-"),
+    Column("note", "note", lambda r: r.note, lambda r: r.note),
     Column("data", "data", lambda r: r.data, lambda r: r.data),
     Column("tokenizer", "tokenizer", lambda r: r.tokenizer, lambda r: r.tokenizer),
     Column("params", "params", lambda r: r.n_params, lambda r: format_number(r.n_params) if r.n_params else "-"),
@@ -89,7 +89,8 @@ class RunTable(DataTable):
     DEFAULT_CSS = "RunTable { height: 1fr; }"
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        # the mark and the name stay put when End or → scrolls the other columns into view
+        super().__init__(cursor_type="row", zebra_stripes=True, fixed_columns=2, **kwargs)
         self.runs: list[RunInfo] = []
         self.filter_text = ""
         self.sort_key: str | None = None

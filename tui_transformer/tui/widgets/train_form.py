@@ -6,6 +6,11 @@ parsed as it is typed, and a wrong value is explained right under the field, so 
 never meets a surprise. The final word is :class:`~tui_transformer.train.config.TrainConfig`'s own
 validation, whose message is shown the same way.
 
+The model and the run: a collapsed **advanced** section holds the batch size, the model's width
+(``d_model``; its feed-forward follows at 4x, as in every preset) and depth (layers), and the run's
+name (blank: one is made up from the preset and the time). The width must split evenly over the
+preset's heads; each field says so as it is typed.
+
 Budgets: a run ends at whichever budget is reached first; the form sets one of them, in
 optimizer steps, tokens (``500k``, ``2M``) or wall-clock time (``90s``, ``10m``, ``1h``).
 
@@ -25,14 +30,14 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from tui_transformer.data.source_factory import check_data_spec
 from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.sizes import parse_size
 from tui_transformer.train import sweep
-from tui_transformer.train.config import TrainConfig
+from tui_transformer.train.config import MAX_STEPS, MAX_TOKENS, TrainConfig
 
 DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
 TOKENIZER_CHOICES = ("bpe-8192", "bpe-4096", "bpe-2048", "cl100k_base", "gpt2", "o200k_base")
@@ -42,14 +47,17 @@ BUDGET_KINDS = ("steps", "tokens", "time")
 _TIME_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 
 
-def parse_count(text: str, what: str) -> int:
-    """A positive whole number, in the notation of :mod:`tui_transformer.sizes` (``1_000``, ``500k``, ``2M``)."""
+def parse_count(text: str, what: str, limit: int | None = None) -> int:
+    """A positive whole number up to ``limit``, in the notation of :mod:`tui_transformer.sizes` (``1_000``,
+    ``500k``, ``2M``)."""
     try:
         value = parse_size(text)
     except ValueError:
         raise ConfigError(f"{what} must be a whole number like 1000 or 500k, got {text!r}") from None
     if value != int(value) or value < 1:
         raise ConfigError(f"{what} must be a whole number of at least 1, got {text!r}")
+    if limit is not None and value > limit:
+        raise ConfigError(f"{what} must be at most {limit:,}, got {text!r}")
     return int(value)
 
 
@@ -82,13 +90,32 @@ def parse_data_path(text: str) -> str:
     return str(path)
 
 
+def width_overrides(text: str, n_heads: int) -> dict[str, Any]:
+    """The model width and, at 4x, its feed-forward: a whole number that splits over ``n_heads`` heads
+    into an even head size (rotary positions turn pairs of numbers)."""
+    width = parse_count(text, "model width (d_model)")
+    if width % n_heads or (width // n_heads) % 2:
+        raise ConfigError(f"model width (d_model) must be a multiple of {2 * n_heads} to split over the preset's "
+                          f"{n_heads} heads into an even head size (e.g. {64 * n_heads // 4}, {128 * n_heads // 4}), "
+                          f"got {width}")
+    return {"model_d_model": width, "model_d_ff": 4 * width}
+
+
+def run_name_overrides(text: str) -> dict[str, Any]:
+    """The run's name as typed (checked as a folder name), or nothing when blank: a made-up one."""
+    from tui_transformer.train.runs import check_run_name
+
+    name = text.strip()
+    return {"run_name": check_run_name(name)} if name else {}
+
+
 def budget_overrides(kind: str, text: str) -> dict[str, Any]:
     """The TrainConfig budget fields for one budget; the other budgets are cleared."""
     cleared: dict[str, Any] = {"max_steps": None, "max_tokens": None, "max_time": None, "epochs": None}
     if kind == "steps":
-        return {**cleared, "max_steps": parse_count(text, "steps")}
+        return {**cleared, "max_steps": parse_count(text, "steps", MAX_STEPS)}
     if kind == "tokens":
-        return {**cleared, "max_tokens": parse_count(text, "tokens")}
+        return {**cleared, "max_tokens": parse_count(text, "tokens", MAX_TOKENS)}
     return {**cleared, "max_time": parse_duration(text)}
 
 
@@ -115,7 +142,8 @@ def _select(values: tuple[str, ...], value: str, id: str) -> Select:
 
 
 class TrainForm(Vertical):
-    """Preset, data, tokenizer, device, budget, accumulation, LR and eval interval, validated as typed."""
+    """Preset, data, tokenizer, device, budget, accumulation, LR, eval interval, a sweep, and (advanced)
+    the batch size, model width and depth and the run's name, validated as typed."""
 
     DEFAULT_CSS = """
     TrainForm { height: auto; }
@@ -128,6 +156,8 @@ class TrainForm(Vertical):
     TrainForm #vary-error { max-height: 4; }  /* a wrong field name lists every known one: the start says it */
     TrainForm #data-path-row { display: none; }
     TrainForm #data-path-row.-shown { display: block; }
+    TrainForm #advanced { padding: 0; margin: 0 0 1 0; border: none; background: transparent; }
+    TrainForm #advanced Contents { padding: 0; }
     """
 
     # text fields: id -> (parser, TrainConfig overrides from the parsed value)
@@ -136,6 +166,9 @@ class TrainForm(Vertical):
         "lr": lambda text: {"lr": parse_lr(text)},
         "eval-interval": lambda text: {"eval_interval": parse_count(text, "eval interval")},
         "data-path": lambda text: {"data": parse_data_path(text)},
+        "batch": lambda text: {"batch_size": parse_count(text, "batch size")},
+        "layers": lambda text: {"model_n_layers": parse_count(text, "layers (n_layers)")},
+        "run-name": run_name_overrides,
     }
     # the sweep's fields, checked as typed like the others; they change no TrainConfig field
     _SWEEP_FIELDS: dict[str, Callable[[str], object]] = {
@@ -146,6 +179,7 @@ class TrainForm(Vertical):
     def __init__(self, preset_names: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.preset_names = preset_names
+        self.n_heads = 4  # the shown preset's heads, which the model width must split over
 
     def compose(self) -> ComposeResult:
         def row(label: str, widget, row_id: str | None = None) -> Horizontal:
@@ -160,19 +194,26 @@ class TrainForm(Vertical):
         yield Horizontal(Label("budget"), _select(BUDGET_KINDS, "steps", "budget-kind"),
                          Input(compact=True, id="budget"), classes="row")
         yield Static(classes="error", id="budget-error")
-        yield row("accum", Input(compact=True, id="accum", tooltip="micro-batches per optimizer step"))
-        yield Static(classes="error", id="accum-error")
-        yield row("LR", Input(compact=True, id="lr", tooltip="peak learning rate (after warmup)"))
-        yield Static(classes="error", id="lr-error")
-        yield row("eval every", Input(compact=True, id="eval-interval", tooltip="optimizer steps between evaluations"))
-        yield Static(classes="error", id="eval-interval-error")
-        yield row("vary", Input(placeholder="blank: one run", compact=True, id="vary",
-                                tooltip="a sweep: field=v1,v2 (; another field=...), e.g. lr=1e-3,2e-3"))
-        yield Static(classes="error", id="vary-error")
-        yield row("sweep", Input(placeholder="name (optional)", compact=True, id="sweep-name",
-                                 tooltip="the sweep's name (its runs are <name>-1, <name>-2...); "
-                                         "a name with vary blank continues that sweep"))
-        yield Static(classes="error", id="sweep-name-error")
+        yield from self._text_field("accum", "accum", "micro-batches per optimizer step")
+        yield from self._text_field("LR", "lr", "peak learning rate (after warmup)")
+        yield from self._text_field("eval every", "eval-interval", "optimizer steps between evaluations")
+        yield from self._text_field("vary", "vary", "a sweep: field=v1,v2 (; another field=...), e.g. lr=1e-3,2e-3",
+                                    "blank: one run")
+        yield from self._text_field("sweep", "sweep-name", "the sweep's name (its runs are <name>-1, <name>-2...); "
+                                    "a name with vary blank continues that sweep", "name (optional)")
+        with Collapsible(title="batch, size, run name", collapsed=True, id="advanced"):
+            yield from self._text_field("batch", "batch", "sequences per micro-batch")
+            yield from self._text_field("d_model", "d-model", "the model's width; its feed-forward is 4x as wide")
+            yield from self._text_field("layers", "layers", "how many transformer blocks (n_layers)")
+            yield from self._text_field("run name", "run-name", "the run's folder name: letters, digits, '.', '_' "
+                                        "and '-'", "blank: made up")
+
+    @staticmethod
+    def _text_field(label: str, field_id: str, tooltip: str, placeholder: str = "") -> ComposeResult:
+        """A labelled text field, and the line under it where its error shows."""
+        yield Horizontal(Label(label), Input(placeholder=placeholder, compact=True, id=field_id, tooltip=tooltip),
+                         classes="row")
+        yield Static(classes="error", id=f"{field_id}-error")
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -192,6 +233,10 @@ class TrainForm(Vertical):
         self.query_one("#accum", Input).value = str(config.accumulation_steps)
         self.query_one("#lr", Input).value = f"{config.lr:g}"
         self.query_one("#eval-interval", Input).value = str(config.eval_interval)
+        self.query_one("#batch", Input).value = str(config.batch_size)
+        self.n_heads = config.model.n_heads
+        self.query_one("#d-model", Input).value = str(config.model.d_model)
+        self.query_one("#layers", Input).value = str(config.model.n_layers)
 
     def show_run(self, config: TrainConfig) -> None:
         """Show a run's own config, its preset and device too (a run started from the CLI, a resume)."""
@@ -236,6 +281,8 @@ class TrainForm(Vertical):
             return budget_overrides(str(kind), self.query_one("#budget", Input).value)
         if field_id == "data-path" and self.query_one("#data", Select).value != "path":
             return {}
+        if field_id == "d-model":
+            return width_overrides(self.query_one("#d-model", Input).value, self.n_heads)
         return self._TEXT_FIELDS[field_id](self.query_one(f"#{field_id}", Input).value)
 
     def check_field(self, field_id: str) -> str | None:
@@ -261,7 +308,7 @@ class TrainForm(Vertical):
         self.query_one(f"#{field_id}", Input).set_class(error is not None, "-invalid")
 
     def _checked_fields(self) -> tuple[str, ...]:
-        return (*self._TEXT_FIELDS, "budget", *self._SWEEP_FIELDS)
+        return (*self._TEXT_FIELDS, "budget", "d-model", *self._SWEEP_FIELDS)
 
     def errors(self) -> list[str]:
         """Every field's current error (shown inline as a side effect)."""
@@ -288,7 +335,7 @@ class TrainForm(Vertical):
         }
         data = str(self.query_one("#data", Select).value)
         values["data"] = data
-        for field_id in (*self._TEXT_FIELDS, "budget"):
+        for field_id in (*self._TEXT_FIELDS, "budget", "d-model"):
             values.update(self._field_overrides(field_id))
         return values
 
