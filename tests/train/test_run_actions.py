@@ -24,6 +24,7 @@ from tui_transformer.train.events import Alert, EvalResult, RunStarted, StepMetr
 from tui_transformer.train.metrics import MetricsWriter, read_events
 from tui_transformer.train.run_compare import metric_history, summary
 from tui_transformer.train.run_scan import scan_metrics
+from tui_transformer.train.run_state import RunState
 from tui_transformer.train.runs import RunDirectory, list_runs, run_info
 
 
@@ -71,6 +72,7 @@ def trainer_lock(runs):
     trainer in another process would (starting one would cost seconds of torch import per test).
     """
     run = RunDirectory.resume(runs / "first")
+    (runs / "first" / "RUNNING").write_text(str(os.getppid()))  # the marker names the trainer: another process
     yield run
     run.close()
 
@@ -111,10 +113,38 @@ def test_a_running_run_is_neither_renamed_nor_deleted(runs, capsys, trainer_lock
     for args in (["rename", "first", "other"], ["delete", "first", "--yes"]):
         assert main(["runs", *args]) == 2
         err = capsys.readouterr().err
-        assert f"run first is being trained right now by process {os.getpid()}" in err
+        assert f"run first is being trained right now by process {os.getppid()};" in err
     assert digests(runs / "first") == before and not (runs / "other").exists()
     assert listed(capsys)["first"]["state"] == "running"
     assert main(["runs", "note", "first", "a note while it trains"]) == 0, "a note never touches the trainer's files"
+
+
+def test_the_refusal_says_when_the_trainer_is_this_very_process(runs):
+    # A dashboard that trains a run and is asked to rename it named "another process".
+    from tui_transformer.errors import UserError
+    from tui_transformer.train.run_actions import rename_run
+
+    run = RunDirectory.resume(runs / "first")  # this process trains it
+    try:
+        with pytest.raises(UserError, match=rf"by this process \(pid {os.getpid()}: it is training here\); stop it first"):
+            rename_run(runs / "first", "other")
+    finally:
+        run.close()
+
+
+def test_a_new_run_reads_running_from_its_first_moment(runs, capsys):
+    # A new run read "interrupted" in runs list, the Runs screen and the pickers while it trained: taking the
+    # lock wrote RUNNING, and clearing the folder for the new run deleted it at once.
+    from tui_transformer.data import get_tokenizer
+    from tui_transformer.presets import PRESETS
+
+    run = RunDirectory.create(PRESETS["tiny"].with_overrides(run_name="fresh"), get_tokenizer("cl100k_base"))
+    try:
+        assert run_info(run.path).state is RunState.RUNNING
+        assert listed(capsys)["fresh"]["state"] == "running"
+    finally:
+        run.close()
+    assert not run.path.exists(), "a setup that never started leaves nothing, its marker and lock included"
 
 
 def test_delete_yes_removes_the_run_and_nothing_else(runs, capsys):

@@ -17,6 +17,7 @@ from textual.app import App
 from textual.widgets import TextArea
 
 from tui_transformer.train.events import RunFinished, RunStarted, StepMetrics
+from tui_transformer.tui.current_run import CurrentRun
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 
 RECORDED = Path(__file__).parent / "data" / "recorded_run.jsonl"
@@ -60,7 +61,34 @@ def fake_session_run(self, post):
     self.finished_cleanly = True
 
 
-class PlaygroundApp(App):
+class ScreenHost(App):
+    """A plain app that is a :class:`~tui_transformer.tui.host.DashboardHost` with no run and no
+    training: one screen is tested alone in it. What the screen asks of it is recorded in ``asked``."""
+
+    training = None
+    probed_device = None
+    training_active = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_run = CurrentRun()
+        self.asked: list[tuple] = []
+
+    def open_run(self, run, mode="train") -> bool:
+        self.asked.append(("open_run", run, mode))
+        return True
+
+    def run_renamed(self, old, new) -> None:
+        self.asked.append(("run_renamed", old, new))
+
+    def followed_state(self, run_dir, state) -> None:
+        self.asked.append(("followed_state", run_dir, state))
+
+    def set_paused(self, paused: bool) -> None:
+        self.asked.append(("set_paused", paused))
+
+
+class PlaygroundApp(ScreenHost):
     """The Playground screen alone, without the rest of the dashboard."""
 
     def on_mount(self) -> None:

@@ -51,15 +51,6 @@ async def test_header_shows_device_torch_and_run_state():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.sub_title == "cpu · torch 2.x · no run"
-        app.training = TrainingSession(config=None)  # the header reads only the session's state
-        app.training.note(RunStarted(run_dir="/r/x", run_name="x", config={}, device="cpu", preset="tiny",
-                                     preset_reason="", n_params=1))
-        app.refresh_header()
-        assert app.sub_title == "cpu · torch 2.x · x: running"
-        app.training.pause.set()
-        app.refresh_header()
-        assert app.sub_title.endswith("x: paused")
-        app.training = None
 
 
 async def test_the_real_probe_fills_the_header():
@@ -264,6 +255,8 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
             gate.wait(10)
             post(StepMetrics(step=step, max_steps=1000, epoch=0, loss=3.0, ppl=20.0, lr=1e-3, grad_norm=1.0,
                              tokens_per_sec=1.0, tokens_seen=step, elapsed_s=elapsed, eta_s=5731.0 / step))
+        gate.clear()
+        gate.wait(10)  # still training while the test reads the screen: a run that returned has no ETA
 
     def stats_line() -> str:
         return str(app.screen.query_one("#stats").render()).splitlines()[0]
@@ -292,21 +285,18 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
         assert await shown_after(pilot) == "step –  model built: waiting for step 1…"
         assert "ETA measuring…" in await shown_after(pilot)
         assert "ETA 47:46" in await shown_after(pilot)  # 5731 s / 2, once it has trained 30 s
+        gate.set()
         await app.workers.wait_for_complete()
 
 
-async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(monkeypatch):
+async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_path):
     # At 80x24 the header was cut: the torch build string took the room of the run's state.
-    from pathlib import Path
-
-    from tests.tui.helpers import text_of
+    from tests.tui.helpers import RECORDED, run_dir_of, text_of
 
     app = make_app()
     app.torch_version = "2.15.0+cu132"  # a CUDA wheel's long version string
     async with app.run_test(size=(80, 24)) as pilot:
-        app.following = Path("/runs/tiny-20261201-121500")
-        app.following_state = "finished"
-        app.refresh_header()
+        assert app.open_run(run_dir_of(RECORDED, tmp_path, "tiny-20261201-121500"))
         await pilot.pause()
-        assert "tiny-20261201-121500: finished" in text_of(app)[0]
-        assert "torch" not in app.sub_title
+        assert "tiny-20261201-121500: finished" in app.sub_title and "torch" not in app.sub_title
+        assert text_of(app)[0].rstrip().endswith(" tiny-20261201-121500 · finished")  # the tab bar, in the header's row

@@ -7,11 +7,12 @@ from textual.app import App
 from textual.widgets import DataTable, ProgressBar, Select, SelectionList, Static
 from textual.worker import WorkerFailed
 
+from tests.tui.helpers import ScreenHost
 from tui_transformer.tui.screens.benchmark import BenchFinished, BenchmarkScreen, kv_rows
 from tui_transformer.tui.widgets.bench_chart import BenchChart
 
 
-class BenchApp(App):
+class BenchApp(ScreenHost):
     def on_mount(self) -> None:
         self.push_screen(BenchmarkScreen())
 

@@ -44,8 +44,8 @@ async def test_app_can_start_training_a_given_config(monkeypatch):
         await app.workers.wait_for_complete()
         await pilot.pause()
         # the form shows the run's values, not the preset's defaults
-        assert app.train_screen.query_one("#budget", Input).value == "60"
-        assert app.train_screen.query_one("#lr", Input).value == "0.0005"
-        assert app.train_screen.query_one("#preset", Select).value == "tiny"
-        assert app.train_screen.query_one("#device", Select).value == "cpu"
+        assert app.get_screen("train").query_one("#budget", Input).value == "60"
+        assert app.get_screen("train").query_one("#lr", Input).value == "0.0005"
+        assert app.get_screen("train").query_one("#preset", Select).value == "tiny"
+        assert app.get_screen("train").query_one("#device", Select).value == "cpu"
     assert started == [(config, "old-run", "tiny: chosen by name")]

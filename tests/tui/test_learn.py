@@ -8,14 +8,14 @@ import torch
 from textual.app import App
 from textual.widgets import Input, Markdown, Static
 
-from tests.tui.helpers import make_app, plain
+from tests.tui.helpers import ScreenHost, make_app, plain
 from tui_transformer.tui.learn.registry import PAGES
 from tui_transformer.tui.screens.learn import LearnScreen
 
 PROMPT = "The cat sat on the mat. The cat"
 
 
-class LearnApp(App):
+class LearnApp(ScreenHost):
     def on_mount(self) -> None:
         self.push_screen(LearnScreen(autoload=False))
 

@@ -16,7 +16,7 @@ from tests.tui.helpers import PLAYGROUND_PROMPT, PlaygroundApp, playground_ready
 from tui_transformer.model import SAMPLER_PRESETS, SamplingConfig, generate
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.widgets.next_token_bars import NextTokenBars
-from tui_transformer.tui.widgets.run_list import RunSelect
+from tui_transformer.tui.widgets.run_list import YOUR_RUN, YOUR_RUN_LABEL, RunSelect
 from tui_transformer.tui.widgets.slider import Slider
 from tui_transformer.tui.widgets.token_view import TokenView
 
@@ -182,9 +182,10 @@ async def test_generate_from_a_trained_run_picked_in_the_list_then_stop(tmp_path
         picker = screen.query_one("#pg-run", Select)
         checkpoints = Path(summary.run_dir) / "checkpoints"
         assert [(label, value) for label, value in picker._options if value is not Select.NULL] == [
-            ("pg-test · latest", str(checkpoints / "latest.pt")), ("pg-test · best", str(checkpoints / "best.pt"))]
+            (YOUR_RUN_LABEL, YOUR_RUN), ("pg-test · latest", str(checkpoints / "latest.pt")),
+            ("pg-test · best", str(checkpoints / "best.pt"))]
         await pilot.click("#pg-run")  # open the list, then pick the first checkpoint with the keyboard
-        await pilot.press("down", "down", "enter")  # the first row is the blank "pick a checkpoint"
+        await pilot.press("down", "down", "down", "enter")  # after the blank "pick a checkpoint" and "your run"
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.model_label == "pg-test · latest" and screen.model.config.d_model == 32

@@ -16,7 +16,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
-from tests.tui.helpers import make_app, plain
+from tests.tui.helpers import ScreenHost, make_app, plain
 from tui_transformer.presets import PRESETS
 from tui_transformer.train import config_file
 from tui_transformer.train.events import Alert, EvalResult, RunFinished, RunStarted, StepMetrics
@@ -71,7 +71,7 @@ def runs(tmp_path) -> Path:
     return root
 
 
-class RunsApp(App):
+class RunsApp(ScreenHost):
     """The Runs screen alone."""
 
     def on_mount(self) -> None:
@@ -270,7 +270,8 @@ async def test_deleting_a_running_run_is_refused_and_a_finished_one_is_deleted_a
             assert screen.query_one(RunTable).selected.label == "running"
             await pilot.press("d")
             await settled(screen, pilot)
-            assert notes[-1] == ("error", "pos-1 is being trained right now; stop it first, or wait for it to end")
+            assert notes[-1] == ("error", f"run pos-1 is being trained right now by this process (pid {os.getpid()}: "
+                                          "it is training here); stop it first, or wait for it to end")  # it names the trainer
             assert (runs / "pos-1" / "config.toml").is_file()
             await select(screen, pilot, "slow-lr")
             await pilot.press("d")
@@ -347,7 +348,7 @@ async def test_5_u_and_f5_open_runs_and_o_follows_the_run_on_train(runs):
         await pilot.press("o")
         await pilot.pause()
         await pilot.pause()
-        assert app.current_mode == "train" and app.following == runs / "pos-2"
+        assert app.current_mode == "train" and app.current_run.path == runs / "pos-2"
 
 
 def test_snapshot_three_runs_two_marked(snap_compare, runs):

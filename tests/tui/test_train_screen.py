@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import Input, Select, TabbedContent
 
 from tests.tui.helpers import RECORDED, make_app
+from tui_transformer.train.run_lock import RunLock
 from tui_transformer.tui.screens.run_picker import RunPickerScreen
 from tui_transformer.tui.widgets.line_chart import LineChart
 
@@ -36,6 +37,8 @@ async def test_attach_follows_lines_appended_later(tmp_path):
     run_dir.mkdir()
     head = [line for line in RECORDED_LINES if '"RunFinished"' not in line]
     (run_dir / "metrics.jsonl").write_text("".join(head[:40]))
+    trainer = RunLock(run_dir)  # another process keeps training: it holds the run's lock
+    trainer.acquire()
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -51,6 +54,12 @@ async def test_attach_follows_lines_appended_later(tmp_path):
                 break
         assert before < N_STEPS == len(screen.history.train_loss)
         assert app.sub_title.endswith("following growing")  # still running: there is something to follow
+        assert str(screen.query_one("TabBar").render()).endswith("following growing · running")
+        trainer.release()  # the trainer died without an ending: `runs list` says interrupted, and so does the app
+        await pilot.pause(0.7)
+        assert app.sub_title.endswith("growing: interrupted")
+        stats = str(screen.query_one("#stats").render())
+        assert "run growing  interrupted" in stats and "ETA" not in stats  # nothing is left to wait for
 
 
 async def test_open_run_dialog_attaches_by_path_and_bad_paths_are_explained(recorded_run, tmp_path, notes):

@@ -60,7 +60,12 @@ class RunLock:
 
 
 def busy_message(run_dir: Path, pid: int | None) -> str:
-    who = f"process {pid}" if pid else "another process"
+    """Why ``run_dir`` cannot be changed now, naming its trainer: this very process (the dashboard the
+    learner is in), another process by its pid, or, pid unknown, another process."""
+    if pid == os.getpid():
+        who = f"this process (pid {pid}: it is training here)"
+    else:
+        who = f"process {pid}" if pid else "another process"
     return f"run {run_dir.name} is being trained right now by {who}; stop it first, or wait for it to end"
 
 

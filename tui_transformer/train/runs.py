@@ -151,7 +151,7 @@ class RunDirectory:
         if not _free_for_a_new_run(path):  # another process filled it between the look and the lock
             run.lock.release()
             return _taken(path, named)
-        _remove_setup_files(path)  # a dead setup's leftover: reused, as if it had never been
+        _remove_setup_files(path)  # a dead setup's leftover: reused, as if it had never been (our lock stays)
         return run
 
     @classmethod
@@ -224,9 +224,13 @@ def _abandon(run: RunDirectory | None, path: Path) -> None:
 
 
 def _remove_setup_files(path: Path) -> None:
-    """Delete what a setup writes (never anything else), so that the folder can be used afresh."""
+    """Delete what a setup writes (never anything else), so that the folder can be used afresh.
+
+    The lock's own files stay: it is held while this runs, and ``RUNNING`` names its holder, which
+    ``runs list`` reads to say the run is training (the lock removes both itself when released).
+    """
     for entry in path.iterdir() if path.is_dir() else ():
-        if _is_setup_file(entry) and entry.name != LOCK_FILE and entry.is_file():
+        if _is_setup_file(entry) and entry.name not in (LOCK_FILE, RUNNING_FILE) and entry.is_file():
             entry.unlink(missing_ok=True)
     try:
         (path / CHECKPOINTS).rmdir()  # only if empty

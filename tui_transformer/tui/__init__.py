@@ -7,7 +7,9 @@ textual is this one (``tests/test_layering.py`` checks that the core stays free 
 Layout of the package:
 
 * ``app.py``            the shell: modes, header, command palette, quitting, worker errors;
-* ``training_host.py``  the one typed interface through which a screen asks the app for things;
+* ``current_run.py``    the one run every screen shows, owned by the app;
+* ``host.py``           the one typed interface through which a screen asks the app for things;
+* ``run_pin.py``        the Playground's and Learn's choice: follow the current run, or a pinned one;
 * ``messages.py``       what worker threads and the app post to the screens;
 * ``training_session.py``  the bridge from the UI to ``run_training`` (stop / pause events);
 * ``run_history.py``    a run's events folded into series and panels (no textual, easy to test);

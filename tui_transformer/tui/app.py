@@ -18,34 +18,45 @@ checkpoint and returns, and the app exits when the worker reports it has ended.
 Styles. Each widget and each screen carries its own layout in its ``DEFAULT_CSS``, every rule
 starting with the screen's name; the app adds none, so a screen's look is read in one place.
 
-The Train screen. The app owns the training worker; the screen asks the app for what it needs
-through :class:`~tui_transformer.tui.training_host.TrainingHost`, and the app tells the screen
-things with messages only (:mod:`tui_transformer.tui.messages`).
+The current run. The app owns the one run every screen shows (:mod:`tui_transformer.tui.current_run`):
+starting a run here, ``o``, ``r``, ``--attach``, the Runs screen's open keys and a rename set it;
+the trainer's events and the learner's pause and stop move its state. Screens read it, and ask the
+app for anything else, through :class:`~tui_transformer.tui.host.DashboardHost`; the app tells
+them with messages only (:mod:`tui_transformer.tui.messages`): a new current run goes to every
+screen that is up, the trainer's events to the Train screen, after the app has read them.
 
 The header's subtitle says where the work runs (device and torch version, found by importing
-torch in a worker, since that import alone takes seconds) and which run is active, in which state.
+torch in a worker, since that import alone takes seconds) and the current run, in its state; the
+tab bar under it says the same on every screen.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.events import RunFailed, RunFinished, RunStarted
+from tui_transformer.train.events import CheckpointSaved, RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState
 from tui_transformer.train.sweep import Plan
+from tui_transformer.tui.current_run import CurrentRun, model_shape, newest_checkpoint, opened_run
+from tui_transformer.tui.host import OpenIn
 from tui_transformer.tui.messages import (
+    CurrentRunChanged,
     DeviceProbed,
-    FollowRun,
     OpenLearnPage,
+    PinRun,
+    ShowLearnPage,
+    StartBenchmark,
     StartRun,
     SweepRunStarting,
     TrainAction,
@@ -109,9 +120,9 @@ class TuiTransformerApp(App):
         self.probed_device: str | None = device_info[1] if device_info else None
         self.torch_version: str | None = device_info[0] if device_info else None
         self._attach_on_start = attach
-        self.following: Path | None = None  # the run the Train screen follows, set by the screen
-        self.following_state = "running"  # and its state, from its events
+        self._current = CurrentRun()
         self._exit_when_training_ends = False
+        self._exiting = False  # quit was asked: keys still queued (q then u, fast) open no screen
         self._train_worker: Worker | None = None
 
     def on_mount(self) -> None:
@@ -120,18 +131,32 @@ class TuiTransformerApp(App):
             self._probe_device()
         self.refresh_header()
         if self._attach_on_start:
-            self.train_screen.post_message(FollowRun(self._attach_on_start))
+            self.open_run(self._attach_on_start)
         elif self._train_on_start:
             config, reason = self._train_on_start
-            self.train_screen.post_message(StartRun(config, self._resume_on_start, reason))
+            self._tell("train", StartRun(config, self._resume_on_start, reason))
 
     def on_resize(self) -> None:
         self.refresh_header()  # the header's line is shorter at 80 columns
 
-    @property
-    def train_screen(self) -> TrainScreen:
-        """The Train screen, which this app only sends messages to (see :mod:`tui_transformer.tui.training_host`)."""
-        return self.get_screen("train")  # type: ignore[return-value]
+    def _tell(self, mode: str, message: Message) -> None:
+        """Post ``message`` to the main screen of ``mode`` (the app talks to screens with messages only).
+
+        A screen not shown yet gets it once it has mounted; after quitting, no screen is left to tell.
+        """
+        try:
+            self.get_screen(mode).post_message(message)
+        except KeyError:
+            pass
+
+    def exit(self, *args, **kwargs) -> None:
+        self._exiting = True
+        super().exit(*args, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_mode" and self._exiting:
+            return False  # a screen first mounted while the app closes finds its widgets gone
+        return True
 
     # -- header ---------------------------------------------------------------------------------
 
@@ -146,38 +171,85 @@ class TuiTransformerApp(App):
     def on_device_probed(self, message: DeviceProbed) -> None:
         self.torch_version, self.probed_device = message.torch_version, message.device
         self.refresh_header()
-        self.train_screen.post_message(DeviceProbed(message.torch_version, message.device))  # its form may change
+        self._tell("train", DeviceProbed(message.torch_version, message.device))  # its form may change
 
     def refresh_header(self) -> None:
         where = f"{self.probed_device} · torch {self.torch_version}" if self.torch_version else "loading torch…"
         if self.torch_version and self.size.width < 100:  # 80 columns: the run and its state matter more
             where = str(self.probed_device)
-        session = self.training
-        if session is not None and session.run_name:
-            run = f"{session.run_name}: {session.state}"
-        elif session is not None:
-            run = session.state
-        elif self.following is not None and self.following_state in (RunState.RUNNING, "idle"):
-            run = f"following {self.following.name}"
-        elif self.following is not None:  # it ended: there is nothing to follow any more
-            run = f"{self.following.name}: {self.following_state}"
-        else:
-            run = "no run"
-        self.sub_title = f"{where} · {run}"
+        self.sub_title = f"{where} · {self._current.describe()}"
+
+    # -- the current run ------------------------------------------------------------------------
 
     @property
-    def run_in_view(self) -> Path | None:
-        """The run the Train screen shows: the one it follows, else the one trained here last.
+    def current_run(self) -> CurrentRun:
+        """The run every screen shows (see :mod:`tui_transformer.tui.current_run`)."""
+        return self._current
 
-        The Playground and Learn load this run's model on their own, so the model a learner meets
-        there is the one whose curves they were just watching. (Attaching is refused while a run
-        trains, and starting a run stops following, so ``following`` set means it is the newer.)
-        """
-        if self.following is not None:
-            return self.following
-        if self.training is not None and self.training.run_dir:
-            return Path(self.training.run_dir)
-        return None
+    def _set_current(self, run: CurrentRun) -> None:
+        """Make ``run`` the current run: the header, and every screen that is up, are told."""
+        if run == self._current:
+            return
+        self._current = run
+        self.refresh_header()
+        for mode in self.MODES:
+            try:
+                stack = self.get_screen_stack(mode)
+            except KeyError:  # not shown yet: it reads current_run when it mounts
+                continue
+            stack[0].post_message(CurrentRunChanged(run))
+
+    def open_run(self, run: str | Path, mode: OpenIn = "train") -> bool:
+        """Make ``run`` the current run and show ``mode`` (see :meth:`DashboardHost.open_run`)."""
+        from tui_transformer.tui.metrics_tail import find_run, metrics_path
+
+        try:
+            path = find_run(run)
+            if mode == "train" or not path.is_dir():  # the Playground and Learn need only a checkpoint (an import)
+                path = metrics_path(path).parent
+        except UserError as error:
+            self.notify(str(error), title="Cannot open run", severity="error")
+            return False
+        if self.training_active and path != self._current.path:
+            if mode == "train":
+                self.notify("a run is training here: stop it first (x)", severity="warning")
+                return False
+            self._tell(mode, PinRun(path))  # shown there, pinned, beside the run training
+        elif path != self._current.path:
+            from tui_transformer.train.runs import run_info
+
+            self._set_current(opened_run(path, run_info(path).state))  # the state `runs list` gives it
+        self.switch_mode(mode)
+        return True
+
+    def run_renamed(self, old: Path, new: Path) -> None:
+        if self._current.path == old:
+            self._set_current(self._current.moved_to(new))
+
+    def followed_state(self, run_dir: Path, state: str) -> None:
+        """The Train screen read ``state`` from the followed run's metrics; a run whose trainer died is interrupted."""
+        from tui_transformer.train.run_lock import training_pid
+
+        if self._current.path != run_dir or self._current.trained_here:
+            return
+        if state == RunState.RUNNING and training_pid(run_dir) is None:
+            state = RunState.INTERRUPTED  # no ending written and nobody holds its lock: as `runs list` says
+        checkpoint = newest_checkpoint(run_dir)
+        self._set_current(replace(self._current, state=state, checkpoint=checkpoint))
+
+    def _training_changed(self, event: object = None) -> None:
+        """The run trained here moved on: its state, and with ``RunStarted`` or a checkpoint, its folder."""
+        session = self.training
+        if session is None or (self._current.path is not None and not self._current.trained_here):
+            return  # (a run opened since then is not this session's)
+        current = self._current if self._current.trained_here else CurrentRun(trained_here=True)
+        if isinstance(event, RunStarted):
+            path = Path(event.run_dir)
+            current = CurrentRun(path=path, trained_here=True, checkpoint=newest_checkpoint(path),
+                                 shape=model_shape(event.config))
+        elif isinstance(event, CheckpointSaved) and current.path is not None:
+            current = replace(current, checkpoint=newest_checkpoint(current.path))
+        self._set_current(current.with_state(session.state))
 
     # -- training -------------------------------------------------------------------------------
 
@@ -197,30 +269,34 @@ class TuiTransformerApp(App):
 
     def _start_session(self, session: TrainingSession) -> TrainingSession:
         self.training = session
-        self._train_worker = self._train(session, self.train_screen)
-        self.refresh_header()
+        self._train_worker = self._train(session)
+        self._set_current(CurrentRun(state=session.state, trained_here=True))
         return session
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False, name="training")
-    def _train(self, session: TrainingSession, train_screen: TrainScreen) -> object:
+    def _train(self, session: TrainingSession) -> object:
         def post(event) -> None:
-            train_screen.post_message(TrainingEvent(event))
+            self.post_message(TrainingEvent(event))
 
         if session.sweep is not None:
-            return session.run_sweep(post, lambda *notice: train_screen.post_message(SweepRunStarting(*notice)))
+            return session.run_sweep(post, lambda *notice: self.post_message(SweepRunStarting(*notice)))
         return session.run(post)
 
     def on_training_event(self, message: TrainingEvent) -> None:
-        """Bubbled up from the Train screen, which has folded the event into its history."""
+        """An event of the run trained here: the current run moves on, then the Train screen draws it."""
+        event = message.event
         if self.training is not None:
-            self.training.note(message.event)
-        if isinstance(message.event, (RunStarted, RunFinished, RunFailed)):
-            self.refresh_header()
+            self.training.note(event)
+            if isinstance(event, (RunStarted, RunFinished, RunFailed, CheckpointSaved)):
+                self._training_changed(event)
+        self._tell("train", TrainingEvent(event))
 
     def on_sweep_run_starting(self, message: SweepRunStarting) -> None:
-        """Bubbled up from the Train screen, which now follows that run: the session's queue moves on."""
+        """A sweep trained here moves on: the session's queue, then the Train screen, which follows that run."""
         if self.training is not None and self.training.progress is not None:
             self.training.progress.run_starting(message.index, message.action, message.best_val_bpb)
+        self._tell("train", SweepRunStarting(message.index, message.action, message.run_dir,
+                                                         message.best_val_bpb))
 
     def on_open_learn_page(self, message: OpenLearnPage) -> None:
         """The Train screen's ``a``: the Learn page that explains an alert."""
@@ -231,13 +307,20 @@ class TuiTransformerApp(App):
             self.notify(f"no Learn page called {message.title!r}", severity="warning")
             return
         self.switch_mode("learn")
-        learn = self.get_screen("learn")
-        self.call_after_refresh(learn.show_page, index)  # after its first mount, which opens page 1
+        self._tell("learn", ShowLearnPage(index))  # handled after its first mount (page 1)
+
+    def set_paused(self, paused: bool) -> None:
+        if self.training_active and self.training is not None:
+            if paused:
+                self.training.pause.set()
+            else:
+                self.training.pause.clear()
+            self._training_changed()
 
     def stop_training(self) -> None:
         if self.training_active and self.training is not None:
             self.training.stop.set()
-            self.refresh_header()
+            self._training_changed()
 
     # -- errors of the app's own workers --------------------------------------------------------
 
@@ -255,8 +338,8 @@ class TuiTransformerApp(App):
     def _training_ended(self, worker: Worker) -> None:
         if self.training is not None:
             self.training.worker_ended(failed=worker.state == WorkerState.ERROR)
-        self.train_screen.post_message(TrainingEnded(worker.error if worker.state == WorkerState.ERROR else None))
-        self.refresh_header()
+        self._training_changed()
+        self._tell("train", TrainingEnded(worker.error if worker.state == WorkerState.ERROR else None))
         if self._exit_when_training_ends:
             self.exit()
 
@@ -300,11 +383,11 @@ class TuiTransformerApp(App):
     def _on_train_screen(self, action: TrainAction) -> None:
         """Do what one of the Train screen's keys does, from anywhere (the command palette)."""
         self.switch_mode("train")
-        self.train_screen.post_message(TrainCommand(action))
+        self._tell("train", TrainCommand(action))
 
     def action_run_benchmark(self) -> None:
         self.switch_mode("benchmark")
-        self.call_after_refresh(self.get_screen("benchmark").action_run_kv)
+        self._tell("benchmark", StartBenchmark())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Start training", "train with the Train screen's form", lambda: self._on_train_screen("start"))
@@ -324,3 +407,4 @@ class TuiTransformerApp(App):
                             self.action_toggle_theme)
         yield SystemCommand("Help", "keys and what the panels mean", self.action_help)
         yield from super().get_system_commands(screen)
+

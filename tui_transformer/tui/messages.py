@@ -12,36 +12,39 @@ from ``__post_init__``), so its fields are listed and typed once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
 from tui_transformer.train.events import Event
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui_transformer.train.config import TrainConfig
+    from tui_transformer.tui.current_run import CurrentRun
 
 
 # ---- from the app's workers ---------------------------------------------------------------
 
 @dataclass
-class TrainingEvent(Message):
+class TrainingEvent(Message, bubble=False):
     """One event from the trainer (see :mod:`tui_transformer.train.events`), in order.
 
-    Posted to the Train screen, which folds it into its history; it then bubbles up to the app,
-    which keeps what the header needs.
+    Posted by the training worker to the app, which folds it into the current run (its name, state
+    and checkpoint), then passes it on to the Train screen, whose history draws it. It stops there.
     """
 
     event: Event
 
 
 @dataclass
-class SweepRunStarting(Message):
+class SweepRunStarting(Message, bubble=False):
     """A sweep trained here moves on to its run ``index`` (from 0): ``action`` is start, resume or skip.
 
-    Posted by the training worker to the Train screen before that run's own events (one queue, so in
-    order): the screen follows the new run from empty panels (replaying ``run_dir``'s earlier steps
-    when it resumes). It then bubbles up to the app, whose session keeps the sweep's queue.
+    Posted by the training worker to the app before that run's own events (one queue, so in order):
+    the session's queue moves on, and the app passes it on to the Train screen, which follows the
+    new run from empty panels (replaying ``run_dir``'s earlier steps when it resumes).
     ``best_val_bpb``: what a skipped or resumed run had reached before.
     """
 
@@ -52,7 +55,7 @@ class SweepRunStarting(Message):
 
 
 @dataclass
-class DeviceProbed(Message):
+class DeviceProbed(Message, bubble=False):
     """The torch version and the device ``auto`` resolves to, found off the UI thread (importing torch takes seconds).
 
     Posted to the app (the header), which passes it on to the Train screen (``auto`` may now mean
@@ -63,42 +66,65 @@ class DeviceProbed(Message):
     device: str
 
 
-# ---- from the app to the Train screen (they stop there) ----------------------------------------
+# ---- from the app to the screens (they stop there) -------------------------------------------
 
 @dataclass
-class TrainingEnded(Message):
+class CurrentRunChanged(Message, bubble=False):
+    """The current run (:mod:`tui_transformer.tui.current_run`) is now ``run``: another run, or a new state.
+
+    Posted by the app to every screen that is up; a screen that comes up later reads the app's
+    ``current_run`` on mounting.
+    """
+
+    run: CurrentRun
+
+
+@dataclass
+class PinRun(Message, bubble=False):
+    """Show this run here instead of the current run (the Runs screen's ``g``/``e`` while another run trains).
+
+    Posted by the app to the Playground or Learn, which pin it (the pin is shown) until the learner
+    picks "your run" again.
+    """
+
+    run_dir: Path
+
+
+@dataclass
+class TrainingEnded(Message, bubble=False):
     """The training worker returned, or raised ``error``: the run is over, the controls change."""
 
-    bubble: ClassVar[bool] = False
     error: BaseException | None = None
 
 
 @dataclass
-class FollowRun(Message):
-    """Follow this run (a name or a directory) as soon as the screen is up: ``--attach``."""
-
-    bubble: ClassVar[bool] = False
-    run: str
-
-
-@dataclass
-class StartRun(Message):
+class StartRun(Message, bubble=False):
     """Train ``config`` as soon as the screen is up (``tui-transformer train`` with the dashboard)."""
 
-    bubble: ClassVar[bool] = False
     config: TrainConfig
     resume: str | None = None
     preset_reason: str = ""
+
+
+@dataclass
+class ShowLearnPage(Message, bubble=False):
+    """Learn: open page ``index`` (from 0), the one that explains an alert."""
+
+    index: int
+
+
+@dataclass
+class StartBenchmark(Message, bubble=False):
+    """The Benchmark: run the KV-cache benchmark (the command palette)."""
 
 
 TrainAction = Literal["start", "pause", "open_run", "resume_run"]
 
 
 @dataclass
-class TrainCommand(Message):
+class TrainCommand(Message, bubble=False):
     """Do what one of the Train screen's keys does (the command palette, from any mode)."""
 
-    bubble: ClassVar[bool] = False
     action: TrainAction
 
 

@@ -21,6 +21,17 @@ from tui_transformer.train.events import Event, event_from_json
 from tui_transformer.train.metrics import METRICS_FILE
 
 
+def find_run(run: str | Path) -> Path:
+    """A run to open: an existing path as it is (any folder with a ``metrics.jsonl``), else a run name
+    under the runs folder (a UserError saying where it looked when there is none)."""
+    path = Path(run).expanduser()
+    if path.exists():
+        return path
+    from tui_transformer.train.runs import resolve_run
+
+    return resolve_run(str(run))
+
+
 def metrics_path(run_dir: str | Path) -> Path:
     """The metrics file of a run directory, or a clear error when it is not a run directory."""
     path = Path(run_dir).expanduser()

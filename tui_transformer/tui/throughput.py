@@ -87,7 +87,8 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]
     lags: list[float] = []
     async with app.run_test(size=(120, 40)):
         app.switch_mode("train")
-        app.train_screen.start_config(config)
+        screen = app.get_screen("train")
+        screen.start_config(config)
         # The event loop runs on this (main) thread: its CPU time is the dashboard's whole cost.
         cpu_start, wall_start = time.thread_time(), time.perf_counter()
         while app.training_active:
@@ -96,7 +97,7 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]
             lags.append(time.perf_counter() - before - LAG_PROBE_S)
         ui_share = (time.thread_time() - cpu_start) / (time.perf_counter() - wall_start)
         await app.workers.wait_for_complete()
-        started = app.train_screen.history.started
+        started = screen.history.started
     if started is None:
         raise RuntimeError("the dashboard run did not start; see its notification")
     return Path(started.run_dir), lags, ui_share

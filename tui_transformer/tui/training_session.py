@@ -29,10 +29,8 @@ from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.events import Event, RunFailed, RunFinished, RunStarted
 from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.train.sweep import Plan
+from tui_transformer.tui.current_run import PAUSED, STOPPING
 from tui_transformer.tui.sweep_progress import SweepProgress
-
-# What the learner asked of a running run, shown in the header until the trainer answers.
-PAUSED, STOPPING = "paused", "stopping"
 
 
 @dataclass
@@ -89,14 +87,6 @@ class TrainingSession:
             self.ending = RunState.STOPPED if self.stop.is_set() else RunState.FINISHED
         if self.progress is not None:
             self.progress.worker_ended(failed)
-
-    def toggle_pause(self) -> bool:
-        """Pause or resume; returns whether the run is now paused."""
-        if self.pause.is_set():
-            self.pause.clear()
-        else:
-            self.pause.set()
-        return self.pause.is_set()
 
     def run(self, post: Callable[[Event], None]) -> Any:
         """Train to the end (blocking: call it on a worker thread). Returns the trainer's summary."""

@@ -36,7 +36,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -55,7 +54,9 @@ from textual.worker import Worker, WorkerState
 from tui_transformer.paths import config_dir
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.widgets.bench_chart import VARIANTS, BenchChart
-from tui_transformer.tui.messages import RunsListed
+from tui_transformer.train.run_state import RunState
+from tui_transformer.tui.messages import CurrentRunChanged, RunsListed, StartBenchmark
+from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
 from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
 
@@ -140,10 +141,11 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-class BenchmarkScreen(Screen):
+class BenchmarkScreen(DashboardScreen):
     """KV-cache and training throughput benchmarks with a table and a chart."""
 
     TITLE = "Benchmark"
+    MODE = "benchmark"
 
     DEFAULT_CSS = """
     BenchmarkScreen #bn-body { height: 1fr; }
@@ -174,11 +176,12 @@ class BenchmarkScreen(Screen):
         super().__init__(name=name, id=id, classes=classes)
         self.results: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
-        self._paused_training: Any = None  # the app's TrainingSession this screen paused for a bench
+        self._paused_training = False  # this screen paused the run training here for a bench
         self._shape_picked = False  # the learner chose a shape: listing the runs again keeps it
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="bn-body"):
             with VerticalScroll(id="bn-controls"):
                 yield Label("Model shape", classes="bn-heading")
@@ -223,9 +226,16 @@ class BenchmarkScreen(Screen):
         for index, length in enumerate(LENGTHS):
             lengths.replace_option_prompt_at_index(index, length_prompt(length, length in lengths.selected))
 
+    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
+        if not self._shape_picked:
+            self.query_one("#bn-model", RunSelect).refresh_runs()  # the listing picks the new run's shape
+
+    def on_start_benchmark(self, message: StartBenchmark) -> None:
+        self.action_run_kv()
+
     def on_runs_listed(self, message: RunsListed) -> None:
-        """Measure the run the Train screen shows, until the learner picks a shape."""
-        run_dir = getattr(self.app, "run_in_view", None)
+        """Measure the current run's shape, until the learner picks a shape."""
+        run_dir = self.host.current_run.path
         picker = self.query_one("#bn-model", RunSelect)
         if not self._shape_picked and run_dir is not None and any(v == f"run:{run_dir}" for _, v in message.options):
             with picker.prevent(Select.Changed):
@@ -237,26 +247,22 @@ class BenchmarkScreen(Screen):
 
     # ---- training on the same machine -----------------------------------------------------------
 
-    def _training_here(self) -> Any:
-        """The app's run while it trains and is not paused (None in an app without training)."""
-        session = getattr(self.app, "training", None)
-        if getattr(self.app, "training_active", False) and session is not None and not session.pause.is_set():
-            return session
-        return None
+    def _training_here(self) -> bool:
+        """Whether a run trains here and is not paused."""
+        run = self.host.current_run
+        return self.host.training_active and run.trained_here and run.state in (RunState.STARTING, RunState.RUNNING)
 
     def _unless_training(self, start: Any) -> None:
         """Call ``start``, but first offer to pause a run training here (or cancel)."""
-        session = self._training_here()
-        if session is None:
+        if not self._training_here():
             start()
             return
         from tui_transformer.tui.screens.confirm import ConfirmScreen
 
         def answered(pause: bool | None) -> None:
             if pause:
-                session.pause.set()
-                self._paused_training = session
-                self.app.refresh_header()
+                self.host.set_paused(True)
+                self._paused_training = True
                 start()
 
         self.app.push_screen(ConfirmScreen(
@@ -265,10 +271,9 @@ class BenchmarkScreen(Screen):
             yes="Pause and bench", no="Cancel"), answered)
 
     def _resume_training(self) -> None:
-        if self._paused_training is not None:
-            self._paused_training.pause.clear()
-            self._paused_training = None
-            self.app.refresh_header()
+        if self._paused_training:
+            self.host.set_paused(False)
+            self._paused_training = False
             self.notify("training resumed")
     # ---- running -------------------------------------------------------------------------------
 
@@ -340,7 +345,7 @@ class BenchmarkScreen(Screen):
         self.query_one("#bn-status", Static).update(message.text)
 
     def on_bench_finished(self, message: BenchFinished) -> None:
-        under_load = self._training_here() is not None
+        under_load = self._training_here()
         result = {**message.result, "measured_while_training": under_load}  # saved with the JSON too
         self._resume_training()
         self.results[message.kind] = result

@@ -10,7 +10,9 @@ Every page has three parts, in tabs:
 
 The model picker lists the runs with a checkpoint and, always, a fresh untrained model (random
 weights, cl100k tokenizer): with no run yet a learner can still see every shape and mechanism,
-and the panel says clearly that the patterns are random.
+and the panel says clearly that the patterns are random. Learn explains the current run (the one
+the Train screen shows, :mod:`tui_transformer.tui.current_run`) and follows it when it changes,
+unless the learner pins another model in the picker (:mod:`tui_transformer.tui.run_pin`).
 
 Threading. Loading a model and computing a panel are model work: both run in thread workers
 (``exclusive``: a newer request replaces an older one) and post their result back as a message.
@@ -31,7 +33,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -40,8 +41,9 @@ from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
 from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
-from tui_transformer.tui.messages import RunsListed
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
+from tui_transformer.tui.messages import RunsListed, ShowLearnPage
+from tui_transformer.tui.screens.model_screen import ModelScreen
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -60,10 +62,12 @@ class LiveComputed(Message):
     renderable: Any
 
 
-class LearnScreen(Screen):
-    """The eleven Learn pages. ``autoload``: pick the newest run (or the fresh model) on its own."""
+class LearnScreen(ModelScreen):
+    """The eleven Learn pages. ``autoload``: load the current run (else the newest, else the fresh model) on its own."""
 
     TITLE = "Learn"
+    MODE = "learn"
+    PICKER = "#learn-run"
 
     DEFAULT_CSS = """
     LearnScreen #learn-body { height: 1fr; }
@@ -118,11 +122,13 @@ class LearnScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="learn-body"):
             yield OptionList(*(f"{n:>2} {page.title}" for n, page in enumerate(registry.PAGES, 1)), id="learn-pages")
             with Vertical(id="learn-main"):
                 with Horizontal(id="learn-top"):
-                    yield RunSelect(model_options, prompt="pick a model", load=load_model, id="learn-run")
+                    yield RunSelect(model_options, prompt="pick a model", load=load_model, your_run=True,
+                                    id="learn-run")
                     yield Input(DEFAULT_PROMPT, placeholder="a prompt to look at", id="learn-prompt")
                 yield Static("no model yet", id="learn-model")
                 with TabbedContent(initial="live", id="learn-tabs"):
@@ -156,6 +162,10 @@ class LearnScreen(Screen):
     def _page_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index != self.page_index:
             self.show_page(event.option_index)
+
+    def on_show_learn_page(self, message: ShowLearnPage) -> None:
+        # after the refresh: on a first mount, the page list's own highlight of page 1 is still queued
+        self.call_after_refresh(self.show_page, message.index)
 
     def show_page(self, index: int) -> None:
         """Open page ``index`` (0-based): its prose, its code, and a fresh live panel."""
@@ -207,36 +217,29 @@ class LearnScreen(Screen):
         """Explain this model from now on (the picker calls this once a model has loaded)."""
         self.model, self.tokenizer, self.run_dir, self.model_label = model, tokenizer, run_dir, label
         self.attn_layer, self.attn_head = self.attn_layer % model.config.n_layers, self.attn_head % model.config.n_heads
-        cfg = model.config
+        self.describe_model()
+        self.refresh_live()
+
+    def describe_model(self) -> None:
+        cfg, tokenizer, label = self.model.config, self.tokenizer, self.model_label
         shape = (f"d{cfg.d_model} L{cfg.n_layers} H{cfg.n_heads} · T {cfg.max_seq_len} · {cfg.pos_encoding} · "
                  f"{tokenizer.name} ({tokenizer.vocab_size:,})")
         line = self.query_one("#learn-model", Static)
-        line.set_class(run_dir is None, "-untrained")
-        if run_dir is None:
+        line.set_class(self.run_dir is None, "-untrained")
+        if self.run_dir is None:
             line.update(f"{label}: UNTRAINED, random weights: shapes are real, patterns are noise · {shape}")
         else:
-            line.update(f"{label} · {shape}")
-        self.refresh_live()
-
-    def action_refresh_runs(self) -> None:
-        self.query_one("#learn-run", RunSelect).refresh_runs()
-
-    def action_pick_model(self) -> None:
-        """ctrl+r: focus the model picker and open its list."""
-        picker = self.query_one("#learn-run", RunSelect)
-        picker.focus()
-        picker.expanded = True
+            line.update(f"{self.pin.describe(self.picker.picked, self.host.current_run.path, label)} · {shape}")
 
     def on_runs_listed(self, message: RunsListed) -> None:
-        picker = self.query_one("#learn-run", RunSelect)
-        # the run the Train screen shows, else the newest run, else the fresh model (always listed last)
-        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
-        if self.autoload and self.model is None and picker.value is Select.NULL and choice is not None:
-            picker.value = choice
+        # the current run, else the newest run, else the fresh model (always listed last)
+        self.pin.listed(message.options)
+        if self.autoload:
+            self.show_chosen()
 
     @on(Select.Changed, "#learn-run")
     def _model_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:  # the picker loads it
+        if event.value is not Select.NULL and not self.pin_picked(str(event.value)):  # the picker loads it
             self.query_one("#learn-model", Static).update(f"loading {event.value} …")
 
     @on(RunSelect.Loaded, "#learn-run")

@@ -38,7 +38,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch, TextArea
 from textual.worker import Worker, WorkerState
@@ -48,7 +47,8 @@ from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.plural import count_of
 from tui_transformer.tui.messages import RunsListed
 from tui_transformer.tui.run_labels import middle_cut
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
+from tui_transformer.tui.screens.model_screen import ModelScreen
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
 from tui_transformer.tui.worker_errors import notify_failed
 from tui_transformer.tui.widgets.head_picker import Ablation, HeadPicker
 from tui_transformer.tui.widgets.inspect_panel import InspectPanel, token_at
@@ -156,8 +156,11 @@ class GenerationDone(Message):
     reason: str
 
 
-class PlaygroundScreen(Screen):
+class PlaygroundScreen(ModelScreen):
     """Generate from a trained run with a live view of the sampler."""
+
+    MODE = "playground"
+    PICKER = "#pg-run"
 
     TITLE = "Playground"
 
@@ -229,12 +232,13 @@ class PlaygroundScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="pg-body"):
             # not a tab stop itself (it showed no focus): tabbing through its fields scrolls it
             with VerticalScroll(id="pg-controls", can_focus=False):
                 yield Label("Model", classes="pg-heading")
                 yield RunSelect(checkpoint_options, prompt="pick a checkpoint", empty_prompt="no checkpoints yet",
-                                load=load_checkpoint, id="pg-run")
+                                load=load_checkpoint, your_run=True, id="pg-run")
                 yield Static("no model loaded", id="pg-model-label")
                 yield Label("Sampler", classes="pg-heading")
                 yield Select([], prompt="preset", id="pg-preset")
@@ -343,35 +347,28 @@ class PlaygroundScreen(Screen):
     def set_model(self, model: Any, tokenizer: Any, label: str) -> None:
         """Use this model and tokenizer from now on (the picker calls this after loading)."""
         self.model, self.tokenizer, self.model_label = model, tokenizer, label
-        config = model.config
-        self.query_one("#pg-model-label", Static).update(
-            f"{label}\nd{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
-            f"vocab {tokenizer.vocab_size}")
-        self.query_one(HeadPicker).set_shape(config.n_layers, config.n_heads)  # nothing ablated in a new model
+        self.describe_model()
+        self.query_one(HeadPicker).set_shape(model.config.n_layers, model.config.n_heads)  # nothing ablated in a new model
         self._update_tokens()
         self._schedule_preview()
         self._inspect()
 
-    def action_refresh_runs(self) -> None:
-        self.query_one("#pg-run", RunSelect).refresh_runs()
-
-    def action_pick_model(self) -> None:
-        """ctrl+r: focus the checkpoint picker and open its list."""
-        picker = self.query_one("#pg-run", RunSelect)
-        picker.focus()
-        picker.expanded = True
+    def describe_model(self) -> None:
+        config = self.model.config
+        self.query_one("#pg-model-label", Static).update(
+            f"{self.pin.describe(self.picker.picked, self.host.current_run.path, self.model_label)}\n"
+            f"d{config.d_model} L{config.n_layers} H{config.n_heads} · T {config.max_seq_len} · "
+            f"vocab {self.tokenizer.vocab_size}")
 
     def on_runs_listed(self, message: RunsListed) -> None:
-        """With no model yet, load the run the Train screen shows (else the newest run) by itself."""
+        """Show the current run's newest checkpoint (else the newest run's), unless one is pinned."""
         self._checkpoints_listed = bool(message.options)
-        picker = self.query_one("#pg-run", RunSelect)
-        choice = preferred_value(message.options, getattr(self.app, "run_in_view", None))
-        if self.model is None and picker.value is Select.NULL and choice is not None:
-            picker.value = choice
+        self.pin.listed(message.options)
+        self.show_chosen()
 
     @on(Select.Changed, "#pg-run")
     def _checkpoint_picked(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:  # the picker loads it
+        if event.value is not Select.NULL and not self.pin_picked(str(event.value)):  # the picker loads it
             self.query_one("#pg-model-label", Static).update(f"loading {event.value} ...")
 
     @on(RunSelect.Loaded, "#pg-run")

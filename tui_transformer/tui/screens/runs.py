@@ -23,9 +23,10 @@ A learner learns by changing one thing, training again and comparing. Layout::
   table when it fits its pane, else a paragraph per run.
 * **New runs** (one started from the command line) appear within ``REFRESH_S``: the folder is
   listed again every few seconds, and the whole table only when its runs differ.
-* **Actions** on the run under the cursor: ``o`` follow it on Train, ``g`` load it in the
-  Playground, ``e`` explain it in Learn, ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a
-  run being trained are refused (:mod:`tui_transformer.train.run_actions` says why).
+* **Actions** on the run under the cursor: ``o`` makes it the current run and shows it on Train,
+  ``g`` in the Playground, ``e`` in Learn (the app does it: see :meth:`DashboardHost.open_run`);
+  ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a run being
+  trained are refused, naming the process (:mod:`tui_transformer.train.run_actions` says why).
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -51,9 +51,10 @@ from tui_transformer.train.run_state import RunState
 from tui_transformer.train.smoothing import MAX_SMOOTHING, METRICS, X_AXES
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.footer_fit import fit_footer
-from tui_transformer.tui.messages import FollowRun
+from tui_transformer.tui.host import OpenIn
 from tui_transformer.tui.metrics_tail import MetricsTail
 from tui_transformer.tui.run_labels import shared_prefix, short_names
+from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
 from tui_transformer.tui.widgets.overlay_chart import ColourBook, OverlayChart, OverlayRun
 from tui_transformer.tui.widgets.run_table import COLUMNS, RunTable
 from tui_transformer.tui.widgets.slider import Slider
@@ -62,7 +63,6 @@ from tui_transformer.tui.worker_errors import error_text, notify_failed
 LIST_GROUP, HISTORY_GROUP, ACTION_GROUP, REFRESH_GROUP = "runs-list", "runs-history", "runs-action", "runs-refresh"
 LIVE_POLL_S = 1.0  # how often a marked run's metrics file is read for new lines
 REFRESH_S = 3.0  # how often the rows of runs in training are read again
-PICK_RETRY_S, PICK_TRIES = 0.1, 100  # waiting for the Playground's or Learn's picker to list the runs
 
 
 @dataclass
@@ -161,8 +161,10 @@ def _shown(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-class RunsScreen(Screen):
+class RunsScreen(DashboardScreen):
     """Compare runs (see the module docstring)."""
+
+    MODE = "runs"
 
     DEFAULT_CSS = """
     RunsScreen #runs-filter { height: 1; border: none; padding: 0 1; }
@@ -208,6 +210,7 @@ class RunsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.tab_bar()
         yield Input(placeholder="s sort · w mark a sweep · / filter: words of a name, state, preset, data, sweep or note",
                     id="runs-filter")
         yield RunTable(id="runs-table")
@@ -406,49 +409,25 @@ class RunsScreen(Screen):
         return run
 
     def action_open_train(self) -> None:
-        run = self._selected_or_say()
-        if run is not None:
-            self.app.switch_mode("train")
-            self.app.get_screen("train").post_message(FollowRun(str(run.path)))
+        self._open_in("train")
 
-    async def action_open_playground(self) -> None:
-        await self._load_in("playground")
+    def action_open_playground(self) -> None:
+        self._open_in("playground")
 
-    async def action_open_learn(self) -> None:
-        await self._load_in("learn")
+    def action_open_learn(self) -> None:
+        self._open_in("learn")
 
-    async def _load_in(self, mode: str) -> None:
-        """Switch to ``mode`` (the Playground or Learn) and pick the selected run in its run picker."""
-        from tui_transformer.train.runs import CHECKPOINTS, has_checkpoint
-        from tui_transformer.tui.widgets.run_list import RunSelect
+    def _open_in(self, mode: OpenIn) -> None:
+        """Make the selected run the current run and show it on ``mode`` (the Playground and Learn need a checkpoint)."""
+        from tui_transformer.train.runs import has_checkpoint
 
         run = self._selected_or_say()
         if run is None:
             return
-        if not has_checkpoint(run.path):
+        if mode != "train" and not has_checkpoint(run.path):
             self.notify(f"{run.name} has no checkpoint yet to load", severity="warning")
             return
-        await self.app.switch_mode(mode)
-        picker = self.app.get_screen(mode).query_one(RunSelect)
-        # the Playground lists checkpoints (latest first), Learn runs: whichever its picker offers
-        values = [str(run.path / CHECKPOINTS / "latest.pt"), str(run.path / CHECKPOINTS / "best.pt"), str(run.path)]
-        self._pick_when_listed(picker, values, tries=PICK_TRIES)
-
-    def _pick_when_listed(self, picker, values: list[str], tries: int) -> None:
-        """Choose the first of ``values`` the picker offers, once it has listed the runs (it does so on
-        showing, in a worker). Choosing it loads it, and a learner's pick made after it wins as usual."""
-        from textual.widgets.select import InvalidSelectValueError
-
-        for value in values:
-            try:
-                picker.value = value
-                return
-            except InvalidSelectValueError:
-                continue
-        if tries:
-            self.set_timer(PICK_RETRY_S, lambda: self._pick_when_listed(picker, values, tries - 1))
-        else:
-            self.notify(f"{Path(values[-1]).name} is not in the run picker", severity="warning")
+        self.host.open_run(run.path, mode)
 
     def action_rename(self) -> None:
         from tui_transformer.train.run_actions import rename_run
@@ -462,11 +441,13 @@ class RunsScreen(Screen):
             if name is not None and name.strip() and name.strip() != run.name:
                 new = name.strip()
                 self._act(f"renamed {run.name} to {new}", lambda: rename_run(run.path, new),
-                          lambda: self._renamed(run.name, new))
+                          lambda: self._renamed(run.path, new))
 
         self.app.push_screen(TextPromptScreen(f"Rename [b]{run.name}[/b] to:", run.name), answered)
 
-    def _renamed(self, old: str, new: str) -> None:
+    def _renamed(self, path: Path, new: str) -> None:
+        self.host.run_renamed(path, path.with_name(new))  # the current run, if it was this one, follows
+        old = path.name
         if old in self.marked:
             marked = self.marked.pop(old)
             marked.path = marked.path.with_name(new)
@@ -491,14 +472,15 @@ class RunsScreen(Screen):
 
     def action_delete(self) -> None:
         from tui_transformer.train.run_actions import delete_run
+        from tui_transformer.train.run_lock import busy_message, training_pid
         from tui_transformer.tui.screens.confirm import ConfirmScreen
 
         run = self._selected_or_say()
         if run is None:
             return
-        if run.state is RunState.RUNNING:  # said at once; delete_run would refuse too (the run's lock)
-            self.notify(f"{run.name} is being trained right now; stop it first, or wait for it to end",
-                        title="Not deleted", severity="error")
+        pid = training_pid(run.path)
+        if pid is not None:  # said at once; delete_run would refuse too (the run's lock)
+            self.notify(busy_message(run.path, pid), title="Not deleted", severity="error")
             return
 
         def answered(yes: bool | None) -> None:

@@ -11,30 +11,32 @@ Either way, events are folded into a :class:`~tui_transformer.tui.run_history.Ru
 cheap, and a 10 Hz timer redraws whatever changed. A fast CPU run emits far more than ten events a
 second; drawing each one would steal the CPU from the training it is showing.
 
-The training worker is the app's (a run outlives a mode switch). This screen asks the app for
-what it needs through :class:`~tui_transformer.tui.training_host.TrainingHost` only, and the
-app answers with messages (the run's end, the probed device, the palette's commands).
+The training worker and the current run are the app's (a run outlives a mode switch). This screen
+shows the current run: the one trained here, else the one the app says is open, whose metrics it
+follows. It asks the app for what it needs through :class:`~tui_transformer.tui.host.DashboardHost`
+only (start, pause, stop, open a run), and the app answers with messages (a new current run, the
+trainer's events, the worker's end, the probed device, the palette's commands).
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Input, Select, TabbedContent, TabPane
 
 from tui_transformer.errors import UserError
+from tui_transformer.tui.current_run import PAUSED, CurrentRun
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.messages import (
+    CurrentRunChanged,
     DeviceProbed,
-    FollowRun,
     OpenLearnPage,
     StartRun,
     SweepRunStarting,
@@ -42,8 +44,9 @@ from tui_transformer.tui.messages import (
     TrainingEnded,
     TrainingEvent,
 )
-from tui_transformer.tui.metrics_tail import MetricsTail, metrics_path
+from tui_transformer.tui.metrics_tail import MetricsTail, find_run, metrics_path
 from tui_transformer.tui.run_history import RunHistory
+from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
 from tui_transformer.tui.widgets.alert_panel import AlertPanel
 from tui_transformer.tui.widgets.line_chart import WINDOWS, Line, LineChart
 from tui_transformer.tui.widgets.log_pane import LogPane
@@ -57,7 +60,6 @@ from tui_transformer.tui.widgets.train_form import TrainForm
 if TYPE_CHECKING:
     from tui_transformer.train.config import TrainConfig
     from tui_transformer.train.sweep import Plan
-    from tui_transformer.tui.training_host import TrainingHost
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
 ATTACH_POLL_S = 0.5
@@ -96,11 +98,12 @@ def chart_lines(history: RunHistory, metric_view: str = METRIC_VIEWS[0]) -> dict
     }
 
 
-class TrainScreen(Screen):
+class TrainScreen(DashboardScreen):
     """Config form and controls on the left; stats, the system line, the doctor's alerts, four charts
     and detail tabs on the right."""
 
     TITLE = "tui-transformer"
+    MODE = "train"
 
     # Small terminals (80x24): under 100 columns (the app's "-narrow" breakpoint) a narrower form,
     # and under 30 rows ("-short", below) two charts and a shorter detail area.
@@ -133,9 +136,14 @@ class TrainScreen(Screen):
     BINDINGS = [
         Binding("s", "start", "Start"),
         *HELP_AND_QUIT,
+        # space pauses a run training here, and while it is paused, space (or r) resumes it: one key
+        # shown at a time, named for what it does now
         Binding("space", "pause", "Pause"),  # short labels: the row must fit at 80 columns
+        Binding("space", "unpause", "Resume"),
         Binding("x", "stop", "Stop"),
+        Binding("r", "unpause", "Resume", show=False),
         Binding("r", "resume_run", "Resume"),
+        Binding("r", "refuse_while_training", show=False),  # r while a run trains: say why nothing resumes
         Binding("o", "open_run", "Open"),
         Binding("l", "toggle_log", "Log scale"),  # not "Log": that is a tab below the charts
         Binding("w", "cycle_window", "Window"),
@@ -158,11 +166,13 @@ class TrainScreen(Screen):
         self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
         self.metric_view = METRIC_VIEWS[0]
+        self._run = CurrentRun()  # the current run as last told (the stats line names it)
 
     def compose(self) -> ComposeResult:
         from tui_transformer.presets import PRESET_NAMES
 
         yield Header()
+        yield self.tab_bar()
         with Horizontal(id="train-body"):
             with VerticalScroll(id="sidebar", can_focus=False):  # its fields take the focus; it showed none
                 yield SweepQueue(id="sweep-queue")  # on top while a sweep runs here; hidden otherwise
@@ -201,17 +211,28 @@ class TrainScreen(Screen):
     def on_mount(self) -> None:
         self._fill_form_from_preset()
         self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+        self._show_current(self.host.current_run)
         self.redraw()
-
-    @property
-    def host(self) -> TrainingHost:
-        """The app, through the only interface this screen uses of it."""
-        return cast("TrainingHost", self.app)
 
     # -- messages from the app ----------------------------------------------------------------
 
+    def on_current_run_changed(self, message: CurrentRunChanged) -> None:
+        self._show_current(message.run)
+
+    def _show_current(self, run: CurrentRun) -> None:
+        """Show the current run: follow an opened one's metrics (another run than the one followed), and
+        say in the log when the learner's pause takes effect or ends, whoever asked for it."""
+        before, self._run = self._run, run
+        if not run.trained_here and run.path is not None and (self.attached is None
+                                                             or self.attached.path.parent != run.path):
+            self._follow(run.path)
+        if run.trained_here and (run.state == PAUSED) != (before.state == PAUSED) and before.trained_here:
+            self.history.note("info", "paused" if run.state == PAUSED else "resumed", time.time())
+        self._drawn_version = -1  # the stats line names the run and its state
+        self.sync_controls()
+
     def on_training_event(self, message: TrainingEvent) -> None:
-        """One event of the live run (UI thread, once per event: keep it tiny). It bubbles on to the app."""
+        """One event of the live run (UI thread, once per event: keep it tiny), passed on by the app."""
         self.history.absorb(message.event)
 
     def on_training_ended(self, message: TrainingEnded) -> None:
@@ -220,12 +241,9 @@ class TrainScreen(Screen):
             self.history.note("error", f"training stopped on an error: {message.error}", time.time())
         self.sync_controls()
 
-    def on_follow_run(self, message: FollowRun) -> None:
-        self.attach(message.run)
-
     def on_sweep_run_starting(self, message: SweepRunStarting) -> None:
         """A sweep trained here moves on: its next run is followed from empty panels, as a run started alone."""
-        if message.action != "skip":  # (it bubbles on to the app, whose queue moves on)
+        if message.action != "skip":
             self._follow_new_run(message.run_dir if message.action == "resume" else None,
                                  f"sweep run {message.index + 1}: {message.action}")
 
@@ -233,8 +251,8 @@ class TrainScreen(Screen):
         self.start_config(message.config, message.resume, message.preset_reason)
 
     def on_train_command(self, message: TrainCommand) -> None:
-        actions = {"start": self.action_start, "pause": self.action_pause, "open_run": self.action_open_run,
-                   "resume_run": self.action_resume_run}
+        actions = {"start": self.action_start, "pause": self.action_unpause if self._paused else self.action_pause,
+                   "open_run": self.action_open_run, "resume_run": self.action_resume_run}
         actions[message.action]()
 
     def redraw(self) -> None:
@@ -244,7 +262,7 @@ class TrainScreen(Screen):
         if self.history.version == self._drawn_version:
             return
         self._drawn_version = self.history.version
-        self.query_one(StatsPanel).show(self.history)
+        self.query_one(StatsPanel).show(self.history, self._run)
         self.query_one(SystemPanel).show(self.history.system)
         self.query_one(AlertPanel).show(self.history.alerts)
         placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
@@ -403,7 +421,7 @@ class TrainScreen(Screen):
         history, as opening it with ``o`` does. The trainer's resumed ``RunStarted`` then drops the
         steps it redoes (see :meth:`RunHistory._on_started`)."""
         try:
-            tail = MetricsTail(metrics_path(self._resolve_run(run)))
+            tail = MetricsTail(metrics_path(find_run(run)))
         except UserError:
             return  # nothing recorded yet: the trainer explains what is wrong with the run, if anything
         while True:  # poll reads at most a few MB at a time
@@ -414,13 +432,10 @@ class TrainScreen(Screen):
                 return
 
     def action_pause(self) -> None:
-        session = self.host.training
-        if not self.host.training_active or session is None:
-            return
-        paused = session.toggle_pause()
-        self.history.note("info", "paused" if paused else "resumed", time.time())
-        self.sync_controls()
-        self.host.refresh_header()
+        self.host.set_paused(True)  # the app tells this screen (and the others) with the new current run
+
+    def action_unpause(self) -> None:
+        self.host.set_paused(False)
 
     def action_stop(self) -> None:
         if self.host.training_active and self.host.training is not None:
@@ -432,14 +447,16 @@ class TrainScreen(Screen):
         """Enable the buttons, and show the keys, that make sense in the current state."""
         self.refresh_bindings()
         active = self.host.training_active
-        session = self.host.training
         self.query_one("#start", Button).disabled = active
         self.query_one("#resume-run", Button).disabled = active
         self.query_one("#open-run", Button).disabled = active
         pause = self.query_one("#pause", Button)
         pause.disabled = not active
-        pause.label = "Resume" if session is not None and session.pause.is_set() else "Pause"
+        pause.label = "Resume" if self._paused else "Pause"
         self.query_one("#stop", Button).disabled = not active
+
+    def action_refuse_while_training(self) -> None:
+        self._refuse_while_training()
 
     def _refuse_while_training(self) -> bool:
         """True (with a notification) when a run trains here: another one cannot be opened or resumed."""
@@ -486,32 +503,23 @@ class TrainScreen(Screen):
         self.app.push_screen(RunPickerScreen("Open a run", "follow its metrics.jsonl live"), chosen)
 
     def attach(self, run_dir: str | Path) -> bool:
-        """Follow another run's ``metrics.jsonl``; False (and a notification) when that is impossible."""
-        if self._refuse_while_training():
-            return False
-        try:
-            path = metrics_path(self._resolve_run(run_dir))
-        except UserError as error:
-            self.notify(str(error), title="Cannot open run", severity="error")
-            return False
+        """Make another run the current run (the app then tells this screen to follow it); False (and a
+        notification) when that is impossible."""
+        return self.host.open_run(run_dir)
+
+    def _follow(self, run_dir: Path) -> None:
+        """Follow the current run's ``metrics.jsonl`` from empty panels (an imported model has none to chart)."""
         self.detach()
         self.reset_history()
+        try:
+            path = metrics_path(run_dir)
+        except UserError as error:
+            self.history.note("warning", f"{error}: nothing to chart", time.time())
+            return
         self.attached = MetricsTail(path)
         self.history.note("info", f"following {path}", time.time())
-        self.host.following = path.parent
-        self.poll_attached()  # reads what is there, and says in the header whether it still runs
+        self.poll_attached()  # reads what is there, and tells the app whether it still runs
         self._attach_timer = self.set_interval(ATTACH_POLL_S, self.poll_attached)
-        self.host.refresh_header()
-        return True
-
-    @staticmethod
-    def _resolve_run(run: str | Path) -> Path:
-        path = Path(run).expanduser()
-        if path.exists():
-            return path
-        from tui_transformer.train.runs import resolve_run  # a bare run name, under the runs folder
-
-        return resolve_run(str(run))
 
     def poll_attached(self) -> None:
         if self.attached is None:
@@ -523,9 +531,8 @@ class TrainScreen(Screen):
             message = f"{self.attached.path} was deleted or moved; the charts keep what was read"
             self.history.note("warning", message, time.time())
             self.notify(message, title="Run gone", severity="warning")
-        if self.history.state != self.host.following_state:
-            self.host.following_state = self.history.state
-            self.host.refresh_header()
+        # every poll: a trainer that dies writes nothing more, and only its lock tells (the app asks it)
+        self.host.followed_state(self.attached.path.parent, self.history.state)
         self.redraw()
 
     def detach(self) -> None:
@@ -533,17 +540,29 @@ class TrainScreen(Screen):
             self._attach_timer.stop()
             self._attach_timer = None
         self.attached = None
-        self.host.following = None
 
     # -- the keyboard --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_field":
             return isinstance(self.focused, Input)  # shown and bound only while a text field has the focus
-        if action in ("pause", "stop"):
+        training = self.host.training_active
+        if action == "stop":
             # only a run trained here can be paused or stopped (not an attached one): hidden otherwise
-            return self.host.training_active
+            return training
+        if action == "pause":
+            return training and not self._paused
+        if action == "unpause":
+            return training and self._paused
+        if action == "resume_run":
+            return not training  # while a run trains here, r resumes it from a pause (unpause), else says why not
+        if action == "refuse_while_training":
+            return training and not self._paused
         return True
+
+    @property
+    def _paused(self) -> bool:
+        return self._run.trained_here and self._run.state == PAUSED
 
     def action_leave_field(self) -> None:
         """Escape: no widget has the focus, so s, x, r, o... reach the screen's bindings again."""

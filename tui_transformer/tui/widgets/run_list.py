@@ -10,8 +10,9 @@ follow or resume). They share what this module does:
   at checkpoint files, so it belongs off the UI thread too);
 * **keeping the choice**: listing again (a run trained since the last visit) keeps what the
   learner picked while it is still listed, and says nothing about it: there is nothing to reload;
-* **loading on its own** (:func:`preferred_value`): a screen that opens with no model picks the
-  run the Train screen shows, else the newest run;
+* **following the current run** (:func:`preferred_value`, :mod:`tui_transformer.tui.run_pin`): the
+  Playground and Learn show the app's current run, else the newest run, unless the learner pinned
+  another; their picker offers "your run" first, which follows the current run again;
 * **loading** (:class:`RunSelect` with a ``load`` function): picking an option runs ``load(value)``
   in another thread worker; its result comes back in :class:`RunSelect.Loaded`.
 
@@ -44,18 +45,28 @@ if TYPE_CHECKING:
 
 RunOption = tuple[str, str]  # (label shown, value: a run directory, a checkpoint, "preset:tiny"...)
 OptionsOf = Callable[["list[RunInfo]"], list[RunOption]]
+YOUR_RUN = "@your-run"  # the picker's value for "follow the current run", whichever it is
+YOUR_RUN_LABEL = "↺ your run (follows the current run)"
 
 LIST_GROUP, LOAD_GROUP = "run-list", "run-load"
 
 
-def preferred_value(options: list[RunOption], run_dir: Path | None) -> str | None:
-    """The option a screen loads by itself: the first one of ``run_dir`` (a run's newest checkpoint
-    is listed first), else the first listed (the newest run); None when nothing is listed."""
+def value_of(options: list[RunOption], run_dir: Path | None) -> str | None:
+    """The first option of ``run_dir`` (a run's newest checkpoint is listed first); None if it has none."""
     if run_dir is not None:
         for _label, value in options:
             if Path(value) == run_dir or run_dir in Path(value).parents:
                 return value
-    return options[0][1] if options else None
+    return None
+
+
+def preferred_value(options: list[RunOption], run_dir: Path | None) -> str | None:
+    """The option a screen loads by itself: the first one of ``run_dir``, else the first listed (the
+    newest run); None when nothing is listed."""
+    chosen = value_of(options, run_dir)
+    if chosen is None and options:
+        return options[0][1]
+    return chosen
 
 
 class RunListing:
@@ -95,7 +106,8 @@ class RunListing:
 class RunSelect(RunListing, Select[str]):
     """A Select of runs (``options_of`` decides which, and what else is offered); ``load`` loads a pick.
 
-    ``empty_prompt`` replaces the prompt while nothing is listed ("no checkpoints yet").
+    ``empty_prompt`` replaces the prompt while nothing is listed ("no checkpoints yet"). ``your_run``:
+    offer :data:`YOUR_RUN` first (its owner turns it into the current run's option; it loads nothing).
     """
 
     @dataclass
@@ -128,14 +140,17 @@ class RunSelect(RunListing, Select[str]):
     """
 
     def __init__(self, options_of: OptionsOf, options: list[RunOption] | None = None, *,
-                 load: Callable[[str], Any] | None = None, empty_prompt: str | None = None, **kwargs: Any) -> None:
+                 load: Callable[[str], Any] | None = None, empty_prompt: str | None = None, your_run: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(options or [], **kwargs)
-        self.options_of, self.load = options_of, load
+        self.options_of, self.load, self.your_run = options_of, load, your_run
         self.full_prompt, self.empty_prompt = self.prompt, empty_prompt
         self.picked = ""  # the value loaded last (or whose loading failed)
 
     def show_runs(self, options: list[RunOption]) -> None:
         chosen = self.value
+        if self.your_run and options:
+            options = [(YOUR_RUN_LABEL, YOUR_RUN), *options]
         with self.prevent(Select.Changed):  # new options, same choice: nothing to reload
             self.set_options(options)
             if any(value == chosen for _, value in options):
@@ -147,7 +162,7 @@ class RunSelect(RunListing, Select[str]):
 
     @on(Select.Changed)
     def _load_pick(self, event: Select.Changed) -> None:
-        if self.load is not None and event.value is not Select.NULL:
+        if self.load is not None and event.value is not Select.NULL and event.value != YOUR_RUN:
             self.load_value(str(event.value))
 
     def load_value(self, value: str) -> Worker:

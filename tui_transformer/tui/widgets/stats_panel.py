@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui_transformer.train.run_state import RunState, ended_state
+from tui_transformer.tui.current_run import PAUSED, CurrentRun
 from tui_transformer.tui.run_history import RunHistory
 from tui_transformer.tui.widgets.line_chart import format_number
 
@@ -34,8 +35,14 @@ def verdict_style(verdict: str) -> str:
     return next((style for key, style in _VERDICT_STYLES.items() if key in lowered), "")
 
 
-def stats_text(history: RunHistory) -> Text:
-    """Three short lines: progress, generalisation, and the run itself."""
+def stats_text(history: RunHistory, run: CurrentRun | None = None) -> Text:
+    """Three short lines: progress, generalisation, and the run itself.
+
+    ``run``: the current run, whose name and state the third line shows (its folder's name, which a
+    rename changes, and what the learner asked of it, such as ``paused``); else the events' own.
+    """
+    run = run if run is not None and run.path is not None else None
+    state = run.state if run is not None else history.state
     text = Text()
     step = history.last_step
     if step is None and history.preparing is not None:
@@ -48,8 +55,11 @@ def stats_text(history: RunHistory) -> Text:
         text.append("  epoch ", style="dim").append(str(step.epoch))
         text.append("  tokens ", style="dim").append(format_number(step.tokens_seen))
         text.append("  tok/s ", style="dim").append(format_number(step.tokens_per_sec))
-        if ended_state(history.finished, history.failed) is None:  # an ended run has nothing left to wait for
-            # the first steps are slow (allocation, caches warming up): an ETA from them misleads (1:35:31)
+        if state == PAUSED:  # the clock is held: an ETA would count down while nothing trains
+            text.append("  ETA ", style="dim").append("paused", style="bold yellow")
+        elif state == RunState.RUNNING and ended_state(history.finished, history.failed) is None:
+            # (an ended or interrupted run has nothing left to wait for.) The first steps are slow
+            # (allocation, caches warming up): an ETA from them misleads (1:35:31)
             eta = format_duration(step.eta_s) if step.elapsed_s >= ETA_AFTER_S else "measuring…"
             text.append("  ETA ", style="dim").append(eta)
         text.append("  grad ", style="dim").append(f"{step.grad_norm:.3g}")
@@ -71,9 +81,9 @@ def stats_text(history: RunHistory) -> Text:
     text.append("\n")
     started = history.started
     if started is not None:
-        text.append("run ", style="dim").append(started.run_name, style="bold")
+        text.append("run ", style="dim").append(run.name if run is not None else started.run_name, style="bold")
         text.append("  ")
-        text.append(history.state, style=_STATE_STYLES.get(history.state, "bold"))  # before what a narrow row cuts
+        text.append(state, style=_STATE_STYLES.get(state, "bold"))  # before what a narrow row cuts
         text.append(f"  {started.preset} · {format_number(started.n_params)} params · {started.device}", style="dim")
     return text
 
@@ -85,5 +95,5 @@ class StatsPanel(Static):
     # pushed the run's name and state out of the three rows at 80 columns.
     DEFAULT_CSS = "StatsPanel { height: 3; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
-    def show(self, history: RunHistory) -> None:
-        self.update(stats_text(history), layout=False)  # always 3 lines: no layout pass per step
+    def show(self, history: RunHistory, run: CurrentRun | None = None) -> None:
+        self.update(stats_text(history, run), layout=False)  # always 3 lines: no layout pass per step
