@@ -67,7 +67,7 @@ def test_json_events_and_resume_from_the_cli(corpus, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     kinds = [line["event"] for line in lines if line["event"] != "LogMessage"]
     setup = kinds.index("RunStarted")  # the tokenizer's training reports its progress before the run starts
-    assert set(kinds[:setup]) == {"SetupProgress"} and kinds[-1] == "RunFinished"
+    assert set(kinds[:setup]) <= {"SetupProgress"} and kinds[-1] == "RunFinished"
     assert "SetupProgress" not in kinds[setup:]
     assert main(["train", "--no-ui", "--resume", "j", "--max-steps", "6", "--quiet"]) == 0
     out = capsys.readouterr().out

@@ -30,9 +30,11 @@ def test_a_tiktoken_file_given_by_path_is_copied_into_the_run(corpus, tmp_path, 
 def test_resuming_an_imported_model_says_plainly_it_is_not_supported(tmp_path, capsys):
     """It said "no checkpoint yet; training it from step 0", then failed on `unknown tokenizer
     'hf-imported-gpt2'`."""
+    import transformers
+
     from tests.interop.test_import_and_safetensors import local_gpt2
 
-    local_gpt2(tmp_path / "g", "the cat sat on the mat. " * 200)
+    local_gpt2(transformers, tmp_path / "g", "the cat sat on the mat. " * 200)
     assert main(["import", str(tmp_path / "g"), "--name", "imported-gpt2"]) == 0
     capsys.readouterr()
     assert main(["train", "--no-ui", "--resume", "imported-gpt2", "--max-steps", "2"]) == 2

@@ -133,7 +133,7 @@ def test_a_run_locked_by_another_holder_is_refused_with_its_pid_then_free_again(
     other.acquire()
     try:
         started = time.monotonic()
-        with pytest.raises(RunBusy, match=f"being trained right now by process {os.getpid()}"):
+        with pytest.raises(RunBusy, match=rf"being trained right now by this process \(pid {os.getpid()}"):
             run_training(tiny_config(max_steps=4), resume=summary.run_dir)
         assert time.monotonic() - started < 5  # refused at the lock, not after opening the data
         assert (run_dir / "metrics.jsonl").read_bytes() == before and (run_dir / "RUNNING").exists()

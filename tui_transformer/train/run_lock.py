@@ -50,7 +50,12 @@ class RunLock:
             self._lock.acquire()
         except Timeout:
             raise RunBusy(busy_message(self.run_dir, _marker_pid(self.run_dir))) from None
-        (self.run_dir / RUNNING_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        try:
+            (self.run_dir / RUNNING_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        except OSError:  # a full disk: no half-written marker, and no lock held by a run that never began
+            (self.run_dir / RUNNING_FILE).unlink(missing_ok=True)
+            self._lock.release()
+            raise
 
     def release(self) -> None:
         if not self.held:
