@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from tests.model.model_helpers import tiny_model
 from tui_transformer.errors import ConfigError
-from tui_transformer.model import perplexity
+from tui_transformer.model.perplexity import perplexity
 
 
 def test_perplexity_is_exp_of_the_mean_cross_entropy_over_all_tokens():
