@@ -9,7 +9,9 @@ Two sources feed the same panels:
 
 Either way, events are folded into a :class:`~tui_transformer.tui.run_history.RunHistory`, which is
 cheap, and a 10 Hz timer redraws whatever changed. A fast CPU run emits far more than ten events a
-second; drawing each one would steal the CPU from the training it is showing.
+second; drawing each one would steal the CPU from the training it is showing (the UI thread shares
+the GIL with the trainer). The charts, the costliest to draw, redraw at most twice a second, and
+only those whose series have new points.
 
 The training worker is the app's (a run outlives a mode switch). This screen asks the app for
 what it needs through :class:`~tui_transformer.tui.training_host.TrainingHost` only, and the
@@ -18,6 +20,7 @@ app answers with messages (the run's end, the probed device, the palette's comma
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
     from tui_transformer.tui.training_host import TrainingHost
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
+CHART_INTERVAL_S = 0.5  # and two of the charts: a curve moving twice a second reads as live
 ATTACH_POLL_S = 0.5
 
 TRAIN_STYLE, VAL_STYLE, PROBE_STYLE = "#4ea1ff", "#ff9f43", "#e056fd"
@@ -146,6 +150,7 @@ class TrainScreen(Screen):
         self.attached: MetricsTail | None = None
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
+        self._charts_drawn_at = -math.inf  # time.monotonic() of the last chart redraw
         self._drawn_panels: tuple | None = None
         self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
@@ -230,16 +235,13 @@ class TrainScreen(Screen):
         """Redraw the panels if anything changed since the last call (the 10 Hz timer)."""
         session = self.host.training
         self.query_one(SweepQueue).show(session.progress if session is not None and not self.attached else None)
+        self._redraw_charts()  # before the check below: a change held back by the charts' rate is drawn later
         if self.history.version == self._drawn_version:
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history)
         self.query_one(SystemPanel).show(self.history.system)
         self.query_one(AlertPanel).show(self.history.alerts)
-        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
-        for chart in self.query(LineChart):
-            chart.placeholder = placeholder
-            chart.data_changed()
         self.query_one(LogPane).show(self.history)
         # Samples and the data panel change rarely and their height follows their text, so updating
         # them costs a layout pass of the whole screen: do it only when they changed.
@@ -251,6 +253,16 @@ class TrainScreen(Screen):
         if (self.history.started, self.history.shards) != self._drawn_run:
             self._drawn_run = (self.history.started, self.history.shards)
             self._show_run_in_form()
+
+    def _redraw_charts(self) -> None:
+        """The charts with new points, if the last chart redraw was at least ``CHART_INTERVAL_S`` ago."""
+        now = time.monotonic()
+        if now - self._charts_drawn_at < CHART_INTERVAL_S:
+            return
+        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
+        redrawn = [chart.show_new_points(placeholder) for chart in self.query(LineChart)]
+        if any(redrawn):
+            self._charts_drawn_at = now
 
     def _show_run_in_form(self) -> None:
         """The form shows the run on screen: an attached run's own settings, and what ``auto`` became."""
@@ -276,6 +288,7 @@ class TrainScreen(Screen):
         """Start from empty panels (a new run, or attaching to another one)."""
         self.history = RunHistory()
         self._drawn_version = -1
+        self._charts_drawn_at = -math.inf
         self._drawn_panels = self._drawn_run = None
         for chart_id, lines in chart_lines(self.history, self.metric_view).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)
