@@ -100,7 +100,8 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
 
     x_max = max((line.series.xs[-1] for line in lines if len(line.series)), default=None)
     x_min = None if window is None or x_max is None else x_max - window
-    visible = [(_visible(line.series, x_min, log), line.style) for line in lines]
+    # an empty series is skipped before numpy: the first frame has no points and must not wait for numpy
+    visible = [(_visible(line.series, x_min, log), line.style) for line in lines if len(line.series)]
     points = [(xs, ys) for (xs, ys), _ in visible if len(xs)]
     if not points:
         body = [Text("")] * rows
