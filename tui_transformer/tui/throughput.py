@@ -25,7 +25,7 @@ load) does not favour one of them.
 Three more numbers depend less on what else runs on the machine: the CPU time of the UI thread
 (where Textual's event loop, the event handling and all drawing happen) as a share of one core
 while the run trains, which bounds what the dashboard can take from the trainer; the same CPU
-time per training step, the UI's work per step; and the UI event loop's lag (how late a 50 ms
+time per training step once steps arrive, the UI's work per step; and the UI event loop's lag (how late a 50 ms
 timer fires), which is what a key press waits before it is handled.
 """
 
@@ -92,17 +92,23 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float,
         app.train_screen.start_config(config)
         # The event loop runs on this (main) thread: its CPU time is the dashboard's whole cost.
         cpu_start, wall_start = time.thread_time(), time.perf_counter()
+        first_step: tuple[int, float] | None = None  # (step, UI CPU time) when the first step arrived
         while app.training_active:
             before = time.perf_counter()
             await asyncio.sleep(LAG_PROBE_S)
             lags.append(time.perf_counter() - before - LAG_PROBE_S)
-        ui_cpu = time.thread_time() - cpu_start
-        ui_share = ui_cpu / (time.perf_counter() - wall_start)
+            last_step = app.train_screen.history.last_step
+            if first_step is None and last_step is not None:
+                first_step = (last_step.step, time.thread_time())
+        cpu_end = time.thread_time()
+        ui_share = (cpu_end - cpu_start) / (time.perf_counter() - wall_start)
         await app.workers.wait_for_complete()
         history = app.train_screen.history
-    if history.started is None or history.last_step is None:
-        raise RuntimeError("the dashboard run did not start; see its notification")
-    return Path(history.started.run_dir), lags, ui_share, 1000 * ui_cpu / history.last_step.step
+    if history.started is None or first_step is None or history.last_step.step <= first_step[0]:
+        raise RuntimeError("the dashboard run did not train; see its notification")
+    # per step once steps arrive: the run's setup (corpus, tokenizer, first frames) is not a step's cost
+    ms_per_step = 1000 * (cpu_end - first_step[1]) / (history.last_step.step - first_step[0])
+    return Path(history.started.run_dir), lags, ui_share, ms_per_step
 
 
 def run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float, float]:

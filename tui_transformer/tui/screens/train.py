@@ -193,6 +193,7 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._charts = list(self.query(LineChart))  # looked at ten times a second: a query walks the whole screen
         self._fill_form_from_preset()
         self.set_interval(REDRAW_INTERVAL_S, self.redraw)
         self.redraw()
@@ -260,7 +261,7 @@ class TrainScreen(Screen):
         if now - self._charts_drawn_at < CHART_INTERVAL_S:
             return
         placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
-        redrawn = [chart.show_new_points(placeholder) for chart in self.query(LineChart)]
+        redrawn = [chart.show_new_points(placeholder) for chart in self._charts]
         if any(redrawn):
             self._charts_drawn_at = now
 
