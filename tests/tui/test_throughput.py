@@ -92,7 +92,7 @@ def test_compare_measures_every_variant_and_keeps_the_runs_folder_clean(tmp_path
     assert result["ratio"] == pytest.approx(dashboard / thread, abs=2e-3)
     assert result["ratio_vs_main_thread"] == pytest.approx(dashboard / main, abs=2e-3)
     (share,) = result["ui_thread_cpu_share"]
-    assert 0 < share < 1
+    assert 0 < share < 1 and result["ui_cpu_ms_per_step"][0] > 0
     lag = result["ui_loop_lag_ms"]
     assert lag["p50"] <= lag["p99"] <= lag["max"]
     assert result["config"]["model"] == config.model.to_dict() and result["config"]["max_steps"] == 8

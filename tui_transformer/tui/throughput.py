@@ -104,9 +104,11 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float,
         ui_share = (cpu_end - cpu_start) / (time.perf_counter() - wall_start)
         await app.workers.wait_for_complete()
         history = app.train_screen.history
-    if history.started is None or first_step is None or history.last_step.step <= first_step[0]:
+    if history.started is None or history.last_step is None:
         raise RuntimeError("the dashboard run did not train; see its notification")
     # per step once steps arrive: the run's setup (corpus, tokenizer, first frames) is not a step's cost
+    if first_step is None or history.last_step.step <= first_step[0]:  # all steps came between two probes
+        first_step = (0, cpu_start)
     ms_per_step = 1000 * (cpu_end - first_step[1]) / (history.last_step.step - first_step[0])
     return Path(history.started.run_dir), lags, ui_share, ms_per_step
 
