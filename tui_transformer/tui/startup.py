@@ -11,7 +11,10 @@ moments are timed from the launch:
   torch and found the device; training, the Playground and Learn can start at once.
 
 Then ``q`` quits the app. Each launch uses an empty runs folder of its own, so every launch
-starts from the same state and no learner's run is touched.
+starts from the same state and no learner's run is touched. One untimed launch comes first:
+Python compiles every module on its first import and caches the bytecode (unless
+``PYTHONDONTWRITEBYTECODE`` forbids it, which the launches here ignore), and a learner starts the
+dashboard far more often than the first time.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def launch_once(timeout_s: float = TIMEOUT_S) -> dict[str, float]:
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     with tempfile.TemporaryDirectory(prefix="tui-transformer-bench-runs-") as runs:
         env = {**os.environ, RUNS_ENV: runs, "TERM": os.environ.get("TERM", "xterm-256color")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # a learner's Python keeps its compiled modules
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "tui_transformer"], stdin=terminal, stdout=terminal,
                                    stderr=terminal, env=env, cwd=runs, close_fds=True, start_new_session=True)
@@ -93,8 +97,10 @@ def _drain_until_exit(controller: int, process: subprocess.Popen, timeout_s: flo
 
 
 def measure(rounds: int = 3, on_progress=None) -> dict[str, Any]:
-    """``rounds`` launches; each moment's times, median and maximum, as one JSON-ready dict."""
+    """``rounds`` timed launches after a warm-up; each moment's times, median and maximum, as one JSON-ready dict."""
     say = on_progress or (lambda message: None)
+    say("warm-up launch (not timed): Python compiles and caches the modules on a first start…")
+    launch_once()
     launches = []
     for index in range(rounds):
         launches.append(launch_once())
