@@ -63,6 +63,7 @@ def _count_concurrency(monkeypatch) -> list[int]:
     return seen
 
 
+@pytest.mark.slow  # six pages computed on a real model, then a second of idling watched
 async def test_holding_down_settles_on_the_last_page_with_no_work_left(tiny, caplog, monkeypatch):
     concurrency = _count_concurrency(monkeypatch)
     app = LearnApp()
