@@ -256,11 +256,12 @@ class TrainScreen(Screen):
             self._show_run_in_form()
 
     def _redraw_charts(self) -> None:
-        """The charts with new points, if the last chart redraw was at least ``CHART_INTERVAL_S`` ago."""
+        """The charts with new points, if the last chart redraw was at least ``CHART_INTERVAL_S`` ago
+        (a new placeholder, what a run being set up is doing, is shown at once: it draws no points)."""
         now = time.monotonic()
-        if now - self._charts_drawn_at < CHART_INTERVAL_S:
-            return
         placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
+        if now - self._charts_drawn_at < CHART_INTERVAL_S and placeholder == self._charts[0].placeholder:
+            return
         redrawn = [chart.show_new_points(placeholder) for chart in self._charts]
         if any(redrawn):
             self._charts_drawn_at = now
