@@ -176,7 +176,7 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
         # what a user sees against `train --no-ui`, which trains on the main thread
         "ratio_vs_main_thread": round(mean["dashboard"] / mean["headless_main"], 3),
         "ui_thread_cpu_share": [round(share, 4) for share in ui_shares],
-        # the UI's work per step: CPU time, so it depends little on what else runs on the machine
+        # the UI's work per step: CPU time, so other load changes it little (slower steps add idle ticks)
         "ui_cpu_ms_per_step": [round(ms, 2) for ms in ui_ms_per_step],
         "ui_loop_lag_ms": {"p50": round(lags_ms[len(lags_ms) // 2], 1),
                            "p99": round(lags_ms[min(int(len(lags_ms) * 0.99), len(lags_ms) - 1)], 1),
