@@ -201,8 +201,12 @@ def test_help_has_a_section_for_every_screen_with_its_footer_keys():
     from tui_transformer.tui.essential_keys import HELP_AND_QUIT
     from tui_transformer.tui.screens.help import HELP_TEXT
 
+    from tui_transformer.tui.screens.learn import LearnScreen
+
     sections = {part.split("\n", 1)[0]: part for part in HELP_TEXT.split("\n## ")[1:]}
-    for mode, screen_type in TuiTransformerApp.SCREENS.items():
+    # Learn's screen is made by a function, which imports it (and torch) on first use
+    screen_types = {**TuiTransformerApp.SCREENS, "learn": LearnScreen}
+    for mode, screen_type in screen_types.items():
         section = sections.get(mode.capitalize())
         assert section is not None, mode
         for binding in screen_type.BINDINGS:

@@ -92,3 +92,30 @@ def test_a_narrow_chart_keeps_its_last_x_label():
 
     axis = _x_axis(1, 1020, label_width=3, cols=10).plain
     assert axis.rstrip().endswith("1.02k") and axis.split("└")[1].startswith("1")
+
+
+def _python_calls(function) -> int:
+    """How many Python and builtin functions ``function()`` calls: work counted, not timed."""
+    import sys
+
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(profile)
+    try:
+        function()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_a_redraws_python_work_does_not_grow_with_the_runs_length():
+    # The chart looped over every point in Python: four charts of a long run cost tens of ms a frame.
+    short, long = falling(300), falling(4000)
+    render_chart("loss", [Line(short, "blue")], 60, 12)  # numpy's first import is not a redraw
+    calls = {len(series): _python_calls(lambda s=series: render_chart("loss", [Line(s, "blue")], 60, 12))
+             for series in (short, long)}
+    assert calls[4000] < 1.3 * calls[300], calls

@@ -45,6 +45,7 @@ def test_compare_rotates_the_variants_and_reports_their_ratios(monkeypatch):
              "dashboard": [720.0, 810.0, 810.0]}
     lags = [[0.001, 0.002], [0.010, 0.003], [0.004, 0.100]]
     shares = [0.05, 0.07, 0.06]
+    ms_per_step = [2.5, 3.0, 2.75]
     calls = []
 
     def measured(variant, config):
@@ -54,7 +55,7 @@ def test_compare_rotates_the_variants_and_reports_their_ratios(monkeypatch):
         index = calls.count(variant) - 1
         result = {"tokens_per_s": rates[variant][index]}
         if variant == "dashboard":
-            result |= {"lags": lags[index], "ui_share": shares[index]}
+            result |= {"lags": lags[index], "ui_share": shares[index], "ui_ms_per_step": ms_per_step[index]}
         return result
 
     monkeypatch.setattr(throughput, "_measure_in_a_new_process", measured)
@@ -68,7 +69,7 @@ def test_compare_rotates_the_variants_and_reports_their_ratios(monkeypatch):
     # mean 780 tok/s under the dashboard against 900 on a worker thread and 1000 on the main thread
     assert result["ratio"] == round(780 / 900, 3) == 0.867
     assert result["ratio_vs_main_thread"] == round(780 / 1000, 3) == 0.78
-    assert result["ui_thread_cpu_share"] == shares
+    assert result["ui_thread_cpu_share"] == shares and result["ui_cpu_ms_per_step"] == ms_per_step
     # six lags, in ms: 1, 2, 3, 4, 10, 100 -> the median is element 3, p99 element int(6 * 0.99) = 5
     assert result["ui_loop_lag_ms"] == {"p50": 4.0, "p99": 100.0, "max": 100.0}
     assert (result["bench"], result["device"], result["rounds"], result["torch"]) == ("tui", "cpu", 3, torch.__version__)
@@ -91,7 +92,7 @@ def test_compare_measures_every_variant_and_keeps_the_runs_folder_clean(tmp_path
     assert result["ratio"] == pytest.approx(dashboard / thread, abs=2e-3)
     assert result["ratio_vs_main_thread"] == pytest.approx(dashboard / main, abs=2e-3)
     (share,) = result["ui_thread_cpu_share"]
-    assert 0 < share < 1
+    assert 0 < share < 1 and result["ui_cpu_ms_per_step"][0] > 0
     lag = result["ui_loop_lag_ms"]
     assert lag["p50"] <= lag["p99"] <= lag["max"]
     assert result["config"]["model"] == config.model.to_dict() and result["config"]["max_steps"] == 8

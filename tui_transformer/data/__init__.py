@@ -8,12 +8,27 @@ The public API, which the trainer, the CLI and the TUI use::
     x, y = loader.next_batch()            # LongTensor [B, T] each; y is x shifted by one
     val = BatchLoader(source, tok, split="val", ...).fixed_batches(n)
 
-Importing this package is cheap: torch is imported only when the first batch is made.
+Importing this package is cheap: each name above is imported from its module on first use
+(:mod:`tui_transformer.lazy_exports`), so ``tui_transformer.data.sources`` does not bring numpy
+and regex with it; torch is imported only when the first batch is made.
 """
 
-from tui_transformer.data.loader import BatchLoader
-from tui_transformer.data.source_factory import open_source
-from tui_transformer.data.sources import Source
-from tui_transformer.data.tokenizer import Tokenizer, get_tokenizer
+from typing import TYPE_CHECKING
 
-__all__ = ["BatchLoader", "Source", "Tokenizer", "get_tokenizer", "open_source"]
+from tui_transformer.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # for readers, editors and type checkers: what each name is
+    from tui_transformer.data.loader import BatchLoader
+    from tui_transformer.data.source_factory import open_source
+    from tui_transformer.data.sources import Source
+    from tui_transformer.data.tokenizer import Tokenizer, get_tokenizer
+
+HOMES = {  # exported name -> the module that defines it
+    "BatchLoader": "loader",
+    "open_source": "source_factory",
+    "Source": "sources",
+    "Tokenizer": "tokenizer",
+    "get_tokenizer": "tokenizer",
+}
+__all__ = list(HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, HOMES)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 
-from tui_transformer.data.builtin_source import BuiltinSource
-from tui_transformer.data.files import PathSource
 from tui_transformer.data.sources import Source, is_hub_dataset
 from tui_transformer.errors import UserError
 
@@ -28,6 +26,10 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
     ``auto`` tries the Hub for at most ``probe_timeout`` seconds and otherwise falls back to
     ``builtin``, saying why in ``source.notice``. Bad specs raise :class:`UserError`.
     """
+    # the sources are imported here: a form that only checks a spec (check_data_spec) needs no numpy
+    from tui_transformer.data.builtin_source import BuiltinSource
+    from tui_transformer.data.files import PathSource
+
     spec = (spec or "auto").strip()
     if is_hub_dataset(spec):
         from tui_transformer.data.hub_dataset import HubDatasetSource  # datasets loads only when used

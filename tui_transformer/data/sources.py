@@ -19,11 +19,12 @@ on them, and ``fineweb`` (:mod:`.fineweb`, streamed through the shard cache).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from tui_transformer.data.split import check_val_fraction
+
+if TYPE_CHECKING:  # only an annotation: the config forms import this module and need no numpy
+    import numpy as np
 
 HUB_PREFIX = "hf:"  # --data hf:OWNER/NAME[:CONFIG] or hf:FOLDER: a dataset read through `datasets`
 

@@ -19,23 +19,34 @@ learner need not read are the trainer's and the benchmarks' (the chunked head lo
     logits = model(tokens)                           # [B, T] -> [B, T, V]
     for token_id in generate(model, prompt_ids, max_new_tokens=64, sampling=SamplingConfig(temperature=0.8)):
         ...
+
+Importing this package imports no torch: each name below is imported from its module on first use
+(:mod:`tui_transformer.lazy_exports`), so ``from tui_transformer.model.config import ModelConfig`` in a
+settings form or a ``--help`` costs milliseconds, not the seconds torch takes to load.
 """
 
-from tui_transformer.model.config import ModelConfig
-from tui_transformer.model.generation import GenerationStep, generate, generate_steps
-from tui_transformer.model.kv_cache import KVCache, NaiveKVCache
-from tui_transformer.model.sampling import SAMPLER_PRESETS, SamplingConfig
-from tui_transformer.model.transformer import DecoderTransformer, count_parameters
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "SAMPLER_PRESETS",
-    "DecoderTransformer",
-    "GenerationStep",
-    "KVCache",
-    "ModelConfig",
-    "NaiveKVCache",
-    "SamplingConfig",
-    "count_parameters",
-    "generate",
-    "generate_steps",
-]
+from tui_transformer.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # for readers, editors and type checkers: what each name is
+    from tui_transformer.model.config import ModelConfig
+    from tui_transformer.model.generation import GenerationStep, generate, generate_steps
+    from tui_transformer.model.kv_cache import KVCache, NaiveKVCache
+    from tui_transformer.model.sampling import SAMPLER_PRESETS, SamplingConfig
+    from tui_transformer.model.transformer import DecoderTransformer, count_parameters
+
+HOMES = {  # exported name -> the module that defines it
+    "ModelConfig": "config",
+    "GenerationStep": "generation",
+    "generate": "generation",
+    "generate_steps": "generation",
+    "KVCache": "kv_cache",
+    "NaiveKVCache": "kv_cache",
+    "SAMPLER_PRESETS": "sampling",
+    "SamplingConfig": "sampling",
+    "DecoderTransformer": "transformer",
+    "count_parameters": "transformer",
+}
+__all__ = list(HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, HOMES)

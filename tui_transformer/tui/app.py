@@ -65,7 +65,6 @@ from tui_transformer.tui.messages import (
     TrainingEvent,
 )
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
-from tui_transformer.tui.screens.learn import LearnScreen
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.screens.runs import RunsScreen
 from tui_transformer.tui.screens.train import TrainScreen
@@ -75,12 +74,19 @@ from tui_transformer.tui.worker_errors import error_text
 LIGHT_THEME, DARK_THEME = "textual-light", "textual-dark"
 
 
+def learn_screen() -> Screen:
+    """The Learn screen, imported when first opened: its pages import torch, which the first frame must not wait for."""
+    from tui_transformer.tui.screens.learn import LearnScreen
+
+    return LearnScreen()
+
+
 class TuiTransformerApp(App):
     """``tui-transformer`` with no arguments. ``attach`` opens a run directory in the Train screen."""
 
     TITLE = "tui-transformer"
     SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen,
-               "learn": LearnScreen, "runs": RunsScreen}
+               "learn": learn_screen, "runs": RunsScreen}
     MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn", "runs": "runs"}
     DEFAULT_MODE = "train"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 gets a more compact layout
@@ -127,8 +133,8 @@ class TuiTransformerApp(App):
 
     def on_mount(self) -> None:
         self._restore_theme()
-        if self.torch_version is None:
-            self._probe_device()
+        if self.torch_version is None:  # torch loads after the first frame: the import takes seconds
+            self.call_after_refresh(self._probe_device)
         self.refresh_header()
         if self._attach_on_start:
             self.open_run(self._attach_on_start)

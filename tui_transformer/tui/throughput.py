@@ -22,10 +22,11 @@ after warm-up (``elapsed_s`` excludes pauses). Each round runs every variant, in
 from round to round, so that a machine that slows down or speeds up over time (thermal, other
 load) does not favour one of them.
 
-Two more numbers do not depend on what else runs on the machine: the CPU time of the UI thread
+Three more numbers depend less on what else runs on the machine: the CPU time of the UI thread
 (where Textual's event loop, the event handling and all drawing happen) as a share of one core
-while the run trains, which bounds what the dashboard can take from the trainer; and the UI event
-loop's lag (how late a 50 ms timer fires), which is what a key press waits before it is handled.
+while the run trains, which bounds what the dashboard can take from the trainer; the same CPU
+time per training step once steps arrive, the UI's work per step; and the UI event loop's lag (how late a 50 ms
+timer fires), which is what a key press waits before it is handled.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ def run_headless(config: TrainConfig, in_thread: bool = False) -> Path:
     return Path(result[0].run_dir)
 
 
-async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]:
-    """Train under the app; returns the run dir, the loop lags and the UI thread's share of one core."""
+async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float, float]:
+    """Train under the app; returns the run dir, the loop lags, the UI thread's share of one core and
+    its CPU milliseconds per training step."""
     from tui_transformer.tui.app import TuiTransformerApp
 
     app = TuiTransformerApp()
@@ -91,27 +93,37 @@ async def _run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]
         screen.start_config(config)
         # The event loop runs on this (main) thread: its CPU time is the dashboard's whole cost.
         cpu_start, wall_start = time.thread_time(), time.perf_counter()
+        first_step: tuple[int, float] | None = None  # (step, UI CPU time) when the first step arrived
         while app.training_active:
             before = time.perf_counter()
             await asyncio.sleep(LAG_PROBE_S)
             lags.append(time.perf_counter() - before - LAG_PROBE_S)
-        ui_share = (time.thread_time() - cpu_start) / (time.perf_counter() - wall_start)
+            last_step = screen.history.last_step
+            if first_step is None and last_step is not None:
+                first_step = (last_step.step, time.thread_time())
+        cpu_end = time.thread_time()
+        ui_share = (cpu_end - cpu_start) / (time.perf_counter() - wall_start)
         await app.workers.wait_for_complete()
-        started = screen.history.started
-    if started is None:
-        raise RuntimeError("the dashboard run did not start; see its notification")
-    return Path(started.run_dir), lags, ui_share
+        history = screen.history
+    if history.started is None or history.last_step is None:
+        raise RuntimeError("the dashboard run did not train; see its notification")
+    # per step once steps arrive: the run's setup (corpus, tokenizer, first frames) is not a step's cost
+    if first_step is None or history.last_step.step <= first_step[0]:  # all steps came between two probes
+        first_step = (0, cpu_start)
+    ms_per_step = 1000 * (cpu_end - first_step[1]) / (history.last_step.step - first_step[0])
+    return Path(history.started.run_dir), lags, ui_share, ms_per_step
 
 
-def run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float]:
+def run_dashboard(config: TrainConfig) -> tuple[Path, list[float], float, float]:
     return asyncio.run(_run_dashboard(config))
 
 
 def measure(variant: str, config: TrainConfig) -> dict[str, Any]:
     """One run of ``variant`` ("headless_main", "headless_thread" or "dashboard") in this process."""
     if variant == "dashboard":
-        run_dir, lags, ui_share = run_dashboard(config)
-        return {"tokens_per_s": tokens_per_second(run_dir / "metrics.jsonl"), "lags": lags, "ui_share": ui_share}
+        run_dir, lags, ui_share, ui_ms_per_step = run_dashboard(config)
+        return {"tokens_per_s": tokens_per_second(run_dir / "metrics.jsonl"), "lags": lags, "ui_share": ui_share,
+                "ui_ms_per_step": ui_ms_per_step}
     run_dir = run_headless(config, in_thread=variant == "headless_thread")
     return {"tokens_per_s": tokens_per_second(run_dir / "metrics.jsonl")}
 
@@ -135,7 +147,7 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
     config = config.with_overrides(eval_interval=10**9, sample_interval=10**9, checkpoint_interval=10**9,
                                    run_dir=None, run_name=None)
     rates: dict[str, list[float]] = {"headless_main": [], "headless_thread": [], "dashboard": []}
-    lags, ui_shares = [], []
+    lags, ui_shares, ui_ms_per_step = [], [], []
     variants = list(rates)
     for round_index in range(rounds):
         # Rotate the order every round: a machine that speeds up or slows down must not favour one variant.
@@ -147,6 +159,7 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
             if name == "dashboard":
                 lags.extend(result["lags"])
                 ui_shares.append(result["ui_share"])
+                ui_ms_per_step.append(result["ui_ms_per_step"])
         say("  " + ", ".join(f"{name} {values[-1]:,.0f} tok/s" for name, values in rates.items())
             + f", UI thread {ui_shares[-1]:.1%} of a core")
     lags_ms = sorted(lag * 1000 for lag in lags) or [0.0]
@@ -164,6 +177,8 @@ def compare(config: TrainConfig, rounds: int = 1, on_progress=None) -> dict[str,
         # what a user sees against `train --no-ui`, which trains on the main thread
         "ratio_vs_main_thread": round(mean["dashboard"] / mean["headless_main"], 3),
         "ui_thread_cpu_share": [round(share, 4) for share in ui_shares],
+        # the UI's work per step: CPU time, so other load changes it little (slower steps add idle ticks)
+        "ui_cpu_ms_per_step": [round(ms, 2) for ms in ui_ms_per_step],
         "ui_loop_lag_ms": {"p50": round(lags_ms[len(lags_ms) // 2], 1),
                            "p99": round(lags_ms[min(int(len(lags_ms) * 0.99), len(lags_ms) - 1)], 1),
                            "max": round(lags_ms[-1], 1)},

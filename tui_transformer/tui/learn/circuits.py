@@ -61,12 +61,14 @@ def live(ctx):
     panel = _panels.get(ctx.model)
     if panel is None:
         panel = _panels[ctx.model] = circuits_panel(ctx)
+    ctx.check()
     return Group(panel, Text(""), live_patching(ctx))
 
 
 def circuits_panel(ctx):
     """The head-roles table, the induction scores and the strongest head's attention."""
     pool = token_pool(ctx.tokenizer)
+    ctx.check()  # each step below takes up to seconds on a large vocabulary
     length = min(LENGTH, ctx.config.max_seq_len // 2, len(pool))
     if length < 2:
         return Text("the model's context is too short for a repeated test sequence", style="dim")
@@ -74,6 +76,7 @@ def circuits_panel(ctx):
     tokens = repeated_random_tokens(pool, length, BATCH, SEED).to(device)
     with torch.inference_mode():  # the copying scores' matmuls need no autograd graph
         roles = head_roles(ctx.model, tokens, period=length)
+        ctx.check()
         report = induction_report(ctx.model, pool, length, BATCH, SEED)  # the same seed: the same tokens
     return Group(
         Text(f"{BATCH} sequences of {length} random tokens, each repeated twice (ids drawn from "

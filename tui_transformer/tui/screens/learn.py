@@ -14,10 +14,19 @@ and the panel says clearly that the patterns are random. Learn explains the curr
 the Train screen shows, :mod:`tui_transformer.tui.current_run`) and follows it when it changes,
 unless the learner pins another model in the picker (:mod:`tui_transformer.tui.run_pin`).
 
-Threading. Loading a model and computing a panel are model work: both run in thread workers
-(``exclusive``: a newer request replaces an older one) and post their result back as a message.
-Each request carries a serial number, so a late result for an old prompt or page is dropped.
-Typing in the prompt waits for a 300 ms pause before recomputing.
+Threading. Loading a model and computing a panel are model work: both run in thread workers and
+post their result back as a message. A thread cannot be stopped from outside, so holding ``↓``
+through the pages must not start one computation per page: at most one panel computes at a time,
+and a request made meanwhile waits; when the computation ends, only the newest waiting request
+runs (the pages skipped over are never computed). Each request carries a serial number: the one
+computing checks it between its slow steps (:meth:`LiveContext.check`) and gives up once a newer
+one waits, and a late result for an old prompt or page is dropped. Typing in the prompt waits for
+a 300 ms pause before recomputing.
+
+The page list is the one source of the page shown: :meth:`LearnScreen.show_page` moves its
+highlight, and a highlight message that arrives after the list moved on is ignored, so a burst of
+keys cannot bounce between pages (each bounce would start a computation and a ``Markdown`` update
+that waits on the one before, without end).
 """
 
 from __future__ import annotations
@@ -35,15 +44,15 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical, Vertic
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, Select, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_transformer.model.sampling import SAMPLER_PRESETS
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.learn import registry
-from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext
+from tui_transformer.tui.learn.context import TEACHING_SAMPLER, LiveContext, Superseded
 from tui_transformer.tui.messages import RunsListed, ShowLearnPage
 from tui_transformer.tui.screens.model_screen import ModelScreen
-from tui_transformer.tui.widgets.run_list import RunOption, RunSelect
+from tui_transformer.tui.widgets.run_list import RunOption, RunSelect, preferred_value
 from tui_transformer.tui.worker_errors import error_text, notify_failed
 
 if TYPE_CHECKING:
@@ -116,6 +125,8 @@ class LearnScreen(ModelScreen):
         self.sampler_name = next(iter(self.samplers))
         self.live_serial = 0  # bumped by every request: a result for an older one is dropped
         self.live_renderable: Any = None  # what the Live tab shows now (tests read it)
+        self._live_waiting: tuple[int, registry.Page, LiveContext] | None = None  # the newest request not started
+        self._live_worker: Worker | None = None  # the one computing, if any
         self._debounce: Timer | None = None
 
     # ---- layout --------------------------------------------------------------------------------
@@ -159,9 +170,12 @@ class LearnScreen(ModelScreen):
     # ---- pages ---------------------------------------------------------------------------------
 
     @on(OptionList.OptionHighlighted, "#learn-pages")
-    def _page_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_index != self.page_index:
-            self.show_page(event.option_index)
+    def _page_highlighted(self) -> None:
+        # the list's highlight now, not the message's: a burst of keys leaves stale messages behind
+        index = self.query_one("#learn-pages", OptionList).highlighted
+        if index is not None and index != self.page_index:
+            self.page_index = index
+            self._show_page()
 
     def on_show_learn_page(self, message: ShowLearnPage) -> None:
         # after the refresh: on a first mount, the page list's own highlight of page 1 is still queued
@@ -259,21 +273,36 @@ class LearnScreen(ModelScreen):
         self.live_serial += 1  # a panel still being computed is for the old prompt
         self._debounce = self.set_timer(DEBOUNCE_S, self.refresh_live)
 
-    def live_context(self) -> LiveContext:
+    def live_context(self, serial: int | None = None) -> LiveContext:
+        """What a panel is computed from; for request ``serial``, superseded once a newer request is made."""
         return LiveContext(self.model, self.tokenizer, self.query_one("#learn-prompt", Input).value,
                            run_dir=self.run_dir, layer=self.attn_layer, head=self.attn_head,
-                           sampling=self.samplers[self.sampler_name])
+                           sampling=self.samplers[self.sampler_name],
+                           superseded=lambda: serial is not None and self.live_serial != serial)
 
     def refresh_live(self) -> None:
         """Recompute the Live tab for the current page, prompt and model (in a worker)."""
         self.live_serial += 1
         if self.model is None:
             return
-        self._compute(self.live_serial, self.page, self.live_context())
+        self._live_waiting = (self.live_serial, self.page, self.live_context(self.live_serial))
+        self._start_waiting_live()
 
-    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
+    def _start_waiting_live(self) -> None:
+        """Start the waiting request, unless a computation is still running (it starts it when done)."""
+        if self._live_waiting is None or (self._live_worker is not None and not self._live_worker.is_finished):
+            return
+        request, self._live_waiting = self._live_waiting, None
+        self._live_worker = self._compute(*request)
+
+    @work(thread=True, group="learn", exit_on_error=False)
     def _compute(self, serial: int, page: registry.Page, ctx: LiveContext) -> None:
-        self.post_message(LiveComputed(serial, page.live(ctx)))
+        try:
+            renderable = page.live(ctx)
+        except Superseded:
+            return
+        if not get_current_worker().is_cancelled:  # the screen is going away
+            self.post_message(LiveComputed(serial, renderable))
 
     def on_live_computed(self, message: LiveComputed) -> None:
         if message.serial == self.live_serial:
@@ -281,6 +310,8 @@ class LearnScreen(ModelScreen):
             self.query_one("#learn-live", Static).update(message.renderable)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._live_worker and event.worker.is_finished:
+            self._start_waiting_live()
         if event.state is WorkerState.ERROR and event.worker.group == "learn":
             notify_failed(self, "learn", event.worker.error)
             self.query_one("#learn-live", Static).update(

@@ -9,7 +9,9 @@ Two sources feed the same panels:
 
 Either way, events are folded into a :class:`~tui_transformer.tui.run_history.RunHistory`, which is
 cheap, and a 10 Hz timer redraws whatever changed. A fast CPU run emits far more than ten events a
-second; drawing each one would steal the CPU from the training it is showing.
+second; drawing each one would steal the CPU from the training it is showing (the UI thread shares
+the GIL with the trainer). The charts, the costliest to draw, redraw at most twice a second, and
+only those whose series have new points.
 
 The training worker and the current run are the app's (a run outlives a mode switch). This screen
 shows the current run: the one trained here, else the one the app says is open, whose metrics it
@@ -20,6 +22,7 @@ trainer's events, the worker's end, the probed device, the palette's commands).
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
     from tui_transformer.train.sweep import Plan
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
+CHART_INTERVAL_S = 0.5  # and two of the charts: a curve moving twice a second reads as live
 ATTACH_POLL_S = 0.5
 
 TRAIN_STYLE, VAL_STYLE, PROBE_STYLE = "#4ea1ff", "#ff9f43", "#e056fd"
@@ -162,6 +166,7 @@ class TrainScreen(DashboardScreen):
         self.attached: MetricsTail | None = None
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
+        self._charts_drawn_at = -math.inf  # time.monotonic() of the last chart redraw
         self._drawn_panels: tuple | None = None
         self._drawn_run: tuple | None = None  # the (RunStarted, ShardStatus) the form shows
         self._attach_timer: Timer | None = None
@@ -209,6 +214,7 @@ class TrainScreen(DashboardScreen):
         self.call_after_refresh(fit_footer, self)  # once the breakpoint's class (-narrow) is set
 
     def on_mount(self) -> None:
+        self._charts = list(self.query(LineChart))  # looked at ten times a second: a query walks the whole screen
         self._fill_form_from_preset()
         self.set_interval(REDRAW_INTERVAL_S, self.redraw)
         self._show_current(self.host.current_run)
@@ -259,16 +265,13 @@ class TrainScreen(DashboardScreen):
         """Redraw the panels if anything changed since the last call (the 10 Hz timer)."""
         session = self.host.training
         self.query_one(SweepQueue).show(session.progress if session is not None and not self.attached else None)
+        self._redraw_charts()  # before the check below: a change held back by the charts' rate is drawn later
         if self.history.version == self._drawn_version:
             return
         self._drawn_version = self.history.version
         self.query_one(StatsPanel).show(self.history, self._run)
         self.query_one(SystemPanel).show(self.history.system)
         self.query_one(AlertPanel).show(self.history.alerts)
-        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
-        for chart in self.query(LineChart):
-            chart.placeholder = placeholder
-            chart.data_changed()
         self.query_one(LogPane).show(self.history)
         # Samples and the data panel change rarely and their height follows their text, so updating
         # them costs a layout pass of the whole screen: do it only when they changed.
@@ -280,6 +283,17 @@ class TrainScreen(DashboardScreen):
         if (self.history.started, self.history.shards) != self._drawn_run:
             self._drawn_run = (self.history.started, self.history.shards)
             self._show_run_in_form()
+
+    def _redraw_charts(self) -> None:
+        """The charts with new points, if the last chart redraw was at least ``CHART_INTERVAL_S`` ago
+        (a new placeholder, what a run being set up is doing, is shown at once: it draws no points)."""
+        now = time.monotonic()
+        placeholder = self.history.preparing or ("no run yet" if self.history.started is None else "waiting for data…")
+        if now - self._charts_drawn_at < CHART_INTERVAL_S and placeholder == self._charts[0].placeholder:
+            return
+        redrawn = [chart.show_new_points(placeholder) for chart in self._charts]
+        if any(redrawn):
+            self._charts_drawn_at = now
 
     def _show_run_in_form(self) -> None:
         """The form shows the run on screen: an attached run's own settings, and what ``auto`` became."""
@@ -305,6 +319,7 @@ class TrainScreen(DashboardScreen):
         """Start from empty panels (a new run, or attaching to another one)."""
         self.history = RunHistory()
         self._drawn_version = -1
+        self._charts_drawn_at = -math.inf
         self._drawn_panels = self._drawn_run = None
         for chart_id, lines in chart_lines(self.history, self.metric_view).items():
             self.query_one(f"#{chart_id}", LineChart).set_lines(lines)

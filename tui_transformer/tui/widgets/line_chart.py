@@ -15,10 +15,12 @@ canvas ``W x H`` dots, a point lands at ``px = (x - x0) / (x1 - x0) * (W - 1)`` 
 a loss that falls exponentially becomes a straight line.
 
 Speed: a long run has thousands of points but the canvas only a hundred or so dot columns.
-Each series is first reduced to one (first, min, max, last) summary per dot column, in one pass,
-then drawn: a vertical stroke from min to max shows the step-to-step noise, and a segment joins
-each column's last value to the next column's first. The cost of a redraw depends on the data
-length once and on the chart width, never on their product.
+Each series is first reduced to one (first, min, max, last) summary per dot column, then drawn:
+a vertical stroke from min to max shows the step-to-step noise, and a segment joins each
+column's last value to the next column's first. The reduction runs in numpy (imported with the
+first point to draw), so the Python work of a redraw depends on the chart's width only, not on
+how long the run has been going: the dashboard shares the GIL with the trainer, and a redraw that
+grew with the run would slow training more and more.
 """
 
 from __future__ import annotations
@@ -62,18 +64,16 @@ def format_number(value: float) -> str:
     return f"{value:.1e}"
 
 
-def _visible(series: Series, x_min: float | None, log: bool) -> tuple[list[float], list[float]]:
-    xs, ys = [], []
-    for x, y in zip(series.xs, series.ys):
-        if x_min is not None and x < x_min:
-            continue
-        if log:
-            if y <= 0:
-                continue
-            y = math.log10(y)
-        xs.append(x)
-        ys.append(y)
-    return xs, ys
+def _visible(series: Series, x_min: float | None, log: bool):
+    """The series' points to draw as two float arrays: those from ``x_min`` on, in log10 when ``log``."""
+    import numpy as np
+
+    xs, ys = np.asarray(series.xs, dtype=float), np.asarray(series.ys, dtype=float)
+    keep = np.ones(len(xs), dtype=bool) if x_min is None else xs >= x_min
+    if log:
+        keep &= ys > 0
+    xs, ys = xs[keep], ys[keep]
+    return xs, np.log10(ys) if log else ys
 
 
 def _padded(low: float, high: float) -> tuple[float, float]:
@@ -100,8 +100,9 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
 
     x_max = max((line.series.xs[-1] for line in lines if len(line.series)), default=None)
     x_min = None if window is None or x_max is None else x_max - window
-    visible = [(_visible(line.series, x_min, log), line.style) for line in lines]
-    points = [(xs, ys) for (xs, ys), _ in visible if xs]
+    # an empty series is skipped before numpy: the first frame has no points and must not wait for numpy
+    visible = [(_visible(line.series, x_min, log), line.style) for line in lines if len(line.series)]
+    points = [(xs, ys) for (xs, ys), _ in visible if len(xs)]
     if not points:
         body = [Text("")] * rows
         middle = Text(placeholder, style="dim", justify="center")
@@ -109,9 +110,9 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
         body[rows // 2] = middle
         return Text("\n").join([header, *body, Text("")])
 
-    x0, x1 = min(xs[0] for xs, _ in points), max(xs[-1] for xs, _ in points)
+    x0, x1 = min(float(xs.min()) for xs, _ in points), max(float(xs.max()) for xs, _ in points)
     x1 = x1 if x1 > x0 else x0 + 1
-    low, high = min(min(ys) for _, ys in points), max(max(ys) for _, ys in points)
+    low, high = min(float(ys.min()) for _, ys in points), max(float(ys.max()) for _, ys in points)
     y0, y1 = _padded(low, high)
     if not log and low >= 0:
         y0 = max(y0, 0.0)  # padding must not invent negative losses or rates
@@ -135,25 +136,37 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     return Text("\n").join(out)
 
 
-def _draw(canvas: BrailleCanvas, xs: list[float], ys: list[float],
-          x_range: tuple[float, float], y_range: tuple[float, float], style: str) -> None:
-    (x0, x1), (y0, y1) = x_range, y_range
-    columns: dict[int, list[int]] = {}  # px -> [first, min, max, last] in dot rows
-    for x, y in zip(xs, ys):
-        px = round((x - x0) / (x1 - x0) * (canvas.width - 1))
-        py = round((1 - (y - y0) / (y1 - y0)) * (canvas.height - 1))
-        summary = columns.get(px)
-        if summary is None:
-            columns[px] = [py, py, py, py]
-        else:
-            summary[1], summary[2], summary[3] = min(summary[1], py), max(summary[2], py), py
+def _draw(canvas: BrailleCanvas, xs, ys, x_range: tuple[float, float], y_range: tuple[float, float],
+          style: str) -> None:
     previous: tuple[int, int] | None = None
-    for px in sorted(columns):
-        first, low, high, last = columns[px]
+    for px, first, low, high, last in _column_summaries(xs, ys, x_range, y_range, canvas.width, canvas.height):
         if previous is not None:
             canvas.line(previous[0], previous[1], px, first, style)
         canvas.line(px, low, px, high, style)
         previous = (px, last)
+
+
+def _column_summaries(xs, ys, x_range: tuple[float, float], y_range: tuple[float, float], width: int,
+                      height: int) -> list[tuple[int, int, int, int, int]]:
+    """``(px, first, min, max, last)`` in dot rows, for each dot column that has a point, left to right.
+
+    Points map to dots as in the module docstring (rounded half to even, as Python's ``round``).
+    A stable sort by column keeps each column's points in their order, so ``first`` and ``last``
+    are the earliest and latest of that column.
+    """
+    import numpy as np
+
+    if not len(xs):
+        return []
+    (x0, x1), (y0, y1) = x_range, y_range
+    px = np.rint((xs - x0) / (x1 - x0) * (width - 1)).astype(np.int64)
+    py = np.rint((1 - (ys - y0) / (y1 - y0)) * (height - 1)).astype(np.int64)
+    order = np.argsort(px, kind="stable")
+    px, py = px[order], py[order]
+    starts = np.flatnonzero(np.r_[True, px[1:] != px[:-1]])
+    ends = np.r_[starts[1:], len(px)] - 1
+    return list(zip(px[starts].tolist(), py[starts].tolist(), np.minimum.reduceat(py, starts).tolist(),
+                    np.maximum.reduceat(py, starts).tolist(), py[ends].tolist()))
 
 
 def _x_axis(x0: float, x1: float, label_width: int, cols: int) -> Text:
@@ -190,6 +203,7 @@ class LineChart(Widget):
         self.placeholder = "waiting for data…"  # shown while there is no point to draw
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
+        self._drawn_signature: tuple | None = None
 
     def set_lines(self, lines: Sequence[Line]) -> None:
         """Draw other series (after attaching to another run)."""
@@ -199,6 +213,20 @@ class LineChart(Widget):
     def data_changed(self) -> None:
         self.data_version += 1
         self.refresh()
+
+    def show_new_points(self, placeholder: str) -> bool:
+        """Redraw if a series has points not drawn yet, or the placeholder changed; True if it redrew.
+
+        A series only grows at its end (or is cut back, or replaced), so its length and last step
+        tell whether it changed, at a cost that does not grow with the run.
+        """
+        signature = (placeholder, tuple((id(line.series), len(line.series), line.series.xs[-1] if len(line.series) else None)
+                                        for line in self.lines))
+        if signature == self._drawn_signature:
+            return False
+        self._drawn_signature, self.placeholder = signature, placeholder
+        self.data_changed()
+        return True
 
     def render(self) -> RenderableType:
         width, height = self.content_size
