@@ -27,7 +27,7 @@ def _step(step: int) -> StepMetrics:
 async def test_charts_redraw_at_most_twice_a_second_and_not_when_idle():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.train_screen
+        screen = app.get_screen("train")
         screen.post_message(TrainingEvent(RunStarted(run_dir="/tmp/x", run_name="x", config={}, device="cpu",
                                                      preset="tiny", preset_reason="", n_params=1)))
         await pilot.pause(CHART_INTERVAL_S)  # the placeholder's change is drawn
