@@ -8,6 +8,10 @@ import pytest
 
 SCRIPT = textwrap.dedent("""
     import json, resource, torch
+    # As in a trainer, the whole stack is loaded before memory is kept. In a process that has loaded
+    # only torch, the 64 MB blocks were seen to be faulted in afresh until a second call: where the
+    # heap can grow depends on what is mapped beside it.
+    import tui_transformer.train.setup
     from tui_transformer.train.allocator import keep_freed_memory
 
     def faults_per_tensor(rounds=8, mb=64):
