@@ -10,9 +10,22 @@ Every size in the model follows from these numbers::
     max_seq_len  T   the longest context the model attends over
 
 ``pos_encoding`` picks how the model knows token order ("sinusoidal", "learned", "rope" or "alibi"), and
-``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa"), and
-``activation`` the feed-forward's GELU: exact ("gelu", the default) or GPT-2's tanh approximation
-("gelu_tanh"), which an imported GPT-2 needs to compute exactly what it computed before.
+``attention`` picks the explicit reference implementation or PyTorch's fused kernel ("sdpa").
+
+**The recipe.** The remaining fields choose between the 2019 recipe of GPT-2 (every default) and the
+pieces later models adopted. Each is explained where it acts; none changes a shape above::
+
+    norm            "layernorm" (γ·(x − μ)/σ + β) or "rmsnorm" (g·x/rms(x): no centring, no shift)  rms_norm
+    bias            False drops the bias of every Linear and every norm (β of LayerNorm too)        block
+    qk_norm         RMSNorm each head's q and k [.., d_head] before RoPE and the scores              multi_head
+    activation      "gelu" (exact), "gelu_tanh" (GPT-2's), "relu2" (max(0, x)²) or "swiglu"           feedforward
+                    (silu(W_gate x) ⊙ W_up x: a third F × D matrix)
+    zero_init_proj  the attention's W_o and the FFN's W_down start at 0: each block starts as the identity
+    logit_softcap   c > 0 squashes the logits into (−c, c) as c·tanh(z / c); 0 is off                transformer
+    tie_weights     the LM head reuses the embedding matrix                                            transformer
+
+An old checkpoint's config has none of the newer fields; each takes its default, which is what the
+model computed before the field existed.
 """
 
 from __future__ import annotations
@@ -26,7 +39,8 @@ from tui_transformer.errors import ConfigError
 
 POS_ENCODINGS = ("sinusoidal", "learned", "rope", "alibi")
 ATTENTION_IMPLS = ("explicit", "sdpa")
-ACTIVATIONS = ("gelu", "gelu_tanh")
+ACTIVATIONS = ("gelu", "gelu_tanh", "relu2", "swiglu")
+NORMS = ("layernorm", "rmsnorm")
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,11 @@ class ModelConfig:
     tie_weights: bool = True
     rope_base: float = 10000.0
     activation: str = "gelu"
+    norm: str = "layernorm"
+    bias: bool = True
+    qk_norm: bool = False
+    zero_init_proj: bool = False
+    logit_softcap: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len"):
@@ -62,6 +81,14 @@ class ModelConfig:
             raise ConfigError(f"attention must be one of {', '.join(ATTENTION_IMPLS)}; got {self.attention!r}")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
+        if self.norm not in NORMS:
+            raise ConfigError(f"norm must be one of {', '.join(NORMS)}; got {self.norm!r}")
+        for name in ("tie_weights", "bias", "qk_norm", "zero_init_proj"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not (isinstance(self.logit_softcap, (int, float)) and 0.0 <= self.logit_softcap < math.inf):
+            raise ConfigError(f"logit_softcap must be 0 (off) or a positive number (15 or 30 is usual), "
+                              f"got {self.logit_softcap!r}")
         if not (isinstance(self.rope_base, (int, float)) and 1.0 < self.rope_base < math.inf):
             raise ConfigError(f"rope_base must be a finite number above 1 (10000 is usual), got {self.rope_base!r}")
         if self.pos_encoding == "rope" and self.d_head % 2:

@@ -5,6 +5,7 @@ parallel, each in its own ``d_head = D / H`` dimensional subspace, then mixes th
 
     x [B, T, D] --W_qkv--> [B, T, 3D]                    one matmul makes q, k and v
     split heads:  [B, T, 3, H, d_head] -> q, k, v [B, H, T, d_head]
+    (qk_norm: RMSNorm each head's q and k over d_head)
     (rope: rotate q and k by their positions)
     (cache: write k, v at positions start .. start+T-1; read k, v [B, H, start+T, d_head])
     attention per head (causal)        -> [B, H, T, d_head]
@@ -14,9 +15,21 @@ parallel, each in its own ``d_head = D / H`` dimensional subspace, then mixes th
 ``H`` heads of width ``D/H`` cost about the same as one head of width ``D``, but give ``H``
 independent patterns (one head may look at the previous token, another at the start of the line).
 
+**QK-norm** (``qk_norm``; Henry et al. 2020, OLMo 2, Qwen3, the NanoGPT speedrun). A score is
+``q · k / √d_head``, and nothing stops ``q`` and ``k`` from growing during training until the scores
+are large, the softmax is nearly one-hot and its gradient vanishes (attention "entropy collapse").
+Normalising each head's query and key to root mean square 1 (:class:`~.rms_norm.RMSNorm` over
+``d_head``, with a learned gain ``[d_head]`` for q and one for k, shared by the heads) gives both the
+length ``√d_head``, so every score ``q · k / √d_head`` lies within ``±√d_head`` before the gains: the
+sharpness of attention becomes a learned gain, not a side effect of weight growth, which tolerates
+higher learning rates. It acts before RoPE, so
+the rotation (which keeps lengths) sees normalised vectors, and the hook points and the cache see
+the q and k the scores use.
+
 Parameters: ``4 · D · D`` weights and ``4 · D`` biases (``W_qkv`` is ``W_q, W_k, W_v`` stacked:
 rows ``0..D-1`` make q, head ``h`` owning rows ``h·d_head .. (h+1)·d_head - 1``, the layout of
 the ``in_proj_weight`` of PyTorch's built-in multi-head module, which the tests use as an oracle).
+``bias=False`` drops the ``4 · D`` biases; ``qk_norm`` adds the two gains, ``2 · d_head``.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ from tui_transformer.model.attention import fused_attention, scaled_dot_product_
 from tui_transformer.model.hook_point import HookPoint
 from tui_transformer.model.kv_cache import Cache
 from tui_transformer.model.positional import RotaryEmbedding
+from tui_transformer.model.rms_norm import RMSNorm
 
 
 class MultiHeadAttention(nn.Module):
@@ -44,13 +58,17 @@ class MultiHeadAttention(nn.Module):
         attention: str = "explicit",
         rope: RotaryEmbedding | None = None,
         layer: int = 0,
+        bias: bool = True,
+        qk_norm: bool = False,
     ) -> None:
         super().__init__()
         self.layer = layer  # which cache slot holds this layer's keys and values
         self.n_heads = n_heads
         self.d_head = d_model // n_heads
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.out = nn.Linear(d_model, d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
+        self.out = nn.Linear(d_model, d_model, bias=bias)
+        self.q_norm = RMSNorm(self.d_head) if qk_norm else None
+        self.k_norm = RMSNorm(self.d_head) if qk_norm else None
         self.attn_dropout = dropout
         self.resid_dropout = nn.Dropout(dropout)
         self.use_fused = attention == "sdpa"
@@ -72,11 +90,12 @@ class MultiHeadAttention(nn.Module):
         """
         batch, n_tokens, d_model = x.shape
         qkv = self.qkv(x).view(batch, n_tokens, 3, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)
+        qk, v = qkv[:2], qkv[2]  # [2, B, H, T, d_head] (q and k stacked), [B, H, T, d_head]
+        if self.q_norm is not None:
+            qk = torch.stack((self.q_norm(qk[0]), self.k_norm(qk[1])))
         if self.rope is not None:
-            q, k = self.rope(qkv[:2], start_pos).unbind(0)  # rotate q and k in one call
-            v = qkv[2]
-        else:
-            q, k, v = qkv.unbind(0)  # each [B, H, T, d_head]
+            qk = self.rope(qk, start_pos)  # rotate q and k in one call
+        q, k = qk.unbind(0)  # each [B, H, T, d_head]
         if cache is not None:
             k, v = cache.update(self.layer, k, v)  # now [B, H, start_pos + T, d_head]
         q, k = self.hook_q(q), self.hook_k(k)

@@ -7,8 +7,9 @@
       -> + positional encoding (sinusoidal or learned; rope and alibi act inside attention instead)
       -> dropout
       -> N x Block (pre-LN attention + feed-forward, with residuals)
-      -> final LayerNorm                         [B, T, D]
+      -> final LayerNorm (or RMSNorm)            [B, T, D]
       -> LM head: x · Eᵀ (tied) or x · W_outᵀ    [B, T, V]   logits: one score per vocabulary entry
+         (logit_softcap c > 0: c · tanh(logits / c))
       -> given targets [B, T]: the mean next-token cross-entropy, a scalar
 
 The logits at position ``t`` score the token at ``t + 1``: the causal mask ensures they only
@@ -26,10 +27,29 @@ and each layer reads the keys and values of the earlier positions from the cache
     embedding        V · D
     learned PE       max_seq_len · D          (sinusoidal, rope and alibi have none)
     per block        4·D² + 4·D               attention: W_qkv, W_o and their biases
-                     2·D·F + F + D            feed-forward
+                     2·D·F + F + D            feed-forward (swiglu: 3·D·F + 2·F + D)
                      4·D                      two LayerNorms (γ and β)
     final LayerNorm  2·D
     LM head          V · D                    only when the weights are not tied
+
+``bias=False`` drops every bias term above (and β); ``norm="rmsnorm"`` has no β either (``D`` per
+norm); ``qk_norm`` adds ``2 · d_head`` gains per block.
+
+**Zero-initialised projections** (``zero_init_proj``; the NanoGPT speedrun): the two
+matrices that write into the residual stream, the attention's ``W_o`` and the FFN's ``W_down``, start
+at 0 instead of small random values. Every block then starts as the identity (``x + 0``), the
+untrained network is the embedding read by the head, and each block's contribution grows from
+nothing as training finds it useful. The gradient still reaches them: ``∂loss/∂W_o`` is the
+gradient arriving at the block's output times the (non-zero) merged heads.
+
+**Soft-capped logits** (``logit_softcap = c``; Gemma 2, the NanoGPT speedrun)::
+
+    logits = c · tanh(z / c)          z [B, T, V], the LM head's output
+
+``tanh`` is the identity near 0 and flattens towards ``±1``, so small logits pass unchanged and none
+can exceed ``c``. The model cannot push a logit ever higher to make a training token more certain:
+over-confident predictions stop paying, which keeps the head's weights from growing and the early
+loss from spiking. ``0`` turns it off.
 """
 
 from __future__ import annotations
@@ -46,6 +66,8 @@ from tui_transformer.model.block import Block
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.embedding import TokenEmbedding
 from tui_transformer.model.kv_cache import Cache, KVCache, NaiveKVCache
+from tui_transformer.model.feedforward import feedforward_parameters
+from tui_transformer.model.rms_norm import make_norm
 from tui_transformer.model.positional import (
     ALiBi,
     LearnedPositionalEncoding,
@@ -56,9 +78,11 @@ from tui_transformer.model.positional import (
 
 def count_parameters(config: ModelConfig) -> int:
     """The closed-form parameter count of ``DecoderTransformer(config)`` (see the module docstring)."""
-    d, f, v = config.d_model, config.d_ff, config.vocab_size
-    per_block = (4 * d * d + 4 * d) + (2 * d * f + f + d) + 4 * d
-    total = v * d + config.n_layers * per_block + 2 * d
+    c, d, v = config, config.d_model, config.vocab_size
+    norm = d if c.norm == "rmsnorm" or not c.bias else 2 * d  # γ, and β for a LayerNorm with biases
+    attention = 4 * d * d + (4 * d if c.bias else 0) + (2 * c.d_head if c.qk_norm else 0)
+    per_block = attention + feedforward_parameters(d, c.d_ff, c.activation, c.bias) + 2 * norm
+    total = v * d + config.n_layers * per_block + norm
     if config.pos_encoding == "learned":
         total += config.max_seq_len * d
     if not config.tie_weights:
@@ -82,18 +106,15 @@ class DecoderTransformer(nn.Module):
         elif config.pos_encoding == "rope":
             rope = RotaryEmbedding(config.max_seq_len, config.d_head, config.rope_base)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(
-            Block(d, config.n_heads, config.d_ff, config.dropout, config.attention, rope, layer, config.activation)
-            for layer in range(config.n_layers)
-        )
-        self.ln_f = nn.LayerNorm(d)
+        self.blocks = nn.ModuleList(Block(config, rope, layer) for layer in range(config.n_layers))
+        self.ln_f = make_norm(config.norm, d, config.bias)
         self.lm_head = None if config.tie_weights else nn.Linear(d, config.vocab_size, bias=False)
         self._init_weights()
 
     def _init_weights(self) -> None:
         """GPT-2 initialisation: N(0, 0.02) weights, zero biases, and the two projections that
         write into the residual stream scaled by 1/√(2·layers), so the stream's variance does not
-        grow with depth at initialisation."""
+        grow with depth at initialisation (``zero_init_proj``: those two start at 0)."""
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, mean=0.0, std=0.02)
@@ -101,8 +122,11 @@ class DecoderTransformer(nn.Module):
                     nn.init.zeros_(module.bias)
         residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
         for block in self.blocks:
-            nn.init.normal_(block.attn.out.weight, mean=0.0, std=residual_std)
-            nn.init.normal_(block.ff.down.weight, mean=0.0, std=residual_std)
+            for projection in (block.attn.out.weight, block.ff.down.weight):
+                if self.config.zero_init_proj:
+                    nn.init.zeros_(projection)
+                else:
+                    nn.init.normal_(projection, mean=0.0, std=residual_std)
 
     def new_cache(self, batch_size: int, max_len: int | None = None, naive: bool = False) -> KVCache | NaiveKVCache:
         """An empty cache for ``batch_size`` sequences of up to ``max_len`` tokens (default
@@ -129,7 +153,7 @@ class DecoderTransformer(nn.Module):
         x = self.hidden(tokens, cache)
         if last_only:
             x = x[:, -1:]
-        logits = F.linear(x, self.head_weight)
+        logits = self.unembed(x)
         if targets is None:
             return logits
         return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
@@ -157,6 +181,12 @@ class DecoderTransformer(nn.Module):
         if cache is not None:
             cache.advance(n_tokens)
         return self.ln_f(x)
+
+    def unembed(self, x: torch.Tensor) -> torch.Tensor:
+        """The LM head: hidden states ``[..., D]`` -> logits ``[..., V]``, soft-capped when ``logit_softcap`` > 0."""
+        logits = F.linear(x, self.head_weight)
+        cap = self.config.logit_softcap
+        return cap * torch.tanh(logits / cap) if cap else logits
 
     @property
     def head_weight(self) -> torch.Tensor:

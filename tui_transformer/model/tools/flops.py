@@ -7,6 +7,7 @@ own products ``q·kᵀ`` and ``weights·v``, ``2 · 2 · T · D`` per token and 
 for the three passes::
 
     matmul weights   N = L · (4·D² + 2·D·F) + D·V         QKV and output, the MLP, the LM head
+                                                         (swiglu's MLP has three matrices: 3·D·F)
     per token        6·N + 12·L·D·T
 
 The embedding lookups, LayerNorms, softmax and biases are left out, as is usual: they are a few
@@ -20,8 +21,10 @@ from tui_transformer.model.config import ModelConfig
 
 
 def matmul_params(c: ModelConfig) -> int:
-    """Weights that multiply activations: per layer QKV + output (4 d^2) and the MLP (2 d d_ff), plus the LM head."""
-    return c.n_layers * (4 * c.d_model * c.d_model + 2 * c.d_model * c.d_ff) + c.d_model * c.vocab_size
+    """Weights that multiply activations: per layer QKV + output (4 d^2) and the MLP (2 d d_ff, or 3 d d_ff
+    for swiglu), plus the LM head."""
+    mlp = (3 if c.activation == "swiglu" else 2) * c.d_model * c.d_ff  # swiglu's gate is a third matrix
+    return c.n_layers * (4 * c.d_model * c.d_model + mlp) + c.d_model * c.vocab_size
 
 
 def flops_per_token(c: ModelConfig) -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.attention import attention_weights
@@ -53,9 +52,8 @@ class Inspection:
     def logit_lens(self, layer: int) -> torch.Tensor:
         """``LM_head(LayerNorm_final(residual[layer]))``: logits ``[B, T, V]`` read after ``layer``."""
         model = self._model
-        head = model.embed.weight if model.lm_head is None else model.lm_head.weight
         with torch.inference_mode():
-            return F.linear(model.ln_f(self.residual[layer]), head)
+            return model.unembed(model.ln_f(self.residual[layer]))
 
     def logit_lens_top(self, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
         """The ``k`` most likely tokens per layer and position: ``(probs, ids)``, each ``[L, B, T, k]``.

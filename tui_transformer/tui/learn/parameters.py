@@ -7,6 +7,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from tui_transformer.model.feedforward import feedforward_parameters
 from tui_transformer.model.tools.explain import component_table, residual_norms
 from tui_transformer.tui.learn.style import needs_tokens, note
 from tui_transformer.tui.widgets.next_token_bars import bar
@@ -29,13 +30,16 @@ def _parameter_table(ctx, keep) -> Table:
     return table
 
 
+ACTIVATION_NAMES = {"gelu": "GELU", "gelu_tanh": "GELU (tanh)", "relu2": "ReLU²", "swiglu": "silu(gate) ⊙ up"}
+
+
 def live_feedforward(ctx):
-    """Page 6: FFN(x) = W_down · GELU(W_up · x + b_up) + b_down, per position."""
+    """Page 6: FFN(x) = W_down · act(W_up · x + b_up) + b_down, per position."""
     cfg = ctx.config
     table = _parameter_table(ctx, lambda name: name.endswith(".ff") or name == "total")
-    table.title = (f"x [1, T, {cfg.d_model}] → up [1, T, {cfg.d_ff}] → GELU → down [1, T, {cfg.d_model}]  "
-                   f"(block 0 of {cfg.n_layers}; every block is alike)")
-    per_block = 2 * cfg.d_model * cfg.d_ff + cfg.d_ff + cfg.d_model
+    table.title = (f"x [1, T, {cfg.d_model}] → up [1, T, {cfg.d_ff}] → {ACTIVATION_NAMES[cfg.activation]} → "
+                   f"down [1, T, {cfg.d_model}]  (block 0 of {cfg.n_layers}; every block is alike)")
+    per_block = feedforward_parameters(cfg.d_model, cfg.d_ff, cfg.activation, cfg.bias)
     return Group(table, Text(f"all {cfg.n_layers} feed-forward networks: {cfg.n_layers} × {per_block:,} = "
                              f"{cfg.n_layers * per_block:,} parameters"),
                  note(f"d_ff / d_model = {cfg.d_ff / cfg.d_model:g}: the FFN widens each token's vector, "
