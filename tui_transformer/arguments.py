@@ -14,3 +14,14 @@ def nonempty(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
     return text
+
+
+BOOLEANS = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
+
+
+def boolean(text: str) -> bool:
+    """``true/false``, ``yes/no``, ``1/0`` or ``on/off``, in any case."""
+    try:
+        return BOOLEANS[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"expected true or false (or yes/no, 1/0), got {text!r}") from None

@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-from tui_transformer.arguments import nonempty
+from tui_transformer.arguments import boolean, nonempty
 from tui_transformer.sizes import parse_size
 
 TIME_SUFFIXES = {"": 1, "s": 1, "m": 60, "h": 3600}
@@ -96,6 +96,14 @@ SETTINGS = [
     ("--dropout", "model_dropout", float, "dropout rate"),
     ("--pos-encoding", "model_pos_encoding", str, "sinusoidal, learned, rope or alibi"),
     ("--attention", "model_attention", str, "explicit (the readable reference) or sdpa (fused)"),
+    ("--norm", "model_norm", str, "layernorm or rmsnorm (no centring, no shift)"),
+    ("--bias", "model_bias", boolean, "biases in every Linear and LayerNorm: true or false"),
+    ("--qk-norm", "model_qk_norm", boolean, "RMS-normalise each head's queries and keys: true or false"),
+    ("--activation", "model_activation", str, "feed-forward activation: gelu, gelu_tanh, relu2 or swiglu"),
+    ("--zero-init-proj", "model_zero_init_proj", boolean,
+     "start the attention output and FFN down projections at zero: true or false"),
+    ("--logit-softcap", "model_logit_softcap", float, "cap the logits softly at ±c as c·tanh(z/c) (0: off)"),
+    ("--tie-weights", "model_tie_weights", boolean, "the LM head reuses the embedding matrix: true or false"),
 ]
 
 

@@ -61,6 +61,7 @@ import torch
 
 from tui_transformer.atomic import atomic_write, remove_stale_temps
 from tui_transformer.errors import UserError
+from tui_transformer.model.config import ModelConfig
 
 if TYPE_CHECKING:
     from tui_transformer.data.loader import BatchLoader
@@ -336,8 +337,9 @@ def _first_line(error: BaseException) -> str:
 def check_compatible(payload: dict[str, Any], model_config: dict[str, Any], tokenizer: Tokenizer | None,
                      path: Path | str) -> None:
     """Refuse a checkpoint whose model shape or tokenizer differ from what the caller built, clearly."""
-    saved_model = payload["config"]["model"]
-    shape_keys = ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len", "pos_encoding", "tie_weights")
+    saved_model = ModelConfig().to_dict() | payload["config"]["model"]  # a key added since takes its default
+    shape_keys = ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_seq_len", "pos_encoding", "tie_weights",
+                  "norm", "bias", "qk_norm", "activation")
     diffs = [f"{k}: checkpoint {saved_model.get(k)!r}, now {model_config.get(k)!r}"
              for k in shape_keys if saved_model.get(k) != model_config.get(k)]
     if diffs:

@@ -65,6 +65,8 @@ class ChunkedHeadLoss(nn.Module):
         self.model = model
 
     def forward(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.model.config.logit_softcap:  # the closed form below is for plain logits, not c·tanh(z/c)
+            return self.model(tokens, targets=targets)
         return head_loss(self.model.hidden(tokens), self.model.head_weight, targets)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from tui_transformer.arguments import BOOLEANS
 from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.model.config import ModelConfig
@@ -83,9 +84,7 @@ def _value(key: str, kind: Any, text: str) -> Any:
         return None
     try:
         if bool in options:
-            if text.lower() not in ("true", "false"):
-                raise ValueError
-            return text.lower() == "true"
+            return BOOLEANS[text.lower()]
         if int in options:
             value = parse_size(text)
             if value != int(value):
@@ -93,7 +92,7 @@ def _value(key: str, kind: Any, text: str) -> Any:
             return int(value)
         if float in options:
             return float(text)
-    except ValueError:
+    except (ValueError, KeyError):
         raise ConfigError(f"--vary {key.removeprefix('model_')}: {text!r} is not a {options[0].__name__}") from None
     return text
 
