@@ -6,13 +6,13 @@ from tui_transformer.model import DecoderTransformer, ModelConfig
 
 
 def random_model(tokenizer, pos_encoding: str, tie_weights: bool = True, seed: int = 0,
-                 activation: str = "gelu") -> DecoderTransformer:
-    """A d32/L2/H4 model whose every weight (biases and LayerNorms too) is random, so a mapping that
-    drops or misplaces any tensor changes the logits."""
+                 activation: str = "gelu", **options) -> DecoderTransformer:
+    """A d32/L2/H4 model whose every weight (biases and norms too) is random, so a mapping that
+    drops or misplaces any tensor changes the logits. ``options``: more ModelConfig fields."""
     torch.manual_seed(seed)
     config = ModelConfig(vocab_size=tokenizer.vocab_size, d_model=32, n_heads=4, n_layers=2, d_ff=64,
                          max_seq_len=64, pos_encoding=pos_encoding, tie_weights=tie_weights,
-                         activation=activation)
+                         activation=activation, **options)
     model = DecoderTransformer(config).eval()
     with torch.no_grad():
         for parameter in model.parameters():

@@ -21,7 +21,8 @@ Names (``{i}`` the layer)::
 ``c_attn`` makes q, k and v in the same order as our ``qkv`` (q rows first, head ``h`` owning
 ``h·d_head ..``), so a transpose is all it takes. The activation: our exact GELU is ``"gelu"``;
 GPT-2's default ``gelu_new`` is the tanh approximation, our ``activation="gelu_tanh"``, which
-``"gelu_pytorch_tanh"`` computes with the very same kernel (``F.gelu(approximate="tanh")``).
+``"gelu_pytorch_tanh"`` computes with the very same kernel (``F.gelu(approximate="tanh")``); our
+``"relu2"`` is transformers' ``"relu2"``, ``relu(x)²``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ LAYERS = {  # ours -> GPT-2, inside block i; True: the weight is transposed (Con
     "attn.qkv": ("attn.c_attn", True), "attn.out": ("attn.c_proj", True),
     "ff.up": ("mlp.c_fc", True), "ff.down": ("mlp.c_proj", True),
 }
-HF_ACTIVATION = {"gelu": "gelu", "gelu_tanh": "gelu_pytorch_tanh"}  # ours -> transformers, bit for bit
-OUR_ACTIVATION = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh"}  # the other way
+# ours -> transformers, bit for bit; and the other way
+HF_ACTIVATION = {"gelu": "gelu", "gelu_tanh": "gelu_pytorch_tanh", "relu2": "relu2"}
+OUR_ACTIVATION = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "relu2": "relu2"}
 IGNORED_SUFFIXES = (".attn.bias", ".attn.masked_bias")  # older GPT-2 files store the causal mask as a buffer
 
 
