@@ -96,8 +96,10 @@ def run_decode_bench(model_config: ModelConfig, batch_sizes=(1, 8), new_tokens: 
 
 
 def decode_config(model_config: ModelConfig, prompt_len: int, new_tokens: int) -> ModelConfig:
-    """The shape decoded: learned positions (what the lean loop and GPT-2 share), room for the whole text."""
-    return dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa",
+    """The shape decoded: GPT-2's block (learned positions, LayerNorm with biases, GELU: what the lean loop and
+    GPT-2 share), room for the whole text."""
+    return dataclasses.replace(model_config, pos_encoding="learned", attention="sdpa", norm="layernorm", bias=True,
+                               qk_norm=False, activation="gelu", logit_softcap=0.0,
                                max_seq_len=max(model_config.max_seq_len, prompt_len + new_tokens))
 
 

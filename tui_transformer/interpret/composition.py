@@ -26,8 +26,9 @@ becomes a trace of ``d_head × d_head`` products (``G_Q = W_Q W_Qᵀ`` and so on
 model's pairs take milliseconds each.
 
 **What it leaves out.** The later head's LayerNorm gain is folded into its ``W_Q, W_K, W_V``; the
-LayerNorm's centring and scaling by the stream's size, the feed-forward layers in between and the
-rotation of rotary positions are not modelled. Random weights score about ``1 / √d_head``, not 0:
+LayerNorm's centring and scaling by the stream's size, the feed-forward layers in between, the
+rotation of rotary positions and a ``qk_norm`` on the queries and keys are not modelled (the block's
+norm gain is folded in the same way for RMSNorm). Random weights score about ``1 / √d_head``, not 0:
 read the ranking of the earlier heads, not a score alone.
 """
 
