@@ -1,4 +1,4 @@
-"""``tui-transformer bench {kv,train,decode,data,profile,gpu,...}``: benchmarks that measure and print one JSON line.
+"""``tui-transformer bench {kv,train,decode,data,profile,gpu,recipe,...}``: benchmarks that measure and print one JSON line.
 
 **The model a benchmark builds** is a training preset's (:data:`tui_transformer.presets.PRESETS`),
 read from the presets rather than copied, so ``bench kv --preset tiny`` times the model that
@@ -16,7 +16,7 @@ from tui_transformer.commands import command_modules
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="measure speed and memory (KV cache, training, decode, data, "
-                                                 "profile, the GPU check)")
+                                                 "profile, the GPU check) and training recipes")
     benches = parser.add_subparsers(dest="bench", metavar="BENCH")
     for module in command_modules(prefix="bench_"):
         module.register(benches)

@@ -45,12 +45,14 @@ class Axis:
     values: tuple[Any, ...]
 
 
-def parse_vary(text: str) -> Axis:
-    """``"lr=1e-3,2e-3"`` -> ``Axis("lr", (0.001, 0.002))``, each value read by the field's type."""
+def parse_vary(text: str, flag: str = "--vary") -> Axis:
+    """``"lr=1e-3,2e-3"`` -> ``Axis("lr", (0.001, 0.002))``, each value read by the field's type.
+
+    ``flag`` names the option in the errors (``bench recipe --arm`` reads its settings here too)."""
     name, sep, raw = text.partition("=")
     field_name = ALIASES.get(name.strip().replace("-", "_"), name.strip().replace("-", "_"))
     if not sep or not raw.strip():
-        raise ConfigError(f"--vary takes field=value1,value2,...; got {text!r}")
+        raise ConfigError(f"{flag} takes field=value1,value2,...; got {text!r}")
     train_types, model_types = get_type_hints(TrainConfig), get_type_hints(ModelConfig)
     if field_name in model_types and field_name not in train_types:
         key, kind = f"model_{field_name}", model_types[field_name]
@@ -60,12 +62,12 @@ def parse_vary(text: str) -> Axis:
         known = sorted({f.name for f in fields(TrainConfig)} - {"model"} | {f.name for f in fields(ModelConfig)})
         close = difflib.get_close_matches(field_name, known, n=1)  # the likely typo first: the list is long
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise ConfigError(f"--vary: no setting called {name.strip()!r}{hint}; known: {', '.join(known)}")
+        raise ConfigError(f"{flag}: no setting called {name.strip()!r}{hint}; known: {', '.join(known)}")
     if key in NOT_VARIED:
-        raise ConfigError(f"--vary: {field_name} is set by the sweep itself, not varied")
-    values = tuple(_value(key, kind, part.strip()) for part in raw.split(","))
+        raise ConfigError(f"{flag}: {field_name} is set by the sweep itself, not varied")
+    values = tuple(_value(key, kind, part.strip(), flag) for part in raw.split(","))
     if len(set(map(repr, values))) != len(values):
-        raise ConfigError(f"--vary {field_name}: a value is listed twice")
+        raise ConfigError(f"{flag} {field_name}: a value is listed twice")
     return Axis(key, values)
 
 
@@ -77,7 +79,7 @@ def parse_grid(text: str) -> list[Axis]:
     return [parse_vary(part) for part in text.split(";") if part.strip()]
 
 
-def _value(key: str, kind: Any, text: str) -> Any:
+def _value(key: str, kind: Any, text: str, flag: str = "--vary") -> Any:
     """``text`` as a value of the field's type (``int | None`` fields take ints; ``none`` unsets them)."""
     options = getattr(kind, "__args__", (kind,))
     if type(None) in options and text.lower() == "none":
@@ -93,7 +95,7 @@ def _value(key: str, kind: Any, text: str) -> Any:
         if float in options:
             return float(text)
     except (ValueError, KeyError):
-        raise ConfigError(f"--vary {key.removeprefix('model_')}: {text!r} is not a {options[0].__name__}") from None
+        raise ConfigError(f"{flag} {key.removeprefix('model_')}: {text!r} is not a {options[0].__name__}") from None
     return text
 
 
