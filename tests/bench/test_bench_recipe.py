@@ -117,3 +117,33 @@ def test_a_tiny_bench_on_builtin_prints_a_table_and_json_with_finite_bits_per_by
     print_table(result, console)
     table = console.export_text()
     assert "rope" in table and "learned" in table and "1.000x" in table
+
+
+@pytest.mark.slow  # calibrates one small arm, then trains it for the steps a given calibration allows (~8 s)
+def test_a_calibration_saved_once_sets_the_steps_of_a_later_bench(capfd, tmp_path):
+    """--calibrate-only times the arms and trains nothing; --calibration reuses those times, timing nothing."""
+    arm = ["--arms", "", "--arm", f"a:{SMALL}", "--reference", "a", "--data", "builtin", "--device", "cpu",
+           "--eval-bytes", "2000", "--runs-dir", str(tmp_path), "--json"]
+    assert main(["bench", "recipe", *arm, "--calibrate", "0.3", "--calibrate-only", "--name", "c"]) == 0
+    out, _ = capfd.readouterr()
+    saved = json.loads(out.strip().splitlines()[-1])
+    [source] = saved["sources"]
+    assert source["rows"] == [] and source["calibration"]["a"] > 0
+    assert not list(tmp_path.glob("c-*"))  # nothing trained
+    calibration = tmp_path / "calibration.json"
+    source["calibration"]["a"] = 0.5  # a made-up time: the later bench must take its steps from it
+    calibration.write_text(json.dumps(saved))
+    assert main(["bench", "recipe", *arm, "--seconds", "3", "--seeds", "1", "--calibration", str(calibration),
+                 "--name", "r"]) == 0
+    out, err = capfd.readouterr()
+    [row] = json.loads(out.strip().splitlines()[-1])["sources"][0]["rows"]
+    assert row["steps"] == 6 and row["s_per_step"] == 0.5 and "calibrating" not in err
+
+
+def test_a_calibration_file_that_is_not_a_bench_result_is_one_error(tmp_path):
+    from tui_transformer.bench.recipe import read_calibration
+
+    path = tmp_path / "x.json"
+    path.write_text('{"sources": [{"data": "builtin"}]}\n')
+    with pytest.raises(UserError, match="not the JSON of a calibrated bench recipe run"):
+        read_calibration(path)

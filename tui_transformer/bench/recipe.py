@@ -42,6 +42,7 @@ folder: a temporary one (removed at the end), one given, or the runs folder so t
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -221,11 +222,17 @@ class Plan:
     eval_bytes: int = 100_000
     reference: str = "nanogpt-cpu"
     name: str = "recipe"
+    # seconds per step by source label and arm, from an earlier bench's JSON (``--calibration``):
+    # calibrate once on a calm machine, then train while the machine does other work
+    calibration: dict[str, dict[str, float]] | None = None
+    calibrate_only: bool = False
 
     def check(self) -> None:
         """Everything that can be checked before anything trains (each arm's config among it)."""
         if self.mode not in MODES:
             raise ConfigError(f"--mode must be one of {', '.join(MODES)}; got {self.mode!r}")
+        if self.mode != "calibrated" and (self.calibrate_only or self.calibration):
+            raise ConfigError("--calibrate-only and --calibration belong to --mode calibrated")
         names = [arm.name for arm in self.arms]
         if not names or len(set(names)) != len(names):
             raise ConfigError(f"the arms need distinct names, at least one; got {', '.join(names) or 'none'}")
@@ -298,14 +305,13 @@ def _bench_source(plan: Plan, data: str, spec: str, documents: list[str], folder
     configs = {arm.name: plan.run_config(arm, spec, folder, arm.name, 0, None) for arm in plan.arms}
     step_s: dict[str, float] = {}
     if plan.mode == "calibrated":
-        on_line(f"{label}: calibrating {len(configs)} arms, about {plan.calibrate_s:g} s each, in turns")
-        step_s = calibrate(configs, plan.calibrate_s, folder / f".calibrating-{label}", on_event, stop)
+        step_s = _calibration(plan, label, configs, folder, on_line, on_event, stop)
         for name, seconds in step_s.items():
             on_line(f"{label}: {name}: {seconds * 1e3:,.1f} ms/step -> "
                     f"{seconds_to_steps(plan.seconds, seconds):,} steps in {plan.seconds:g} s")
     runs: dict[str, list[dict[str, Any]]] = {arm.name: [] for arm in plan.arms}
-    total, done = plan.seeds * len(plan.arms), 0
-    for seed_index in range(plan.seeds):
+    total, done = 0 if plan.calibrate_only else plan.seeds * len(plan.arms), 0
+    for seed_index in range(0 if plan.calibrate_only else plan.seeds):
         for arm in plan.arms:
             if stop.is_set():
                 break
@@ -326,7 +332,30 @@ def _bench_source(plan: Plan, data: str, spec: str, documents: list[str], folder
         row["ratio"] = row["bpb_mean"] / reference if reference and row["bpb_mean"] is not None else None
     rows.sort(key=lambda row: (row["bpb_mean"] is None, row["bpb_mean"] or 0.0))
     return {"data": data, "spec": spec, "eval_bytes": sum(len(d.encode("utf-8")) for d in documents),
-            "eval_documents": len(documents), "rows": rows}
+            "eval_documents": len(documents), "calibration": step_s, "rows": rows}
+
+
+def _calibration(plan: Plan, label: str, configs: dict[str, TrainConfig], folder: Path, on_line, on_event,
+                 stop: threading.Event) -> dict[str, float]:
+    """Seconds per step of every arm: from ``plan.calibration`` when it holds them all, else timed now."""
+    known = (plan.calibration or {}).get(label, {})
+    if all(name in known for name in configs):
+        on_line(f"{label}: seconds per step from the given calibration")
+        return {name: known[name] for name in configs}
+    on_line(f"{label}: calibrating {len(configs)} arms, about {plan.calibrate_s:g} s each, in turns")
+    return calibrate(configs, plan.calibrate_s, folder / f".calibrating-{label}", on_event, stop)
+
+
+def read_calibration(path: str | Path) -> dict[str, dict[str, float]]:
+    """``{source label: {arm: seconds per step}}`` from the JSON line an earlier ``bench recipe --json`` printed."""
+    try:
+        lines = Path(path).expanduser().read_text().strip().splitlines()
+        result = json.loads(lines[-1])
+        return {data_label(source["data"]): {arm: float(s) for arm, s in source["calibration"].items()}
+                for source in result["sources"]}
+    except (OSError, IndexError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(f"--calibration {path}: not the JSON of a calibrated bench recipe run "
+                        f"({type(error).__name__}: {error})") from None
 
 
 def _train_and_score(config: TrainConfig, documents: list[str], on_event, stop) -> dict[str, Any] | None:

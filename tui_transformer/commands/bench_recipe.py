@@ -39,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                              "the default) or wall (a time budget per run)")
     parser.add_argument("--calibrate", type=duration, default=15.0,
                         help="seconds of timed steps per arm in calibrated mode (default 15)")
+    parser.add_argument("--calibration", metavar="FILE",
+                        help="seconds per step from an earlier run's --json output (calibrate on a calm machine once, "
+                             "then train while it does other work)")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="time the arms and stop: save the --json output for --calibration")
     parser.add_argument("--eval-bytes", type=count, default=100_000,
                         help="held-out bytes every arm is scored on (default 100k)")
     parser.add_argument("--reference", default="nanogpt-cpu", help="the arm the ratios divide by (default nanogpt-cpu)")
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace):
-    from tui_transformer.bench.recipe import ARMS, Plan, builtin_arm, parse_arm
+    from tui_transformer.bench.recipe import ARMS, Plan, builtin_arm, parse_arm, read_calibration
     from tui_transformer.errors import ConfigError
     from tui_transformer.presets import PRESETS, build_config
 
@@ -93,7 +98,8 @@ def _plan(args: argparse.Namespace):
     base, _ = build_config(args.preset, args.device, overrides={"device": args.device, "seed": args.seed})
     return Plan(base=base, arms=tuple(arms), data=tuple(d.strip() for d in args.data.split(",") if d.strip()),
                 seconds=args.seconds, seeds=args.seeds, mode=args.mode, calibrate_s=args.calibrate,
-                eval_bytes=args.eval_bytes, reference=args.reference,
+                eval_bytes=args.eval_bytes, reference=args.reference, calibrate_only=args.calibrate_only,
+                calibration=read_calibration(args.calibration) if args.calibration else None,
                 name=args.name or time.strftime("recipe-%m%d-%H%M%S"))
 
 
