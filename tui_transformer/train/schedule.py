@@ -85,7 +85,7 @@ class WSDSchedule(Schedule):
     warmdown_frac: float = 0.2
 
     def after_warmup(self, peak: float, floor: float, horizon: Horizon) -> float:
-        left = 1.0 - horizon.done / horizon.total  # the share of the run still to go
+        left = (horizon.total - horizon.done) / horizon.total  # the share of the run still to go
         if left >= self.warmdown_frac:
             return peak
         return floor + (peak - floor) * left / self.warmdown_frac
