@@ -5,7 +5,7 @@ import pytest
 from tui_transformer.errors import ConfigError
 from tui_transformer.train.budget import SECONDS, STEPS, Horizon, horizon_at
 from tui_transformer.train.config import TrainConfig
-from tui_transformer.train.schedule import DEFAULT_WARMUP, CosineSchedule, WSDSchedule, build_schedule
+from tui_transformer.train.schedule import DEFAULT_WARMUP, CosineSchedule, WSDSchedule, build_schedule, warmup_steps
 
 
 def steps(done: int, total: int | None) -> Horizon:
@@ -13,36 +13,38 @@ def steps(done: int, total: int | None) -> Horizon:
 
 
 def rates(config: TrainConfig, peak: float) -> list[float]:
-    schedule = build_schedule(config, world_size=1)
-    return [schedule.lr_at(peak, s, horizon_at(config, 1, s, 0.0)) for s in range(config.max_steps + 5)]
+    schedule = build_schedule(config)
+    return [schedule.lr_at(peak, horizon_at(config, 1, s, 0.0)) for s in range(config.max_steps + 5)]
 
 
 def test_warmup_ramps_linearly_to_the_peak():
-    s = build_schedule(TrainConfig(max_steps=1000, warmup_frac=0.05), world_size=1)
-    assert s.warmup_steps == 50
-    assert s.lr_at(1e-3, 0, steps(0, 1000)) == pytest.approx(1e-3 / 50)
-    assert s.lr_at(1e-3, 24, steps(24, 1000)) == pytest.approx(1e-3 * 25 / 50)
-    assert s.lr_at(1e-3, 49, steps(49, 1000)) == pytest.approx(1e-3)  # warmup end: the peak
+    s = build_schedule(TrainConfig(max_steps=1000, warmup_frac=0.05))
+    assert s.warmup(steps(0, 1000)) == warmup_steps(TrainConfig(max_steps=1000, warmup_frac=0.05), 1) == 50
+    assert s.lr_at(1e-3, steps(0, 1000)) == pytest.approx(1e-3 / 50)
+    assert s.lr_at(1e-3, steps(24, 1000)) == pytest.approx(1e-3 * 25 / 50)
+    assert s.lr_at(1e-3, steps(49, 1000)) == pytest.approx(1e-3)  # warmup end: the peak
 
 
 def test_cosine_midpoint_and_floor():
-    s = CosineSchedule(warmup_steps=50, min_lr_ratio=0.1)
-    assert s.lr_at(1e-3, 50, steps(50, 1000)) == pytest.approx(1e-3)  # decay starts at the peak
+    s = CosineSchedule(warmup_frac=0.05, min_lr_ratio=0.1)
+    assert s.lr_at(1e-3, steps(50, 1000)) == pytest.approx(1e-3)  # decay starts at the peak
     mid = 50 + (1000 - 50) // 2
-    assert s.lr_at(1e-3, mid, steps(mid, 1000)) == pytest.approx(5.5e-4, rel=1e-3)  # halfway between peak and floor
-    assert s.lr_at(1e-3, 1000, steps(1000, 1000)) == pytest.approx(1e-4)
-    assert s.lr_at(1e-3, 5000, steps(5000, 1000)) == pytest.approx(1e-4)  # past the horizon: stays at the floor
-    decay = [s.lr_at(1e-3, i, steps(i, 1000)) for i in range(50, 1000)]
+    assert s.lr_at(1e-3, steps(mid, 1000)) == pytest.approx(5.5e-4, rel=1e-3)  # halfway between peak and floor
+    assert s.lr_at(1e-3, steps(1000, 1000)) == pytest.approx(1e-4)
+    assert s.lr_at(1e-3, steps(5000, 1000)) == pytest.approx(1e-4)  # past the horizon: stays at the floor
+    decay = [s.lr_at(1e-3, steps(i, 1000)) for i in range(50, 1000)]
     assert all(a >= b for a, b in zip(decay, decay[1:]))  # monotone decay
 
 
 def test_no_warmup_and_no_horizon():
-    s = build_schedule(TrainConfig(max_steps=10, warmup_frac=0.0), world_size=1)
-    assert s.lr_at(3e-4, 0, steps(0, 10)) == pytest.approx(3e-4)
-    open_ended = build_schedule(TrainConfig(max_steps=None, epochs=3, warmup_frac=0.05), world_size=1)
-    assert open_ended.warmup_steps == DEFAULT_WARMUP
-    assert open_ended.lr_at(3e-4, 99, steps(99, None)) == pytest.approx(3e-4)
-    assert open_ended.lr_at(3e-4, 10_000, steps(10_000, None)) == pytest.approx(3e-4)
+    s = build_schedule(TrainConfig(max_steps=10, warmup_frac=0.0))
+    assert s.lr_at(3e-4, steps(0, 10)) == pytest.approx(3e-4)
+    config = TrainConfig(max_steps=None, epochs=3, warmup_frac=0.05)
+    open_ended = build_schedule(config)
+    assert open_ended.warmup(steps(0, None)) == warmup_steps(config, 1) == DEFAULT_WARMUP
+    assert open_ended.lr_at(3e-4, steps(49, None)) == pytest.approx(3e-4 * 50 / DEFAULT_WARMUP)
+    assert open_ended.lr_at(3e-4, steps(99, None)) == pytest.approx(3e-4)
+    assert open_ended.lr_at(3e-4, steps(10_000, None)) == pytest.approx(3e-4)
 
 
 def cosine_before_time_horizons(peak: float, total: int, warmup_frac: float, ratio: float, step: int) -> float:
@@ -67,8 +69,8 @@ def test_a_step_budgeted_cosine_keeps_the_rates_it_always_had(total, warmup_frac
 
 def test_wsd_is_flat_then_falls_in_a_straight_line_to_the_floor():
     config = TrainConfig(max_steps=100, warmup_frac=0.1, warmdown_frac=0.2, min_lr_ratio=0.1, schedule="wsd")
-    schedule = build_schedule(config, world_size=1)
-    assert isinstance(schedule, WSDSchedule) and schedule.warmup_steps == 10
+    schedule = build_schedule(config)
+    assert isinstance(schedule, WSDSchedule) and schedule.warmup(steps(0, 100)) == 10
     lr = rates(config, 1e-2)
     assert lr[0] == pytest.approx(1e-3) and lr[9] == pytest.approx(1e-2)  # the warm-up, as cosine's
     assert all(rate == 1e-2 for rate in lr[10:81])  # flat: 80 of 100 steps done, 20% left, not yet falling
@@ -86,20 +88,22 @@ def test_a_wsd_run_extended_before_its_warm_down_has_not_yet_lowered_its_rate():
     assert short[10:80] == longer[10:80] == [1e-2] * 70  # so a checkpoint from then trains on as if planned longer
 
 
-def test_a_time_budget_anneals_by_its_end():
+def test_a_time_budget_warms_up_and_anneals_on_the_clock():
     config = TrainConfig(max_steps=None, max_time=300.0, warmup_frac=0.05, min_lr_ratio=0.1)
-    schedule = build_schedule(config, world_size=1)
-    assert schedule.warmup_steps == DEFAULT_WARMUP  # warm-up counts updates, whatever the budget
+    cosine, wsd = build_schedule(config), build_schedule(config.with_overrides(schedule="wsd"))
 
-    def at(step: int, seconds: float) -> float:
-        return schedule.lr_at(1e-3, step, horizon_at(config, 1, step, seconds))
+    def at(schedule, seconds: float) -> float:
+        return schedule.lr_at(1e-3, horizon_at(config, 1, 1234, seconds))  # the step count plays no part
 
-    assert at(2000, 150.0) == pytest.approx(5.5e-4)  # half the time: half way down the cosine
-    assert at(3999, 300.0) == pytest.approx(1e-4)  # the fifth minute: the floor
-    assert at(20, 299.0) == pytest.approx(1e-3 * 21 / DEFAULT_WARMUP)  # still warming up: the ramp rules
-    wsd = build_schedule(config.with_overrides(schedule="wsd"), world_size=1)
-    assert wsd.lr_at(1e-3, 500, horizon_at(config, 1, 500, 239.0)) == 1e-3  # 20% left: still flat
-    assert wsd.lr_at(1e-3, 500, horizon_at(config, 1, 500, 270.0)) == pytest.approx(1e-4 + 9e-4 * 0.5)
+    assert at(cosine, 0.3) == pytest.approx(1e-3 * 0.3 / 15)  # warming up for 5% of 300 s
+    assert at(cosine, 7.5) == at(wsd, 7.5) == pytest.approx(5e-4)
+    assert at(cosine, 15.0) == pytest.approx(1e-3)  # the warm-up's end: the peak
+    assert at(cosine, 15.0 + 285.0 / 2) == pytest.approx(5.5e-4)  # half way down the cosine
+    assert at(cosine, 300.0) == at(wsd, 300.0) == pytest.approx(1e-4)  # the fifth minute: the floor
+    assert at(wsd, 240.0) == 1e-3  # 20% left: still flat
+    assert at(wsd, 270.0) == pytest.approx(1e-4 + 9e-4 * 0.5)  # half the warm-down: half way to the floor
+    # the doctor waits out a warm-up in steps, which a time budget does not know: the default
+    assert warmup_steps(config, 1) == DEFAULT_WARMUP
 
 
 def test_the_horizon_is_the_budget_nearest_its_end():

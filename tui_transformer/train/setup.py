@@ -50,7 +50,7 @@ from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.resume_config import resume_config
 from tui_transformer.train.runs import (CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint,
                                         remove_dead_writers_temps)
-from tui_transformer.train.schedule import build_schedule
+from tui_transformer.train.schedule import build_schedule, warmup_steps
 from tui_transformer.train.system import SystemSampler
 from tui_transformer.train.validation import fixed_validation_batches
 
@@ -232,8 +232,8 @@ class TrainingSetup:
         torch.manual_seed(config.seed + self.env.rank)  # but each rank its own dropout masks
         self.optimizer = build_optimizer(self.model, config, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.precision.use_grad_scaler else None
-        self.schedule = build_schedule(config, self.env.world_size)
-        self.doctor = Doctor(config.model.vocab_size, config.grad_clip, self.schedule.warmup_steps,
+        self.schedule = build_schedule(config)
+        self.doctor = Doctor(config.model.vocab_size, config.grad_clip, warmup_steps(config, self.env.world_size),
                              config.tokens_per_epoch)
         self.system = SystemSampler(self.device, flops_per_token(config.model),
                                     lambda at_least: peak_flops(self.device, self.precision.dtype or torch.float32,

@@ -2,12 +2,12 @@
 
 One optimizer step, in order::
 
-    lr = schedule(step, horizon)                 warm-up, then cosine or wsd to a floor (train.schedule),
-                                                 for each optimizer's own peak
     batches = the next accumulation cycle        accumulation_steps micro-batches, fewer at an epoch end
     loss = accumulate_gradients(batches)         forward, mean cross-entropy, backward (train.accumulation)
     stop if the loss is NaN or inf               the last good checkpoint stays on disk
     norm = clip_grad_norm(grad_clip)             the norm *before* clipping is what gets logged
+    lr = schedule(peak, horizon)                 warm-up, then cosine or wsd to a floor (train.schedule),
+                                                 for each optimizer's own peak, at this step or second
     optimizer.step(); zero the gradients         AdamW, or Muon and AdamW (train.optimizer)
 
 and around it: validation every ``eval_interval`` steps and at the end, a sample every
@@ -46,7 +46,7 @@ from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed, kept_checkpoints
 from tui_transformer.train.accumulation import accumulate_gradients
-from tui_transformer.train.budget import budget_reached, epoch_of, eta_s, horizon_at, horizon_steps
+from tui_transformer.train.budget import Horizon, budget_reached, epoch_of, eta_s, horizon_at, horizon_steps
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.doctor import LEARN_TRAINING, Finding
 from tui_transformer.train.evaluate import verdict
@@ -122,8 +122,8 @@ class Trainer(TrainingSetup):
     def epoch(self, extra_tokens: int = 0) -> int:
         return epoch_of(self.config, self.tokens_seen + extra_tokens, self.loader.epoch)
 
-    def budget_reached(self, elapsed_s: float) -> str | None:
-        return budget_reached(self.config, self.step, self.tokens_seen, elapsed_s, self.epoch())
+    def budget_reached(self) -> str | None:
+        return budget_reached(self.config, self.step, self.tokens_seen, self.elapsed(), self.epoch())
 
     # ---- the loop ------------------------------------------------------------------------------
 
@@ -134,17 +134,15 @@ class Trainer(TrainingSetup):
         reason = None
         self.model.train()
         while reason is None:
-            # time and a rank's own epoch count can differ between ranks: all follow rank 0's decision, and
-            # rank 0's clock, which a time horizon's learning rate is read from (the replicas must step alike)
-            elapsed = self.elapsed()
-            reason, elapsed = distributed.broadcast((self.budget_reached(elapsed), elapsed), self.env)
+            # time and a rank's own epoch count can differ between ranks: all follow rank 0's decision
+            reason = distributed.broadcast(self.budget_reached(), self.env)
             if reason is None and self._should_stop():
                 reason = STOPPED_REASON
             if reason is not None:
                 break
             started = time.monotonic()
             try:
-                loss, grad_norm, lr, n_tokens = self.optimizer_step(elapsed)
+                loss, grad_norm, lr, n_tokens = self.optimizer_step()
             except TrainingDiverged as diverged:
                 return self._diverged(str(diverged))
             except StopRequested:  # while waiting for data (a slow download): the step never happened
@@ -201,11 +199,8 @@ class Trainer(TrainingSetup):
             raise
         return batches
 
-    def optimizer_step(self, elapsed_s: float) -> tuple[float, float, float, int]:
-        """One optimizer step, ``elapsed_s`` seconds into the run; returns (loss, gradient norm before
-        clipping, AdamW's learning rate, tokens)."""
-        horizon = horizon_at(self.config, self.env.world_size, self.step, elapsed_s)
-        lrs = self.optimizer.set_lrs(lambda peak: self.schedule.lr_at(peak, self.step, horizon))
+    def optimizer_step(self) -> tuple[float, float, float, int]:
+        """One optimizer step; returns (loss, gradient norm before clipping, AdamW's learning rate, tokens)."""
         batches = self.next_cycle()
         loss = accumulate_gradients(self.train_model, batches, self.config.accumulation_steps, self.device,
                                     autocast=lambda: self.precision.autocast(self.device), scaler=self.scaler)
@@ -223,6 +218,8 @@ class Trainer(TrainingSetup):
             muon = f" or --muon-lr (now {self.config.muon_lr:g})" if self.config.optimizer == "muon" else ""
             raise TrainingDiverged(f"training diverged at step {self.step + 1}: {what}. Try a lower --lr "
                                    f"(now {self.config.lr:g}){muon} or a stronger --grad-clip")
+        horizon = self._horizon()
+        lrs = self.optimizer.set_lrs(lambda peak: self.schedule.lr_at(peak, horizon))
         if self.scaler is not None:
             for part in parts:
                 self.scaler.step(part)
@@ -231,6 +228,12 @@ class Trainer(TrainingSetup):
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         return loss, grad_norm, lrs["adamw"], len(batches) * self.tokens_per_batch
+
+    def _horizon(self) -> Horizon:
+        """Where the run stands on its horizon as this update is applied. Under DDP every rank reads rank 0's
+        clock: the ranks' clocks differ a little, and a time horizon's rates must not (the replicas step alike)."""
+        elapsed = distributed.broadcast(self.elapsed(), self.env)
+        return horizon_at(self.config, self.env.world_size, self.step, elapsed)
 
     def _emit_step(self, loss: float, grad_norm: float, lr: float, n_tokens: int, step_times: deque[float]) -> None:
         mean_step, elapsed = sum(step_times) / len(step_times), self.elapsed()
