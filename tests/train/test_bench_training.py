@@ -85,7 +85,7 @@ def test_the_trainers_fused_adamw_steps_like_the_plain_one():
     for fused in (True, False):
         torch.manual_seed(0)
         model = DecoderTransformer(TOY)
-        optimizer = build_optimizer(model, TrainConfig(model=TOY), "cpu") if fused else torch.optim.AdamW(
+        optimizer = build_optimizer(model, TrainConfig(model=TOY), "cpu").optimizers["adamw"] if fused else torch.optim.AdamW(
             [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": 0.1},
              {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
             lr=1e-3, betas=(0.9, 0.95))

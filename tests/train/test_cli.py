@@ -119,6 +119,11 @@ def test_a_full_disk_under_metrics_jsonl_stops_the_run_with_one_error_and_keeps_
     (["train", "--no-ui", "--batch-size", "0", "--preset", "tiny"], "batch_size must be a positive integer"),
     (["train", "--no-ui", "--resume", "nope"], "no run called 'nope'"),
     (["train", "--no-ui", "--preset", "tiny", "--device", "tpu"], "device must be auto, cpu, cuda, cuda:N or mps"),
+    (["train", "--no-ui", "--preset", "tiny", "--optimizer", "sgd"], "optimizer must be one of adamw, muon"),
+    (["train", "--no-ui", "--preset", "tiny", "--muon-lr", "-1"], "muon_lr must be a positive number"),
+    (["train", "--no-ui", "--preset", "tiny", "--schedule", "step"], "schedule must be one of cosine, wsd"),
+    (["train", "--no-ui", "--preset", "tiny", "--schedule", "wsd", "--warmdown-frac", "0.99"],
+     "warmup_frac + warmdown_frac must be at most 1"),
     (["generate", "--run", "nope", "--prompt", "x"], "no run called 'nope'"),
     (["eval", "--checkpoint", "/nonexistent.pt", "--text", "/dev/null"], "checkpoint not found"),
 ])

@@ -86,6 +86,9 @@ def test_vary_reads_model_fields_and_flag_spellings():
     assert parse_vary("seq-len=16,32").key == "model_max_seq_len"
     assert parse_vary("pos_encoding=rope,alibi").values == ("rope", "alibi")
     assert parse_vary("max_steps=10k,none").values == (10_000, None)
+    assert parse_vary("optimizer=adamw,muon").values == ("adamw", "muon")
+    assert parse_vary("muon-lr=0.01,0.02").values == (0.01, 0.02)
+    assert parse_vary("schedule=cosine,wsd").key == "schedule"
     with pytest.raises(ConfigError):
         parse_vary("model=1")
 

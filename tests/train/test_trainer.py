@@ -44,7 +44,7 @@ def test_exact_resume_is_bitwise_with_dropout_and_data_position(tiny_config):
     b = ckpt.load(ckpt.find(second.run_dir))
     for name, tensor in a["model"].items():
         assert torch.equal(tensor, b["model"][name]), name
-    for state_a, state_b in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+    for state_a, state_b in zip(a["optimizer"]["adamw"]["state"].values(), b["optimizer"]["adamw"]["state"].values()):
         assert torch.equal(state_a["exp_avg"], state_b["exp_avg"]) and torch.equal(state_a["exp_avg_sq"], state_b["exp_avg_sq"])
     assert a["ranks"][0]["loader"] == b["ranks"][0]["loader"]
     assert a["tokens_seen"] == b["tokens_seen"] == 20 * 2 * 4 * 16
@@ -169,14 +169,21 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_config):
 
 @pytest.mark.slow  # trains or resumes a run in-process
 def test_a_checkpoint_of_an_older_version_with_a_schedule_entry_still_resumes(tiny_config):
-    """Checkpoints used to carry the schedule's numbers, which nothing read; they are no longer saved."""
+    """Checkpoints used to carry the schedule's numbers, which nothing read; they are no longer saved. They
+    held AdamW's state_dict itself as their optimizer, and configs without the optimizer and schedule fields."""
     summary = run_training(tiny_config(max_steps=2))
     path = ckpt.find(summary.run_dir)
     payload = ckpt.load(path)
     assert "schedule" not in payload
     old = {k: v for k, v in payload.items() if k not in ("format", "version", "digest")}
+    old["optimizer"] = payload["optimizer"]["adamw"]
+    new_fields = ("optimizer", "muon_lr", "schedule", "warmdown_frac")
+    old["config"] = {k: v for k, v in payload["config"].items() if k not in new_fields}
     ckpt.save(old | {"schedule": {"peak_lr": 3e-3, "warmup_steps": 1, "total_steps": 2, "min_lr_ratio": 0.1}}, path)
-    assert run_training(tiny_config(max_steps=4), resume=summary.run_dir).step == 4
+    resumed = run_training(tiny_config(max_steps=4), resume=summary.run_dir)
+    assert resumed.step == 4
+    moments = ckpt.load(path)["optimizer"]["adamw"]["state"]
+    assert all(state["step"].item() == 4 for state in moments.values())  # the old moments were carried on
 
 
 @pytest.mark.slow  # trains or resumes a run in-process

@@ -143,12 +143,17 @@ async def test_the_advanced_section_sets_the_batch_the_model_size_and_the_run_na
         tiny = PRESETS["tiny"]
         assert [screen.query_one(f"#{field}", Input).value for field in ("batch", "d-model", "layers", "run-name")] == \
             [str(tiny.batch_size), str(tiny.model.d_model), str(tiny.model.n_layers), ""]
+        assert (screen.query_one("#optimizer", Select).value, screen.query_one("#schedule", Select).value) == \
+            (tiny.optimizer, tiny.schedule)
         for field, value in (("batch", "8"), ("d-model", "64"), ("layers", "2"), ("run-name", "my-first-run")):
             screen.query_one(f"#{field}", Input).value = value
+        screen.query_one("#optimizer", Select).value = "muon"
+        screen.query_one("#schedule", Select).value = "wsd"
         await pilot.pause()
         config, _ = screen.build_config()
         assert (config.batch_size, config.model.d_model, config.model.d_ff, config.model.n_layers, config.run_name) == \
             (8, 64, 256, 2, "my-first-run")
+        assert (config.optimizer, config.schedule) == ("muon", "wsd")
         screen.query_one("#run-name", Input).value = ""
         await pilot.pause()
         assert screen.build_config()[0].run_name is None  # blank: a name is made up

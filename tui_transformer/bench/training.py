@@ -133,16 +133,16 @@ def build_variant(variant: str, c: ModelConfig, device: str) -> tuple[nn.Module,
     """A variant's model on ``device`` in training mode, with the optimizer its project steps it with.
 
     Ours: the trainer's step module (the model with its chunked head loss; ``ours-plain`` without it)
-    and :func:`~tui_transformer.train.optimizer.build_optimizer` (fused AdamW on CUDA and CPU). The reference: nanoGPT's choice, fused on CUDA only; ``reference-fused`` gives it the
+    and :func:`~tui_transformer.train.optimizer.adamw` (the trainer's fused AdamW on CUDA and CPU). The reference: nanoGPT's choice, fused on CUDA only; ``reference-fused`` gives it the
     fused AdamW too, to show how much of a lead is the optimizer's.
     """
     from tui_transformer.train.config import TrainConfig
     from tui_transformer.train.head_loss import ChunkedHeadLoss
-    from tui_transformer.train.optimizer import build_optimizer
+    from tui_transformer.train.optimizer import adamw
 
     model = _build(variant, c).to(device).train()
     if variant.startswith("ours-"):
-        optimizer = build_optimizer(model, TrainConfig(model=c, lr=1e-4), device)
+        optimizer = adamw(list(model.parameters()), TrainConfig(model=c, lr=1e-4), device)
         return (model if variant == "ours-plain" else ChunkedHeadLoss(model)), optimizer
     fused = variant == "reference-fused" or device.startswith("cuda")
     return model, torch.optim.AdamW(model.parameters(), lr=1e-4, fused=fused or None)

@@ -8,15 +8,19 @@ A run ends at the first budget it reaches, checked between optimizer steps::
     epochs        passes over the data: by ``tokens_per_epoch`` tokens if set, else the loader's own
                   passes over the training split
 
-The schedule's cosine needs a horizon in steps. Each budget that can be counted in steps gives one
-(tokens per step = batch · accumulation · sequence length · ranks); the nearest wins. Time gives
-none, so a run with only ``max_time`` keeps its peak rate after warmup. The ETA a step reports is
-the time to the nearest budget: the steps left at the recent pace, or the time left if sooner.
+The learning-rate schedule needs a horizon: how far the run has come towards its end. Each budget
+that can be counted in steps gives one in steps (tokens per step = batch · accumulation · sequence
+length · ranks), and the nearest of those wins; ``max_time`` gives one in seconds of training. When
+both exist, the one further along (the larger share done) is the one that will end the run first,
+so the schedule follows it (:func:`horizon_at`): a 5-minute run anneals by its fifth minute. The ETA
+a step reports is the time to the nearest budget: the steps left at the recent pace, or the time
+left if sooner.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from tui_transformer.errors import UserError
 from tui_transformer.train.config import TrainConfig
@@ -61,6 +65,39 @@ def horizon_steps(c: TrainConfig, world_size: int) -> int | None:
     if c.epochs and c.tokens_per_epoch:
         horizons.append(math.ceil(c.epochs * c.tokens_per_epoch / per_step))
     return min(horizons) if horizons else None
+
+
+STEPS, SECONDS = "steps", "seconds"
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far a run has come towards the budget that will end it first, in that budget's unit."""
+
+    done: float  # optimizer steps taken, or seconds trained (pauses excluded)
+    total: float | None  # that budget in the same unit; None: no budget is known (the run is open-ended)
+    unit: str  # STEPS or SECONDS
+
+    @property
+    def fraction(self) -> float:
+        """The share of the run done, in [0, 1] (0 when open-ended)."""
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+def horizon_at(c: TrainConfig, world_size: int, step: int, elapsed_s: float) -> Horizon:
+    """Where a run at ``step``, ``elapsed_s`` seconds in, stands on the budget that will end it first.
+
+    A step horizon and ``max_time`` may both be set: the one with the larger share done ends first,
+    at the present pace. With equal shares the steps win, so a run without ``max_time`` always
+    follows its steps, exactly as before time horizons existed.
+    """
+    by_steps = Horizon(step, horizon_steps(c, world_size), STEPS)
+    if c.max_time is None:
+        return by_steps
+    by_time = Horizon(elapsed_s, c.max_time, SECONDS)
+    if by_steps.total is None or by_time.fraction > by_steps.fraction:
+        return by_time
+    return by_steps
 
 
 def eta_s(c: TrainConfig, horizon: int | None, step: int, mean_step_s: float, elapsed_s: float) -> float | None:

@@ -4,7 +4,8 @@ What a checkpoint holds (a dict of tensors and plain Python values only)::
 
     format, version      "tui-transformer/checkpoint", 2
     model                the model's state_dict (weights)
-    optimizer            AdamW's state_dict: per-parameter moments exp_avg, exp_avg_sq and the step count
+    optimizer            {name: state_dict} of each optimizer (train.combined_optimizer): AdamW's moments
+                         exp_avg, exp_avg_sq and step count; with Muon, its momentum buffers too
     scaler               the fp16 GradScaler's state, or None
     step, tokens_seen, elapsed_s, best_val_loss
     world_size           how many DDP ranks trained it (a resume needs as many)
@@ -19,8 +20,9 @@ the sha256 of every byte before it (see *Verified loading*).
 the weights *and* the optimizer moments, the data position (which batch comes next) and the random
 number generators (dropout masks are random draws): torch's CPU generator, CUDA's, Python's
 ``random`` and numpy's. All are saved (:func:`training_payload`) and restored (:func:`restore_training`).
-The learning rate is not saved: it is a pure function of the step (see train.schedule). Checkpoints
-of older versions carry a ``schedule`` entry, which is ignored.
+The learning rate is not saved: it is a pure function of the step and the budget (see train.schedule).
+Checkpoints of older versions carry a ``schedule`` entry, which is ignored, and hold AdamW's
+state_dict itself as ``optimizer`` (read as ``{"adamw": it}``).
 
 **Atomic writes** (:mod:`tui_transformer.atomic`). The file is written to a temporary name in the
 same folder, flushed and fsynced to the disk, then renamed over the old one. A rename within one
@@ -66,6 +68,7 @@ from tui_transformer.model.config import ModelConfig
 if TYPE_CHECKING:
     from tui_transformer.data.loader import BatchLoader
     from tui_transformer.data.tokenizer import Tokenizer
+    from tui_transformer.train.combined_optimizer import CombinedOptimizer
 
 FORMAT = "tui-transformer/checkpoint"
 VERSION = 2  # 2: a sha256 trailer over the whole file; 1: a digest of the tensors only (still read)
@@ -225,7 +228,7 @@ def rank_state(loader: BatchLoader) -> dict[str, Any]:
     return {"loader": loader.state_dict(), "rng": capture_rng_state()}
 
 
-def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None,
+def training_payload(model: torch.nn.Module, optimizer: CombinedOptimizer, scaler: torch.amp.GradScaler | None,
                      progress: Progress, ranks: list[dict[str, Any]], config: dict[str, Any],
                      tokenizer: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint of a training run; ``ranks`` holds every rank's :func:`rank_state`, in rank order."""
@@ -244,7 +247,7 @@ def training_payload(model: torch.nn.Module, optimizer: torch.optim.Optimizer, s
     }
 
 
-def restore_training(payload: dict[str, Any], model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+def restore_training(payload: dict[str, Any], model: torch.nn.Module, optimizer: CombinedOptimizer,
                      scaler: torch.amp.GradScaler | None, loader: BatchLoader, rank: int, world_size: int,
                      run_name: str) -> Progress:
     """Put this rank of a run back where ``payload`` left it; returns the run's counters."""
@@ -252,7 +255,8 @@ def restore_training(payload: dict[str, Any], model: torch.nn.Module, optimizer:
         raise UserError(f"run {run_name} was trained on {payload['world_size']} process(es) and can "
                         f"only resume on as many (this is {world_size}): each has its own data position")
     model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
+    saved = payload["optimizer"]
+    optimizer.load_state_dict({"adamw": saved} if "param_groups" in saved else saved)  # an older file: AdamW's own
     if scaler is not None and payload.get("scaler"):
         scaler.load_state_dict(payload["scaler"])
     mine = payload["ranks"][rank]

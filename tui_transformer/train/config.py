@@ -31,6 +31,8 @@ MAX_LR = 1e6
 # (a GPT-2-small step on one GPU takes ~0.1 s, so 10**12 of them is 3,000 years). Anything larger is
 # a typo, and through the float of "1e30" it would fit the LR schedule to a horizon no run reaches.
 MAX_STEPS = 10**12
+OPTIMIZERS = ("adamw", "muon")
+SCHEDULES = ("cosine", "wsd")
 MAX_TOKENS = 10**15
 
 
@@ -60,6 +62,15 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.95
     grad_clip: float = 1.0
+    optimizer: str = "adamw"  # adamw | muon (Muon for the blocks' matrices, AdamW for the rest; train.optimizer)
+    # Muon's own peak LR. 0.02 is Keller Jordan's published default (github.com/KellerJordan/Muon) and nanochat's
+    # matrix LR, both with the "original" shape scaling we use: Muon's update has a fixed spectral size, so its
+    # rate is not on AdamW's scale. The lead tunes it at CPU scale with a sweep.
+    muon_lr: float = 0.02
+    schedule: str = "cosine"  # cosine | wsd (warm-up, stable, linear warm-down; train.schedule)
+    # The share of the run that wsd spends in its warm-down: 0.2, as nanochat's warmdown and Hägele et al. 2024
+    # ("Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations"), who find 20% matches cosine.
+    warmdown_frac: float = 0.2
     # budgets (whichever ends first; None means no limit from that budget)
     max_steps: int | None = 1000
     max_tokens: int | None = None
@@ -109,6 +120,17 @@ class TrainConfig:
             raise ConfigError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}")
         if not 0.0 <= self.warmup_frac < 1.0:
             raise ConfigError(f"warmup_frac must be in [0, 1), got {self.warmup_frac!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}")
+        if not 0 < self.muon_lr <= MAX_LR:
+            raise ConfigError(f"muon_lr must be a positive number up to {MAX_LR:g} (0.02 is usual), got {self.muon_lr!r}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}; got {self.schedule!r}")
+        if not 0.0 < self.warmdown_frac <= 1.0:
+            raise ConfigError(f"warmdown_frac must be in (0, 1], got {self.warmdown_frac!r}")
+        if self.schedule == "wsd" and self.warmup_frac + self.warmdown_frac > 1.0:
+            raise ConfigError(f"warmup_frac + warmdown_frac must be at most 1 with the wsd schedule (the warm-down "
+                              f"starts after the warm-up), got {self.warmup_frac:g} + {self.warmdown_frac:g}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction!r}")
         if not self.grad_clip >= 0:

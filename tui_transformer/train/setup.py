@@ -7,7 +7,7 @@ session ready, ``train.trainer`` runs the loop. The phases, in order::
     open the data         the source, the tokenizer (trained on first use, its progress shown live),
                           whether a step fits in memory
     open the run folder   a new run's folder, locked, with config.toml written first
-    build the model       weights from the seed, AdamW, the LR schedule, the doctor, the system sampler
+    build the model       weights from the seed, the optimizer, the LR schedule, the doctor, the system sampler
     read val batches      the fixed validation batches and the induction probe's sequences
     start                 a resume's state put back, then RunStarted into metrics.jsonl
 
@@ -50,7 +50,7 @@ from tui_transformer.train.reporter import Reporter
 from tui_transformer.train.resume_config import resume_config
 from tui_transformer.train.runs import (CONFIG_FILE, TOKENIZER_FILE, RunDirectory, has_checkpoint,
                                         remove_dead_writers_temps)
-from tui_transformer.train.schedule import CosineSchedule
+from tui_transformer.train.schedule import build_schedule, warmup_steps
 from tui_transformer.train.system import SystemSampler
 from tui_transformer.train.validation import fixed_validation_batches
 
@@ -183,14 +183,18 @@ class TrainingSetup:
             return None
         self.resume_path = ckpt.find(resume)
         payload = ckpt.load(self.resume_path, map_location="cpu")
-        self._settle_config(run_dir, TrainConfig.from_dict(payload["config"]))
+        trained = TrainConfig.from_dict(payload["config"])
+        self._settle_config(run_dir, trained)
+        if self.config.optimizer != trained.optimizer:  # the saved moments belong to the other optimizer
+            raise UserError(f"run {run_dir.name} was trained with --optimizer {trained.optimizer}, and a run cannot "
+                            f"switch optimizers; resume it with --optimizer {trained.optimizer}, or start a new run")
         if self.resume_path.name != ckpt.LATEST and (self.resume_path.parent / ckpt.LATEST).is_file():
             self.log(f"resuming from {self.resume_path.name} (step {payload['step']}); this session's first save "
                      f"replaces the run's {ckpt.LATEST}", level="warning")
         done = ckpt.Progress.of(payload)  # checked before the run directory is touched: a finished run stays finished
         refuse_a_spent_budget(self.config, run_dir.name, done.step, done.tokens_seen, done.elapsed_s,
                               epoch_of(self.config, done.tokens_seen, payload["ranks"][0]["loader"]["epoch"]))
-        self._say_if_the_schedule_shrinks(TrainConfig.from_dict(payload["config"]))
+        self._say_if_the_schedule_shrinks(trained)
         return payload
 
     def _settle_config(self, run_dir: Path, trained: TrainConfig | None) -> None:
@@ -201,13 +205,13 @@ class TrainingSetup:
             self.log(warning, level="warning")
 
     def _say_if_the_schedule_shrinks(self, saved: TrainConfig) -> None:
-        """A resume with a smaller budget re-fits the cosine to it: the rate falls faster from here. That is
+        """A resume with a smaller budget re-fits the schedule to it: the rate falls faster from here. That is
         the rule (the schedule always ends at the budget); the log says so, and how to keep the old one."""
         before = horizon_steps(saved, self.env.world_size)
         now = horizon_steps(self.config, self.env.world_size)
         if before is not None and now is not None and now < before:
-            self.log(f"the budget is now {now:,} steps, not the {before:,} this run was started with: the cosine "
-                     f"schedule is fitted to the new budget, so the learning rate falls faster from here (resume "
+            self.log(f"the budget is now {now:,} steps, not the {before:,} this run was started with: the learning-"
+                     f"rate schedule is fitted to the new budget, so the learning rate falls faster from here (resume "
                      f"with --max-steps {before} and stop early with Ctrl-C to keep the original schedule)",
                      level="warning")
 
@@ -228,9 +232,8 @@ class TrainingSetup:
         torch.manual_seed(config.seed + self.env.rank)  # but each rank its own dropout masks
         self.optimizer = build_optimizer(self.model, config, self.device)
         self.scaler = torch.amp.GradScaler("cuda") if self.precision.use_grad_scaler else None
-        self.schedule = CosineSchedule.for_run(config.lr, horizon_steps(config, self.env.world_size), config.warmup_frac,
-                                               config.min_lr_ratio)
-        self.doctor = Doctor(config.model.vocab_size, config.grad_clip, self.schedule.warmup_steps,
+        self.schedule = build_schedule(config)
+        self.doctor = Doctor(config.model.vocab_size, config.grad_clip, warmup_steps(config, self.env.world_size),
                              config.tokens_per_epoch)
         self.system = SystemSampler(self.device, flops_per_token(config.model),
                                     lambda at_least: peak_flops(self.device, self.precision.dtype or torch.float32,

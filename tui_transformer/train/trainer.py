@@ -2,17 +2,19 @@
 
 One optimizer step, in order::
 
-    lr = schedule(step)                          warmup, then cosine to a floor (train.schedule)
     batches = the next accumulation cycle        accumulation_steps micro-batches, fewer at an epoch end
     loss = accumulate_gradients(batches)         forward, mean cross-entropy, backward (train.accumulation)
     stop if the loss is NaN or inf               the last good checkpoint stays on disk
     norm = clip_grad_norm(grad_clip)             the norm *before* clipping is what gets logged
-    optimizer.step(); zero the gradients         AdamW (train.optimizer)
+    lr = schedule(peak, horizon)                 warm-up, then cosine or wsd to a floor (train.schedule),
+                                                 for each optimizer's own peak, at this step or second
+    optimizer.step(); zero the gradients         AdamW, or Muon and AdamW (train.optimizer)
 
 and around it: validation every ``eval_interval`` steps and at the end, a sample every
 ``sample_interval``, a checkpoint every ``checkpoint_interval`` and at the end, a ``StepMetrics``
 event every ``log_interval`` steps. Budgets (steps, tokens, seconds, epochs; train.budget) end the
-run; the first one reached is the reason in ``RunFinished``.
+run; the first one reached is the reason in ``RunFinished``, and the one nearest its end is the
+schedule's horizon (train.budget.horizon_at).
 
 Before the loop, train.setup gets the session ready (the resume, the data, the run folder, the model,
 the validation batches), phase by phase. Around the loop, other modules keep the bookkeeping: train.runs
@@ -44,7 +46,7 @@ from tui_transformer.model.tools.perplexity import evaluate, perplexity_of
 from tui_transformer.train import checkpoint as ckpt
 from tui_transformer.train import distributed, kept_checkpoints
 from tui_transformer.train.accumulation import accumulate_gradients
-from tui_transformer.train.budget import budget_reached, epoch_of, eta_s
+from tui_transformer.train.budget import Horizon, budget_reached, epoch_of, eta_s, horizon_at, horizon_steps
 from tui_transformer.train.config import TrainConfig
 from tui_transformer.train.doctor import LEARN_TRAINING, Finding
 from tui_transformer.train.evaluate import verdict
@@ -198,33 +200,44 @@ class Trainer(TrainingSetup):
         return batches
 
     def optimizer_step(self) -> tuple[float, float, float, int]:
-        lr = self.schedule.lr_at(self.step)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        """One optimizer step; returns (loss, gradient norm before clipping, AdamW's learning rate, tokens)."""
         batches = self.next_cycle()
         loss = accumulate_gradients(self.train_model, batches, self.config.accumulation_steps, self.device,
                                     autocast=lambda: self.precision.autocast(self.device), scaler=self.scaler)
         loss = distributed.mean(loss, self.env, self.device)
+        parts = self.optimizer.optimizers.values()
         if self.scaler is not None:
-            self.scaler.unscale_(self.optimizer)
+            for part in parts:
+                self.scaler.unscale_(part)
         clip = self.config.grad_clip if self.config.grad_clip > 0 else float("inf")
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip).item()
         bad_norm = not math.isfinite(grad_norm) and self.scaler is None  # fp16 overflow is the scaler's business
         if not math.isfinite(loss) or bad_norm:
             self.optimizer.zero_grad(set_to_none=True)
             what = f"loss {loss}" if not math.isfinite(loss) else f"gradient norm {grad_norm}"
+            muon = f" or --muon-lr (now {self.config.muon_lr:g})" if self.config.optimizer == "muon" else ""
             raise TrainingDiverged(f"training diverged at step {self.step + 1}: {what}. Try a lower --lr "
-                                   f"(now {self.config.lr:g}) or a stronger --grad-clip")
+                                   f"(now {self.config.lr:g}){muon} or a stronger --grad-clip")
+        horizon = self._horizon()
+        lrs = self.optimizer.set_lrs(lambda peak: self.schedule.lr_at(peak, horizon))
         if self.scaler is not None:
-            self.scaler.step(self.optimizer)
+            for part in parts:
+                self.scaler.step(part)
             self.scaler.update()
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return loss, grad_norm, lr, len(batches) * self.tokens_per_batch
+        return loss, grad_norm, lrs["adamw"], len(batches) * self.tokens_per_batch
+
+    def _horizon(self) -> Horizon:
+        """Where the run stands on its horizon as this update is applied. Under DDP every rank reads rank 0's
+        clock: the ranks' clocks differ a little, and a time horizon's rates must not (the replicas step alike)."""
+        elapsed = distributed.broadcast(self.elapsed(), self.env)
+        return horizon_at(self.config, self.env.world_size, self.step, elapsed)
 
     def _emit_step(self, loss: float, grad_norm: float, lr: float, n_tokens: int, step_times: deque[float]) -> None:
-        mean_step, elapsed, horizon = sum(step_times) / len(step_times), self.elapsed(), self.schedule.total_steps
+        mean_step, elapsed = sum(step_times) / len(step_times), self.elapsed()
+        horizon = horizon_steps(self.config, self.env.world_size)
         self.emit(StepMetrics(step=self.step, max_steps=horizon or 0, epoch=self.epoch(), loss=loss,
                               ppl=perplexity_of(loss), lr=lr, grad_norm=grad_norm,
                               tokens_per_sec=n_tokens / mean_step if mean_step > 0 else 0.0,

@@ -38,8 +38,11 @@ def training_summary(run_dir) -> list[tuple[str, str]]:
         batch, accumulation, seq = config.get("batch_size"), config.get("accumulation_steps"), config["model"]["max_seq_len"]
         rows.append(("batch", f"{batch} × {accumulation} accumulation steps × {seq} tokens = "
                               f"{batch * accumulation * seq:,} tokens per optimizer step"))
-        rows.append(("schedule", f"lr {config.get('lr'):g}, warmup {config.get('warmup_frac', 0):.0%}, "
-                                 f"cosine down to {config.get('min_lr_ratio', 0):g} × lr"))
+        muon = f" (Muon's {config.get('muon_lr'):g})" if config.get("optimizer") == "muon" else ""
+        shape = (f"flat, then down over the last {config.get('warmdown_frac', 0):.0%} to"
+                 if config.get("schedule") == "wsd" else "cosine down to")
+        rows.append(("schedule", f"lr {config.get('lr'):g}{muon}, warmup {config.get('warmup_frac', 0):.0%}, "
+                                 f"{shape} {config.get('min_lr_ratio', 0):g} × lr"))
     if losses:
         best = min(losses, key=lambda row: row[1])
         rows.append(("steps", f"{losses[-1][0]:,}"))

@@ -7,7 +7,8 @@ never meets a surprise. The final word is :class:`~tui_transformer.train.config.
 validation, whose message is shown the same way.
 
 The model and the run: a collapsed **advanced** section holds the batch size, the model's width
-(``d_model``; its feed-forward follows at 4x, as in every preset) and depth (layers), and the run's
+(``d_model``; its feed-forward follows at 4x, as in every preset) and depth (layers), the optimizer
+(AdamW, or Muon for the blocks' matrices) and the schedule's shape (cosine or wsd), and the run's
 name (blank: one is made up from the preset and the time). The width must split evenly over the
 preset's heads; each field says so as it is typed.
 
@@ -37,7 +38,7 @@ from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.sizes import parse_size
 from tui_transformer.train import sweep
-from tui_transformer.train.config import MAX_STEPS, MAX_TOKENS, TrainConfig
+from tui_transformer.train.config import MAX_STEPS, MAX_TOKENS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 DATA_CHOICES = ("auto", "builtin", "fineweb", "path")
 TOKENIZER_CHOICES = ("bpe-8192", "bpe-4096", "bpe-2048", "cl100k_base", "gpt2", "o200k_base")
@@ -143,7 +144,7 @@ def _select(values: tuple[str, ...], value: str, id: str) -> Select:
 
 class TrainForm(Vertical):
     """Preset, data, tokenizer, device, budget, accumulation, LR, eval interval, a sweep, and (advanced)
-    the batch size, model width and depth and the run's name, validated as typed."""
+    the batch size, model width and depth, optimizer, schedule and the run's name, validated as typed."""
 
     DEFAULT_CSS = """
     TrainForm { height: auto; }
@@ -201,10 +202,12 @@ class TrainForm(Vertical):
                                     "blank: one run")
         yield from self._text_field("sweep", "sweep-name", "the sweep's name (its runs are <name>-1, <name>-2...); "
                                     "a name with vary blank continues that sweep", "name (optional)")
-        with Collapsible(title="batch, size, run name", collapsed=True, id="advanced"):
+        with Collapsible(title="size, optimizer, name", collapsed=True, id="advanced"):
             yield from self._text_field("batch", "batch", "sequences per micro-batch")
             yield from self._text_field("d_model", "d-model", "the model's width; its feed-forward is 4x as wide")
             yield from self._text_field("layers", "layers", "how many transformer blocks (n_layers)")
+            yield row("optimizer", _select(OPTIMIZERS, OPTIMIZERS[0], "optimizer"))
+            yield row("schedule", _select(SCHEDULES, SCHEDULES[0], "schedule"))
             yield from self._text_field("run name", "run-name", "the run's folder name: letters, digits, '.', '_' "
                                         "and '-'", "blank: made up")
 
@@ -237,6 +240,8 @@ class TrainForm(Vertical):
         self.n_heads = config.model.n_heads
         self.query_one("#d-model", Input).value = str(config.model.d_model)
         self.query_one("#layers", Input).value = str(config.model.n_layers)
+        self.query_one("#optimizer", Select).value = config.optimizer
+        self.query_one("#schedule", Select).value = config.schedule
 
     def show_run(self, config: TrainConfig) -> None:
         """Show a run's own config, its preset and device too (a run started from the CLI, a resume)."""
@@ -332,6 +337,8 @@ class TrainForm(Vertical):
         values: dict[str, Any] = {
             "tokenizer": str(self.query_one("#tokenizer", Select).value),
             "device": self.device,
+            "optimizer": str(self.query_one("#optimizer", Select).value),
+            "schedule": str(self.query_one("#schedule", Select).value),
         }
         data = str(self.query_one("#data", Select).value)
         values["data"] = data
