@@ -45,6 +45,19 @@ MODEL_FLAGS = [("--vocab-size", "vocab_size", int), ("--d-model", "d_model", int
                ("--attention", "attention", str)]
 
 
+def set_threads(threads: int | None) -> None:
+    """``--threads``: torch's intra-op threads for this bench (None: torch's default, one per core)."""
+    if threads is None:
+        return
+    from tui_transformer.errors import ConfigError
+
+    if threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """``--preset`` and one flag per overridable field of the preset's model."""
     parser.add_argument("--preset", default="tiny", help="the training preset whose model is built (default tiny)")

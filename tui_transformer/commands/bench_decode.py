@@ -31,8 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from tui_transformer.bench.decode import run_decode_bench
     from tui_transformer.commands.bench import print_result
     from tui_transformer.errors import ConfigError
@@ -40,10 +38,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("new_tokens", "prompt_len", "rounds"):
         if getattr(args, name) < 1 or (name == "new_tokens" and args.new_tokens < 2):
             raise ConfigError(f"--{name.replace('_', '-')} must be at least {2 if name == 'new_tokens' else 1}")
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    from tui_transformer.commands.bench import set_threads
+
+    set_threads(args.threads)
     result = run_decode_bench(bench_model(args), batch_sizes=parse_lengths(args.batch_sizes),
                               new_tokens=args.new_tokens, prompt_len=args.prompt_len, rounds=args.rounds,
                               device=args.device, compile=args.compile)

@@ -38,7 +38,6 @@ def parse_lengths(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -46,10 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from tui_transformer.errors import ConfigError
     config = bench_model(args)
     lengths = parse_lengths(args.lengths)
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    from tui_transformer.commands.bench import set_threads
+
+    set_threads(args.threads)
 
     # The progress bar starts with the first measurement, so a bad setting fails on a clean line.
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),

@@ -28,8 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from tui_transformer.bench.profile import profile_decode, profile_train
     from tui_transformer.commands.bench import print_result
     from tui_transformer.errors import ConfigError
@@ -40,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("seq_len", "prompt_len"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    from tui_transformer.commands.bench import set_threads
+
+    set_threads(args.threads)
     if args.workload == "decode":
         result = profile_decode(bench_model(args), batch_size=args.batch_size or 1, prompt_len=args.prompt_len,
                                 new_tokens=(args.steps or 64) + 1)

@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", default="tiny", help="the preset the arms change (default tiny)")
     parser.add_argument("--seed", type=int, default=None, help="the first seed (default: the preset's)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--name", type=nonempty, help="the bench's name, the runs' prefix (default recipe-MMDD-HHMMSS)")
     parser.add_argument("--runs-dir", help="keep the runs in this folder (default: a temporary one, removed)")
     parser.add_argument("--keep-runs", action="store_true",
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.arms.strip() == "list":
         _print_arms()
         return 0
+    from tui_transformer.commands.bench import set_threads
+
+    set_threads(args.threads)
     plan = _plan(args)
     plan.check()  # every arm's config, before anything is opened or trained
     with stop_on_signals() as (stop, interrupted), _runs_folder(args, plan.name) as folder:

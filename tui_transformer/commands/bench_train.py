@@ -40,12 +40,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("batch_size", "steps", "rounds", "seq_len"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be >= 1, got {args.threads}")
-        import torch
+    from tui_transformer.commands.bench import set_threads
 
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     from tui_transformer.bench.training import OPTIONAL_VARIANTS, VARIANTS
 
     variants = VARIANTS if args.variants is None else tuple(v.strip() for v in args.variants.split(",") if v.strip())
