@@ -16,11 +16,12 @@ def _loss_and_grads(model, x, y, chunked: bool):
     return loss.item(), {name: p.grad.clone() for name, p in model.named_parameters()}
 
 
-@pytest.mark.parametrize("tie_weights", [True, False])
-def test_the_trainers_loss_and_gradients_equal_the_models_plain_loss(tie_weights, monkeypatch):
-    """Several chunks and a short last one (CHUNK made small), tied head (two gradients into one table) or not."""
+@pytest.mark.parametrize("tie_weights,softcap", [(True, 0.0), (False, 0.0), (True, 2.0), (False, 2.0)])
+def test_the_trainers_loss_and_gradients_equal_the_models_plain_loss(tie_weights, softcap, monkeypatch):
+    """Several chunks and a short last one (CHUNK made small), tied head (two gradients into one table) or not,
+    plain or soft-capped logits (a cap of 2 bends most of them: the tanh factor matters)."""
     monkeypatch.setattr(head_loss_module, "CHUNK", 7)
-    model = tiny_model(tie_weights=tie_weights).train()
+    model = tiny_model(tie_weights=tie_weights, logit_softcap=softcap).train()
     x = torch.randint(0, 61, (3, 20), generator=torch.Generator().manual_seed(1))  # 60 positions: 8 chunks of 7, then 4
     y = torch.roll(x, -1, dims=1)
     plain_loss, plain = _loss_and_grads(model, x, y, chunked=False)

@@ -29,6 +29,11 @@ multiplies the two saved gradients by the gradient of the loss (1, or ``1/n`` un
 accumulation). The arithmetic is the plain path's: the same three matmuls (``h Wᵀ``, ``∂z · W``,
 ``∂zᵀ h``); what goes is the memory traffic, and the page faults of allocating the big tensors.
 
+**Soft-capped logits** (``logit_softcap = c``) put ``s = c·tanh(z/c)`` between the logits and the
+loss. The chain rule adds one factor, ``∂s/∂z = 1 − tanh²(z/c)``, so ``∂loss/∂z`` is
+``(softmax(s) − onehot(y)) / N · (1 − tanh²(z/c))``: the chunk keeps ``tanh(z/c)`` for it (one more
+``[CHUNK, V]`` buffer), and everything else is as above.
+
 ``CHUNK`` is 256 rows: each pass over ``W`` (4 MB at the tiny shape, 100 MB at cl100k's) then
 serves 256 positions, and a chunk of logits (8 MB; 100 MB) is a small part of ``[N, V]``.
 
@@ -65,16 +70,17 @@ class ChunkedHeadLoss(nn.Module):
         self.model = model
 
     def forward(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if self.model.config.logit_softcap:  # the closed form below is for plain logits, not c·tanh(z/c)
-            return self.model(tokens, targets=targets)
-        return head_loss(self.model.hidden(tokens), self.model.head_weight, targets)
+        return head_loss(self.model.hidden(tokens), self.model.head_weight, targets, self.model.config.logit_softcap)
 
 
-def head_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """The mean next-token loss of the logits ``hidden [B, T, D] · weightᵀ [D, V]`` against ``targets [B, T]``."""
+def head_loss(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, softcap: float = 0.0) -> torch.Tensor:
+    """The mean next-token loss of the logits ``hidden [B, T, D] · weightᵀ [D, V]`` against ``targets [B, T]``,
+    soft-capped to ``softcap · tanh(logits / softcap)`` when ``softcap`` > 0."""
     if _chunked_applies(hidden, weight):
-        return LinearCrossEntropy.apply(hidden.reshape(-1, hidden.size(-1)), weight, targets.reshape(-1))
+        return LinearCrossEntropy.apply(hidden.reshape(-1, hidden.size(-1)), weight, targets.reshape(-1), softcap)
     logits = F.linear(hidden, weight)
+    if softcap:
+        logits = softcap * torch.tanh(logits / softcap)
     return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
 
 
@@ -86,10 +92,12 @@ def _chunked_applies(hidden: torch.Tensor, weight: torch.Tensor) -> bool:
 
 
 class LinearCrossEntropy(torch.autograd.Function):
-    """``hidden [N, D], weight [V, D], targets [N]`` -> the mean cross-entropy of ``hidden · weightᵀ``."""
+    """``hidden [N, D], weight [V, D], targets [N]`` -> the mean cross-entropy of ``hidden · weightᵀ``
+    (soft-capped by ``softcap`` > 0)."""
 
     @staticmethod
-    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+                softcap: float = 0.0) -> torch.Tensor:
         n = hidden.shape[0]
         grad_hidden = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
         grad_weight = torch.empty_like(weight) if ctx.needs_input_grad[1] else None
@@ -98,6 +106,9 @@ class LinearCrossEntropy(torch.autograd.Function):
         for start in range(0, n, CHUNK):
             h, y = hidden[start : start + CHUNK], targets[start : start + CHUNK, None]
             z = h @ weight.t()  # [c, V], the only logits that exist now
+            if softcap:
+                capped = z.div_(softcap).tanh_()  # tanh(z/c), kept for the chain rule's factor
+                z = capped * softcap
             z_target = z.gather(1, y)
             z_max = z.amax(1, keepdim=True)
             e = z.sub_(z_max).exp_()  # exp(z - max) in place: no overflow, one exp per logit
@@ -105,6 +116,8 @@ class LinearCrossEntropy(torch.autograd.Function):
             total += (z_max + e_sum.log() - z_target).sum()  # Σ logsumexp(z) - z_y
             dz = e.mul_(1.0 / (n * e_sum))  # softmax / N
             dz.scatter_add_(1, y, minus_one_over_n[: len(y)])  # - onehot / N
+            if softcap:
+                dz.mul_(capped.square_().neg_().add_(1.0))  # · (1 - tanh²(z/c))
             if grad_hidden is not None:
                 torch.mm(dz, weight, out=grad_hidden[start : start + CHUNK])
             if grad_weight is not None and start == 0:
@@ -119,4 +132,4 @@ class LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx, grad_loss: torch.Tensor):
         grad_hidden, grad_weight = ctx.saved_tensors
         return (None if grad_hidden is None else grad_hidden * grad_loss,
-                None if grad_weight is None else grad_weight * grad_loss, None)
+                None if grad_weight is None else grad_weight * grad_loss, None, None)
