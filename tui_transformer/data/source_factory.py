@@ -1,7 +1,7 @@
 """From a ``--data`` value to a source: the one module that knows every concrete source.
 
-``builtin``, ``fineweb``, ``hf:OWNER/NAME[:CONFIG]`` (any Hub dataset, or ``hf:FOLDER``) and a
-path each name their source; ``auto`` means FineWeb when the Hub
+``builtin``, ``fineweb``, ``hf:OWNER/NAME[:CONFIG]`` (any Hub dataset, or ``hf:FOLDER``),
+``synthetic:repeats[:OPTIONS]`` (generated ids) and a path each name their source; ``auto`` means FineWeb when the Hub
 answers quickly, else the builtin corpus, with a ``notice`` that says why. The sources depend only
 on the interface (:mod:`.sources`); this factory depends on them, so the imports run one way.
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 
-from tui_transformer.data.sources import Source, is_hub_dataset
+from tui_transformer.data.sources import Source, is_hub_dataset, is_synthetic
 from tui_transformer.errors import UserError
 
 
 def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=None, http=None,
                 probe_timeout: float = 3.0, text_column: str | None = None) -> Source:
     """The data source named by ``spec``: ``"auto"``, ``"builtin"``, ``"fineweb"``, ``"hf:OWNER/NAME[:CONFIG]"``,
-    ``"hf:FOLDER"`` or a path.
+    ``"hf:FOLDER"``, ``"synthetic:repeats[:OPTIONS]"`` or a path.
 
     ``text_column`` names the column of an ``hf:`` dataset to train on (default: detected).
 
@@ -37,6 +37,10 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
         return HubDatasetSource(spec, val_fraction, text_column=text_column, cache=shard_cache)
     if text_column:
         raise UserError(f"--text-column applies to hf: datasets only, not to --data {spec}")
+    if is_synthetic(spec):
+        from tui_transformer.data.synthetic import SyntheticSource
+
+        return SyntheticSource(spec, val_fraction)
     if spec == "builtin":
         return BuiltinSource(val_fraction)
     if spec in ("fineweb", "auto"):
@@ -53,13 +57,15 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
         return source
     path = os.path.expanduser(spec)
     if not os.path.exists(path):
-        raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME' or an existing path")
+        raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME', "
+                        "'synthetic:repeats' or an existing path")
     return PathSource(path, val_fraction)
 
 
 def check_data_spec(spec: str) -> str:
     """``spec`` as ``open_source`` will read it, checked without the network or any download
-    (for forms: an ``hf:`` value's shape; whether the dataset exists is known when it opens)."""
+    (for forms: an ``hf:`` value's shape, whether the dataset exists is known when it opens; a
+    ``synthetic:`` value's options)."""
     from tui_transformer.errors import ConfigError
 
     spec = spec.strip()
@@ -70,5 +76,9 @@ def check_data_spec(spec: str) -> str:
             parse_spec(spec)
         except UserError as error:
             raise ConfigError(str(error)) from None
+    if is_synthetic(spec):
+        from tui_transformer.data.synthetic_spec import parse_synthetic
+
+        parse_synthetic(spec)  # raises ConfigError
     return spec
 
