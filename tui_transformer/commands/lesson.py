@@ -39,13 +39,13 @@ def _list(args: argparse.Namespace) -> int:
     from tui_transformer.lessons.runner import lesson_state
 
     table = Table(title="lessons: tui-transformer lesson run NAME")
-    for column in ("lesson", "question", "state", "minutes"):
+    for column in ("lesson", "title", "state", "minutes"):
         table.add_column(column)
     for lesson in LESSONS:
         why_not = lesson.unavailable()
         state = f"unavailable: {why_not}" if why_not else lesson_state(lesson)
         minutes = "?" if lesson.minutes is None else f"{lesson.minutes:g}"
-        table.add_row(lesson.name, lesson.question, state, minutes)
+        table.add_row(lesson.name, lesson.title, state, minutes)
     Console(highlight=False).print(table)
     return 0
 

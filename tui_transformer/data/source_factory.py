@@ -1,7 +1,8 @@
 """From a ``--data`` value to a source: the one module that knows every concrete source.
 
 ``builtin``, ``fineweb``, ``hf:OWNER/NAME[:CONFIG]`` (any Hub dataset, or ``hf:FOLDER``),
-``synthetic:repeats[:OPTIONS]`` (generated ids) and a path each name their source; ``auto`` means FineWeb when the Hub
+``synthetic:repeats[:OPTIONS]`` (generated ids), ``builtin:train-docs=N`` (a slice of the builtin
+corpus to train on) and a path each name their source; ``auto`` means FineWeb when the Hub
 answers quickly, else the builtin corpus, with a ``notice`` that says why. The sources depend only
 on the interface (:mod:`.sources`); this factory depends on them, so the imports run one way.
 """
@@ -41,8 +42,8 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
         from tui_transformer.data.synthetic import SyntheticSource
 
         return SyntheticSource(spec, val_fraction)
-    if spec == "builtin":
-        return BuiltinSource(val_fraction)
+    if spec == "builtin" or spec.startswith(BUILTIN_SLICE):
+        return BuiltinSource(val_fraction, train_docs=builtin_train_docs(spec))
     if spec in ("fineweb", "auto"):
         # imported here: pyarrow and the HTTP client load only when FineWeb may be used
         from tui_transformer.data.fineweb import FinewebSource, hub_unreachable_reason
@@ -60,6 +61,21 @@ def open_source(spec: str = "auto", val_fraction: float = 0.1, *, shard_cache=No
         raise UserError(f"data source {spec!r} is not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME', "
                         "'synthetic:repeats' or an existing path")
     return PathSource(path, val_fraction)
+
+
+BUILTIN_SLICE = "builtin:train-docs="  # builtin:train-docs=N: the training split cut to N documents
+
+
+def builtin_train_docs(spec: str) -> int | None:
+    """N of ``builtin:train-docs=N`` (None for plain ``builtin``); a ConfigError when N is no positive count."""
+    if not spec.startswith(BUILTIN_SLICE):
+        return None
+    from tui_transformer.errors import ConfigError
+
+    text = spec.removeprefix(BUILTIN_SLICE)
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"builtin:train-docs takes a positive number of documents, got {text!r}")
+    return int(text)
 
 
 def check_data_spec(spec: str) -> str:
@@ -80,5 +96,6 @@ def check_data_spec(spec: str) -> str:
         from tui_transformer.data.synthetic_spec import parse_synthetic
 
         parse_synthetic(spec)  # raises ConfigError
+    builtin_train_docs(spec)
     return spec
 

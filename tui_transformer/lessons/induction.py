@@ -72,7 +72,7 @@ def verdict(runs: LessonRuns) -> Verdict:
     waiting = not_yet(NAME, runs, needed=1)
     if waiting is not None:
         return waiting
-    records = [record for record in runs.records if record.finished and record.evals]
+    records = [record for record in runs.records if record.ended and record.evals]
     described = [describe(record) for record in records]
     heads = [record for record in records if formed(record)]
     lines = [line for line, _ in described]

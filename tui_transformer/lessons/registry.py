@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from tui_transformer.errors import UserError
-from tui_transformer.lessons import induction
+from tui_transformer.lessons import (batch_accumulation, induction, learning_rate, overfitting, positions, scaling,
+                                     speedrun, tokenizers)
 from tui_transformer.lessons.lesson import Lesson
 
-LESSONS: tuple[Lesson, ...] = (induction.LESSON,)
+LESSONS: tuple[Lesson, ...] = (induction.LESSON, positions.LESSON, learning_rate.LESSON, overfitting.LESSON,
+                               scaling.LESSON, batch_accumulation.LESSON, tokenizers.LESSON, speedrun.LESSON)
 
 
 def get_lesson(name: str) -> Lesson:

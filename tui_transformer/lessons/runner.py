@@ -23,7 +23,7 @@ def base_config(lesson: Lesson, overrides: dict[str, Any] | None = None) -> Trai
     """The tiny preset with the lesson's shared settings (and ``overrides``, e.g. fewer steps in a test)."""
     from tui_transformer.presets import PRESETS
 
-    return PRESETS["tiny"].with_overrides(**lesson.base, **(overrides or {}))
+    return PRESETS["tiny"].with_overrides(**(lesson.base | (overrides or {})))
 
 
 def lesson_plan(lesson: Lesson, root: Path | None = None, overrides: dict[str, Any] | None = None) -> sweeps.Plan:
@@ -36,9 +36,7 @@ def lesson_plan(lesson: Lesson, root: Path | None = None, overrides: dict[str, A
 def run_lesson(lesson: Lesson, on_run_start=None, on_event=None, stop=None, pause=None,
                overrides: dict[str, Any] | None = None) -> LessonRuns:
     """Train the lesson's runs that are not finished (see :func:`~tui_transformer.train.sweep.run_sweep`)."""
-    why_not = lesson.unavailable()
-    if why_not:
-        raise UserError(f"lesson {lesson.name} cannot run yet: {why_not}")
+    refuse_unavailable(lesson)
     base = base_config(lesson, overrides)
     root = sweeps.parent_folder(base)
     if sweeps.manifest_path(lesson.name, root).exists():
@@ -71,4 +69,12 @@ def lesson_state(lesson: Lesson, root: Path | None = None) -> str:
 
 def lesson_verdict(lesson: Lesson, root: Path | None = None) -> Verdict:
     """The verdict of the lesson's runs so far."""
+    refuse_unavailable(lesson)
     return lesson.verdict(lesson_runs(lesson, root))
+
+
+def refuse_unavailable(lesson: Lesson) -> None:
+    """A UserError saying why the lesson cannot run in this version, if it cannot."""
+    why_not = lesson.unavailable()
+    if why_not:
+        raise UserError(f"lesson {lesson.name} cannot run yet: {why_not}")

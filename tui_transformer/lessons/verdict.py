@@ -27,7 +27,7 @@ class RunRecord:
     path: Path
     values: dict[str, Any]  # the arm's overrides
     state: str  # RunInfo.label: "finished (max_steps)", "running", "failed: ..."
-    finished: bool
+    ended: bool  # finished, or failed (a diverged run is a result too); not running, stopped or interrupted
     history: list[dict[str, Any]]  # run_compare.metric_history
     summary: dict[str, Any]  # run_compare.summary
     evals: list[EvalResult]
@@ -45,7 +45,7 @@ class LessonRuns:
 
     @property
     def done(self) -> bool:
-        return len(self.records) == self.total and all(record.finished for record in self.records)
+        return len(self.records) == self.total and all(record.ended for record in self.records)
 
     def by_label(self) -> dict[str, RunRecord]:
         return {record.label: record for record in self.records}
@@ -70,10 +70,10 @@ class Verdict:
 
 def not_yet(lesson: str, runs: LessonRuns, needed: int | None = None) -> Verdict | None:
     """The verdict while too few runs have finished to say anything, else None."""
-    finished = sum(record.finished for record in runs.records)
-    if finished >= (runs.total if needed is None else needed):
+    ended = sum(record.ended for record in runs.records)
+    if ended >= (runs.total if needed is None else needed):
         return None
-    return Verdict(lesson, None, f"{finished} of {runs.total} runs finished: run the lesson to the end for a verdict")
+    return Verdict(lesson, None, f"{ended} of {runs.total} runs ended: run the lesson to the end for a verdict")
 
 
 def read_record(label: str, path: Path, values: dict[str, Any]) -> RunRecord:
@@ -95,7 +95,7 @@ def read_record(label: str, path: Path, values: dict[str, Any]) -> RunRecord:
                 config, n_params = event.config, event.n_params
     history = metric_history(path)
     return RunRecord(label=label, name=path.name, path=path, values=values, state=info.label,
-                     finished=info.state is RunState.FINISHED, history=history, summary=summary(history),
+                     ended=info.state in (RunState.FINISHED, RunState.FAILED), history=history, summary=summary(history),
                      evals=evals, alerts=alerts, config=config, n_params=n_params)
 
 
