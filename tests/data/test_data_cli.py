@@ -51,7 +51,7 @@ def test_tokenizer_train_on_a_folder_then_the_trainer_spec_finds_it(tmp_path, mo
 
 @pytest.mark.parametrize("argv, message", [
     (["tokenizer", "train", "--vocab-size", "10"], "--vocab-size"),
-    (["tokenizer", "train", "--data", "/no/such/path"], "not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME' or an existing path"),
+    (["tokenizer", "train", "--data", "/no/such/path"], "not 'auto', 'builtin', 'fineweb', 'hf:OWNER/NAME', 'synthetic:repeats' or an existing path"),
     (["data", "prefetch", "0"], "at least 1"),
     (["tokenizer", "encode", "x", "--tokenizer", "bpe-x"], "bpe-<vocab size>"),
 ])

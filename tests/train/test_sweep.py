@@ -106,3 +106,31 @@ def test_the_table_gives_each_varied_field_a_column_so_the_values_read_in_full_a
     for pos in ("sinusoidal", "learned", "rope"):
         assert pos in out, out
     assert "1.9000" in out and "-" in out
+
+
+def test_a_sweep_of_arms_names_runs_by_label_and_its_manifest_gives_them_back(tmp_path):
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train.sweep import Arm, new_sweep, resume_plan
+
+    base = PRESETS["tiny"].with_overrides(run_dir=str(tmp_path))
+    arms = [Arm("slow", {"lr": 1e-4}), Arm("wide", {"model_d_model": 256, "model_d_ff": 1024})]
+    made = new_sweep("lesson", base, arms)
+    assert [made.run_name(i) for i in range(2)] == ["lesson-slow", "lesson-wide"]
+    assert made.configs[0].lr == 1e-4 and made.configs[1].model.d_model == 256
+    again = resume_plan("lesson", tmp_path)
+    assert again.configs == made.configs and again.labels == ("slow", "wide")
+
+
+@pytest.mark.parametrize("arms, message", [
+    ([("a", {"lr": 1e-3}), ("a", {"lr": 2e-3})], "same label"),
+    ([("a b", {})], "letters, digits"),
+    ([("a", {"nope": 1})], "sweep run a"),
+    ([("a", {"run_name": "x"})], "set by the sweep"),
+])
+def test_bad_arms_are_one_clear_error(arms, message):
+    from tui_transformer.errors import UserError
+    from tui_transformer.presets import PRESETS
+    from tui_transformer.train.sweep import Arm, plan_arms
+
+    with pytest.raises(UserError, match=message):
+        plan_arms("lesson", PRESETS["tiny"], [Arm(label, values) for label, values in arms])

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     from tui_transformer.train.checkpoint import load_for_inference
 
-    model, tokenizer, _ = load_for_inference(args.run or args.checkpoint, args.device)
+    model, tokenizer, config = load_for_inference(args.run or args.checkpoint, args.device)
+    args.trained_on = config.data  # where the test sequences' ids come from (see _token_pool)
     result = {"heads": _heads, "induction": _induction, "patch": _patch, "lens": _lens,
               "attention": _attention}[args.analysis](model, tokenizer, args)
     if args.json:
@@ -71,10 +72,10 @@ def _token_pool(tokenizer, args) -> list[int]:
     from pathlib import Path
 
     from tui_transformer.errors import UserError
-    from tui_transformer.interpret.induction import builtin_frequent_ids, frequent_ids
+    from tui_transformer.interpret.induction import frequent_ids, training_ids
 
     if not args.tokens_from:
-        return builtin_frequent_ids(tokenizer)
+        return training_ids(tokenizer, getattr(args, "trained_on", None))
     try:
         texts = [Path(args.tokens_from).expanduser().read_text(encoding="utf-8")]
     except (OSError, UnicodeDecodeError) as error:

@@ -57,9 +57,10 @@ def keep_every(text: str):
 # (flag, TrainConfig field or model_<field>, type, help)
 SETTINGS = [
     ("--data", "data", nonempty, "auto, builtin, fineweb, hf:OWNER/NAME[:CONFIG] (any Hub dataset), hf:FOLDER, "
+                            "synthetic:repeats[:ids=32:min=4:max=16:seed=0] (generated, for circuits), "
                             "or a path (.txt/.md file or folder, .jsonl, .parquet)"),
     ("--text-column", "text_column", str, "the column of an hf: dataset to train on (default: text, content or story)"),
-    ("--tokenizer", "tokenizer", nonempty, "cl100k_base, gpt2, o200k_base, bpe-<vocab> or a .tiktoken file"),
+    ("--tokenizer", "tokenizer", nonempty, "cl100k_base, gpt2, o200k_base, bpe-<vocab>, letters or a .tiktoken file"),
     ("--val-fraction", "val_fraction", float, "share of documents held out for validation"),
     ("--device", "device", nonempty, "auto, cpu, cuda, cuda:N or mps"),
     ("--seed", "seed", int, "random seed: the same seed gives the same data order, initial weights and dropout; "

@@ -9,10 +9,13 @@ where text comes from.
   next), never the whole dataset.
 * ``training_texts(max_chars)``: raw training-split text, to train a BPE tokenizer on.
 * ``status()``: a JSON-ready dict for the TUI's data panel and ``tui-transformer data status``.
+* ``own_tokenizer``: None for text; the tokenizer's name for a source of ids (synthetic data),
+  which a run on it then uses whatever ``--tokenizer`` says.
 
 The sources themselves import this module, never the other way round: documents on this machine
 (:mod:`.local_source`), with ``builtin`` (:mod:`.builtin_source`) and a path (:mod:`.files`) built
-on them, and ``fineweb`` (:mod:`.fineweb`, streamed through the shard cache).
+on them, ``fineweb`` (:mod:`.fineweb`, streamed through the shard cache) and generated ids
+(:mod:`.synthetic`).
 :func:`~.source_factory.open_source` picks one from a ``--data`` value.
 """
 
@@ -27,11 +30,17 @@ if TYPE_CHECKING:  # only an annotation: the config forms import this module and
     import numpy as np
 
 HUB_PREFIX = "hf:"  # --data hf:OWNER/NAME[:CONFIG] or hf:FOLDER: a dataset read through `datasets`
+SYNTHETIC_PREFIX = "synthetic:"  # --data synthetic:repeats[:OPTIONS]: generated ids (see .synthetic)
 
 
 def is_hub_dataset(spec: str) -> bool:
     """Whether a ``--data`` value names a Hugging Face dataset (one rule for the CLI, the form and the trainer)."""
     return spec.strip().startswith(HUB_PREFIX)
+
+
+def is_synthetic(spec: str) -> bool:
+    """Whether a ``--data`` value names generated data (:mod:`.synthetic`), which brings its own tokenizer."""
+    return spec.strip().startswith(SYNTHETIC_PREFIX)
 
 
 @dataclass
@@ -48,6 +57,7 @@ class Source:
 
     name = "source"
     description = ""
+    own_tokenizer: str | None = None  # the tokenizer a source of ids (not text) is written in; None: any
 
     def __init__(self, val_fraction: float = 0.1) -> None:
         self.val_fraction = check_val_fraction(val_fraction)

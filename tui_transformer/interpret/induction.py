@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import torch
 
 from tui_transformer.data.builtin_corpus import load_builtin_documents
+from tui_transformer.data.sources import is_synthetic
+from tui_transformer.data.synthetic_spec import parse_synthetic
 from tui_transformer.errors import ConfigError
 from tui_transformer.model.tools.eval_mode import eval_mode
 from tui_transformer.model.tools.hooks import run_with_cache
@@ -202,6 +204,15 @@ def frequent_ids(tokenizer, texts: Sequence[str], limit: int = 1000) -> list[int
 
 
 BUILTIN_DOCUMENTS = 400  # enough text for 1,000 frequent ids under any of our tokenizers
+
+
+def training_ids(tokenizer, data: str | None = None) -> list[int]:
+    """Ids a model trained on ``data`` (a ``--data`` value) has seen, to draw test sequences from: a
+    synthetic source's own ids (``synthetic:repeats`` uses ``0 .. ids-1`` and nothing else), else
+    :func:`builtin_frequent_ids`."""
+    if data and is_synthetic(data):
+        return list(range(parse_synthetic(data).ids))
+    return builtin_frequent_ids(tokenizer)
 
 
 def builtin_frequent_ids(tokenizer, documents: int = BUILTIN_DOCUMENTS) -> list[int]:

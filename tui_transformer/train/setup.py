@@ -141,6 +141,10 @@ class TrainingSetup:
         if is_hub_dataset(config.data):  # the run's config records what was found: the column, the split
             found = self.source.status()
             config = self.config = config.with_overrides(text_column=found["text_column"], val_split=found["split"])
+        own = self.source.own_tokenizer  # a source of ids (synthetic data) is written in one tokenizer only
+        if own is not None and config.tokenizer != own:
+            self.log(f"{config.data} is written in the {own!r} tokenizer's ids: using it, not {config.tokenizer!r}")
+            config = self.config = config.with_overrides(tokenizer=own)
         self._check_stop()
         self.tokenizer = distributed.rank0_first(lambda: self._tokenizer(get_tokenizer), self.env)
         config = self.config = config.with_overrides(model_vocab_size=self.tokenizer.vocab_size)

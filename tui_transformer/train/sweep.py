@@ -13,6 +13,9 @@ ranked by their best val bits per byte (fair across tokenizers; see model.tools.
 * **A manifest** ``.sweeps/<name>.json`` in the runs folder holds the base settings and the grid, so
   ``sweep --resume NAME`` can continue: finished runs are skipped, a stopped or interrupted one is
   resumed from its checkpoint (bitwise, as ``train --resume`` is), and the rest start fresh.
+* **Explicit arms** instead of a grid: :func:`plan_arms` takes a list of :class:`Arm`, each a label
+  and its overrides, and names the runs ``<sweep>-<label>`` (a lesson's runs: ``induction-seed0``).
+  The manifest records the arms, and everything else (running, resuming, ranking) is the same.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import itertools
 import json
 import re
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -100,13 +103,22 @@ def _value(key: str, kind: Any, text: str, flag: str = "--vary") -> Any:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """One run of a sweep of explicit arms: its label (the run's name after the sweep's) and overrides."""
+
+    label: str
+    values: dict[str, Any]  # with_overrides keys: "lr", "model_pos_encoding"
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     configs: tuple[TrainConfig, ...]  # in grid order
     grid: tuple[dict[str, Any], ...]  # each run's varied values
+    labels: tuple[str, ...] | None = None  # explicit arms' labels; None: runs are numbered
 
     def run_name(self, index: int) -> str:
-        return f"{self.name}-{index + 1}"
+        return f"{self.name}-{self.labels[index] if self.labels else index + 1}"
 
 
 def default_name() -> str:
@@ -130,13 +142,34 @@ def plan(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
     if len(set(keys)) != len(keys):
         raise UserError("--vary names the same field twice; list all its values in one --vary")
     grid = tuple(dict(zip(keys, combination)) for combination in itertools.product(*(a.values for a in axes)))
+    return _built(Plan(name, (), grid), base)
+
+
+def plan_arms(name: str, base: TrainConfig, arms: list[Arm]) -> Plan:
+    """A sweep of explicit arms (see the module docstring), every config built before anything trains."""
+    check_name(name)
+    if not arms:
+        raise UserError("a sweep of arms needs at least one arm")
+    labels = tuple(check_name(arm.label) for arm in arms)
+    if len(set(labels)) != len(labels):
+        raise UserError(f"sweep {name}: two arms have the same label")
+    for arm in arms:
+        unknown = set(arm.values) & set(NOT_VARIED)
+        if unknown:
+            raise ConfigError(f"sweep {name}, arm {arm.label}: {', '.join(sorted(unknown))} is set by the sweep itself")
+    return _built(Plan(name, (), tuple(dict(arm.values) for arm in arms), labels), base)
+
+
+def _built(sweep: Plan, base: TrainConfig) -> Plan:
+    """``sweep`` with each run's config: the base with the run's values, its name and the sweep's."""
     configs = []
-    for index, values in enumerate(grid):
+    for index, values in enumerate(sweep.grid):
         try:
-            configs.append(base.with_overrides(**values, run_name=f"{name}-{index + 1}", sweep=name))
-        except ConfigError as error:
-            raise ConfigError(f"sweep run {index + 1} ({describe(values)}): {error}") from None
-    return Plan(name, tuple(configs), grid)
+            configs.append(base.with_overrides(**values, run_name=sweep.run_name(index), sweep=sweep.name))
+        except (ConfigError, TypeError) as error:  # TypeError: a key that names no setting
+            which = sweep.labels[index] if sweep.labels else index + 1
+            raise ConfigError(f"sweep run {which} ({describe(values)}): {error}") from None
+    return replace(sweep, configs=tuple(configs))
 
 
 def describe(values: dict[str, Any]) -> str:
@@ -162,24 +195,34 @@ def manifest_path(name: str, root: Path | None = None) -> Path:
     return (root or runs_dir()) / SWEEPS_FOLDER / f"{name}.json"
 
 
-def save_manifest(name: str, base: TrainConfig, axes: list[Axis], root: Path | None = None) -> None:
-    data = {"name": name, "base": base.to_dict(), "axes": [{"key": a.key, "values": list(a.values)} for a in axes]}
+def save_manifest(name: str, base: TrainConfig, runs: list[Axis] | list[Arm], root: Path | None = None) -> None:
+    """The base settings and the grid's axes, or the arms (``runs`` holds one kind or the other)."""
+    data: dict[str, Any] = {"name": name, "base": base.to_dict()}
+    if runs and isinstance(runs[0], Arm):
+        data["arms"] = [{"label": arm.label, "values": arm.values} for arm in runs]
+    else:
+        data["axes"] = [{"key": a.key, "values": list(a.values)} for a in runs]
     write_bytes_atomic(manifest_path(name, root), json.dumps(data, indent=1).encode())
 
 
-def load_manifest(name: str, root: Path | None = None) -> tuple[TrainConfig, list[Axis]]:
+def load_manifest(name: str, root: Path | None = None) -> tuple[TrainConfig, list[Axis] | list[Arm]]:
+    """The base settings, and the axes of a grid or the arms of a sweep of arms."""
     path = manifest_path(name, root)
     try:
         data = json.loads(path.read_text())
-        return TrainConfig.from_dict(data["base"]), [Axis(a["key"], tuple(a["values"])) for a in data["axes"]]
+        base = TrainConfig.from_dict(data["base"])
+        if "arms" in data:
+            return base, [Arm(str(arm["label"]), dict(arm["values"])) for arm in data["arms"]]
+        return base, [Axis(a["key"], tuple(a["values"])) for a in data["axes"]]
     except FileNotFoundError:
         raise UserError(f"no sweep called {name!r} (looked for {path})") from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UserError(f"the sweep manifest {path} is damaged ({type(error).__name__}: {error})") from None
 
 
-def new_sweep(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
-    """A sweep that has not run yet: checked (name free, every config valid), then its manifest saved.
+def new_sweep(name: str, base: TrainConfig, runs: list[Axis] | list[Arm]) -> Plan:
+    """A sweep that has not run yet (a grid of axes, or a list of arms): checked (name free, every
+    config valid), then its manifest saved.
 
     Nothing is written when anything is wrong, so a refused sweep leaves no trace.
     """
@@ -187,15 +230,19 @@ def new_sweep(name: str, base: TrainConfig, axes: list[Axis]) -> Plan:
     if manifest_path(name, root).exists():
         raise UserError(f"a sweep called {name!r} exists: pick another name, or continue it "
                         f"(sweep --resume {name}; in the dashboard, its name with vary blank)")
-    sweep = plan(name, base, axes)
-    save_manifest(name, base, axes, root)
+    sweep = _plan_of(name, base, runs)
+    save_manifest(name, base, runs, root)
     return sweep
 
 
 def resume_plan(name: str, root: Path | None = None) -> Plan:
     """The sweep ``name`` as its manifest describes it, ready to continue with :func:`run_sweep`."""
-    base, axes = load_manifest(name, root)
-    return plan(name, base, axes)
+    base, runs = load_manifest(name, root)
+    return _plan_of(name, base, runs)
+
+
+def _plan_of(name: str, base: TrainConfig, runs: list[Axis] | list[Arm]) -> Plan:
+    return plan_arms(name, base, runs) if runs and isinstance(runs[0], Arm) else plan(name, base, runs)
 
 
 # ---- running it ----------------------------------------------------------------------------------
@@ -239,6 +286,6 @@ def ranked(sweep: Plan) -> list[dict[str, Any]]:
         path = run_path(sweep, index)
         if not (path / CONFIG_FILE).is_file():
             continue
-        rows.append({"run": path.name, "values": {k.removeprefix("model_"): v for k, v in values.items()},
+        rows.append({"run": path.name, "label": sweep.labels[index] if sweep.labels else None, "values": {k.removeprefix("model_"): v for k, v in values.items()},
                      "state": run_info(path).label, **summary(metric_history(path))})
     return sorted(rows, key=lambda row: (row["best_val_bpb"] is None, row["best_val_bpb"] or 0.0))

@@ -30,7 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui_transformer.interpret.head_roles import ROLES, head_roles
-from tui_transformer.interpret.induction import builtin_frequent_ids, induction_report, repeated_random_tokens
+from tui_transformer.interpret.induction import training_ids, induction_report, repeated_random_tokens
 from tui_transformer.model.tools.inspection import inspect
 from tui_transformer.tui.learn.patching import live_patching
 from tui_transformer.tui.learn.style import note, shown
@@ -47,13 +47,27 @@ _pools_lock = threading.Lock()  # two workers (two quick page visits) must not b
 _panels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its panel; gone with the model
 
 
-def token_pool(tokenizer) -> list[int]:
-    """The ids the test sequences are drawn from: the builtin corpus's most frequent (cached)."""
-    key = json.dumps(tokenizer.identity(), sort_keys=True, default=str)
+def token_pool(tokenizer, data: str | None = None) -> list[int]:
+    """The ids the test sequences are drawn from: those of the run's synthetic data, else the builtin
+    corpus's most frequent (cached)."""
+    key = json.dumps([tokenizer.identity(), data], sort_keys=True, default=str)
     with _pools_lock:
         if key not in _pools:
-            _pools[key] = builtin_frequent_ids(tokenizer)
+            _pools[key] = training_ids(tokenizer, data)
         return _pools[key]
+
+
+def trained_on(run_dir) -> str | None:
+    """The ``--data`` of the run at ``run_dir`` (None for the fresh model, or a run without a readable config)."""
+    from tui_transformer.errors import UserError
+    from tui_transformer.train.runs import load_run_config
+
+    if run_dir is None:
+        return None
+    try:
+        return load_run_config(run_dir).data
+    except UserError:
+        return None
 
 
 def live(ctx):
@@ -67,7 +81,7 @@ def live(ctx):
 
 def circuits_panel(ctx):
     """The head-roles table, the induction scores and the strongest head's attention."""
-    pool = token_pool(ctx.tokenizer)
+    pool = token_pool(ctx.tokenizer, trained_on(ctx.run_dir))
     ctx.check()  # each step below takes up to seconds on a large vocabulary
     length = min(LENGTH, ctx.config.max_seq_len // 2, len(pool))
     if length < 2:

@@ -34,7 +34,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Collapsible, Input, Label, Select, Static
 
 from tui_transformer.data.source_factory import check_data_spec
-from tui_transformer.data.sources import is_hub_dataset
+from tui_transformer.data.sources import is_hub_dataset, is_synthetic
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.sizes import parse_size
 from tui_transformer.train import sweep
@@ -81,7 +81,7 @@ def parse_lr(text: str) -> float:
 
 
 def parse_data_path(text: str) -> str:
-    if is_hub_dataset(text):  # any Hub dataset, checked as open_source will read it
+    if is_hub_dataset(text) or is_synthetic(text):  # checked as open_source will read it
         return check_data_spec(text)
     path = Path(text.strip()).expanduser()
     if not text.strip():

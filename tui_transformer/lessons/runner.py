@@ -1,0 +1,80 @@
+"""Running a lesson and reading where it stands: its runs are a sweep of arms named after it.
+
+``run_lesson`` starts the lesson's sweep, or continues it (finished runs are skipped, a stopped one
+resumes from its checkpoint), exactly as ``sweep --resume`` does; ``lesson_runs`` reads the runs
+that exist; ``lesson_state`` says "not started", "partly run" or "done".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tui_transformer.errors import UserError
+from tui_transformer.lessons.lesson import Lesson
+from tui_transformer.lessons.verdict import LessonRuns, Verdict, read_record
+from tui_transformer.train import sweep as sweeps
+from tui_transformer.train.config import TrainConfig
+
+NOT_STARTED, PARTLY_RUN, DONE = "not started", "partly run", "done"
+
+
+def base_config(lesson: Lesson, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The tiny preset with the lesson's shared settings (and ``overrides``, e.g. fewer steps in a test)."""
+    from tui_transformer.presets import PRESETS
+
+    return PRESETS["tiny"].with_overrides(**(lesson.base | (overrides or {})))
+
+
+def lesson_plan(lesson: Lesson, root: Path | None = None, overrides: dict[str, Any] | None = None) -> sweeps.Plan:
+    """The lesson's sweep: as its manifest recorded it once started, else as the lesson defines it."""
+    if sweeps.manifest_path(lesson.name, root).exists():
+        return sweeps.resume_plan(lesson.name, root)
+    return sweeps.plan_arms(lesson.name, base_config(lesson, overrides), list(lesson.arms))
+
+
+def run_lesson(lesson: Lesson, on_run_start=None, on_event=None, stop=None, pause=None,
+               overrides: dict[str, Any] | None = None) -> LessonRuns:
+    """Train the lesson's runs that are not finished (see :func:`~tui_transformer.train.sweep.run_sweep`)."""
+    refuse_unavailable(lesson)
+    base = base_config(lesson, overrides)
+    root = sweeps.parent_folder(base)
+    if sweeps.manifest_path(lesson.name, root).exists():
+        plan = sweeps.resume_plan(lesson.name, root)
+    else:
+        plan = sweeps.new_sweep(lesson.name, base, list(lesson.arms))
+    sweeps.run_sweep(plan, on_run_start=on_run_start, on_event=on_event, stop=stop, pause=pause)
+    return lesson_runs(lesson, root)
+
+
+def lesson_runs(lesson: Lesson, root: Path | None = None) -> LessonRuns:
+    """The lesson's runs that exist so far, read from their files."""
+    from tui_transformer.train.runs import CONFIG_FILE
+
+    plan = lesson_plan(lesson, root)
+    records = []
+    for index, values in enumerate(plan.grid):
+        path = sweeps.run_path(plan, index)
+        if (path / CONFIG_FILE).is_file():
+            records.append(read_record(plan.labels[index], path, values))
+    return LessonRuns(records, total=len(plan.grid))
+
+
+def lesson_state(lesson: Lesson, root: Path | None = None) -> str:
+    """``"not started"``, ``"partly run"`` or ``"done"``."""
+    if not sweeps.manifest_path(lesson.name, root).exists():
+        return NOT_STARTED
+    return DONE if lesson_runs(lesson, root).done else PARTLY_RUN
+
+
+def lesson_verdict(lesson: Lesson, root: Path | None = None) -> Verdict:
+    """The verdict of the lesson's runs so far."""
+    refuse_unavailable(lesson)
+    return lesson.verdict(lesson_runs(lesson, root))
+
+
+def refuse_unavailable(lesson: Lesson) -> None:
+    """A UserError saying why the lesson cannot run in this version, if it cannot."""
+    why_not = lesson.unavailable()
+    if why_not:
+        raise UserError(f"lesson {lesson.name} cannot run yet: {why_not}")

@@ -1,0 +1,79 @@
+"""Lesson ``speedrun``: the classic recipe against the modern one (issue #27), and each change alone, at equal time.
+
+The NanoGPT speedrun reached GPT-2-small quality many times faster than the classic recipe, from a
+handful of changes: RMSNorm, no biases, QK-norm, ReLU², zero-initialised projections, soft-capped
+logits, Muon and a warm-up/flat/warm-down schedule. Each run here trains for the same wall time;
+the verdict ranks them by val bits per byte and says what each change gave on this CPU.
+
+The settings come with the modern-recipe work; until they exist, :func:`unavailable` says so and
+the lesson is refused with that message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from tui_transformer.lessons.lesson import Lesson
+from tui_transformer.lessons.small_text import SMALL_TEXT, ranked_by
+from tui_transformer.lessons.verdict import LessonRuns, Verdict, fmt, not_yet
+from tui_transformer.train.sweep import Arm
+
+NAME = "speedrun"
+SECONDS = 60.0  # every run: one minute of training
+CHANGES = {  # each change of the modern recipe, by the names agreed in issue #27
+    "rmsnorm": {"model_norm": "rmsnorm"},
+    "no-bias": {"model_bias": False},
+    "qk-norm": {"model_qk_norm": True},
+    "relu2": {"model_activation": "relu2"},
+    "zero-init": {"model_zero_init_proj": True},
+    "softcap": {"model_logit_softcap": 15.0},
+    "muon": {"optimizer": "muon"},
+    "wsd": {"schedule": "wsd"},
+}
+MODERN = {key: value for change in CHANGES.values() for key, value in change.items()}
+
+
+def unavailable() -> str | None:
+    """Which of the settings the lesson compares do not exist yet (None when all do)."""
+    from tui_transformer.model.config import ModelConfig
+    from tui_transformer.train.config import TrainConfig
+
+    known = {f.name for f in fields(TrainConfig)} | {f"model_{f.name}" for f in fields(ModelConfig)}
+    missing = sorted(key.removeprefix("model_") for key in MODERN if key not in known)
+    return f"it needs the modern-recipe settings ({', '.join(missing)}), which are not in this version" if missing else None
+
+
+def verdict(runs: LessonRuns) -> Verdict:
+    waiting = not_yet(NAME, runs)
+    if waiting is not None:
+        return waiting
+    ranked = ranked_by(runs.records, "best_val_bpb")
+    classic = runs.by_label().get("classic")
+    base = classic.summary.get("best_val_bpb") if classic else None
+    lines = [f"{r.label}: best val {fmt(r.summary['best_val_bpb'], 4)} bits a byte in {r.summary['steps']} steps"
+             + (f" ({r.summary['best_val_bpb'] - base:+.4f} against classic)" if base is not None else "")
+             for r in ranked]
+    numbers = {r.label: {"run": r.name, "best_val_bpb": r.summary["best_val_bpb"], "steps": r.summary["steps"]}
+               for r in ranked}
+    modern = runs.by_label().get("modern")
+    shown = base is not None and modern is not None and modern.summary.get("best_val_bpb") is not None \
+        and modern.summary["best_val_bpb"] < base
+    headline = ("the modern recipe beat the classic one in the same time" if shown
+                else "the modern recipe did not beat the classic one in this time on this machine")
+    return Verdict(NAME, shown, headline, lines, numbers=numbers,
+                   try_next="" if shown else "its gains were measured on GPUs at larger scale; a longer run may differ")
+
+
+LESSON = Lesson(
+    name=NAME,
+    title="The modern recipe",
+    question="Which of the speedrun's changes make a small model learn faster in the same time?",
+    expect=("Each run trains for one minute. The modern recipe (all changes together) should reach a lower val "
+            "bits per byte than the classic one; the single-change runs show which changes carry the gain "
+            "at this scale. Learn: Model and training."),
+    learn="Model and training",
+    base=SMALL_TEXT | dict(max_steps=None, max_time=SECONDS),
+    arms=(Arm("classic", {}), Arm("modern", MODERN), *(Arm(label, change) for label, change in CHANGES.items())),
+    verdict=verdict,
+    unavailable=unavailable,
+)
