@@ -31,7 +31,7 @@ from tui_transformer import progress
 from tui_transformer.data.loader import BatchLoader
 from tui_transformer.data.sources import is_hub_dataset
 from tui_transformer.errors import UserError
-from tui_transformer.interpret.induction import induction_probe_tokens
+from tui_transformer.interpret.induction import induction_probe_tokens, probe_length
 from tui_transformer.model import DecoderTransformer
 from tui_transformer.model.tools.flops import flops_per_token
 from tui_transformer.train import checkpoint as ckpt
@@ -255,7 +255,7 @@ class TrainingSetup:
                      f"{self.config.model.max_seq_len} tokens, fewer than the {wanted:,} asked for (--eval-batches); "
                      "each evaluation uses those", level="warning")
         self.induction_tokens = induction_probe_tokens(self.val_batches, self.tokenizer.eot_id,
-                                                       self.config.model.max_seq_len)
+                                                       self.config.model.max_seq_len, probe_length(self.config.data))
 
     def _start(self) -> None:
         """The last phase: a resume's state put back, config.toml updated, then RunStarted into metrics.jsonl."""
