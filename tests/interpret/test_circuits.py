@@ -5,7 +5,8 @@ import torch
 from tests.interpret.circuit_model import T, V, circuit_model
 from tui_transformer.interpret.ablation import ablate_heads
 from tui_transformer.interpret.head_roles import ROLE_THRESHOLD, head_roles
-from tui_transformer.interpret.induction import induction_report, repeated_random_tokens
+from tui_transformer.interpret.induction import (PROBE_LENGTH, induction_probe_tokens, induction_report, probe_length,
+                                                 repeated_random_tokens)
 from tui_transformer.interpret.patching import patch
 from tui_transformer.model import DecoderTransformer, ModelConfig, generate
 
@@ -98,3 +99,13 @@ def test_ablation_holds_during_generation():
         ablated = list(generate(model, prompt, 3))
     assert ablated != [2, 3, 4]
     assert T >= len(prompt) + 3
+
+
+def test_the_trainers_probe_repeats_at_the_synthetic_datas_longest_segment_and_at_24_on_text():
+    batches = [(torch.arange(40).repeat(2, 1), None)]  # ids 0..39 seen; 39 plays end-of-text
+    assert probe_length("builtin") == PROBE_LENGTH == 24
+    assert probe_length("synthetic:repeats:max=12") == 12
+    for data, length in (("synthetic:repeats:max=12", 12), ("builtin", 24)):
+        tokens = induction_probe_tokens(batches, eot_id=39, max_seq_len=64, length=probe_length(data))
+        assert tokens.shape[1] == 2 * length and torch.equal(tokens[:, :length], tokens[:, length:])
+        assert 39 not in tokens.tolist()

@@ -74,7 +74,7 @@ def test_lesson_list_shows_every_lesson_and_its_state(capsys):
     assert all(lesson.name in out for lesson in LESSONS) and NOT_STARTED in out
 
 
-@pytest.mark.slow  # about 20 s: 600 steps of the lesson's d64 model on one thread
+@pytest.mark.slow  # about 20-28 s: 800 steps of the lesson's d64 model on one thread
 def test_the_induction_lesson_forms_the_head_and_its_verdict_reads_the_numbers(capsys):
     from tui_transformer.interpret.induction import induction_report
     from tui_transformer.train.checkpoint import load_for_inference
@@ -93,10 +93,39 @@ def test_the_induction_lesson_forms_the_head_and_its_verdict_reads_the_numbers(c
     numbers = verdict.numbers["runs"][0]
     assert numbers["icl_after"] == last.in_context_learning > 1.0
     assert numbers["prefix_after"] == last.induction_score > 0.5
-    assert 100 <= numbers["phase_change_step"] <= 600 and numbers["icl_before"] < 1.0
+    assert 100 <= numbers["phase_change_step"] <= 800 and numbers["icl_before"] < 1.0 and numbers["prefix_before"] < 0.5
+    before = next(e for e in runs.records[0].evals if e.step == numbers["before_step"])
+    assert (numbers["icl_before"], numbers["prefix_before"]) == (before.in_context_learning, before.induction_score)
+    assert f"phase change at step {numbers['phase_change_step']}" in verdict.lines[0]
     model, _, _ = load_for_inference(runs.records[0].path, "cpu")
     report = induction_report(model, range(32), length=16, batch=8, seed=5)
     assert report.prefix_matching[1].max() > 0.5 and report.in_context_learning > 1.0
     assert main(["lesson", "show", "induction", "--json"]) == 0  # the whole lesson, of which seed0 has run
     shown = json.loads(capsys.readouterr().out)
     assert shown["shown"] is True and "in 1 of 1 runs" in shown["headline"]
+
+
+def test_the_induction_verdict_tells_a_plateau_and_a_copy_without_a_head_from_a_formed_head():
+    from pathlib import Path
+
+    from tui_transformer.lessons import induction
+    from tui_transformer.lessons.verdict import LessonRuns, RunRecord
+    from tui_transformer.train.events import EvalResult
+
+    def run(label, probe):  # probe: (in-context learning, prefix matching) at steps 100, 200, ...
+        evals = [EvalResult(step=100 * (i + 1), val_loss=3.0, val_ppl=20.0, train_loss=3.0, verdict="",
+                            in_context_learning=icl, induction_score=prefix) for i, (icl, prefix) in enumerate(probe)]
+        return RunRecord(label, f"induction-{label}", Path(label), {}, "finished (max_steps)", True, [], {}, evals,
+                         [], {}, None)
+
+    plateau = run("plateau", [(0.2, 0.04), (0.7, 0.02), (1.1, 0.02)])  # measured: up to 1.1 nats, no head
+    elsewhere = run("elsewhere", [(0.5, 0.04), (3.1, 0.04)])  # copies with no prefix-matching head
+    head = run("head", [(0.6, 0.1), (0.9, 0.12), (1.8, 0.3), (3.2, 0.95)])
+    assert induction.verdict(LessonRuns([plateau, elsewhere], total=2)).shown is False
+    verdict = induction.verdict(LessonRuns([plateau, elsewhere, head], total=3))
+    assert verdict.shown is True and verdict.open_run == "induction-head" and "1 of 3 runs" in verdict.headline
+    plateau_n, elsewhere_n, head_n = verdict.numbers["runs"]
+    assert plateau_n["phase_change_step"] is None and not plateau_n["formed"]
+    assert elsewhere_n["phase_change_step"] == 200 and not elsewhere_n["formed"] and "another route" in verdict.lines[1]
+    assert (head_n["phase_change_step"], head_n["before_step"], head_n["icl_before"], head_n["prefix_after"]) == (
+        400, 200, 0.9, 0.95)
