@@ -75,9 +75,10 @@ def describe(record: RunRecord) -> tuple[str, dict]:
     step = phase_change(record)
     before, last = plateau_end(record, step), record.evals[-1]
     numbers = {"run": record.name, "phase_change_step": step, "formed": formed(record),
-               "before_step": before.step, "icl_before": before.in_context_learning, "prefix_before": before.induction_score,
-               "icl_after": last.in_context_learning, "prefix_after": last.induction_score, "last_step": last.step,
-               "val_loss_before": before.val_loss, "val_loss_after": last.val_loss}
+               "before_step": before.step, "icl_before": before.in_context_learning,
+               "prefix_before": before.induction_score, "icl_after": last.in_context_learning,
+               "prefix_after": last.induction_score, "last_step": last.step, "val_loss_before": before.val_loss,
+               "val_loss_after": last.val_loss}
     if step is None:
         line = (f"{record.label}: no phase change by step {last.step}: in-context learning {fmt(last.in_context_learning)} "
                 f"nats, best prefix matching {fmt(last.induction_score)}")
@@ -87,8 +88,9 @@ def describe(record: RunRecord) -> tuple[str, dict]:
                 f"{fmt(last.induction_score)}): it copies by another route than an induction head")
     else:
         line = (f"{record.label}: phase change at step {step}: in-context learning {fmt(before.in_context_learning)} "
-                f"(step {before.step}) -> {fmt(last.in_context_learning)} nats, prefix matching {fmt(before.induction_score)} -> "
-                f"{fmt(last.induction_score)}, val loss {fmt(before.val_loss)} -> {fmt(last.val_loss)}")
+                f"(step {before.step}) -> {fmt(last.in_context_learning)} nats, prefix matching "
+                f"{fmt(before.induction_score)} -> {fmt(last.induction_score)}, val loss {fmt(before.val_loss)} -> "
+                f"{fmt(last.val_loss)}")
     return line, numbers
 
 
