@@ -20,7 +20,7 @@ under ``ICL_PLATEAU`` = 1 nat, where the jump began; and a run *formed a head* w
 in-context learning is at least 2 nats and a head's prefix matching at least 0.5.
 
 **The recipe** warms the learning rate up over the first 10% of the steps, then holds it: measured
-here, seeds 0-9 all changed phase by step 375-475 of 800. Without the warm-up, two seeds of three
+here, seeds 0-9 all changed phase, at steps 375-500 of 800. Without the warm-up, two seeds of three
 stayed on the plateau for 600 steps, and another learnt to copy by some other route than an
 induction head (in-context learning 3.1 nats, prefix matching 0.04): the prefix-matching bar is
 what tells them apart.
@@ -127,7 +127,7 @@ LESSON = Lesson(
             "3), a head's prefix matching passes 0.5 (to about 0.95), and the loss drops. That sudden jump is "
             "the phase change of Olsson et al. (2022). Learn: Circuits."),
     learn="Circuits",
-    minutes=1.5,  # 3 runs of 18-28 s, measured at 1 thread on a busy machine
+    minutes=1.5,  # 3 runs of 23-35 s each, measured at 1 thread on a busy machine (docs/lessons.md)
     base=BASE,
     arms=tuple(Arm(f"seed{seed}", {"seed": seed}) for seed in SEEDS),
     verdict=verdict,
