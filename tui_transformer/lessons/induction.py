@@ -20,10 +20,10 @@ under ``ICL_PLATEAU`` = 1 nat, where the jump began; and a run *formed a head* w
 in-context learning is at least 2 nats and a head's prefix matching at least 0.5.
 
 **The recipe** warms the learning rate up over the first 10% of the steps, then holds it: measured
-here, seeds 0-9 all changed phase, at steps 375-500 of 800. Without the warm-up, two seeds of three
-stayed on the plateau for 600 steps, and another learnt to copy by some other route than an
-induction head (in-context learning 3.1 nats, prefix matching 0.04): the prefix-matching bar is
-what tells them apart.
+here, seeds 0-9 all changed phase, at steps 375-500 of 800. At a constant rate from step 0, seeds
+1, 2 and 4 of 0-4 stayed on the plateau for 600 steps, and seed 3 learnt to copy by some other
+route than an induction head (in-context learning 3.1 nats, prefix matching 0.04): the
+prefix-matching bar is what tells them apart.
 """
 
 from __future__ import annotations
