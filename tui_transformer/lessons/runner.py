@@ -65,11 +65,11 @@ def lesson_runs(lesson: Lesson, root: Path | None = None) -> LessonRuns:
     return LessonRuns(records, total=len(plan.grid))
 
 
-def lesson_state(lesson: Lesson, root: Path | None = None) -> str:
-    """``"not started"``, ``"partly run"`` or ``"done"``."""
+def lesson_state(lesson: Lesson, root: Path | None = None, runs: LessonRuns | None = None) -> str:
+    """``"not started"``, ``"partly run"`` or ``"done"`` (``runs``: its :func:`lesson_runs`, when already read)."""
     if not sweeps.manifest_path(lesson.name, root).exists():
         return NOT_STARTED
-    return DONE if lesson_runs(lesson, root).done else PARTLY_RUN
+    return DONE if (runs or lesson_runs(lesson, root)).done else PARTLY_RUN
 
 
 def lesson_verdict(lesson: Lesson, root: Path | None = None) -> Verdict:
