@@ -45,7 +45,7 @@ from textual.worker import Worker, WorkerState
 
 from tui_transformer.errors import UserError
 from tui_transformer.lessons.registry import LESSONS
-from tui_transformer.lessons.runner import DONE, NOT_STARTED
+from tui_transformer.lessons.runner import DONE, NOT_STARTED, PARTLY_RUN
 from tui_transformer.train.run_state import RunState
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.footer_fit import fit_footer
@@ -149,7 +149,7 @@ def run_rows(view: LessonView, live: SweepProgress | None) -> list[tuple[str, st
                 state = "done"
         else:
             state, steps, bpb = row.state, row.steps, row.best_val_bpb
-            if steps and not state.startswith(("finished", WAITING_ROW)):
+            if steps and state != WAITING_ROW:
                 state = f"{state} at step {steps:,}"
         rows.append((_mark(state), row.name, state, f"{bpb:.3f}" if bpb is not None else ""))
     return rows
@@ -179,29 +179,29 @@ def verdict_text(verdict: Verdict) -> Group:
 def lesson_detail(lesson: Lesson, view: LessonView | None, live: SweepProgress | None) -> Group:
     """The selected lesson: its question, what to expect, its runs and their states, and its verdict."""
     parts: list = [Text(lesson.title, style="bold"), Text(lesson.question, style="italic")]
+    expect = [Text(""), Text("What to expect", style="bold"), Text(lesson.expect)]
     if view is not None and view.unavailable:
         parts += [Text(""), Text(f"Not available: {view.unavailable}", style="bold red")]
-    parts += [Text(""), Text("What to expect", style="bold"), Text(lesson.expect)]
     if view is None:
-        return Group(*parts, Text(""), Text("reading its runs…", style="dim"))
+        return Group(*parts, *expect, Text(""), Text("reading its runs…", style="dim"))
+    if view.verdict is not None:  # first: at 80x24 it is what a learner came back for
+        parts += [Text(""), Text("Verdict", style="bold"), verdict_text(view.verdict)]
     if view.runs:
         state = TRAINING if live is not None else view.state
-        parts += [Text(""), Text.assemble(("Runs", "bold"), (f" · {state} · {minutes_text(lesson)} · "
-                                                              "bpb: best val bits per byte", "dim"))]
+        rows = run_rows(view, live)
+        legend = " · bpb: best val bits per byte" if any(bpb for *_, bpb in rows) else ""
+        parts += [Text(""), Text.assemble(("Runs", "bold"), (f" · {state} · {minutes_text(lesson)}{legend}", "dim"))]
         table = Table(box=None, padding=(0, 1, 0, 0), show_header=False, expand=True)
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(ratio=1, overflow="fold")
         table.add_column(justify="right", no_wrap=True)
-        for mark, name, state_text, bpb in run_rows(view, live):
+        for mark, name, state_text, bpb in rows:
             table.add_row(mark, name, state_text, bpb)
         parts.append(table)
-    if view.verdict is not None:
-        parts += [Text(""), Text("Verdict", style="bold"), verdict_text(view.verdict)]
-    keys = "s continues it" if view.state != NOT_STARTED else "s starts it"
-    parts += [Text(""), Text(f"{keys} · v reads the verdict again · o Learn: {lesson.learn} · r overlay on Runs",
-                             style="dim")]
-    return Group(*parts)
+    start = {NOT_STARTED: "s starts it · ", PARTLY_RUN: "s continues it · "}.get(view.state, "")
+    return Group(*parts, *expect, Text(""), Text(f"{start}v reads the verdict again · o Learn: {lesson.learn} · "
+                                                 "r overlay on Runs", style="dim"))
 
 
 class LessonsScreen(DashboardScreen):
