@@ -33,18 +33,23 @@ def lesson_plan(lesson: Lesson, root: Path | None = None, overrides: dict[str, A
     return sweeps.plan_arms(lesson.name, base_config(lesson, overrides), list(lesson.arms))
 
 
-def run_lesson(lesson: Lesson, on_run_start=None, on_event=None, stop=None, pause=None,
-               overrides: dict[str, Any] | None = None) -> LessonRuns:
-    """Train the lesson's runs that are not finished (see :func:`~tui_transformer.train.sweep.run_sweep`)."""
+def lesson_sweep(lesson: Lesson, overrides: dict[str, Any] | None = None) -> sweeps.Plan:
+    """The sweep to train: the lesson's, continued when it was started before, else started now (its manifest
+    written). The dashboard trains it in its training worker; :func:`run_lesson` trains it here."""
     refuse_unavailable(lesson)
     base = base_config(lesson, overrides)
     root = sweeps.parent_folder(base)
     if sweeps.manifest_path(lesson.name, root).exists():
-        plan = sweeps.resume_plan(lesson.name, root)
-    else:
-        plan = sweeps.new_sweep(lesson.name, base, list(lesson.arms))
+        return sweeps.resume_plan(lesson.name, root)
+    return sweeps.new_sweep(lesson.name, base, list(lesson.arms))
+
+
+def run_lesson(lesson: Lesson, on_run_start=None, on_event=None, stop=None, pause=None,
+               overrides: dict[str, Any] | None = None) -> LessonRuns:
+    """Train the lesson's runs that are not finished (see :func:`~tui_transformer.train.sweep.run_sweep`)."""
+    plan = lesson_sweep(lesson, overrides)
     sweeps.run_sweep(plan, on_run_start=on_run_start, on_event=on_event, stop=stop, pause=pause)
-    return lesson_runs(lesson, root)
+    return lesson_runs(lesson, sweeps.parent_folder(plan.configs[0]))
 
 
 def lesson_runs(lesson: Lesson, root: Path | None = None) -> LessonRuns:
@@ -60,11 +65,11 @@ def lesson_runs(lesson: Lesson, root: Path | None = None) -> LessonRuns:
     return LessonRuns(records, total=len(plan.grid))
 
 
-def lesson_state(lesson: Lesson, root: Path | None = None) -> str:
-    """``"not started"``, ``"partly run"`` or ``"done"``."""
+def lesson_state(lesson: Lesson, root: Path | None = None, runs: LessonRuns | None = None) -> str:
+    """``"not started"``, ``"partly run"`` or ``"done"`` (``runs``: its :func:`lesson_runs`, when already read)."""
     if not sweeps.manifest_path(lesson.name, root).exists():
         return NOT_STARTED
-    return DONE if lesson_runs(lesson, root).done else PARTLY_RUN
+    return DONE if (runs or lesson_runs(lesson, root)).done else PARTLY_RUN
 
 
 def lesson_verdict(lesson: Lesson, root: Path | None = None) -> Verdict:

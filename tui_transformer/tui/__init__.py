@@ -19,7 +19,7 @@ Layout of the package:
 * ``essential_keys.py``, ``plural.py``  the footer keys every screen keeps; counts in words;
 * ``throughput.py``, ``runs_bench.py``  the dashboard's own benchmarks (``bench tui``, ``bench runs``);
 * ``settings.py``       remembered choices (the theme);
-* ``screens/``          Train, Playground, Benchmark, Learn, Runs, help and dialogs;
-* ``learn/``            Learn mode's eleven pages: prose, a live panel and the code of each concept;
+* ``screens/``          Train, Playground, Benchmark, Learn, Runs, Lessons, help and dialogs;
+* ``learn/``            Learn mode's twelve pages: prose, a live panel and the code of each concept;
 * ``widgets/``          charts, heatmaps, panels, the form, the slider, the run pickers.
 """

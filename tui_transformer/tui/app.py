@@ -1,7 +1,8 @@
 """The dashboard's shell: modes, header, command palette, the training worker, errors and quitting.
 
-Modes. Train, Playground, Benchmark, Learn and Runs are Textual *modes*: each keeps its own screen
-stack, so switching away from a training run and back loses nothing (``1``-``5`` or ``t``/``p``/``b``/``l``/``u``).
+Modes. Train, Playground, Benchmark, Learn, Runs and Lessons are Textual *modes*: each keeps its own
+screen stack, so switching away from a training run and back loses nothing (``1``-``6``, F1-F6, or
+``t``/``p``/``b``/``l``/``u`` for the first five).
 
 Threads. The UI thread only draws. Training runs in a thread worker owned by the app (not by a
 screen), so it survives mode switches; it reaches the UI only through ``post_message``. Every
@@ -53,6 +54,7 @@ from tui_transformer.tui.host import OpenIn
 from tui_transformer.tui.messages import (
     CurrentRunChanged,
     DeviceProbed,
+    MarkRuns,
     OpenLearnPage,
     PinRun,
     ShowLearnPage,
@@ -65,6 +67,7 @@ from tui_transformer.tui.messages import (
     TrainingEvent,
 )
 from tui_transformer.tui.screens.benchmark import BenchmarkScreen
+from tui_transformer.tui.screens.lessons import LessonsScreen
 from tui_transformer.tui.screens.playground import PlaygroundScreen
 from tui_transformer.tui.screens.runs import RunsScreen
 from tui_transformer.tui.screens.train import TrainScreen
@@ -86,8 +89,9 @@ class TuiTransformerApp(App):
 
     TITLE = "tui-transformer"
     SCREENS = {"train": TrainScreen, "playground": PlaygroundScreen, "benchmark": BenchmarkScreen,
-               "learn": learn_screen, "runs": RunsScreen}
-    MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn", "runs": "runs"}
+               "learn": learn_screen, "runs": RunsScreen, "lessons": LessonsScreen}
+    MODES = {"train": "train", "playground": "playground", "benchmark": "benchmark", "learn": "learn", "runs": "runs",
+             "lessons": "lessons"}
     DEFAULT_MODE = "train"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 gets a more compact layout
     BINDINGS = [
@@ -96,17 +100,19 @@ class TuiTransformerApp(App):
         Binding("3", "switch_mode('benchmark')", "Benchmark", show=False),
         Binding("4", "switch_mode('learn')", "Learn", show=False),
         Binding("5", "switch_mode('runs')", "Runs", show=False),
+        Binding("6", "switch_mode('lessons')", "Lessons", show=False),
         Binding("t", "switch_mode('train')", "Train", show=False),
         Binding("p", "switch_mode('playground')", "Playground", show=False),
         Binding("b", "switch_mode('benchmark')", "Benchmark", show=False),
         Binding("l", "switch_mode('learn')", "Learn", show=False),  # the Train screen keeps l (log scale)
         Binding("u", "switch_mode('runs')", "Runs", show=False),
-        # F1-F5 also switch from inside an editor (the Playground's prompt takes letters and digits).
+        # F1-F6 also switch from inside an editor (the Playground's prompt takes letters and digits).
         Binding("f1", "switch_mode('train')", "Train", show=False, priority=True),
         Binding("f2", "switch_mode('playground')", "Playground", show=False, priority=True),
         Binding("f3", "switch_mode('benchmark')", "Benchmark", show=False, priority=True),
         Binding("f4", "switch_mode('learn')", "Learn", show=False, priority=True),
         Binding("f5", "switch_mode('runs')", "Runs", show=False, priority=True),
+        Binding("f6", "switch_mode('lessons')", "Lessons", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -199,11 +205,16 @@ class TuiTransformerApp(App):
         self._current = run
         self.refresh_header()
         for mode in self.MODES:
-            try:
-                stack = self.get_screen_stack(mode)
-            except KeyError:  # not shown yet: it reads current_run when it mounts
-                continue
-            stack[0].post_message(CurrentRunChanged(run))
+            if self._mode_is_up(mode):  # else it reads current_run when it mounts
+                self.get_screen_stack(mode)[0].post_message(CurrentRunChanged(run))
+
+    def _mode_is_up(self, mode: str) -> bool:
+        """Whether ``mode``'s screen has been shown (it has a stack)."""
+        try:
+            self.get_screen_stack(mode)
+        except KeyError:
+            return False
+        return True
 
     def open_run(self, run: str | Path, mode: OpenIn = "train") -> bool:
         """Make ``run`` the current run and show ``mode`` (see :meth:`DashboardHost.open_run`)."""
@@ -227,6 +238,11 @@ class TuiTransformerApp(App):
             self._set_current(opened_run(path, run_info(path).state))  # the state `runs list` gives it
         self.switch_mode(mode)
         return True
+
+    def compare_runs(self, names: list[str]) -> None:
+        """The Runs screen, with ``names`` marked (see :meth:`DashboardHost.compare_runs`)."""
+        self.switch_mode("runs")
+        self._tell("runs", MarkRuns(tuple(names)))
 
     def run_renamed(self, old: Path, new: Path) -> None:
         if self._current.path == old:
@@ -345,7 +361,10 @@ class TuiTransformerApp(App):
         if self.training is not None:
             self.training.worker_ended(failed=worker.state == WorkerState.ERROR)
         self._training_changed()
-        self._tell("train", TrainingEnded(worker.error if worker.state == WorkerState.ERROR else None))
+        error = worker.error if worker.state == WorkerState.ERROR else None
+        self._tell("train", TrainingEnded(error))
+        if self._mode_is_up("lessons"):  # a lesson it trained ends: its verdict (a screen never shown started none)
+            self._tell("lessons", TrainingEnded(error))
         if self._exit_when_training_ends:
             self.exit()
 
@@ -407,6 +426,8 @@ class TuiTransformerApp(App):
         yield SystemCommand("Run the benchmark", "KV cache: tokens/s against length", self.action_run_benchmark)
         yield SystemCommand("Learn", "how each part of the transformer works, on your own model",
                             lambda: self.switch_mode("learn"))
+        yield SystemCommand("Lessons", "experiments that answer one question each with your own runs",
+                            lambda: self.switch_mode("lessons"))
         yield SystemCommand("Compare runs", "the Runs screen: every run, overlaid curves, config diff",
                             lambda: self.switch_mode("runs"))
         yield SystemCommand("Switch theme (dark / light)", "toggle between the dark and light themes",

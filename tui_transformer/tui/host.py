@@ -5,7 +5,8 @@ quitting can stop it cleanly) and the current run (:mod:`tui_transformer.tui.cur
 every screen shows. The two talk one way each:
 
 * a **screen asks the app**, through :class:`DashboardHost` only: read the current run, open a
-  run, start, pause or stop training, say that a run was renamed;
+  run, compare runs, start, pause or stop training (a run or a sweep: a lesson is a sweep), say
+  that a run was renamed;
 * the **app tells the screens**, with messages only (:mod:`tui_transformer.tui.messages`): a new
   current run, the run's events, the end of the worker, the probed device, and what to do on start
   or from the command palette. The app never reaches into a screen's widgets, and no screen into
@@ -51,6 +52,10 @@ class DashboardHost(Protocol):
         in a notification) and the Playground or Learn pin ``run`` instead. False when refused or
         when ``run`` is no run (said too).
         """
+        ...
+
+    def compare_runs(self, names: list[str]) -> None:
+        """Show the Runs screen with exactly the runs called ``names`` marked, overlaid on its chart."""
         ...
 
     def run_renamed(self, old: Path, new: Path) -> None:

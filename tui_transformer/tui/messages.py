@@ -91,8 +91,21 @@ class PinRun(Message, bubble=False):
 
 
 @dataclass
+class MarkRuns(Message, bubble=False):
+    """The Runs screen: mark exactly these runs (by name), to overlay them (the Lessons screen's ``r``).
+
+    Posted by the app, which shows the Runs screen; a name the runs folder does not hold is left out.
+    """
+
+    names: tuple[str, ...]
+
+
+@dataclass
 class TrainingEnded(Message, bubble=False):
-    """The training worker returned, or raised ``error``: the run is over, the controls change."""
+    """The training worker returned, or raised ``error``: the run is over, the controls change.
+
+    Posted by the app to the Train screen and, once it is up, the Lessons screen (a lesson's verdict).
+    """
 
     error: BaseException | None = None
 

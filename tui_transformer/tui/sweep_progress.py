@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished
+from tui_transformer.train.events import EvalResult, Event, RunFailed, RunFinished, StepMetrics
 from tui_transformer.train.run_state import RunState, ended_state
 from tui_transformer.train.sweep import Plan
 
@@ -28,10 +28,11 @@ WAITING = "waiting"  # not reached yet: the only state that is not a RunState
 class QueuedRun:
     """One run of the sweep, as the queue shows it."""
 
-    name: str  # <sweep>-<i>, its folder in the runs folder
+    name: str  # <sweep>-<i> (<sweep>-<label> for arms), its folder in the runs folder
     values: tuple[str, ...]  # its varied values, in the order of SweepProgress.fields: ("0.001", "rope")
     state: str = WAITING  # waiting, or a RunState: running, finished, stopped, failed
     best_val_bpb: float | None = None
+    step: int = 0  # its last step while it trains (the Lessons screen shows it; ``version`` ignores it)
 
 
 class SweepProgress:
@@ -39,9 +40,13 @@ class SweepProgress:
 
     def __init__(self, sweep: Plan) -> None:
         self.name = sweep.name
-        self.fields = tuple(key.removeprefix("model_") for key in sweep.grid[0])  # what the sweep varies
-        self.runs = [QueuedRun(sweep.run_name(index), tuple(str(value) for value in values.values()))
-                     for index, values in enumerate(sweep.grid)]
+        if sweep.labels:  # explicit arms (a lesson's): each changes its own settings, and its label names them
+            self.fields: tuple[str, ...] = ("arm",)
+            values = [(label,) for label in sweep.labels]
+        else:
+            self.fields = tuple(key.removeprefix("model_") for key in sweep.grid[0])  # what the sweep varies
+            values = [tuple(str(value) for value in run.values()) for run in sweep.grid]
+        self.runs = [QueuedRun(sweep.run_name(index), values[index]) for index in range(len(sweep.grid))]
         self.current: int | None = None  # the index of the run training now, or last
         self.version = 0
 
@@ -60,6 +65,9 @@ class SweepProgress:
         if self.current is None:
             return
         run = self.runs[self.current]
+        if isinstance(event, StepMetrics):
+            run.step = event.step  # every step: a new version would redraw the queue for nothing it shows
+            return
         if isinstance(event, EvalResult) and event.val_bpb is not None:
             run.best_val_bpb = event.val_bpb if run.best_val_bpb is None else min(run.best_val_bpb, event.val_bpb)
         elif isinstance(event, RunFinished):

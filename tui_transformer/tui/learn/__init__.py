@@ -1,4 +1,4 @@
-"""Learn mode's content: eleven pages, one per concept, each with prose, a live panel and code.
+"""Learn mode's content: twelve pages, one per concept, each with prose, a live panel and code.
 
 ``pages/NN_*.md`` hold the prose; :mod:`.registry` lists the pages with the source each one
 shows; the other modules compute one live panel each from a :class:`.context.LiveContext`.

@@ -1,4 +1,5 @@
-"""The eleven Learn pages, in the order of the original lessons (then circuits), and where each one's parts come from.
+"""The twelve Learn pages, in the order of the original lessons (then circuits and the modern recipe), and where
+each one's parts come from.
 
 * **Prose** is ``pages/<file>``, read with :mod:`importlib.resources`, so it is found in an
   installed wheel as well as in a checkout.
@@ -16,7 +17,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tui_transformer.tui.learn import attention, circuits, embeddings, kv_cache, parameters, positional, sampling, tokenization, training
+from tui_transformer.tui.learn import (attention, circuits, embeddings, kv_cache, modern_recipe, parameters, positional,
+                                      sampling, tokenization, training)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ PAGES: tuple[Page, ...] = (
          ("tui_transformer.interpret.head_roles:pattern_scores", "tui_transformer.interpret.induction:prefix_matching",
           "tui_transformer.interpret.induction:copy_losses", "tui_transformer.interpret.patching:patch",
           "tui_transformer.interpret.ablation:ablate_heads"), circuits.live),
+    Page("The modern recipe", "12_modern_recipe.md",
+         ("tui_transformer.model.rms_norm:RMSNorm", "tui_transformer.model.feedforward:FeedForward.hidden",
+          "tui_transformer.model.transformer:DecoderTransformer._init_weights",
+          "tui_transformer.model.transformer:DecoderTransformer.unembed", "tui_transformer.train.optimizer:build_optimizer",
+          "tui_transformer.train.schedule:WSDSchedule"), modern_recipe.live),
 )
 
 

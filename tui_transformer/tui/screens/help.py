@@ -20,8 +20,9 @@ Train a small transformer, watch it learn, then probe it.
 | `1`/`t`/`F1` | Train mode |
 | `2`/`p`/`F2` | Playground mode |
 | `3`/`b`/`F3` | Benchmark mode (F-keys work even while typing in an editor) |
-| `4`/`l`/`F4` | Learn mode: eleven pages, each explained on your own model (`l` is log scale on Train and Runs) |
+| `4`/`l`/`F4` | Learn mode: twelve pages, each explained on your own model (`l` is log scale on Train and Runs) |
 | `5`/`u`/`F5` | Runs mode: every run in a table, several overlaid on one chart, and what differs |
+| `6`/`F6` | Lessons: experiments that answer one question each with your own runs |
 | `ctrl+p` | command palette: start/stop training, open a run, benchmark, theme |
 | `?` | this help (escape closes it) |
 | `q`/`ctrl+q` | quit (asks first while a run trains, then saves a checkpoint) |
@@ -123,6 +124,21 @@ shapes but random patterns: train a run to see real ones.
 x axis across batch sizes, **time** shows which run gets lower sooner. **Smoothing** is
 TensorBoard's debiased moving average: 0 draws the raw points, 0.99 averages about the last 100.
 The dot before a marked run is its colour on the chart; it keeps it while others are marked.
+
+## Lessons
+
+| key | |
+|---|---|
+| `↑`/`↓` | pick a lesson: its question, what to expect, its runs and its verdict show on the right |
+| `s`/`enter` | start the lesson, or continue it where it stopped (refused while another run trains) |
+| `x` | stop it (the run training saves its checkpoint; `s` continues later) |
+| `v` | read its runs again and give the verdict (a lesson run from the command line) |
+| `o` | open its Learn page (the induction lesson: Circuits, on its best run) |
+| `r` | show its runs overlaid on the Runs screen |
+
+A lesson's runs are a sweep named after it (`induction-seed0`...): they train one after another in
+the same worker as the Train screen's runs, so the Train screen draws each one's curves as it
+trains. When the last one ends, the verdict says what your runs showed, with their numbers.
 """
 
 

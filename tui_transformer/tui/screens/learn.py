@@ -1,4 +1,4 @@
-"""Learn: eleven pages, one per concept of the transformer, each explained on the learner's own model.
+"""Learn: twelve pages, one per concept of the transformer, each explained on the learner's own model.
 
 Every page has three parts, in tabs:
 
@@ -72,7 +72,7 @@ class LiveComputed(Message):
 
 
 class LearnScreen(ModelScreen):
-    """The eleven Learn pages. ``autoload``: load the current run (else the newest, else the fresh model) on its own."""
+    """The twelve Learn pages. ``autoload``: load the current run (else the newest, else the fresh model) on its own."""
 
     TITLE = "Learn"
     MODE = "learn"

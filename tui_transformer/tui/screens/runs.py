@@ -23,6 +23,8 @@ A learner learns by changing one thing, training again and comparing. Layout::
   table when it fits its pane, else a paragraph per run.
 * **New runs** (one started from the command line) appear within ``REFRESH_S``: the folder is
   listed again every few seconds, and the whole table only when its runs differ.
+* **Told which runs to mark** (:class:`~tui_transformer.tui.messages.MarkRuns`, the Lessons
+  screen's ``r``): the folder is listed again, then exactly those runs are marked.
 * **Actions** on the run under the cursor: ``o`` makes it the current run and shows it on Train,
   ``g`` in the Playground, ``e`` in Learn (the app does it: see :meth:`DashboardHost.open_run`);
   ``r`` rename, ``n`` note, ``d`` delete (after a confirm). Renaming and deleting a run being
@@ -52,6 +54,7 @@ from tui_transformer.train.smoothing import MAX_SMOOTHING, METRICS, X_AXES
 from tui_transformer.tui.essential_keys import HELP_AND_QUIT
 from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.host import OpenIn
+from tui_transformer.tui.messages import MarkRuns
 from tui_transformer.tui.metrics_tail import MetricsTail
 from tui_transformer.tui.run_labels import shared_prefix, short_names
 from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
@@ -207,6 +210,7 @@ class RunsScreen(DashboardScreen):
         self.marked: dict[str, Marked] = {}
         self.colours = ColourBook()
         self._loading: set[str] = set()  # runs whose history a worker is reading
+        self._to_mark: tuple[str, ...] | None = None  # runs to mark once the folder is listed (MarkRuns)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -233,6 +237,10 @@ class RunsScreen(DashboardScreen):
 
     def on_screen_resume(self) -> None:
         self.list_runs()  # a run trained or renamed since the last visit
+
+    def on_mark_runs(self, message: MarkRuns) -> None:
+        self._to_mark = message.names
+        self.list_runs()  # the runs may be newer than the table
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_width)  # once the breakpoint's class (-narrow) is set
@@ -340,6 +348,13 @@ class RunsScreen(DashboardScreen):
             self._loading.add(run.name)
             self._load_history(run.name, run.path)
         self._marks_changed()
+
+    def _mark_only(self, names: tuple[str, ...]) -> None:
+        """Mark the listed runs called ``names``, in that order (their colours follow it), and unmark every other."""
+        self.unmark([name for name in [*self.marked, *self._loading] if name not in names])
+        listed = self.table.runs_by_name
+        self.mark([listed[name] for name in names if name in listed and name not in self.marked
+                   and name not in self._loading])
 
     def unmark(self, names: list[str]) -> None:
         for name in names:
@@ -511,6 +526,9 @@ class RunsScreen(DashboardScreen):
         elif group == LIST_GROUP:
             self.table.show(worker.result)
             self._marks_changed()
+            if self._to_mark is not None:
+                self._mark_only(self._to_mark)
+                self._to_mark = None
         elif group == REFRESH_GROUP and worker.result is None:
             self.list_runs()
         elif group == REFRESH_GROUP:

@@ -232,6 +232,9 @@ class TrainScreen(DashboardScreen):
         if not run.trained_here and run.path is not None and (self.attached is None
                                                              or self.attached.path.parent != run.path):
             self._follow(run.path)
+        if run.trained_here and self.attached is not None:  # a sweep started elsewhere (a lesson): its runs come here
+            self.detach()
+            self._follow_new_run(None, "starting")
         if run.trained_here and (run.state == PAUSED) != (before.state == PAUSED) and before.trained_here:
             self.history.note("info", "paused" if run.state == PAUSED else "resumed", time.time())
         self._drawn_version = -1  # the stats line names the run and its state

@@ -1,15 +1,15 @@
-"""The tab bar under the header, on every screen: the five screens, which one this is, and your run.
+"""The tab bar under the header, on every screen: the six screens, which one this is, and your run.
 
 At 120 columns it reads::
 
-     1 Train · [2 Playground] · 3 Benchmark · 4 Learn · 5 Runs             run pos-2 · finished
+     1 Train · [2 Playground] · 3 Benchmark · 4 Learn · 5 Runs · 6 Lessons     run pos-2 · finished
 
 and from 99 columns down the screens' names shorten, and the word "run" goes, so that the run's
-name and state still fit at 80::
+state and most of its name still fit at 80 (a long name is cut in its middle)::
 
-     1 Train [2 Play] 3 Bench 4 Learn 5 Runs      tiny-builtin-1205-232311 · finished
- The screen shown is bracketed and drawn in
-reverse. The run is the app's current run (:mod:`tui_transformer.tui.current_run`); the screen
+     1 Train [2 Play] 3 Bench 4 Learn 5 Runs 6 Lessons   tiny-bui…-232311 · finished
+
+The screen shown is bracketed and drawn in reverse. The run is the app's current run (:mod:`tui_transformer.tui.current_run`); the screen
 calls :meth:`TabBar.show` when it changes.
 """
 
@@ -23,8 +23,9 @@ from tui_transformer.tui.current_run import CurrentRun
 from tui_transformer.tui.host import host_of
 
 TABS = (("train", "Train", "Train"), ("playground", "Playground", "Play"), ("benchmark", "Benchmark", "Bench"),
-        ("learn", "Learn", "Learn"), ("runs", "Runs", "Runs"))
+        ("learn", "Learn", "Learn"), ("runs", "Runs", "Runs"), ("lessons", "Lessons", "Lessons"))
 WIDE_FROM = 100  # columns: the app's "-wide" breakpoint
+NO_RUN_HINTS = ("no run yet: s starts one, o opens one", "no run yet: s starts one")  # the first that fits
 _STATE_STYLES = {"running": "bold green", "paused": "bold yellow", "stopping": "bold yellow", "starting": "yellow",
                  "failed": "bold red", "interrupted": "yellow"}
 
@@ -52,7 +53,8 @@ def _run_text(run: CurrentRun, room: int, wide: bool) -> Text:
     state = run.state if run.path is not None or run.trained_here else ""
     following = run.path is not None and run.live and not run.trained_here  # trained elsewhere, read as it grows
     prefix = "following " if following else ("run " if run.path is not None and wide else "")
-    name = run.name or ("a new run" if run.trained_here else "no run yet: s starts one, o opens one")
+    hint = next(hint for hint in NO_RUN_HINTS if len(hint) <= room or hint == NO_RUN_HINTS[-1])
+    name = run.name or ("a new run" if run.trained_here else hint)
     spare = room - len(prefix) - len(name) - (len(state) + 3 if state else 0)
     if spare < 0 and run.path is not None:
         keep = max(len(name) + spare - 1, 4)
@@ -67,7 +69,7 @@ def _run_text(run: CurrentRun, room: int, wide: bool) -> Text:
 
 
 class TabBar(Widget):
-    """One row: the screens (``1``-``5`` switch) and the current run. ``mode`` is the screen it sits on."""
+    """One row: the screens (``1``-``6`` switch) and the current run. ``mode`` is the screen it sits on."""
 
     DEFAULT_CSS = "TabBar { height: 1; background: $panel; }"
 
