@@ -16,7 +16,7 @@ from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.model import DecoderTransformer, ModelConfig
 from tui_transformer.presets import PRESETS
 
-TINY = PRESETS["tiny"]
+CLASSIC = PRESETS["classic"]
 SMALL = "tokenizer=bpe-257,d_model=32,n_layers=1,n_heads=2,d_ff=64,seq_len=32,batch_size=4,eval_batches=2"
 
 
@@ -24,12 +24,19 @@ def test_every_builtin_arm_builds_or_names_itself_in_a_one_line_error():
     """Arms of options not in this version yet (another branch adds them) fail alone, by name."""
     for name in ARMS:
         try:
-            config = arm_config(TINY, builtin_arm(name))
+            config = arm_config(CLASSIC, builtin_arm(name))
         except ConfigError as error:
             assert str(error).startswith(f"arm {name}: ") and "\n" not in str(error)
         else:
             assert all(_setting(config, key) == value for key, value in ARMS[name].items())
-    assert arm_config(TINY, builtin_arm("tiny")) == TINY
+    assert arm_config(CLASSIC, builtin_arm("classic")) == CLASSIC
+
+
+def test_the_modern_arm_is_exactly_what_tiny_adopted_over_classic():
+    """The bench's `modern` arm and the tiny preset cannot drift apart: one is the other's definition."""
+    modern = arm_config(CLASSIC, builtin_arm("modern"))
+    assert modern.with_overrides(preset="tiny") == PRESETS["tiny"]
+    assert modern.with_overrides(preset="tiny") != CLASSIC.with_overrides(preset="tiny")
 
 
 def _setting(config, key):
@@ -39,22 +46,22 @@ def _setting(config, key):
 def test_a_user_arm_reads_its_values_by_type_and_a_bad_one_is_one_error():
     arm = parse_arm("big:d_model=192,lr=3e-3,pos_encoding=learned")
     assert arm == Arm("big", {"model_d_model": 192, "lr": 3e-3, "model_pos_encoding": "learned"})
-    config = arm_config(TINY, arm)
+    config = arm_config(CLASSIC, arm)
     assert (config.model.d_model, config.lr, config.model.pos_encoding) == (192, 3e-3, "learned")
     for text, words in (("big", "NAME:key=value"), ("big:d_modle=3", "did you mean d_model"),
                         ("big:lr=fast", "'fast' is not a float"), ("b g:lr=1", "may only use")):
         with pytest.raises(UserError, match=words):
             parse_arm(text)
     with pytest.raises(ConfigError, match="arm odd: d_model .* must be divisible by n_heads"):
-        arm_config(TINY, Arm("odd", {"model_d_model": 130}))
+        arm_config(CLASSIC, Arm("odd", {"model_d_model": 130}))
     with pytest.raises(ConfigError, match="arm sneaky: max_steps is set by the bench"):
-        arm_config(TINY, Arm("sneaky", {"max_steps": 5}))
+        arm_config(CLASSIC, Arm("sneaky", {"max_steps": 5}))
     with pytest.raises(ConfigError, match="no built-in arm called 'nope'"):
         builtin_arm("nope")
 
 
 def test_the_plan_refuses_a_reference_outside_the_arms_before_anything_trains():
-    plan = Plan(base=TINY, arms=(builtin_arm("tiny"),), data=("builtin",), seconds=1, seeds=1, reference="nanogpt-cpu")
+    plan = Plan(base=CLASSIC, arms=(builtin_arm("classic"),), data=("builtin",), seconds=1, seeds=1, reference="nanogpt-cpu")
     with pytest.raises(ConfigError, match="--reference nanogpt-cpu is not among the arms"):
         plan.check()
 
@@ -67,7 +74,7 @@ def test_calibration_turns_seconds_into_steps():
 
 @pytest.mark.slow  # sets up two trainers and times their steps (~3 s)
 def test_calibration_times_each_arm_in_turns_and_leaves_nothing_behind(corpus, tmp_path):
-    base = TINY.with_overrides(data=str(corpus), device="cpu")
+    base = CLASSIC.with_overrides(data=str(corpus), device="cpu")
     configs = {name: arm_config(base, parse_arm(f"{name}:{SMALL},{extra}"))
                for name, extra in (("narrow", "d_ff=32"), ("wide", "d_ff=512"))}
     step_s = calibrate(configs, 0.3, tmp_path / "calibrating")

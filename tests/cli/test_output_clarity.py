@@ -17,7 +17,7 @@ def test_runs_list_piped_is_plain_full_lines(capsys):
     assert lines[0] == f"runs in {runs}"
     header, row = lines[1].split(), lines[2].split()
     assert header == ["name", "preset", "step", "val", "bpb", "alerts", "state", "updated", "note"]
-    assert row[0] == "a-run-with-a-rather-long-name-to-show" and row[1] == "tiny"  # nothing cut or wrapped
+    assert row[0] == "a-run-with-a-rather-long-name-to-show" and row[1] == "classic"  # nothing cut or wrapped
     assert not any(c in "".join(lines) for c in "│┃━─")  # no box drawing in a pipe
     assert len(lines) == 3
 

@@ -136,7 +136,7 @@ def write_run(runs: Path, name: str, checkpoints: tuple[str, ...]) -> Path:
     from tui_transformer.train import checkpoint, config_file
 
     tokenizer = get_tokenizer("cl100k_base")
-    config = PRESETS["tiny"].with_overrides(
+    config = PRESETS["classic"].with_overrides(
         tokenizer="cl100k_base", data="builtin", model_vocab_size=tokenizer.vocab_size, model_d_model=32,
         model_n_heads=2, model_n_layers=2, model_d_ff=64, model_max_seq_len=32)
     run_dir = runs / name

@@ -161,7 +161,7 @@ def test_the_tab_bar_names_six_screens_and_keeps_a_lesson_run_in_sight(width):
 
 
 def test_the_modern_recipe_panel_ranks_the_speedrun_runs_with_their_recipes(tmp_path):
-    from tui_transformer.bench.recipe import MODERN
+    from tui_transformer.presets import MODERN
     from tui_transformer.train.runs import list_runs
 
     root = tmp_path / "runs"
@@ -172,7 +172,7 @@ def test_the_modern_recipe_panel_ranks_the_speedrun_runs_with_their_recipes(tmp_
     assert from_lesson and [run.name for run in ranked] == ["speedrun-modern", "speedrun-classic"]
     lines = plain(recipe_table(ranked, "speedrun-modern"), 160).splitlines()
     modern = next(line for line in lines if "speedrun-modern" in line)
-    assert "rmsnorm · no-bias · qk-norm · relu2 · zero-init · softcap 15 · untied · muon · wsd" in modern
+    assert "relu2 · untied · muon · wsd" in modern  # what tiny adopted over classic
     assert "2.3000" in modern and "-0.2000" in modern
     assert "classic" in next(line for line in lines if "speedrun-classic" in line)
     assert recipe_words({"model": {"activation": "swiglu"}, "optimizer": "adamw"}) == ["swiglu"]

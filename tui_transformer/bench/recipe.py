@@ -5,10 +5,10 @@ What a learner on a laptop feels is how good the model gets in the minutes they 
 costs twice as much gets half the steps.
 
 **An arm** is a name and :meth:`~tui_transformer.train.config.TrainConfig.with_overrides` keys
-applied to a base preset (``tiny``): :data:`ARMS` holds the built-in ones (today's ``tiny``,
-nanoGPT's CPU recipe, one arm per option of the modern recipe, and :data:`MODERN`, their
-combination), and ``--arm NAME:key=value,...`` adds one. A config is built only when the bench
-runs, so an arm naming a setting this version lacks is one error that names the arm.
+applied to a base preset (``classic``): :data:`ARMS` holds the built-in ones (``classic`` itself,
+nanoGPT's CPU recipe, one arm per change of the modern recipe, ``modern``: the winners the ``tiny``
+preset adopted, and ``every-change``), and ``--arm NAME:key=value,...`` adds one. A config is built
+only when the bench runs, so an arm naming a setting this version lacks is one error that names the arm.
 
 **Equal wall time, two ways** (``mode``):
 
@@ -55,6 +55,7 @@ from typing import Any, Callable
 
 from tui_transformer.errors import ConfigError, UserError
 from tui_transformer.model.config import ModelConfig, reject_unknown_fields
+from tui_transformer.presets import MODERN, RECIPE_CHANGES
 from tui_transformer.train.config import MAX_STEPS, TrainConfig
 
 MODES = ("calibrated", "wall")
@@ -73,28 +74,13 @@ NANOGPT_CPU: dict[str, Any] = {
     "weight_decay": 0.1, "grad_clip": 1.0,
 }
 
-# One change each on top of the base preset: the options of issue #27's modern recipe.
-SINGLE_CHANGES: dict[str, dict[str, Any]] = {
-    "rmsnorm": {"model_norm": "rmsnorm"},
-    "no-bias": {"model_bias": False},
-    "qk-norm": {"model_qk_norm": True},
-    "relu2": {"model_activation": "relu2"},
-    "swiglu": {"model_activation": "swiglu"},
-    "zero-init": {"model_zero_init_proj": True},
-    "softcap": {"model_logit_softcap": 15.0},
-    "untied": {"model_tie_weights": False},
-    "muon": {"optimizer": "muon"},
-    "wsd": {"schedule": "wsd"},
-}
+# Every piece of the modern recipe together, to compare with the winners tiny adopted (MODERN).
+EVERY_CHANGE: dict[str, Any] = {key: value for change in RECIPE_CHANGES.values() for key, value in change.items()
+                                if change is not RECIPE_CHANGES["swiglu"]}  # one activation: relu2
 
-# The combination: every single change that is to be kept, in one dict (set it from the measurements).
-MODERN: dict[str, Any] = {
-    "model_norm": "rmsnorm", "model_bias": False, "model_qk_norm": True, "model_activation": "relu2",
-    "model_zero_init_proj": True, "model_logit_softcap": 15.0, "model_tie_weights": False,
-    "optimizer": "muon", "schedule": "wsd",
-}
-
-ARMS: dict[str, dict[str, Any]] = {"tiny": {}, "nanogpt-cpu": NANOGPT_CPU, **SINGLE_CHANGES, "modern": MODERN}
+# Arms over the classic preset: itself, nanoGPT's CPU recipe, one per change, tiny's winners, and all of them.
+ARMS: dict[str, dict[str, Any]] = {"classic": {}, "nanogpt-cpu": NANOGPT_CPU, **RECIPE_CHANGES, "modern": MODERN,
+                                   "every-change": EVERY_CHANGE}
 
 # What the bench itself sets for every run: an arm may not.
 SET_BY_THE_BENCH = ("preset", "data", "seed", "device", "max_steps", "max_tokens", "max_time", "epochs",

@@ -24,8 +24,8 @@ from tui_transformer.commands.train import count, duration
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("recipe", help="training recipes at equal wall time, scored by held-out bits "
                                                   "per byte", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arms", default="nanogpt-cpu,tiny",
-                        help="built-in arms, comma-separated, or 'all' (default nanogpt-cpu,tiny); "
+    parser.add_argument("--arms", default="nanogpt-cpu,classic,modern",
+                        help="built-in arms, comma-separated, or 'all' (default nanogpt-cpu,classic,modern); "
                              "'--arms list' prints them")
     parser.add_argument("--arm", action="append", default=[], metavar="NAME:KEY=VALUE,...",
                         help="one more arm: settings over the preset, as sweep --vary names them "
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-bytes", type=count, default=100_000,
                         help="held-out bytes every arm is scored on (default 100k)")
     parser.add_argument("--reference", default="nanogpt-cpu", help="the arm the ratios divide by (default nanogpt-cpu)")
-    parser.add_argument("--preset", default="tiny", help="the preset the arms change (default tiny)")
+    parser.add_argument("--preset", default="classic", help="the preset the arms change (default classic)")
     parser.add_argument("--seed", type=int, default=None, help="the first seed (default: the preset's)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")

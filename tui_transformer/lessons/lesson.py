@@ -6,7 +6,7 @@ A lesson is data plus one function::
     expect                         what should happen, and why (a few sentences)
     learn                          the title of the Learn page that explains the idea
     minutes                        measured on 2 CPU cores (None until measured)
-    base                           overrides of the tiny preset that every run shares
+    base                           overrides of the classic preset that every run shares
     arms                           the runs: a label and its own overrides each (a sweep of arms)
     verdict(runs) -> Verdict       what the learner's own runs showed (see :mod:`.verdict`)
 
@@ -33,7 +33,7 @@ class Lesson:
     question: str
     expect: str
     learn: str  # a Learn page's title
-    base: dict[str, Any]  # with_overrides keys over the tiny preset
+    base: dict[str, Any]  # with_overrides keys over the classic preset
     arms: tuple[Arm, ...]
     verdict: Callable[[LessonRuns], Verdict]
     minutes: float | None = None

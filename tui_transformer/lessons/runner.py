@@ -20,10 +20,13 @@ NOT_STARTED, PARTLY_RUN, DONE = "not started", "partly run", "done"
 
 
 def base_config(lesson: Lesson, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """The tiny preset with the lesson's shared settings (and ``overrides``, e.g. fewer steps in a test)."""
+    """The classic preset with the lesson's shared settings (and ``overrides``, e.g. fewer steps in a test).
+
+    Classic, not tiny: each lesson changes one thing on the textbook recipe (the learning-rate lesson's
+    ``lr`` is then the rate of every weight, where tiny's Muon has its own for the blocks' matrices)."""
     from tui_transformer.presets import PRESETS
 
-    return PRESETS["tiny"].with_overrides(**(lesson.base | (overrides or {})))
+    return PRESETS["classic"].with_overrides(**(lesson.base | (overrides or {})))
 
 
 def lesson_plan(lesson: Lesson, root: Path | None = None, overrides: dict[str, Any] | None = None) -> sweeps.Plan:

@@ -3,9 +3,9 @@
 The NanoGPT speedrun reached GPT-2-small quality many times faster than the classic recipe, from a
 handful of changes: RMSNorm, no biases, QK-norm, ReLU², zero-initialised projections, soft-capped
 logits, an untied head, Muon and a warm-up/flat/warm-down schedule. The arms are the recipe
-benchmark's own (:mod:`tui_transformer.bench.recipe`): classic (``tiny``), the modern combination,
-and one run per change. Each run trains for the same wall time; the verdict ranks them by val bits
-per byte and says what each change gave on this CPU.
+benchmark's own (:mod:`tui_transformer.presets`): the classic recipe, the modern one (what the
+``tiny`` preset adopted), and one run per change. Each run trains for the same wall time; the
+verdict ranks them by val bits per byte and says what each change gave on this CPU.
 
 The settings come with the modern-recipe work; until they exist, :func:`unavailable` says so and
 the lesson is refused with that message.
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from tui_transformer.bench.recipe import MODERN, SINGLE_CHANGES
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT, ranked_by
 from tui_transformer.lessons.verdict import LessonRuns, Verdict, fmt, not_yet
+from tui_transformer.presets import MODERN, RECIPE_CHANGES
 from tui_transformer.train.sweep import Arm
 
 NAME = "speedrun"
@@ -31,7 +31,7 @@ def unavailable() -> str | None:
     from tui_transformer.train.config import TrainConfig
 
     known = {f.name for f in fields(TrainConfig)} | {f"model_{f.name}" for f in fields(ModelConfig)}
-    wanted = set(MODERN).union(*SINGLE_CHANGES.values())
+    wanted = set(MODERN).union(*RECIPE_CHANGES.values())
     missing = sorted(key.removeprefix("model_") for key in wanted if key not in known)
     return f"it needs the modern-recipe settings ({', '.join(missing)}), which are not in this version" if missing else None
 
@@ -66,7 +66,7 @@ LESSON = Lesson(
             "at this scale. Learn: The modern recipe."),
     learn="The modern recipe",
     base=SMALL_TEXT | dict(max_steps=None, max_time=SECONDS),
-    arms=(Arm("classic", {}), Arm("modern", MODERN), *(Arm(label, change) for label, change in SINGLE_CHANGES.items())),
+    arms=(Arm("classic", {}), Arm("modern", MODERN), *(Arm(label, change) for label, change in RECIPE_CHANGES.items())),
     verdict=verdict,
     unavailable=unavailable,
 )
