@@ -53,15 +53,17 @@ def _list(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tui_transformer.commands.train import ProgressView, signal_exit_code, stop_on_signals
     from tui_transformer.lessons.registry import get_lesson
-    from tui_transformer.lessons.runner import run_lesson
+    from tui_transformer.lessons.runner import lesson_plan, run_lesson
     from tui_transformer.train.sweep import describe
 
     lesson = get_lesson(args.name)
+    labels = lesson_plan(lesson).labels  # as its manifest recorded them, for a lesson that ran before
     print(f"{lesson.title}: {lesson.question}\n{lesson.expect}\n", flush=True)
 
     def announce(index, total, values, action):
-        print(f"lesson {lesson.name}: run {index + 1}/{total} ({describe(values)}): {action}", file=sys.stderr,
-              flush=True)
+        settings = f" ({describe(values)})" if values else ""  # the lesson's baseline arm changes nothing
+        print(f"lesson {lesson.name}: run {index + 1}/{total} {labels[index]}{settings}: {action}",
+              file=sys.stderr, flush=True)
 
     with stop_on_signals() as (stop, interrupted), ProgressView(quiet=args.quiet) as view:
         runs = run_lesson(lesson, on_run_start=announce, on_event=view.handle, stop=stop)
