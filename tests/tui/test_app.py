@@ -293,8 +293,9 @@ async def test_the_first_seconds_after_s_say_what_is_happening_and_no_early_eta(
         await app.workers.wait_for_complete()
 
 
-async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_path):
-    # At 80x24 the header was cut: the torch build string took the room of the run's state.
+async def test_the_header_keeps_a_long_run_names_ends_and_its_state_at_80_columns(tmp_path):
+    # At 80x24 the header was cut: the torch build string took the room of the run's state. With six
+    # tabs the row has no room for a 20-character name: it is cut in the middle, its state kept whole.
     from tests.tui.helpers import RECORDED, run_dir_of, text_of
 
     app = make_app()
@@ -303,4 +304,4 @@ async def test_the_header_keeps_a_long_run_name_and_its_state_at_80_columns(tmp_
         assert app.open_run(run_dir_of(RECORDED, tmp_path, "tiny-20261201-121500"))
         await pilot.pause()
         assert "tiny-20261201-121500: finished" in app.sub_title and "torch" not in app.sub_title
-        assert text_of(app)[0].rstrip().endswith(" tiny-20261201-121500 · finished")  # the tab bar, in the header's row
+        assert text_of(app)[0].rstrip().endswith(" tiny-20…1-121500 · finished")  # the tab bar, in the header's row
