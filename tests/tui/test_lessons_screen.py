@@ -181,7 +181,7 @@ def test_the_modern_recipe_panel_ranks_the_speedrun_runs_with_their_recipes(tmp_
 def test_snapshot_the_induction_lesson_done_with_its_verdict(snap_compare):
     """The induction lesson's three runs on disk, as the trainer leaves them: one formed its head."""
     lesson_sweep(induction.LESSON)  # its manifest, as starting it writes
-    for seed, icl in ((0, 1.6), (1, -0.1), (2, -0.2)):
+    for seed, icl in ((0, 3.2), (1, -0.1), (2, -0.2)):
         write_lesson_run(f"induction-seed{seed}", seed, icl)
     app = make_app()
 
@@ -224,10 +224,11 @@ def write_lesson_run(name: str, seed: int, icl_at_end: float) -> None:
     config_file.write(config, run_dir / "config.toml")
     writer = MetricsWriter(run_dir)
     writer.write(RunStarted(str(run_dir), name, config.to_dict(), "cpu", "tiny", "", 20_000, time=T0))
-    for step in range(100, 700, 100):
-        formed = icl_at_end > 1 and step >= 300
-        writer.write(StepMetrics(step, 600, 1, 3.0, 20.0, 3e-3, 0.5, 1000.0, 2048 * step, step / 30, None, time=T0))
-        writer.write(EvalResult(step, 2.0 if formed else 3.4, 10.0, 2.0, "normal", None,
-                                icl_at_end if formed else -0.1, 0.6 if formed else 0.1, time=T0))
-    writer.write(RunFinished(600, "max_steps", 2048 * 600, 2.0, time=T0))
+    for step in range(100, 900, 100):  # the lesson's 800 steps; a head that forms does so at step 500
+        forms, formed = icl_at_end > 2, icl_at_end > 2 and step >= 500
+        writer.write(StepMetrics(step, 800, 1, 3.0, 20.0, 3e-3, 0.5, 1000.0, 2048 * step, step / 30, None, time=T0))
+        writer.write(EvalResult(step, 2.4 if formed else 3.4, 10.0, 2.0, "normal", None,
+                                icl_at_end if formed else (0.9 if forms else -0.1), 0.95 if formed else 0.1,
+                                time=T0))
+    writer.write(RunFinished(800, "max_steps", 2048 * 800, 2.4, time=T0))
     writer.close()
