@@ -117,7 +117,7 @@ async def test_a_lesson_trains_from_the_screen_to_its_verdict(monkeypatch, held_
 
         await pilot.press("r")  # its runs, overlaid on the Runs screen
         await wait_until(pilot, lambda: len(app.screen.marked) == 2, timeout_s=20)
-        assert app.current_mode == "runs" and list(app.screen.marked) == ["induction-seed0", "induction-seed1"]
+        assert app.current_mode == "runs" and sorted(app.screen.marked) == ["induction-seed0", "induction-seed1"]
 
 
 async def test_o_opens_the_verdicts_page_on_its_run_and_r_without_runs_says_so(monkeypatch, notes):
