@@ -36,3 +36,16 @@ def save_as_run(model, tokenizer, run_name: str):
     save({"model": model.state_dict(), "config": config.to_dict(), "tokenizer": tokenizer.identity(), "step": 0},
          run_dir / CHECKPOINTS / "latest.pt")
     return run_dir
+
+
+def exported_to_transformers(model, tokenizer, out, capsys, transformers, architecture: str):
+    """``model`` saved as a run, exported with ``export --format hf`` to ``out``, and loaded back by plain
+    ``transformers``, whose class must be ``architecture``; returns the loaded model."""
+    from tui_transformer.cli import main
+
+    save_as_run(model, tokenizer, "r")
+    assert main(["export", "r", "--format", "hf", "--out", str(out)]) == 0
+    assert architecture in capsys.readouterr().out
+    hf = transformers.AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
+    assert type(hf).__name__ == architecture
+    return hf

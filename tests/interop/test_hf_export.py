@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from tests.interop.interop_helpers import random_model, save_as_run
+from tests.interop.interop_helpers import exported_to_transformers, random_model, save_as_run
 from tui_transformer.cli import main
 from tui_transformer.data.builtin_corpus import load_builtin_documents
 from tui_transformer.data.split import split_of
@@ -20,11 +20,7 @@ from tui_transformer.model import SamplingConfig, generate
 def test_round_trip_logits_and_greedy_generation(bpe, tmp_path, capsys, transformers, pos_encoding, tied, activation,
                                                   architecture):
     model = random_model(bpe, pos_encoding, tie_weights=tied, activation=activation)
-    save_as_run(model, bpe, "r")
-    assert main(["export", "r", "--format", "hf", "--out", str(tmp_path / "hf")]) == 0
-    assert architecture in capsys.readouterr().out
-    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "hf", dtype=torch.float32).eval()
-    assert type(hf).__name__ == architecture
+    hf = exported_to_transformers(model, bpe, tmp_path / "hf", capsys, transformers, architecture)
 
     ids = torch.tensor([bpe.encode("The interpreter reads a program, token by token, and runs it.")[:40]])
     with torch.inference_mode():
