@@ -67,6 +67,19 @@ def test_log_scale_labels_show_real_values():
     assert 900 < top < 2000 and 5 < bottom < 11
 
 
+def test_a_power_law_on_log_log_axes_is_a_straight_line_with_real_x_labels():
+    law = Series("loss")
+    for exponent in range(9, 14):
+        law.append(10.0 ** exponent, 5.0 * (10.0 ** exponent) ** -0.05)  # L = 5 C^-0.05, C from 1e9 to 1e13
+    lines = chart([law], log=True, log_x=True)
+    assert "[log-log]" in lines[0]
+    axis = lines[-1].split("└")[1]
+    assert axis.startswith("1e+09") and axis.rstrip().endswith("1e+13") and "1e+11" in axis  # 10**x, not x
+    rows = [line.split("┤" if "┤" in line else "│", 1)[1] for line in lines[1:-1]]
+    columns = [min(i for i, ch in enumerate(row) if ch != " ") for row in rows if row.strip()]
+    assert columns == sorted(columns) and len(columns) == len(rows)  # falls steadily across every row: no bend
+
+
 def test_window_shows_only_the_last_steps():
     lines = chart([falling(1000)], window=100)
     assert "[last 100]" in lines[0]

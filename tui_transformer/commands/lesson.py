@@ -94,4 +94,5 @@ def _print_verdict(verdict) -> None:
     if verdict.try_next:
         print(f"try: {verdict.try_next}")
     if verdict.open_page:
-        print(f"see it: the dashboard's Learn page {verdict.open_page!r} on run {verdict.open_run}")
+        on_run = f" on run {verdict.open_run}" if verdict.open_run else ""
+        print(f"see it: the dashboard's Learn page {verdict.open_page!r}{on_run}")

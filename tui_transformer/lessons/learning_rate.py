@@ -21,9 +21,18 @@ def final_loss(record: RunRecord) -> float | None:
     return record.summary.get("best_val_loss")
 
 
+def first_alerts(record: RunRecord) -> dict[str, int]:
+    """Each rule the doctor raised on the run, and the step it first did, in the order they came."""
+    steps: dict[str, int] = {}
+    for alert in sorted(record.alerts, key=lambda alert: alert.step):
+        steps.setdefault(alert.rule, alert.step)
+    return steps
+
+
 def describe(record: RunRecord) -> str:
-    rules = sorted({alert.rule for alert in record.alerts})
-    said = f"the doctor said: {', '.join(rules)}" if rules else "the doctor said nothing"
+    rules = first_alerts(record)
+    said = ("the doctor said: " + ", ".join(f"{rule} (step {step})" for rule, step in rules.items()) if rules
+            else "the doctor said nothing")
     return f"{record.label} (lr {record.values['lr']:g}): best val loss {fmt(final_loss(record))}, {record.state}; {said}"
 
 
@@ -40,7 +49,7 @@ def verdict(runs: LessonRuns) -> Verdict:
     shown = right is not None and not beaten and bool(high_alerts)
     lines = [describe(record) for record in runs.records]
     numbers = {label: {"run": record.name, "lr": record.values["lr"], "best_val_loss": losses[label],
-                       "alerts": [alert.rule for alert in record.alerts], "state": record.state}
+                       "alerts": first_alerts(record), "state": record.state}
                for label, record in arms.items()}
     if shown:
         headline = "the middle rate learned best; the low one barely moved and the doctor flagged the high one"

@@ -1,83 +1,145 @@
-"""Lesson ``positions``: four ways to tell a transformer where a token is, at equal budget, then at twice the context.
+"""Lesson ``positions``: four ways to tell a transformer where a token is, for the same minute each, then at twice the context.
 
 Attention itself ignores order: without positions, "dog bites man" and "man bites dog" look alike.
 The four encodings (:mod:`tui_transformer.model.positional`): a sinusoidal table and a learned table
 added to the input, RoPE rotating queries and keys by position, ALiBi penalising attention by
-distance. Each run trains at a context of 64 tokens; the verdict then scores each model at 128
-(:func:`loss_at_context`). A learned table has no rows past 64, so that run cannot be scored there:
-the verdict says so. RoPE and ALiBi only see relative distances, so they have a chance to carry over.
+distance. Each run trains for the same wall time at a context of 64 tokens.
+
+The verdict then reads every model on windows of 128 tokens, its weights unchanged, and takes the
+mean loss at each position (:func:`loss_by_position`). Positions 0-63 are the ones it trained at;
+64-127 it has never seen. A model that carries over does no worse on the new positions than on the
+last half of the old ones (those also have a long context behind them)::
+
+    carry-over = mean(loss[64:128]) - mean(loss[32:64])          > 0: worse past the training length
+
+A learned table has no rows past 64, so that model cannot be read there: the verdict says so. RoPE
+and ALiBi only see distances between tokens, so they have a chance to carry over; a sinusoidal
+table hands the model vectors it never met.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT, ranked_by
-from tui_transformer.lessons.verdict import LessonRuns, Verdict, fmt, not_yet
+from tui_transformer.lessons.verdict import Chart, LessonRuns, Verdict, fmt, not_yet
+from tui_transformer.train.metrics import METRICS_FILE
 from tui_transformer.train.sweep import Arm
 
 NAME = "positions"
 ENCODINGS = ("sinusoidal", "learned", "rope", "alibi")
-LONGER = 2  # the factor of the context the verdict scores at
+RELATIVE = ("rope", "alibi")
+SECONDS = 60.0  # every run: the same minute of training
+LONGER = 2  # the factor of the context the verdict reads the models at
+BETTER_NATS = 0.05  # a relative encoding's carry-over below the sinusoidal one's by this much: not noise
 
 
-def loss_at_context(run_dir: Path, seq_len: int) -> float | None:
-    """The run's validation loss with windows of ``seq_len`` tokens, its weights unchanged; None for a
-    learned table shorter than that (it has no rows for the later positions).
+def loss_by_position(run_dir: Path, seq_len: int) -> list[float] | None:
+    """The run's mean validation loss at each position of windows of ``seq_len`` tokens, its weights
+    unchanged: ``seq_len`` numbers. None for a learned table shorter than that (it has no rows for the
+    later positions).
 
     The other encodings have no trained parameter sized by the context (their tables are computed),
-    so the same weights load into a model built for the longer context.
+    so the same weights load into a model built for the longer context. Remembered until the run's
+    files change: the dashboard reads every verdict again each time the Lessons screen is shown.
     """
+    metrics = Path(run_dir) / METRICS_FILE
+    stamp = metrics.stat().st_mtime_ns if metrics.is_file() else None
+    return _loss_by_position(str(run_dir), seq_len, stamp)
+
+
+@lru_cache(maxsize=32)
+def _loss_by_position(run_dir: str, seq_len: int, stamp: int | None) -> list[float] | None:
+    import torch
+
     from tui_transformer.model import DecoderTransformer
-    from tui_transformer.model.tools.perplexity import evaluate
+    from tui_transformer.model.tools.loss import lm_loss
     from tui_transformer.train.checkpoint import load_for_inference
     from tui_transformer.train.validation import run_validation_batches
 
     model, tokenizer, config = load_for_inference(run_dir, "cpu")
     if config.model.pos_encoding == "learned" and seq_len > config.model.max_seq_len:
         return None
-    longer = DecoderTransformer(replace(model.config, max_seq_len=seq_len))
+    longer = DecoderTransformer(replace(model.config, max_seq_len=seq_len)).eval()
     longer.load_state_dict(model.state_dict())
     _, batches = run_validation_batches(config.with_overrides(model_max_seq_len=seq_len), tokenizer, run_dir)
-    return evaluate(longer.eval(), batches).loss
+    total, windows = torch.zeros(seq_len, dtype=torch.float64), 0
+    with torch.inference_mode():
+        for x, y in batches:
+            total += lm_loss(longer(x), y, reduction="none").view_as(y).sum(0).double()  # [T]: summed over windows
+            windows += y.shape[0]
+    return (total / windows).tolist()
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def read_run(record) -> dict:
+    """One run's numbers: its loss where it trained, on the new positions, and its carry-over (module docstring)."""
+    seq_len = int(record.config.get("model", {}).get("max_seq_len", 64))
+    curve = loss_by_position(record.path, LONGER * seq_len)
+    trained = loss_by_position(record.path, seq_len) if curve is None else curve[:seq_len]
+    numbers = {"run": record.name, "context": seq_len, "steps": record.summary["steps"],
+               "best_val_loss": record.summary["best_val_loss"], "loss_trained_positions": mean(trained),
+               "loss_new_positions": None, "carry_over": None, "loss_by_position": curve}
+    if curve is not None:
+        numbers["loss_new_positions"] = mean(curve[seq_len:])
+        numbers["carry_over"] = numbers["loss_new_positions"] - mean(curve[seq_len // 2:seq_len])
+    return numbers
+
+
+def describe(label: str, n: dict) -> str:
+    seen = f"{label}: {n['steps']:,} steps, val loss {fmt(n['loss_trained_positions'])} at positions 0-{n['context'] - 1}"
+    if n["carry_over"] is None:
+        return f"{seen}; positions {n['context']}+ cannot be read: a learned table has no rows past its training context"
+    return (f"{seen}; {fmt(n['loss_new_positions'])} at {n['context']}-{LONGER * n['context'] - 1}, which it never "
+            f"trained at ({n['carry_over']:+.2f} against its last trained positions)")
 
 
 def verdict(runs: LessonRuns) -> Verdict:
     waiting = not_yet(NAME, runs)
     if waiting is not None:
         return waiting
-    lines, numbers = [], {}
-    for record in ranked_by(runs.records):
-        seq_len = int(record.config.get("model", {}).get("max_seq_len", 64))
-        at_t, at_2t = loss_at_context(record.path, seq_len), loss_at_context(record.path, LONGER * seq_len)
-        numbers[record.label] = {"run": record.name, "best_val_loss": record.summary["best_val_loss"],
-                                 "loss_at_context": at_t, "loss_at_longer_context": at_2t}
-        longer = ("cannot be scored: a learned table has no rows past its training context" if at_2t is None
-                  else f"{fmt(at_2t)} at {LONGER * seq_len} tokens ({at_2t - at_t:+.2f})")
-        lines.append(f"{record.label}: val loss {fmt(at_t)} at {seq_len} tokens; {longer}")
-    growth = {label: n["loss_at_longer_context"] - n["loss_at_context"] for label, n in numbers.items()
-              if n["loss_at_longer_context"] is not None}
-    relative = [growth[label] for label in ("rope", "alibi") if label in growth]
-    shown = bool(relative) and "sinusoidal" in growth and min(relative) < growth["sinusoidal"]
-    headline = ("a relative encoding carried over to twice the context better than the sinusoidal table" if shown
-                else "no encoding carried over to twice the context better than the sinusoidal table here")
-    return Verdict(NAME, shown, headline, lines, numbers=numbers,
-                   try_next="" if shown else "train longer (a larger --max-steps in the lesson's runs) so each "
-                                             "encoding has settled, then compare again")
+    numbers = {record.label: read_run(record) for record in ranked_by(runs.records)}
+    lines = [describe(label, n) for label, n in numbers.items()]
+    best = next(iter(numbers), None)
+    if best is not None:
+        lines.append(f"learned best in the same time: {best}")
+    carry = {label: n["carry_over"] for label, n in numbers.items() if n["carry_over"] is not None}
+    relative = {label: carry[label] for label in RELATIVE if label in carry}
+    absolute = carry.get("sinusoidal")
+    shown = bool(relative) and absolute is not None and min(relative.values()) < absolute - BETTER_NATS
+    chart = Chart(f"val loss by position, trained on the first {next(iter(numbers.values()))['context']}"
+                  if numbers else "val loss by position",
+                  {label: (list(range(1, len(n["loss_by_position"]) + 1)), n["loss_by_position"])
+                   for label, n in numbers.items() if n["loss_by_position"] is not None})
+    if shown:
+        carried = min(relative, key=relative.get)
+        headline = (f"{carried} carried over to positions it never trained at ({relative[carried]:+.2f} nats); "
+                    f"the sinusoidal table did not ({absolute:+.2f})")
+        return Verdict(NAME, True, headline, lines, numbers=numbers, open_page="Positional encoding", charts=[chart])
+    return Verdict(NAME, False, "no relative encoding carried over to twice the context better than the sinusoidal "
+                                "table here", lines, numbers=numbers, charts=[chart],
+                   try_next="a longer run (the lesson's max_time) lets each encoding settle before it is compared")
 
 
 LESSON = Lesson(
     name=NAME,
     title="Positional encodings",
     question="Which way of encoding positions learns best, and which still works beyond the context it trained on?",
-    expect=("At 64 tokens all four learn; RoPE usually a little faster (nothing is added to the input, so the "
-            "tokens' own embeddings are not drowned out). At 128 tokens the absolute encodings meet positions "
-            "they never saw: the sinusoidal table's loss rises, the learned table has no rows at all, while "
-            "RoPE and ALiBi, which only see distances, degrade less. Learn: Positional encoding."),
+    expect=("Each run trains for one minute at a context of 64 tokens. ALiBi, RoPE and the learned table end "
+            "close together; the sinusoidal table lags far behind: it is added at full size (values from -1 to 1) "
+            "to token embeddings that start fifty times smaller, and drowns them (the original transformer scaled "
+            "its embeddings up by the square root of d_model for this reason). Then each model reads 128 tokens. "
+            "Past position 64 the sinusoidal model meets vectors it never saw and its loss jumps; the learned "
+            "table has no rows there at all; ALiBi, which only sees distances, does as well as before, and RoPE "
+            "nearly so. Learn: Positional encoding."),
     learn="Positional encoding",
-    base=SMALL_TEXT,
+    base=SMALL_TEXT | dict(max_steps=None, max_time=SECONDS),
     arms=tuple(Arm(encoding, {"model_pos_encoding": encoding}) for encoding in ENCODINGS),
     verdict=verdict,
 )

@@ -1,14 +1,22 @@
-"""Lesson ``scaling``: four model sizes at one compute budget; loss against parameters and FLOPs, on log axes.
+"""Lesson ``scaling``: four model sizes, one compute budget; loss against FLOPs and against parameters, on log axes.
 
 Training costs about ``6 N`` FLOPs a token for a model of ``N`` weights (plus attention:
 :func:`tui_transformer.model.tools.flops.flops_per_token`). At a fixed budget ``C`` a model of
 ``f`` FLOPs a token trains on ``C / f`` tokens: a bigger model learns more from each token but sees
 fewer. Each run's ``max_tokens`` is set so that all four spend ``BUDGET_FLOPS``.
 
-Scaling laws (Kaplan et al. 2020; Hoffmann et al. 2022) say that loss falls as a power of model size
-while the data suffices, a straight line on log-log axes; the verdict fits its slope by least
-squares, ``log L = a + b log N``, and a second slope over each run's own curve of val loss against
-the FLOPs spent so far.
+Two pictures, both on log-log axes, where a power law ``L = a C^b`` is a straight line of slope ``b``:
+
+* **Loss against FLOPs** (Kaplan et al. 2020): each run's val loss against the FLOPs spent so far.
+  At every amount of compute some size is lowest; those lowest points are the *compute frontier*,
+  and the verdict fits its slope by least squares, ``log L = log a + b log C``, over the part of the
+  budget past its first tenth (the start is warm-up). Early on the small model leads (it has
+  seen more tokens), later a bigger one takes over.
+* **Loss against parameters at the end** (Hoffmann et al. 2022, "Chinchilla"): one point a size.
+  Too small a model cannot hold more than it has learned; too large a one ran out of tokens before
+  it learned much (Chinchilla's rule of thumb: about 20 tokens a parameter). In between lies the
+  best size for the budget, so the curve is a U and the effect is shown when the best size is
+  neither the smallest nor the largest.
 """
 
 from __future__ import annotations
@@ -17,15 +25,16 @@ import math
 
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT
-from tui_transformer.lessons.verdict import LessonRuns, RunRecord, Verdict, fmt, not_yet
+from tui_transformer.lessons.verdict import Chart, LessonRuns, RunRecord, Verdict, fmt, not_yet
 from tui_transformer.model.config import ModelConfig
 from tui_transformer.model.tools.flops import flops_per_token
 from tui_transformer.train.sweep import Arm
 
 NAME = "scaling"
-BUDGET_FLOPS = 2e12  # about 1 to 3 minutes a run on 2 CPU cores
+BUDGET_FLOPS = 4e12
 WIDTHS = (32, 64, 128, 192)
 SHAPE = dict(vocab_size=2048, n_heads=4, n_layers=2, max_seq_len=64)  # the SMALL_TEXT shape; the width varies
+WARM_UP_SHARE = 0.1  # the frontier's fit starts past this share of the budget
 
 
 def size(width: int) -> dict:
@@ -51,40 +60,64 @@ def flops_curve(record: RunRecord) -> list[tuple[float, float]]:
             if row["val_loss"] is not None and row["tokens_seen"]]
 
 
+def frontier(curves: dict[str, list[tuple[float, float]]]) -> list[tuple[float, float, str]]:
+    """``(FLOPs, loss, run)`` of every point no run beat with fewer FLOPs: the lowest loss reached so far, as
+    the compute grows (each run's evals, merged in FLOPs order)."""
+    points = sorted((flops, loss, run) for run, curve in curves.items() for flops, loss in curve)
+    best, kept = math.inf, []
+    for flops, loss, run in points:
+        if loss < best:
+            best = loss
+            kept.append((flops, loss, run))
+    return kept
+
+
 def verdict(runs: LessonRuns) -> Verdict:
     waiting = not_yet(NAME, runs)
     if waiting is not None:
         return waiting
-    records = [r for r in runs.records if r.summary.get("best_val_loss") and r.n_params]
-    points = [{"run": r.name, "params": r.n_params, "best_val_loss": r.summary["best_val_loss"],
-               "tokens": r.summary["tokens_seen"], "curve": flops_curve(r)} for r in records]
-    slope = log_slope([p["params"] for p in points], [p["best_val_loss"] for p in points])
-    curve_slopes = {p["run"]: log_slope(*zip(*p["curve"][len(p["curve"]) // 2:])) if len(p["curve"]) > 3 else None
-                    for p in points}
-    lines = [f"{p['run']}: {p['params']:,} parameters, {p['tokens']:,} tokens, best val loss "
-             f"{fmt(p['best_val_loss'], 3)}; slope against its own FLOPs {fmt(curve_slopes[p['run']], 3)}"
-             for p in points]
+    records = sorted((r for r in runs.records if r.summary.get("best_val_loss") and r.n_params),
+                     key=lambda r: r.n_params)
+    points = [{"run": r.name, "label": r.label, "params": r.n_params, "tokens": r.summary["tokens_seen"],
+               "best_val_loss": r.summary["best_val_loss"], "curve": flops_curve(r)} for r in records]
+    if not points:
+        return Verdict(NAME, False, "no run logged a val loss", [])
+    edge = frontier({p["label"]: p["curve"] for p in points})
+    fitted = [(flops, loss) for flops, loss, _ in edge if flops >= WARM_UP_SHARE * BUDGET_FLOPS]
+    slope = log_slope(*zip(*fitted)) if len(fitted) > 1 else None
     best = min(points, key=lambda p: p["best_val_loss"])
-    lines.append(f"fitted: log loss = a {slope:+.3f} log params" if slope is not None else "too few runs to fit")
-    lines.append(f"at this budget the best size is {best['run']} ({best['params']:,} parameters)")
-    numbers = {"budget_flops": BUDGET_FLOPS, "points": points, "slope_vs_params": slope,
-               "slope_vs_flops": curve_slopes}
-    shown = slope is not None and slope < 0
-    if shown:
-        return Verdict(NAME, True, f"loss fell with size as a power law, slope {slope:.3f} on log-log axes", lines,
-                       numbers=numbers)
-    return Verdict(NAME, False, "loss did not fall with size at this budget", lines, numbers=numbers,
-                   try_next="the largest model may have seen too few tokens: the compute-optimal size is in between")
+    lines = [f"{p['label']}: {p['params']:,} parameters, {p['tokens']:,} tokens ({p['tokens'] / p['params']:.1f} a "
+             f"parameter), best val loss {fmt(p['best_val_loss'], 3)}" for p in points]
+    leaders = list(dict.fromkeys(run for flops, _, run in edge if flops >= WARM_UP_SHARE * BUDGET_FLOPS))
+    lines.append(f"the compute frontier falls as FLOPs^{fmt(slope, 3)} (led in turn by {', '.join(leaders)})"
+                 if slope is not None else "too few evals to fit the compute frontier")
+    lines.append(f"at {BUDGET_FLOPS:.0e} FLOPs the best size is {best['label']} ({best['params']:,} parameters)")
+    numbers = {"budget_flops": BUDGET_FLOPS, "points": points, "frontier_slope": slope, "best": best["label"]}
+    charts = [Chart("val loss by FLOPs", {p["label"]: tuple(map(list, zip(*p["curve"]))) for p in points if p["curve"]},
+                    log_x=True, log_y=True),
+              Chart("best val loss by parameters", {"runs": ([p["params"] for p in points],
+                                                             [p["best_val_loss"] for p in points])},
+                    log_x=True, log_y=True)]
+    interior = len(points) > 2 and best is not points[0] and best is not points[-1]
+    if interior:
+        return Verdict(NAME, True, f"a middle size learned best at this budget: {best['label']}; smaller sizes ran out "
+                                   "of capacity, larger ones out of tokens", lines, numbers=numbers, charts=charts)
+    why = ("the largest learned best: the budget buys every size enough tokens" if best is points[-1]
+           else "the smallest learned best: the budget is too small for the larger sizes")
+    return Verdict(NAME, False, f"no middle size won: {why}", lines, numbers=numbers, charts=charts,
+                   try_next="a budget that puts the best size in the middle: larger if the largest won, smaller if "
+                            "the smallest did (BUDGET_FLOPS in lessons/scaling.py)")
 
 
 LESSON = Lesson(
     name=NAME,
     title="Scaling",
     question="At a fixed compute budget, how does the loss depend on the model's size?",
-    expect=("Each run spends the same FLOPs: the small models see millions of tokens, the large one a few "
-            "hundred thousand. On log axes the best loss against parameters falls along a line, a power law, "
-            "until the largest model runs short of data; the best size for a budget lies where the two "
-            "balance (the Chinchilla result). Learn: Model and training."),
+    expect=("Each run spends the same FLOPs: the smallest model sees millions of tokens, the largest a few "
+            "hundred thousand. On log axes the loss against FLOPs falls along a line, a power law, with the "
+            "lead passing from the small models to larger ones as the compute grows. At the end the loss "
+            "against size is a U: the best size for a budget balances capacity against tokens (the Chinchilla "
+            "result: about 20 tokens a parameter). Learn: Model and training."),
     learn="Model and training",
     base=SMALL_TEXT | dict(max_steps=None, eval_interval=50),
     arms=tuple(Arm(f"d{width}", size(width)) for width in WIDTHS),

@@ -10,13 +10,21 @@ token carries more text, so the BPE runs read more of the corpus.
 
 from __future__ import annotations
 
+import math
+
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT, ranked_by
-from tui_transformer.lessons.verdict import LessonRuns, Verdict, fmt, not_yet
+from tui_transformer.lessons.verdict import LessonRuns, RunRecord, Verdict, fmt, not_yet
 from tui_transformer.train.sweep import Arm
 
 NAME = "tokenizers"
 TOKENIZERS = ("bpe-257", "bpe-1024", "bpe-4096")  # bpe-257: the 256 bytes and end-of-text, no merges
+
+
+def bytes_per_token(record: RunRecord) -> float:
+    """How much text a token of this run holds, on average over the val text: the same eval's loss in bits a
+    token over its bits a byte (``loss / ln 2`` bits a token, ``bpb`` bits a byte)."""
+    return record.summary["best_val_loss"] / math.log(2) / record.summary["best_val_bpb"]
 
 
 def verdict(runs: LessonRuns) -> Verdict:
@@ -26,9 +34,11 @@ def verdict(runs: LessonRuns) -> Verdict:
     by_bpb = ranked_by(runs.records, "best_val_bpb")
     by_loss = ranked_by(runs.records, "best_val_loss")
     lines = [f"{r.label}: best val loss {fmt(r.summary['best_val_loss'], 3)} nats a token, "
-             f"{fmt(r.summary['best_val_bpb'], 3)} bits a byte" for r in by_bpb]
+             f"{fmt(r.summary['best_val_bpb'], 3)} bits a byte; a token is {fmt(bytes_per_token(r), 1)} bytes"
+             for r in by_bpb]
     numbers = {r.label: {"run": r.name, "best_val_loss": r.summary["best_val_loss"],
-                         "best_val_bpb": r.summary["best_val_bpb"]} for r in by_bpb}
+                         "best_val_bpb": r.summary["best_val_bpb"], "bytes_per_token": bytes_per_token(r)}
+               for r in by_bpb}
     if not by_bpb:
         return Verdict(NAME, False, "no run logged bits per byte", lines, numbers=numbers)
     order_differs = [r.label for r in by_loss] != [r.label for r in by_bpb]

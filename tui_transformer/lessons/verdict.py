@@ -52,6 +52,17 @@ class LessonRuns:
 
 
 @dataclass
+class Chart:
+    """A chart a verdict comes with: named curves of ``(x, y)`` points, on log axes when asked (the
+    dashboard draws it under the verdict; ``--json`` carries its points)."""
+
+    title: str
+    series: dict[str, tuple[list[float], list[float]]]  # label -> (xs, ys), xs increasing
+    log_x: bool = False
+    log_y: bool = False
+
+
+@dataclass
 class Verdict:
     """What the runs showed. ``shown``: True (the effect is there), False (not), None (too few runs yet)."""
 
@@ -63,6 +74,7 @@ class Verdict:
     numbers: dict[str, Any] = field(default_factory=dict)  # for --json and the dashboard
     open_page: str | None = None  # a Learn page to open on the result ("Circuits")
     open_run: str | None = None  # the run to open it on
+    charts: list[Chart] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

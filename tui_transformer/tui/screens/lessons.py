@@ -52,6 +52,7 @@ from tui_transformer.tui.footer_fit import fit_footer
 from tui_transformer.tui.messages import OpenLearnPage, TrainingEnded
 from tui_transformer.tui.screens.dashboard_screen import DashboardScreen
 from tui_transformer.tui.sweep_progress import WAITING, SweepProgress
+from tui_transformer.tui.widgets.verdict_chart import VerdictChart
 from tui_transformer.tui.worker_errors import notify_failed
 
 if TYPE_CHECKING:
@@ -164,10 +165,13 @@ def _mark(state: str) -> str:
 
 
 def verdict_text(verdict: Verdict) -> Group:
-    """The headline (green when the runs showed the effect, yellow when not), one line a finding, what to try."""
+    """The headline (green when the runs showed the effect, yellow when not), one line a finding, its charts,
+    what to try."""
     style = {True: "bold green", False: "bold yellow"}.get(verdict.shown, "bold")
     parts: list = [Text(verdict.headline, style=style)]
     parts += [Text(f"• {line}") for line in verdict.lines]
+    for chart in verdict.charts:
+        parts += [Text(""), VerdictChart(chart)]
     if verdict.try_next:
         parts.append(Text.assemble(("try next: ", "bold"), verdict.try_next))
     if verdict.open_page:

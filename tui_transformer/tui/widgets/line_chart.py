@@ -12,7 +12,8 @@ Mapping data to dots: with the visible x range ``[x0, x1]`` and y range ``[y0, y
 canvas ``W x H`` dots, a point lands at ``px = (x - x0) / (x1 - x0) * (W - 1)`` and
 ``py = (1 - (y - y0) / (y1 - y0)) * (H - 1)`` (the terminal's y grows downwards). In log mode
 ``y`` is replaced by ``log10(y)`` before the mapping and the labels show ``10**y`` again, so
-a loss that falls exponentially becomes a straight line.
+a loss that falls exponentially becomes a straight line. ``log_x`` does the same to ``x``: with
+both, a power law ``y = a x^b`` is a straight line of slope ``b`` (the scaling lesson's charts).
 
 Speed: a long run has thousands of points but the canvas only a hundred or so dot columns.
 Each series is first reduced to one (first, min, max, last) summary per dot column, then drawn:
@@ -64,16 +65,19 @@ def format_number(value: float) -> str:
     return f"{value:.1e}"
 
 
-def _visible(series: Series, x_min: float | None, log: bool):
-    """The series' points to draw as two float arrays: those from ``x_min`` on, in log10 when ``log``."""
+def _visible(series: Series, x_min: float | None, log: bool, log_x: bool = False):
+    """The series' points to draw as two float arrays: those from ``x_min`` on, ``y`` in log10 when
+    ``log`` and ``x`` when ``log_x`` (points that have no logarithm left out)."""
     import numpy as np
 
     xs, ys = np.asarray(series.xs, dtype=float), np.asarray(series.ys, dtype=float)
     keep = np.ones(len(xs), dtype=bool) if x_min is None else xs >= x_min
     if log:
         keep &= ys > 0
+    if log_x:
+        keep &= xs > 0
     xs, ys = xs[keep], ys[keep]
-    return xs, np.log10(ys) if log else ys
+    return np.log10(xs) if log_x else xs, np.log10(ys) if log else ys
 
 
 def _padded(low: float, high: float) -> tuple[float, float]:
@@ -85,14 +89,15 @@ def _padded(low: float, high: float) -> tuple[float, float]:
 
 
 def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
-                 log: bool = False, window: int | None = None, placeholder: str = "waiting for data…") -> Text:
+                 log: bool = False, window: int | None = None, placeholder: str = "waiting for data…",
+                 log_x: bool = False) -> Text:
     """The whole chart as text, ``width`` x ``height`` cells (see the module docstring); with no
     point yet, ``placeholder`` says why."""
     header = Text(title, style="bold")
     for line in lines:
         header.append("  ━ ", style=line.style).append(line.series.name)
-    if log:
-        header.append("  [log]", style="dim")
+    if log or log_x:
+        header.append("  [log-log]" if log and log_x else "  [log x]" if log_x else "  [log]", style="dim")
     if window:
         header.append(f"  [last {window}]", style="dim")
     header.truncate(width)
@@ -101,7 +106,7 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     x_max = max((line.series.xs[-1] for line in lines if len(line.series)), default=None)
     x_min = None if window is None or x_max is None else x_max - window
     # an empty series is skipped before numpy: the first frame has no points and must not wait for numpy
-    visible = [(_visible(line.series, x_min, log), line.style) for line in lines if len(line.series)]
+    visible = [(_visible(line.series, x_min, log, log_x), line.style) for line in lines if len(line.series)]
     points = [(xs, ys) for (xs, ys), _ in visible if len(xs)]
     if not points:
         body = [Text("")] * rows
@@ -132,7 +137,7 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
         label = labels.get(row)
         gutter = Text(f"{label:>{label_width}} ┤" if label else " " * label_width + " │", style="dim")
         out.append(gutter + canvas.row_text(row))
-    out.append(_x_axis(x0, x1, label_width, canvas.cols))
+    out.append(_x_axis(x0, x1, label_width, canvas.cols, log_x))
     return Text("\n").join(out)
 
 
@@ -169,11 +174,12 @@ def _column_summaries(xs, ys, x_range: tuple[float, float], y_range: tuple[float
                     np.maximum.reduceat(py, starts).tolist(), py[ends].tolist()))
 
 
-def _x_axis(x0: float, x1: float, label_width: int, cols: int) -> Text:
-    """``└`` and a rule with step labels written into it at the left, middle and right."""
+def _x_axis(x0: float, x1: float, label_width: int, cols: int, log_x: bool = False) -> Text:
+    """``└`` and a rule with step labels written into it at the left, middle and right (``10**x`` on a log axis)."""
     rule = ["─"] * cols
     for fraction in (0.0, 1.0, 0.5):  # the ends first: a narrow chart drops the middle label, never the last
-        label = format_number(round(x0 + (x1 - x0) * fraction))
+        at = x0 + (x1 - x0) * fraction
+        label = format_number(10 ** at if log_x else round(at))
         start = min(max(round(fraction * (cols - 1)) - (len(label) // 2 if fraction else 0), 0), cols - len(label))
         if start < 0 or any(ch != "─" for ch in rule[max(start - 1, 0):start + len(label) + 1]):
             continue  # no room: skip the label rather than overlap another
