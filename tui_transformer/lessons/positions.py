@@ -1,4 +1,4 @@
-"""Lesson ``positions``: four ways to tell a transformer where a token is, for the same minute each, then at twice the context.
+"""Lesson ``positions``: four ways to tell a transformer where a token is, a minute each, then at twice the context.
 
 Attention itself ignores order: without positions, "dog bites man" and "man bites dog" look alike.
 The four encodings (:mod:`tui_transformer.model.positional`): a sinusoidal table and a learned table
@@ -35,6 +35,8 @@ RELATIVE = ("rope", "alibi")
 SECONDS = 60.0  # every run: the same minute of training
 LONGER = 2  # the factor of the context the verdict reads the models at
 BETTER_NATS = 0.05  # a relative encoding's carry-over below the sinusoidal one's by this much: not noise
+WINDOWS = 512  # validation windows read at each position: fewer leave each position's mean noisy
+BUCKET = 4  # the chart draws the mean of every 4 positions, which keeps the jump and drops the noise
 
 
 def loss_by_position(run_dir: Path, seq_len: int) -> list[float] | None:
@@ -65,7 +67,8 @@ def _loss_by_position(run_dir: str, seq_len: int, stamp: int | None) -> list[flo
         return None
     longer = DecoderTransformer(replace(model.config, max_seq_len=seq_len)).eval()
     longer.load_state_dict(model.state_dict())
-    _, batches = run_validation_batches(config.with_overrides(model_max_seq_len=seq_len), tokenizer, run_dir)
+    windows_config = config.with_overrides(model_max_seq_len=seq_len, eval_batches=max(1, WINDOWS // config.batch_size))
+    _, batches = run_validation_batches(windows_config, tokenizer, run_dir)
     total, windows = torch.zeros(seq_len, dtype=torch.float64), 0
     with torch.inference_mode():
         for x, y in batches:
@@ -100,6 +103,19 @@ def describe(label: str, n: dict) -> str:
             f"trained at ({n['carry_over']:+.2f} against its last trained positions)")
 
 
+def position_chart(numbers: dict[str, dict]) -> Chart:
+    """Each model's loss by position on the longer windows, a point per ``BUCKET`` positions (their mean)."""
+    series = {}
+    for label, n in numbers.items():
+        curve = n["loss_by_position"]
+        if curve is not None:
+            starts = range(0, len(curve), BUCKET)
+            series[label] = ([start + BUCKET / 2 for start in starts],
+                             [mean(curve[start:start + BUCKET]) for start in starts])
+    context = next(iter(numbers.values()))["context"] if numbers else None
+    return Chart(f"val loss by position, trained on the first {context}" if context else "val loss by position", series)
+
+
 def verdict(runs: LessonRuns) -> Verdict:
     waiting = not_yet(NAME, runs)
     if waiting is not None:
@@ -113,10 +129,7 @@ def verdict(runs: LessonRuns) -> Verdict:
     relative = {label: carry[label] for label in RELATIVE if label in carry}
     absolute = carry.get("sinusoidal")
     shown = bool(relative) and absolute is not None and min(relative.values()) < absolute - BETTER_NATS
-    chart = Chart(f"val loss by position, trained on the first {next(iter(numbers.values()))['context']}"
-                  if numbers else "val loss by position",
-                  {label: (list(range(1, len(n["loss_by_position"]) + 1)), n["loss_by_position"])
-                   for label, n in numbers.items() if n["loss_by_position"] is not None})
+    chart = position_chart(numbers)
     if shown:
         carried = min(relative, key=relative.get)
         headline = (f"{carried} carried over to positions it never trained at ({relative[carried]:+.2f} nats); "
