@@ -92,7 +92,7 @@ async def test_a_lesson_trains_from_the_screen_to_its_verdict(monkeypatch, held_
         screen = await lessons_ready(app, pilot)
         listed = "\n".join(text_of(app, screen.query_one("#lessons-list")))
         assert "Induction heads" in listed and "A future lesson" in listed and "unavailable" in listed
-        assert "not started · ? min" in listed
+        assert f"not started · {LESSONS[1].minutes:g} min" in listed  # positions, measured
         assert "Can a transformer learn" in detail(app) and "induction-seed1" in detail(app)
 
         await pilot.press("down", "s")  # the unavailable lesson: refused, and its detail says why

@@ -72,4 +72,5 @@ LESSON = Lesson(
     base=SMALL_TEXT | dict(max_steps=None, max_tokens=TOKENS),
     arms=(arm(32, 1), arm(16, 2), arm(8, 4), arm(8, 1)),
     verdict=verdict,
+    minutes=2.5,  # 4 runs of 1M tokens: 142 s on a quiet 2-core machine (docs/lessons.md)
 )

@@ -9,6 +9,8 @@ lowest val loss, so the best model is not lost when the run goes on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT
 from tui_transformer.lessons.verdict import LessonRuns, Verdict, fmt, not_yet
@@ -16,6 +18,15 @@ from tui_transformer.train.sweep import Arm
 
 NAME = "overfitting"
 ROSE_NATS = 0.05  # val above its best by this much at the end: it turned, not noise
+
+
+def best_checkpoint_step(run_dir: Path) -> int | None:
+    """The step whose weights the run's ``best.pt`` holds, read from the file (None when it has none)."""
+    from tui_transformer.train.checkpoint import BEST, load
+    from tui_transformer.train.runs import CHECKPOINTS
+
+    path = run_dir / CHECKPOINTS / BEST
+    return load(path)["step"] if path.is_file() else None
 
 
 def verdict(runs: LessonRuns) -> Verdict:
@@ -28,14 +39,18 @@ def verdict(runs: LessonRuns) -> Verdict:
     last = evals[-1]
     rose = last.val_loss - best.val_loss
     alerts = [alert for alert in record.alerts if alert.rule == "overfitting"]
-    lines = [f"val loss was lowest at step {best.step} ({fmt(best.val_loss, 3)}); best.pt keeps those weights",
+    kept = best_checkpoint_step(record.path)
+    lines = [f"val loss was lowest at step {best.step} ({fmt(best.val_loss, 3)}); " + (
+                 "best.pt holds the weights of that step" if kept == best.step
+                 else f"best.pt holds step {kept}" if kept is not None else "there is no best.pt"),
              f"at the end (step {last.step}) val is {fmt(last.val_loss, 3)} ({rose:+.3f}) while train is "
              f"{fmt(last.train_loss, 3)} (it was {fmt(best.train_loss, 3)})",
              (f"the doctor's overfitting alert came at step {alerts[0].step}" if alerts
               else "the doctor raised no overfitting alert")]
     numbers = {"run": record.name, "best_step": best.step, "best_val_loss": best.val_loss,
                "final_val_loss": last.val_loss, "final_train_loss": last.train_loss,
-               "train_loss_at_best": best.train_loss, "overfitting_alert_step": alerts[0].step if alerts else None}
+               "train_loss_at_best": best.train_loss, "overfitting_alert_step": alerts[0].step if alerts else None,
+               "best_checkpoint_step": kept}
     shown = rose > ROSE_NATS and last.train_loss < best.train_loss
     if shown:
         return Verdict(NAME, True, "train kept falling while val rose: the model memorised its slice", lines,
@@ -56,4 +71,5 @@ LESSON = Lesson(
     base=SMALL_TEXT | dict(data="builtin:train-docs=40", max_steps=600, eval_interval=25),
     arms=(Arm("slice", {}),),
     verdict=verdict,
+    minutes=0.5,  # 31 s with its tokenizer built first, on a quiet 2-core machine (docs/lessons.md)
 )

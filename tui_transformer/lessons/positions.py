@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tui_transformer.lessons.lesson import Lesson
-from tui_transformer.lessons.small_text import SMALL_TEXT, ranked_by
+from tui_transformer.lessons.small_text import SMALL_TEXT
 from tui_transformer.lessons.verdict import Chart, LessonRuns, Verdict, fmt, not_yet
 from tui_transformer.train.metrics import METRICS_FILE
 from tui_transformer.train.sweep import Arm
@@ -35,6 +35,7 @@ RELATIVE = ("rope", "alibi")
 SECONDS = 60.0  # every run: the same minute of training
 LONGER = 2  # the factor of the context the verdict reads the models at
 BETTER_NATS = 0.05  # a relative encoding's carry-over below the sinusoidal one's by this much: not noise
+TIE_NATS = 0.05  # val losses closer than this, at positions 0-63: a tie, not a ranking
 WINDOWS = 512  # validation windows read at each position: fewer leave each position's mean noisy
 BUCKET = 4  # the chart draws the mean of every 4 positions, which keeps the jump and drops the noise
 
@@ -85,9 +86,9 @@ def read_run(record) -> dict:
     """One run's numbers: its loss where it trained, on the new positions, and its carry-over (module docstring)."""
     seq_len = int(record.config.get("model", {}).get("max_seq_len", 64))
     curve = loss_by_position(record.path, LONGER * seq_len)
-    trained = loss_by_position(record.path, seq_len) if curve is None else curve[:seq_len]
     numbers = {"run": record.name, "context": seq_len, "steps": record.summary["steps"],
-               "best_val_loss": record.summary["best_val_loss"], "loss_trained_positions": mean(trained),
+               "best_val_loss": record.summary["best_val_loss"],
+               "loss_trained_positions": mean(loss_by_position(record.path, seq_len)),
                "loss_new_positions": None, "carry_over": None, "loss_by_position": curve}
     if curve is not None:
         numbers["loss_new_positions"] = mean(curve[seq_len:])
@@ -96,11 +97,20 @@ def read_run(record) -> dict:
 
 
 def describe(label: str, n: dict) -> str:
-    seen = f"{label}: {n['steps']:,} steps, val loss {fmt(n['loss_trained_positions'])} at positions 0-{n['context'] - 1}"
+    seen = f"{label}: {n['steps']:,} steps, val loss {fmt(n['loss_trained_positions'])} on windows of {n['context']}"
     if n["carry_over"] is None:
-        return f"{seen}; positions {n['context']}+ cannot be read: a learned table has no rows past its training context"
-    return (f"{seen}; {fmt(n['loss_new_positions'])} at {n['context']}-{LONGER * n['context'] - 1}, which it never "
-            f"trained at ({n['carry_over']:+.2f} against its last trained positions)")
+        return f"{seen}; windows of {LONGER * n['context']} cannot be read: a learned table has no rows past its context"
+    return (f"{seen}; on windows of {LONGER * n['context']}, {fmt(n['loss_new_positions'])} at positions "
+            f"{n['context']}-{LONGER * n['context'] - 1}, which it never trained at ({n['carry_over']:+.2f} against "
+            f"positions {n['context'] // 2}-{n['context'] - 1} of the same windows)")
+
+
+def ranking(numbers: dict[str, dict]) -> str:
+    """Which encoding learned best in the same time, and which came so close that it is a tie."""
+    (best, first), *others = numbers.items()
+    close = [label for label, n in others if n["loss_trained_positions"] - first["loss_trained_positions"] < TIE_NATS]
+    tie = f", with {' and '.join(close)} within {TIE_NATS} nats of it: a tie at this length" if close else ""
+    return f"learned best in the same time: {best}{tie}"
 
 
 def position_chart(numbers: dict[str, dict]) -> Chart:
@@ -120,11 +130,11 @@ def verdict(runs: LessonRuns) -> Verdict:
     waiting = not_yet(NAME, runs)
     if waiting is not None:
         return waiting
-    numbers = {record.label: read_run(record) for record in ranked_by(runs.records)}
+    read = {record.label: read_run(record) for record in runs.records}
+    numbers = dict(sorted(read.items(), key=lambda item: item[1]["loss_trained_positions"]))
     lines = [describe(label, n) for label, n in numbers.items()]
-    best = next(iter(numbers), None)
-    if best is not None:
-        lines.append(f"learned best in the same time: {best}")
+    if numbers:
+        lines.append(ranking(numbers))
     carry = {label: n["carry_over"] for label, n in numbers.items() if n["carry_over"] is not None}
     relative = {label: carry[label] for label in RELATIVE if label in carry}
     absolute = carry.get("sinusoidal")
@@ -155,4 +165,5 @@ LESSON = Lesson(
     base=SMALL_TEXT | dict(max_steps=None, max_time=SECONDS),
     arms=tuple(Arm(encoding, {"model_pos_encoding": encoding}) for encoding in ENCODINGS),
     verdict=verdict,
+    minutes=4,  # 4 runs of 60 s, then reading each at 64 and 128 tokens: 249 s (docs/lessons.md)
 )

@@ -122,4 +122,5 @@ LESSON = Lesson(
     base=SMALL_TEXT | dict(max_steps=None, eval_interval=50),
     arms=tuple(Arm(f"d{width}", size(width)) for width in WIDTHS),
     verdict=verdict,
+    minutes=3,  # 4 runs of 4e12 FLOPs: 180 s on a quiet 2-core machine (docs/lessons.md)
 )

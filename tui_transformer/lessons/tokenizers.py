@@ -62,4 +62,5 @@ LESSON = Lesson(
     base=SMALL_TEXT,
     arms=tuple(Arm(name, {"tokenizer": name}) for name in TOKENIZERS),
     verdict=verdict,
+    minutes=1,  # 3 runs and their tokenizers built: 60 s on a quiet 2-core machine (docs/lessons.md)
 )
