@@ -106,6 +106,7 @@ async def test_a_lesson_trains_from_the_screen_to_its_verdict(monkeypatch, held_
         assert notes[-1] == ("warning", "a run is training here: stop it first (x on Train)")
         await pilot.press("up", "up", "s")
         assert "is training: its curves are on Train" in notes[-1][1]
+        assert "x stops it" in detail(app) and "s starts it" not in detail(app)  # the keys that work now
 
         app.set_paused(False)
         await wait_until(pilot, lambda: not app.training_active and screen.views["induction"].state == DONE)

@@ -203,7 +203,8 @@ def lesson_detail(lesson: Lesson, view: LessonView | None, live: SweepProgress |
         for mark, name, state_text, bpb in rows:
             table.add_row(mark, name, state_text, bpb)
         parts.append(table)
-    start = {NOT_STARTED: "s starts it · ", PARTLY_RUN: "s continues it · "}.get(view.state, "")
+    start = ("x stops it · " if live is not None
+             else {NOT_STARTED: "s starts it · ", PARTLY_RUN: "s continues it · "}.get(view.state, ""))
     return Group(*parts, *expect, Text(""), Text(f"{start}v reads the verdict again · o Learn: {lesson.learn} · "
                                                  "r overlay on Runs", style="dim"))
 
