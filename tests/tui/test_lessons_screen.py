@@ -242,14 +242,16 @@ def test_a_verdicts_chart_is_drawn_under_its_findings_at_the_width_it_is_given(w
     from tui_transformer.lessons.verdict import Chart, Verdict
     from tui_transformer.tui.screens.lessons import LessonView, lesson_detail
 
-    chart = Chart("val loss by FLOPs", {"d32": ([1e10, 1e11, 1e12], [6.0, 5.0, 4.4]),
-                                        "d64": ([1e10, 1e11, 1e12], [6.5, 5.0, 4.2])}, log_x=True, log_y=True)
+    chart = Chart("val loss by FLOPs", {name: ([1e10, 1e11, 1e12], [6.0 + i, 5.0, 4.4 - i / 10])
+                                        for i, name in enumerate(["d32", "d64", "d128", "d192", "d256"])},
+                  log_x=True, log_y=True)
     verdict = Verdict("scaling", True, "a middle size learned best", ["d64: best val loss 4.200"], charts=[chart])
     console = Console(width=width, record=True, color_system=None)
     console.print(lesson_detail(LESSONS[0], LessonView(DONE, (), verdict), None))
     lines = console.export_text().splitlines()
     title = next(i for i, line in enumerate(lines) if line.startswith("val loss by FLOPs"))
     assert title > next(i for i, line in enumerate(lines) if "d64: best val loss" in line)
-    assert "━ d32" in lines[title] and "━ d64" in lines[title] and "[log-log]" in lines[title]
+    legend = " ".join(lines[title:title + 2])  # at 60 columns the legend wraps; no name is cut
+    assert all(f"━ {name}" in legend for name in chart.series) and "[log-log]" in lines[title]
     axis = next(line for line in lines[title:] if "└" in line)
     assert "1e+10" in axis and "1e+12" in axis and max(map(len, lines[title:title + 10])) <= width

@@ -88,6 +88,11 @@ def _padded(low: float, high: float) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def scale_label(log: bool, log_x: bool) -> str:
+    """How the chart's header names its log axes: ``[log]`` (y), ``[log x]`` or ``[log-log]``; "" for none."""
+    return "[log-log]" if log and log_x else "[log x]" if log_x else "[log]" if log else ""
+
+
 def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
                  log: bool = False, window: int | None = None, placeholder: str = "waiting for data…",
                  log_x: bool = False) -> Text:
@@ -97,7 +102,7 @@ def render_chart(title: str, lines: Sequence[Line], width: int, height: int,
     for line in lines:
         header.append("  ━ ", style=line.style).append(line.series.name)
     if log or log_x:
-        header.append("  [log-log]" if log and log_x else "  [log x]" if log_x else "  [log]", style="dim")
+        header.append(f"  {scale_label(log, log_x)}", style="dim")
     if window:
         header.append(f"  [last {window}]", style="dim")
     header.truncate(width)
