@@ -115,6 +115,12 @@ async def test_a_lesson_trains_from_the_screen_to_its_verdict(monkeypatch, held_
         assert "✓ induction-seed0" in shown and "✓ induction-seed1" in shown
         assert notes[-1][1] == screen.views["induction"].verdict.headline  # said in a notification too
         assert app.current_run.name == "induction-seed1"  # each run became the current run: Train drew it
+        await pilot.press("1")  # Train's form shows the lesson's settings, not the form's own (d_model 128, batch 16)
+        await pilot.pause()
+        assert [app.screen.query_one(f"#{field}").value for field in ("d-model", "batch", "tokenizer")] == \
+            ["32", "4", "letters-32"]
+        await pilot.press("6")
+        await pilot.pause()
 
         await pilot.press("r")  # its runs, overlaid on the Runs screen
         await wait_until(pilot, lambda: len(app.screen.marked) == 2, timeout_s=20)

@@ -63,6 +63,7 @@ from tui_transformer.tui.widgets.train_form import TrainForm
 if TYPE_CHECKING:
     from tui_transformer.train.config import TrainConfig
     from tui_transformer.train.sweep import Plan
+    from tui_transformer.tui.training_session import TrainingSession
 
 REDRAW_INTERVAL_S = 0.1  # at most ten redraws a second, however fast the events come
 CHART_INTERVAL_S = 0.5  # and two of the charts: a curve moving twice a second reads as live
@@ -164,6 +165,7 @@ class TrainScreen(DashboardScreen):
         super().__init__()
         self.history = RunHistory()
         self.attached: MetricsTail | None = None
+        self._own_session: TrainingSession | None = None  # the training this screen's form started last
         self.config_overrides: dict[str, Any] = {}  # applied after the form (tests: tiny dims)
         self._drawn_version = -1
         self._charts_drawn_at = -math.inf  # time.monotonic() of the last chart redraw
@@ -299,10 +301,12 @@ class TrainScreen(DashboardScreen):
             self._charts_drawn_at = now
 
     def _show_run_in_form(self) -> None:
-        """The form shows the run on screen: an attached run's own settings, and what ``auto`` became."""
+        """The form shows the run on screen: the settings of a run it did not start (an attached run, or one
+        another screen trains: a lesson's), and what ``auto`` became."""
         form = self.query_one(TrainForm)
         started, shards = self.history.started, self.history.shards
-        if self.attached is not None and started is not None:
+        not_from_the_form = self.attached is not None or self.host.training is not self._own_session
+        if not_from_the_form and started is not None:
             from tui_transformer.train.config import TrainConfig
 
             try:
@@ -411,7 +415,7 @@ class TrainScreen(DashboardScreen):
             return
         self.detach()
         self._follow_new_run(None, f"sweep {plan.name} ({len(plan.configs)} runs)")
-        self.host.start_sweep(plan)
+        self._own_session = self.host.start_sweep(plan)
         self.sync_controls()
 
     def start_config(self, config: "TrainConfig", resume: str | None = None, preset_reason: str = "") -> None:
@@ -424,7 +428,7 @@ class TrainScreen(DashboardScreen):
         # Show the run's own values; filling the selects must not refill the form from the preset.
         with form.prevent(Select.Changed):
             form.show_run(config)
-        self.host.start_training(config, resume=resume, preset_reason=preset_reason)
+        self._own_session = self.host.start_training(config, resume=resume, preset_reason=preset_reason)
         self.sync_controls()
 
     def _follow_new_run(self, resume: str | None, what: str) -> None:
