@@ -72,3 +72,19 @@ def test_the_tokenizers_verdict_gives_the_bytes_a_token_holds():
     assert verdict.numbers["bpe-4096"]["bytes_per_token"] == pytest.approx(4.974 / 0.693147 / 1.873, rel=1e-4)
     assert "a token is 3.8 bytes" in verdict.lines[0] and "a token is 1.0 bytes" in verdict.lines[1]
     assert "ranks them differently" in verdict.headline
+
+
+def test_a_run_whose_weights_cannot_be_read_is_named_and_the_others_still_give_the_verdict(tmp_path):
+    from tui_transformer.lessons import overfitting, positions
+
+    damaged = tmp_path / "positions-rope"
+    (damaged / "checkpoints").mkdir(parents=True)
+    (damaged / "checkpoints" / "best.pt").write_bytes(b"not a checkpoint")
+    rope = RunRecord(label="rope", name=damaged.name, path=damaged, values={}, state="finished (max_time)", ended=True,
+                     history=[], summary={"steps": 10, "best_val_loss": 4.0}, evals=[], alerts=[],
+                     config={"model": {"max_seq_len": 64}}, n_params=1)
+    numbers = positions.read_run(rope)
+    assert numbers["unreadable"] and numbers["carry_over"] is None
+    assert positions.describe("rope", numbers).startswith("rope: its weights could not be read: ")
+    assert overfitting.best_checkpoint_step(damaged).startswith("best.pt could not be read: ")
+    assert overfitting.best_checkpoint_step(tmp_path) == "there is no best.pt"

@@ -20,13 +20,19 @@ NAME = "overfitting"
 ROSE_NATS = 0.05  # val above its best by this much at the end: it turned, not noise
 
 
-def best_checkpoint_step(run_dir: Path) -> int | None:
-    """The step whose weights the run's ``best.pt`` holds, read from the file (None when it has none)."""
-    from tui_transformer.train.checkpoint import BEST, load
+def best_checkpoint_step(run_dir: Path) -> int | str:
+    """The step whose weights the run's ``best.pt`` holds, read from the file; else why there is none."""
+    from tui_transformer.train.checkpoint import BEST, CheckpointError, load
     from tui_transformer.train.runs import CHECKPOINTS
 
     path = run_dir / CHECKPOINTS / BEST
-    return load(path)["step"] if path.is_file() else None
+    if not path.is_file():
+        return "there is no best.pt"
+    try:
+        return load(path)["step"]
+    except CheckpointError as error:
+        return f"best.pt could not be read: {error}"
+
 
 
 def verdict(runs: LessonRuns) -> Verdict:
@@ -42,7 +48,7 @@ def verdict(runs: LessonRuns) -> Verdict:
     kept = best_checkpoint_step(record.path)
     lines = [f"val loss was lowest at step {best.step} ({fmt(best.val_loss, 3)}); " + (
                  "best.pt holds the weights of that step" if kept == best.step
-                 else f"best.pt holds step {kept}" if kept is not None else "there is no best.pt"),
+                 else f"best.pt holds step {kept}" if isinstance(kept, int) else kept),
              f"at the end (step {last.step}) val is {fmt(last.val_loss, 3)} ({rose:+.3f}) while train is "
              f"{fmt(last.train_loss, 3)} (it was {fmt(best.train_loss, 3)})",
              (f"the doctor's overfitting alert came at step {alerts[0].step}" if alerts
@@ -50,7 +56,7 @@ def verdict(runs: LessonRuns) -> Verdict:
     numbers = {"run": record.name, "best_step": best.step, "best_val_loss": best.val_loss,
                "final_val_loss": last.val_loss, "final_train_loss": last.train_loss,
                "train_loss_at_best": best.train_loss, "overfitting_alert_step": alerts[0].step if alerts else None,
-               "best_checkpoint_step": kept}
+               "best_checkpoint_step": kept if isinstance(kept, int) else None}
     shown = rose > ROSE_NATS and last.train_loss < best.train_loss
     if shown:
         return Verdict(NAME, True, "train kept falling while val rose: the model memorised its slice", lines,

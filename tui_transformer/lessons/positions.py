@@ -23,6 +23,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from tui_transformer.errors import UserError
 from tui_transformer.lessons.lesson import Lesson
 from tui_transformer.lessons.small_text import SMALL_TEXT
 from tui_transformer.lessons.verdict import Chart, LessonRuns, Verdict, fmt, not_yet
@@ -83,13 +84,19 @@ def mean(values: list[float]) -> float:
 
 
 def read_run(record) -> dict:
-    """One run's numbers: its loss where it trained, on the new positions, and its carry-over (module docstring)."""
+    """One run's numbers: its loss where it trained, on the new positions, and its carry-over (module docstring);
+    ``unreadable`` says why a run's weights could not be read (a damaged checkpoint), and its losses are None."""
     seq_len = int(record.config.get("model", {}).get("max_seq_len", 64))
-    curve = loss_by_position(record.path, LONGER * seq_len)
     numbers = {"run": record.name, "context": seq_len, "steps": record.summary["steps"],
-               "best_val_loss": record.summary["best_val_loss"],
-               "loss_trained_positions": mean(loss_by_position(record.path, seq_len)),
-               "loss_new_positions": None, "carry_over": None, "loss_by_position": curve}
+               "best_val_loss": record.summary["best_val_loss"], "loss_trained_positions": None,
+               "loss_new_positions": None, "carry_over": None, "loss_by_position": None, "unreadable": None}
+    try:
+        curve = loss_by_position(record.path, LONGER * seq_len)
+        numbers["loss_trained_positions"] = mean(loss_by_position(record.path, seq_len))
+    except UserError as error:  # one damaged run must not hide what the others showed
+        numbers["unreadable"] = str(error)
+        return numbers
+    numbers["loss_by_position"] = curve
     if curve is not None:
         numbers["loss_new_positions"] = mean(curve[seq_len:])
         numbers["carry_over"] = numbers["loss_new_positions"] - mean(curve[seq_len // 2:seq_len])
@@ -97,6 +104,8 @@ def read_run(record) -> dict:
 
 
 def describe(label: str, n: dict) -> str:
+    if n["unreadable"]:
+        return f"{label}: its weights could not be read: {n['unreadable']}"
     seen = f"{label}: {n['steps']:,} steps, val loss {fmt(n['loss_trained_positions'])} on windows of {n['context']}"
     if n["carry_over"] is None:
         return f"{seen}; windows of {LONGER * n['context']} cannot be read: a learned table has no rows past its context"
@@ -131,15 +140,17 @@ def verdict(runs: LessonRuns) -> Verdict:
     if waiting is not None:
         return waiting
     read = {record.label: read_run(record) for record in runs.records}
-    numbers = dict(sorted(read.items(), key=lambda item: item[1]["loss_trained_positions"]))
+    numbers = dict(sorted(read.items(), key=lambda item: (item[1]["unreadable"] is not None,
+                                                          item[1]["loss_trained_positions"] or 0.0)))
     lines = [describe(label, n) for label, n in numbers.items()]
-    if numbers:
-        lines.append(ranking(numbers))
+    readable = {label: n for label, n in numbers.items() if not n["unreadable"]}
+    if readable:
+        lines.append(ranking(readable) + (" (of the runs that could be read)" if len(readable) < len(numbers) else ""))
     carry = {label: n["carry_over"] for label, n in numbers.items() if n["carry_over"] is not None}
     relative = {label: carry[label] for label in RELATIVE if label in carry}
     absolute = carry.get("sinusoidal")
     shown = bool(relative) and absolute is not None and min(relative.values()) < absolute - BETTER_NATS
-    chart = position_chart(numbers)
+    chart = position_chart(readable)
     if shown:
         carried = min(relative, key=relative.get)
         headline = (f"{carried} carried over to positions it never trained at ({relative[carried]:+.2f} nats); "
