@@ -88,3 +88,20 @@ def test_a_run_whose_weights_cannot_be_read_is_named_and_the_others_still_give_t
     assert positions.describe("rope", numbers).startswith("rope: its weights could not be read: ")
     assert overfitting.best_checkpoint_step(damaged).startswith("best.pt could not be read: ")
     assert overfitting.best_checkpoint_step(tmp_path) == "there is no best.pt"
+
+
+@pytest.mark.parametrize(("modern_bpb", "shown"), [(1.76, True), (1.905, False), (1.95, False)])
+def test_the_speedrun_counts_the_modern_gain_only_beyond_one_seeds_noise(modern_bpb, shown):
+    from tui_transformer.lessons import speedrun
+
+    def arm(label, bpb, steps):
+        return record(label, {"best_val_bpb": bpb, "steps": steps})
+
+    runs = LessonRuns([arm("classic", 1.91, 290), arm("modern", modern_bpb, 258), arm("wsd", 1.82, 295)], 3)
+    verdict = speedrun.verdict(runs)
+    assert verdict.shown is shown
+    if modern_bpb == 1.905:
+        assert "within one seed's noise" in verdict.headline and verdict.try_next
+    if modern_bpb < 1.91 and modern_bpb > 1.82:  # a single change did better than the whole recipe: said, with the steps
+        assert any("wsd alone beat the modern recipe" in line and "258 steps to classic's 290" in line
+                   for line in verdict.lines)

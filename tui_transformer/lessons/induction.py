@@ -127,7 +127,7 @@ LESSON = Lesson(
             "3), a head's prefix matching passes 0.5 (to about 0.95), and the loss drops. That sudden jump is "
             "the phase change of Olsson et al. (2022). Learn: Circuits."),
     learn="Circuits",
-    minutes=1.5,  # 3 runs of 23-35 s each, measured at 1 thread on a busy machine (docs/lessons.md)
+    minutes=1,  # lesson run induction: 47 s on a quiet 2-core machine from an empty cache (docs/lessons.md)
     base=BASE,
     arms=tuple(Arm(f"seed{seed}", {"seed": seed}) for seed in SEEDS),
     verdict=verdict,
