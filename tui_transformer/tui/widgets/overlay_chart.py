@@ -35,7 +35,7 @@ from tui_transformer.train.run_compare import HistoryFold
 from tui_transformer.train.smoothing import METRICS, curve, debiased_ema
 from tui_transformer.tui.run_history import Series
 from tui_transformer.tui.run_labels import shared_prefix, short_names
-from tui_transformer.tui.widgets.line_chart import Line, render_chart
+from tui_transformer.tui.widgets.line_chart import Line, render_chart, scale_label
 
 # Ten colours that stay apart on dark and light themes (matplotlib's "tab10", as W&B and TensorBoard use).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -168,13 +168,19 @@ class OverlayChart(Widget):
                self.smoothing, self.log, width, height)
         if key != self._cache_key or self._cache is None:
             placeholder = "mark runs with space to overlay them" if not self.runs else "no points of this metric yet"
-            lines = self.drawn_lines(width)
-            header = legend_rows(self.title + ("  [log]" if self.log else ""), lines, width)
-            chart = render_chart(self.title, lines, width, height - len(header) + 1, log=self.log,
-                                 placeholder=placeholder)
-            self._cache = Text("\n").join([*header, *chart.split("\n")[1:]])  # its own header, wrapped
+            self._cache = chart_with_legend(self.title, self.drawn_lines(width), width, height, log=self.log,
+                                            placeholder=placeholder)
             self._cache_key = key
         return self._cache
+
+
+def chart_with_legend(title: str, lines: Sequence[Line], width: int, height: int, *, log: bool = False,
+                      log_x: bool = False, placeholder: str) -> Text:
+    """:func:`render_chart` under a legend that wraps (:func:`legend_rows`) in place of its own one-line header."""
+    scale = scale_label(log, log_x)
+    header = legend_rows(title + (f"  {scale}" if scale else ""), lines, width)
+    chart = render_chart(title, lines, width, height - len(header) + 1, log=log, log_x=log_x, placeholder=placeholder)
+    return Text("\n").join([*header, *chart.split("\n")[1:]])
 
 
 def legend_rows(title: str, lines: Sequence[Line], width: int) -> list[Text]:

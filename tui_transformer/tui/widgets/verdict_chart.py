@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.text import Text
 
 from tui_transformer.tui.run_history import Series
-from tui_transformer.tui.widgets.line_chart import Line, render_chart, scale_label
-from tui_transformer.tui.widgets.overlay_chart import PALETTE, legend_rows
+from tui_transformer.tui.widgets.line_chart import Line
+from tui_transformer.tui.widgets.overlay_chart import PALETTE, chart_with_legend
 
 if TYPE_CHECKING:
     from tui_transformer.lessons.verdict import Chart
@@ -35,9 +34,5 @@ class VerdictChart:
                 for index, (label, (xs, ys)) in enumerate(self.chart.series.items())]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width, lines, chart = options.max_width, self.lines(), self.chart
-        scale = scale_label(chart.log_y, chart.log_x)
-        header = legend_rows(chart.title + (f"  {scale}" if scale else ""), lines, width)  # wrapped, never cut
-        body = render_chart(chart.title, lines, width, self.height - len(header) + 1, log=chart.log_y,
-                            log_x=chart.log_x, placeholder="no points to draw")
-        yield Text("\n").join([*header, *body.split("\n")[1:]])
+        yield chart_with_legend(self.chart.title, self.lines(), options.max_width, self.height, log=self.chart.log_y,
+                                log_x=self.chart.log_x, placeholder="no points to draw")
